@@ -1,0 +1,1 @@
+"""Impact models, the engine, baseline paths, evaluation, analogs, reports and the CLI."""

@@ -1,0 +1,40 @@
+"""``DataConfig``: the ``[data]`` section of a study file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowimpact.errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Where prices come from.
+
+    Defaults: Binance, whose BTC/USDT and ETH/USDT spot books are among the deepest and whose
+    history starts 2017-08-17 (the first Binance candle); daily candles, since the inflow model
+    works in days.
+    """
+
+    exchange: str = "binance"
+    symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
+    timeframe: str = "1d"
+    since: str = "2017-08-17"
+    ccxt: dict[str, Any] = field(default_factory=dict)  # passed to the ccxt constructor as is
+
+    def __post_init__(self) -> None:
+        if not self.exchange:
+            raise ConfigError("[data] exchange is empty: give a ccxt exchange id such as 'binance'")
+        if not self.symbols:
+            raise ConfigError("[data] symbols is empty: give at least one, such as 'BTC/USDT'")
+        for symbol in self.symbols:
+            if "/" not in symbol:
+                raise ConfigError(
+                    f"[data] symbols: {symbol!r} is not a ccxt symbol; write BASE/QUOTE, e.g. 'BTC/USDT'"
+                )
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        """Base currencies of the symbols, e.g. ``("BTC", "ETH")``."""
+        return tuple(symbol.split("/")[0] for symbol in self.symbols)

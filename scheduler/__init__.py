@@ -1,0 +1,1 @@
+"""The daily update service (APScheduler)."""
