@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from feeds.timeframes import timeframe_seconds
 from flowimpact.errors import ConfigError
 
 
@@ -31,10 +34,30 @@ class DataConfig:
         for symbol in self.symbols:
             if "/" not in symbol:
                 raise ConfigError(
-                    f"[data] symbols: {symbol!r} is not a ccxt symbol; write BASE/QUOTE, e.g. 'BTC/USDT'"
+                    f"[data] symbols: {symbol!r} is not a ccxt symbol; "
+                    "write BASE/QUOTE, e.g. 'BTC/USDT'"
                 )
+        timeframe_seconds(self.timeframe)  # fixed-length timeframes only: ConfigError otherwise
+        _parse_since(self.since)
+        if not isinstance(self.ccxt, dict):
+            raise ConfigError("[data.ccxt] must be a table of ccxt constructor options")
 
     @property
     def assets(self) -> tuple[str, ...]:
         """Base currencies of the symbols, e.g. ``("BTC", "ETH")``."""
         return tuple(symbol.split("/")[0] for symbol in self.symbols)
+
+    @property
+    def since_timestamp(self) -> pd.Timestamp:
+        """``since`` as a UTC timestamp (a date without time is midnight UTC)."""
+        return _parse_since(self.since)
+
+
+def _parse_since(since: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(since)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise ConfigError(f"[data] since {since!r} is not a date: write YYYY-MM-DD (UTC)")
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")

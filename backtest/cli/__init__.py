@@ -11,11 +11,10 @@ import sys
 
 import click
 
+# Each import registers its commands on ``cli``; the modules stay small and separately owned.
+from backtest.cli import analogs_cmds, data_cmds, schedule_cmds, study_cmds  # noqa: F401
 from backtest.cli._app import cli
 from backtest.cli._errors import run_cli
-
-# Each import registers its commands on ``cli``; the modules stay small and separately owned.
-from backtest.cli import analogs_cmds, data_cmds, schedule_cmds, study_cmds  # noqa: E402, F401, I001
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,8 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         group.main(args=args, prog_name="flowimpact", standalone_mode=False)
     except click.exceptions.Abort:

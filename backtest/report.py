@@ -1,0 +1,95 @@
+"""``report.html``: a self-contained page that opens offline.
+
+Plotly's JavaScript is inlined once at the top; every figure is a ``div`` plus an inline script,
+and the page links no script, style or font from the network. The page is assembled from
+``Section`` values, each with its own prose, figures and tables, so the study, the analogs and
+the calibration each contribute sections without knowing about one another.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from flowimpact.atomic import atomic_write_text
+
+_STYLE = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
+       max-width: 1200px; color: #222; line-height: 1.45; padding: 0 1rem; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd;
+     padding-bottom: 0.2rem; margin-top: 2.5rem; }
+.meta { color: #666; font-size: 0.9rem; } .note { color: #444; font-size: 0.92rem; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+.scroll { overflow-x: auto; } nav a { margin-right: 1rem; }
+pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled part of the report: prose (HTML), figures, then tables with captions."""
+
+    title: str
+    intro_html: str = ""
+    figures: Sequence[go.Figure] = field(default_factory=tuple)
+    tables: Sequence[tuple[str, pd.DataFrame]] = field(default_factory=tuple)
+    outro_html: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+
+
+def render_report(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """The whole page as one string."""
+    nav = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
+    body = "\n".join(_render_section(section) for section in sections)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
+        f"<h1>{html.escape(title)}</h1><p class=\"meta\">{subtitle}</p><nav>{nav}</nav>"
+        f"{body}</body></html>\n"
+    )
+
+
+def write_report(path: Path, title: str, subtitle: str, sections: Sequence[Section]) -> Path:
+    """Render and write ``report.html`` atomically; returns ``path``."""
+    atomic_write_text(path, render_report(title, subtitle, sections))
+    return path
+
+
+def table_html(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> str:
+    """A compact HTML table; floats formatted, NaN shown as a dash."""
+
+    def fmt(value: object) -> str:
+        if isinstance(value, float):
+            return "–" if pd.isna(value) else float_format.format(value)
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+
+
+def _render_section(section: Section) -> str:
+    parts = [f'<h2 id="{section.anchor}">{html.escape(section.title)}</h2>', section.intro_html]
+    for figure in section.figures:
+        parts.append(
+            figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+        )
+    for caption, frame in section.tables:
+        parts.append(f'<p class="note">{caption}</p>{table_html(frame)}')
+    parts.append(section.outro_html)
+    return "\n".join(parts)

@@ -1,0 +1,207 @@
+"""The sections of ``report.html`` for a study run: the answer, paths, flows, portfolios, sources."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from backtest import figures
+from backtest.impact import impact_model
+from backtest.report import Section, table_html, write_report
+
+if TYPE_CHECKING:
+    from backtest.run import StudyRun
+
+UPLIFT = "price_uplift_at_horizon_pct"
+
+
+def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
+    """Assemble every section and write the page atomically."""
+    sources = _price_source(manifest)
+    sections = [
+        _answer(run, sources),
+        _paths(run, sources),
+        _flows(run),
+        _portfolios(run, sources),
+    ]
+    if run.analogs is not None:
+        sections.extend(run.analogs.sections())
+    sections.append(_assumptions(run, manifest))
+    subtitle = html.escape(
+        f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"
+        f" · {len(run.scenarios)} scenarios × {run.baseline.n_paths} paths · study: "
+        f"{run.study.source}"
+    )
+    return write_report(path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections)
+
+
+def _price_source(manifest: dict[str, Any]) -> str:
+    parts = [
+        f"{d['exchange']} {d['symbol']} {d['timeframe']} candles {d['first'][:10]}..{d['last'][:10]}"
+        for d in manifest["data"]
+    ]
+    return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
+
+
+def _answer(run: StudyRun, source: str) -> Section:
+    table = run.table
+    horizon = run.baseline.days[-1].date()
+    headline = table.pivot_table(
+        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p50", aggfunc="median"
+    )
+    low = table.pivot_table(
+        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p05", aggfunc="min"
+    )
+    high = table.pivot_table(
+        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p95", aggfunc="max"
+    )
+    cells = headline.copy().astype(object)
+    for column in headline.columns:
+        cells[column] = [
+            f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
+            for m, lo, hi in zip(headline[column], low[column], high[column], strict=True)
+        ]
+    cells.columns = [f"{a:.0%} allocation" for a in headline.columns]
+    inflow = run.scenarios[0].inflow
+    intro = (
+        "<p>The question: if a share of the US 401(k) plans' assets "
+        f"(${inflow.plan_assets_usd / 1e12:.1f} trillion, ICI) flows into crypto after the "
+        f"{inflow.announcement} executive order, phased in over months and then paid in on every "
+        f"payday, how far does it lift the price of each asset by {horizon}? Each cell is the "
+        "median over the study's scenarios with that allocation and model (other grid axes: lag "
+        "and ramp) of the median over bootstrap paths; brackets give the widest 5th-95th "
+        "percentile range over those scenarios and paths. The uplift is the impacted price over "
+        "the baseline on the same path, so market direction cancels out: this is the inflow's "
+        "effect, not a price forecast.</p>"
+    )
+    return Section(
+        "The answer",
+        intro + table_html(cells.reset_index()),
+        figures=[figures.impact_by_allocation(table, value=UPLIFT, source=source)],
+    )
+
+
+def _paths(run: StudyRun, source: str) -> Section:
+    chosen = _fan_scenarios(run)
+    figs = []
+    announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
+    for a, asset in enumerate(run.baseline.assets):
+        figs.append(
+            figures.fan_chart(
+                run.baseline.days,
+                run.baseline.close_usd[:, :, a],
+                [run.engine.close_usd[i, :, :, a] for i in chosen],
+                [run.scenarios[i].label for i in chosen],
+                asset,
+                last_history_day=run.baseline.last_history_day,
+                announcement=announcement,
+                source=source,
+            )
+        )
+    intro = (
+        "<p>History up to the last stored bar, then seeded stationary block-bootstrap paths of "
+        "historical daily returns (BTC and ETH resampled on the same days). Shown: one scenario "
+        "per allocation (the first value of every other axis); bands are the 5th-95th percentile "
+        "over paths.</p>"
+    )
+    return Section("Price paths", intro, figures=figs)
+
+
+def _fan_scenarios(run: StudyRun) -> list[int]:
+    first: dict[float, int] = {}
+    reference = run.scenarios[0].axes
+    for index, scenario in enumerate(run.scenarios):
+        others_first = all(
+            scenario.axes[key] == reference[key] for key in scenario.axes if key != "inflow.allocation"
+        )
+        if others_first:
+            first.setdefault(scenario.inflow.allocation, index)
+    return list(first.values())
+
+
+def _flows(run: StudyRun) -> Section:
+    columns = {}
+    seen = set()
+    for scenario, schedule in zip(run.scenarios, run.inputs.schedules, strict=True):
+        label = ", ".join(
+            f"{k.split('.')[-1]}={v}" for k, v in scenario.axes.items() if k.startswith("inflow.")
+        )
+        if label in seen:
+            continue
+        seen.add(label)
+        cumulative = schedule.net_flow_usd.cumsum()
+        for asset in cumulative.columns:
+            columns[(label or "inflow", asset)] = cumulative[asset]
+    frame = pd.DataFrame(columns)
+    figure = figures.flow_schedules(
+        frame, source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json"
+    )
+    summary = run.inputs.schedules[0].summary() if run.inputs.schedules else pd.DataFrame()
+    intro = (
+        "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
+        "contributions on US settlement days, withdrawals), cumulative, one line per distinct "
+        "inflow scenario. The full schedules are in flows.csv.</p>"
+    )
+    return Section(
+        "Flow schedules",
+        intro,
+        figures=[figure],
+        tables=[("Summary of the first scenario's schedule (USD).", summary.reset_index())],
+    )
+
+
+def _portfolios(run: StudyRun, source: str) -> Section:
+    strategies = run.study.evaluate.strategies
+    keep = ["label", "asset"]
+    for name in strategies:
+        keep += [f"{name}_total_return_pct_p50", f"{name}_total_return_pct_vs_baseline_p50"]
+    frame = run.table[keep].copy()
+    frame.columns = ["scenario", "asset"] + [
+        f"{name} {what}" for name in strategies for what in ("return %", "vs baseline pp")
+    ]
+    intro = (
+        "<p>Median over paths of each portfolio's total return on the impacted paths, and its "
+        "difference from the same portfolio on the baseline path (percentage points). "
+        "Strategies: "
+        + "; ".join(f"<b>{html.escape(n)}</b>" for n in strategies)
+        + ". CAGR, Sharpe, Sortino and maximum drawdown with 5th/50th/95th percentiles are in "
+        f"scenarios.csv. Prices: {html.escape(source)}.</p>"
+    )
+    return Section("Portfolios", intro, tables=[("Total return, median over paths.", frame)])
+
+
+def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
+    models = {}
+    for scenario in run.scenarios:
+        model = impact_model(scenario.impact)
+        models.setdefault(type(model).__name__, inspect.getdoc(model) or "")
+    model_html = "".join(
+        f"<h3>{html.escape(name)}</h3><pre>{html.escape(doc)}</pre>" for name, doc in models.items()
+    )
+    data = pd.DataFrame(manifest["data"])
+    credits = (
+        "<p>Prices: exchange spot candles as stored in the flowimpact data directory (Binance "
+        "spot klines by default, through ccxt or imported CSV). ETF flows: Farside Investors' "
+        "public Bitcoin and Ethereum ETF flow tables. 401(k) assets: ICI (2025-03-31). "
+        "Contribution limits: IRS 2025. Every default's source is in its config class's "
+        "docstring; the values used are below.</p>"
+    )
+    config = html.escape(json.dumps(manifest["config"], indent=2, default=str))
+    versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
+    outro = (
+        f"<h3>Resolved study</h3><pre>{config}</pre>"
+        f"<p class=\"note\">Versions: {html.escape(versions)}. Time taken: "
+        f"{manifest['seconds_total']:.1f} s.</p>"
+    )
+    return Section(
+        "Models, assumptions and data sources",
+        "<p>Impact models used in this study:</p>" + model_html + credits,
+        tables=[("Data used (sha256 of close and volume).", data)],
+        outro_html=outro,
+    )
+

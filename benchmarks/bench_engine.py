@@ -1,0 +1,132 @@
+"""Benchmark of the numba engine (a script, not a test).
+
+    .venv/bin/python benchmarks/bench_engine.py [--scenarios 50] [--paths 200] [--days 3000]
+
+Runs ``run_engine`` over scenarios × paths columns (default 50 × 200 = 10,000) for ``days``
+days and 2 assets on a synthetic random-walk baseline, with payday flows and a rebalancing
+sleeve, and prints, measured in the same run: cells (scenario × path × day × asset) per
+second; the speed ratio against the plain-Python reference (tests/backtest/reference_engine.py,
+stepping the same exponential kernel recursively) on a few columns; and the ratio against a
+memory-bound floor, numpy's cumulative sum over one float64 array of the output's shape.
+The first engine call (numba compilation or cache load) is excluded from the timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backtest.engine import SleeveArrays, run_engine
+from backtest.impact import ImpactConfig
+from backtest.paths import BaselinePaths
+from tests.backtest.reference_engine import reference_engine
+
+WARMUP_DAYS = 60
+
+
+def synthetic_baseline(n_paths: int, n_days: int, seed: int = 1) -> BaselinePaths:
+    rng = np.random.default_rng(seed)
+    total = WARMUP_DAYS + n_days
+    close = np.array([60_000.0, 3_000.0]) * np.exp(
+        np.cumsum(rng.normal(0.0, 0.03, (n_paths, total, 2)), axis=1)
+    )
+    volume = close * rng.uniform(5_000.0, 20_000.0, (n_paths, total, 2))
+    days = pd.date_range("2020-01-01", periods=n_days, freq="D", tz="UTC")
+    return BaselinePaths(
+        days=days, assets=("BTC", "ETH"),
+        close_usd=close[:, WARMUP_DAYS:], volume_usd=volume[:, WARMUP_DAYS:],
+        last_history_day=days[0] - pd.Timedelta(days=1),
+        prior_close_usd=close[:, :WARMUP_DAYS], prior_volume_usd=volume[:, :WARMUP_DAYS],
+    )
+
+
+def scenario_grid(n_scenarios: int, n_days: int) -> tuple[np.ndarray, list, SleeveArrays]:
+    models = ("multiplier", "sqrt", "linear")
+    impacts = [
+        ImpactConfig(model=models[i % 3], permanent_share=0.3 + 0.4 * (i % 2),
+                     anticipation_share=0.25 * (i % 4))
+        for i in range(n_scenarios)
+    ]
+    flows = np.zeros((n_scenarios, n_days, 2))
+    paydays = np.arange(200, n_days, 14)
+    scale = np.linspace(0.5, 2.0, n_scenarios)[:, None, None]
+    flows[:, paydays] = scale * np.array([3e8, 1e8])
+    rebalance = np.zeros((n_scenarios, n_days), dtype=bool)
+    rebalance[:, ::91] = True
+    sleeve = SleeveArrays(
+        target_weight=np.tile([0.02, 0.01], (n_scenarios, 1)),
+        initial_fund_usd=np.full(n_scenarios, 5e10),
+        contribution_usd=np.full((n_scenarios, n_days), 1e7),
+        rebalance_day=rebalance,
+        drift_band=np.full(n_scenarios, 0.01),
+        start_day_index=np.full(n_scenarios, 150, dtype=np.int64),
+    )
+    return flows, impacts, sleeve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", type=int, default=50)
+    parser.add_argument("--paths", type=int, default=200)
+    parser.add_argument("--days", type=int, default=3000)
+    parser.add_argument("--reference-columns", type=int, default=2)
+    args = parser.parse_args()
+
+    baseline = synthetic_baseline(args.paths, args.days)
+    flows, impacts, sleeve = scenario_grid(args.scenarios, args.days)
+    announce = 100
+    small = synthetic_baseline(2, 50)
+    run_engine(small, flows[:1, :50], impacts[:1], _rows(sleeve, 1, 50), announce)  # compile
+
+    start = time.perf_counter()
+    result = run_engine(baseline, flows, impacts, sleeve, announce)
+    engine_s = time.perf_counter() - start
+    cells = result.close_usd.size
+    columns = args.scenarios * args.paths
+
+    sub = args.reference_columns
+    start = time.perf_counter()
+    reference = reference_engine(
+        baseline, flows[:1], impacts[:1], _rows(sleeve, 1, args.days), announce,
+        paths=range(sub), exact_decay=False,
+    )
+    reference_s = time.perf_counter() - start
+    reference_cells = reference["close_usd"].size
+    agree = np.max(np.abs(reference["log_impact"] - result.log_impact[:1, :sub]))
+
+    floor = np.ones(result.close_usd.shape)
+    start = time.perf_counter()
+    np.cumsum(floor, axis=2, out=floor)
+    floor_s = time.perf_counter() - start
+
+    engine_rate = cells / engine_s
+    reference_rate = reference_cells / reference_s
+    print(f"grid: {args.scenarios} scenarios x {args.paths} paths = {columns} columns, "
+          f"{args.days} days, 2 assets = {cells:,} cells")
+    print(f"engine:    {engine_s:8.3f} s  {engine_rate:14,.0f} cells/s")
+    print(f"reference: {reference_s:8.3f} s  {reference_rate:14,.0f} cells/s "
+          f"({reference_cells:,} cells, max |dI| vs engine {agree:.1e})")
+    print(f"floor:     {floor_s:8.3f} s  {cells / floor_s:14,.0f} cells/s (numpy cumsum)")
+    print(f"speed-up over the Python reference: {engine_rate / reference_rate:,.0f}x "
+          "(target >= 200x)")
+    print(f"engine time / memory-bound floor: {engine_s / floor_s:.1f}x (aim <= 5x)")
+
+
+def _rows(sleeve: SleeveArrays, n: int, days: int) -> SleeveArrays:
+    return SleeveArrays(
+        target_weight=sleeve.target_weight[:n], initial_fund_usd=sleeve.initial_fund_usd[:n],
+        contribution_usd=sleeve.contribution_usd[:n, :days],
+        rebalance_day=sleeve.rebalance_day[:n, :days], drift_band=sleeve.drift_band[:n],
+        start_day_index=np.minimum(sleeve.start_day_index[:n], days - 1),
+    )
+
+
+if __name__ == "__main__":
+    main()

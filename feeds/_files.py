@@ -1,0 +1,94 @@
+"""Atomic Parquet files and the one-writer lock shared by the candle and ETF-flow stores.
+
+A write goes to a temporary file in the destination's own folder, is flushed to disk, and
+then replaces the destination with ``os.replace`` (atomic on POSIX and Windows within one
+file system). A process killed at any moment therefore leaves either the previous file or the
+new one, never a half-written one; a stray ``*.tmp`` file may remain and is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import filelock
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flowimpact.errors import DataFormatError, FlowImpactError
+
+LOCK_FILE_NAME = ".flowimpact.lock"
+_METADATA_KEY = b"flowimpact"
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path, timeout_seconds: float) -> Iterator[None]:
+    """Hold the store's lock file (``root/.flowimpact.lock``) so only one process writes."""
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(root / LOCK_FILE_NAME, timeout=timeout_seconds)
+    try:
+        with lock:
+            yield
+    except filelock.Timeout:
+        raise FlowImpactError(
+            f"the store {root} is being written by another flowimpact process (lock "
+            f"{root / LOCK_FILE_NAME} held for {timeout_seconds:g} s); wait for it to finish"
+        ) from None
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:
+    """Write ``frame`` (index kept) to ``path`` atomically, with ``metadata`` stored as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    merged = dict(table.schema.metadata or {})
+    merged[_METADATA_KEY] = json.dumps(metadata, sort_keys=True).encode()
+    table = table.replace_schema_metadata(merged)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp_path = Path(temp_name)
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            pq.write_table(table, sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        temp_path.replace(path)  # os.replace: atomic within one file system
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The frame stored at ``path`` and the metadata written with it."""
+    try:
+        # one read of the whole file: a writer replacing the file between pyarrow's own
+        # opens (footer, then pages) would otherwise mix two versions
+        table = pq.read_table(pa.BufferReader(path.read_bytes()))
+    except (OSError, pa.ArrowException) as exc:
+        raise DataFormatError(
+            f"{path} is not a readable Parquet file ({exc}); delete it and fetch or import again"
+        ) from exc
+    raw = (table.schema.metadata or {}).get(_METADATA_KEY, b"{}")
+    return table.to_pandas(), json.loads(raw)
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename durable; best effort, as not every platform opens directories."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+__all__ = ["LOCK_FILE_NAME", "read_parquet", "write_parquet_atomic", "writer_lock"]

@@ -1,0 +1,81 @@
+"""Our small error tree over ccxt's, tiered by what the caller should do::
+
+    FeedError                                   any failure talking to an exchange
+    ├── TemporaryFeedError   (DataUnavailable, exit 3)  worth retrying: network errors, timeouts,
+    │                                                   rate limits, maintenance, DDoS protection,
+    │                                                   malformed responses (ccxt OperationFailed)
+    ├── PermanentFeedError   (InputError, exit 2)       the request itself is wrong: bad symbol,
+    │                                                   unknown exchange, unsupported timeframe,
+    │                                                   no OHLCV, bad credentials
+    └── ExchangeRefusedError (DataUnavailable, exit 3)  the exchange said no for a reason ccxt does
+                                                        not classify; retrying would not help
+
+The retry policy (``feeds.retry``) retries only ``TemporaryFeedError``; when its attempts run
+out the last one reaches the command line as exit 3 ("data unavailable").
+"""
+
+from __future__ import annotations
+
+import ccxt
+
+from flowimpact.errors import DataUnavailableError, FlowImpactError, InputError
+
+
+class FeedError(FlowImpactError):
+    """Base of every exchange failure (never raised itself)."""
+
+
+class TemporaryFeedError(FeedError, DataUnavailableError):
+    """A failure that may pass: retry with backoff."""
+
+
+class PermanentFeedError(FeedError, InputError):
+    """The request cannot succeed as given: fix the exchange id, symbol, timeframe or keys."""
+
+
+class ExchangeRefusedError(FeedError, DataUnavailableError):
+    """The exchange refused the request for an unclassified reason; not retried."""
+
+
+_PERMANENT_HINTS: tuple[tuple[type[Exception], str], ...] = (
+    (ccxt.BadSymbol, "check the symbol (BASE/QUOTE as the exchange lists it)"),
+    (ccxt.AuthenticationError, "check the API keys given in [data.ccxt]"),
+    (ccxt.PermissionDenied, "check the API keys' permissions"),
+    (ccxt.AccountNotEnabled, "check the exchange account"),
+    (ccxt.NotSupported, "the exchange does not offer this; choose another exchange"),
+    (ccxt.BadRequest, "check the exchange, symbol and timeframe"),
+)
+
+
+def translate(exc: Exception, context: str) -> FeedError:
+    """The ``FeedError`` for a ccxt exception; ``context`` names what was being done.
+
+    Any ccxt ``OperationFailed`` (network errors, timeouts, rate limits, unavailable exchange,
+    bad or null responses) is temporary; classified request errors are permanent; any other
+    ccxt ``ExchangeError`` is an unclassified refusal. Non-ccxt exceptions from parsing a
+    malformed response (ValueError, TypeError, KeyError) count as temporary too.
+    """
+    detail = _one_line(exc)
+    if isinstance(exc, FeedError):
+        return exc
+    if isinstance(exc, ccxt.OperationFailed | ValueError | TypeError | KeyError | IndexError):
+        return TemporaryFeedError(f"{context}: {type(exc).__name__}: {detail}")
+    for kind, hint in _PERMANENT_HINTS:
+        if isinstance(exc, kind):
+            return PermanentFeedError(f"{context}: {type(exc).__name__}: {detail}; {hint}")
+    return ExchangeRefusedError(f"{context}: {type(exc).__name__}: {detail}")
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    """ccxt messages often embed a whole HTTP body: keep one short line."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+__all__ = [
+    "ExchangeRefusedError",
+    "FeedError",
+    "PermanentFeedError",
+    "TemporaryFeedError",
+    "translate",
+]

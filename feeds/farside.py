@@ -1,0 +1,96 @@
+"""Farside Investors' ETF-flow tables (CSV) → a flow table in US dollars.
+
+Farside publishes one row per day: ``Date``, one column per fund ticker, ``Total``; values in
+US$ MILLIONS, negative for outflows (on the website also written ``(95.1)``, and ``-`` for no
+flow). This reader multiplies by 1,000,000, so the stored table is in dollars; empty and ``-``
+fund cells are 0 (Farside's convention for a fund not launched or not reported). Summary rows
+(``Total``, ``Average``, ``Maximum``, ``Minimum``) are skipped. Each row's funds must add up to
+its Total within US$1M (Farside rounds each fund to 0.1M), else the row is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feeds._csv_rows import numbers, read_table, refuse, timestamps
+from feeds.etf_flows import TOTAL_COLUMN
+from flowimpact.errors import InputError
+
+USD_PER_MILLION = 1_000_000.0
+_SUM_TOLERANCE_MILLIONS = 1.0
+_SUMMARY_ROWS = {"total", "average", "maximum", "minimum"}
+# A few tickers that identify the asset when the file name does not.
+_BTC_TICKERS = {"IBIT", "FBTC", "GBTC", "BITB", "ARKB", "HODL", "BRRR", "EZBC", "BTCO", "BTCW"}
+_ETH_TICKERS = {"ETHA", "ETHE", "FETH", "ETHW", "ETHV", "QETH", "EZET", "CETH", "TETH"}
+
+
+def is_farside_header(columns: list[str]) -> bool:
+    """A ``date`` first column, a ``total`` column, and no OHLC column."""
+    lowered = [c.strip().lower() for c in columns]
+    return bool(lowered) and lowered[0] == "date" and "total" in lowered and "close" not in lowered
+
+
+def farside_asset(path: Path, tickers: list[str], asset: str | None = None) -> str:
+    """``asset`` if given (``"BTC"`` or a symbol like ``"BTC/USD"``), else from name or tickers."""
+    if asset:
+        return asset.split("/")[0].strip().upper()
+    tokens = set(re.split(r"[^a-z0-9]+", path.stem.lower()))
+    by_name = {"BTC"} if tokens & {"btc", "bitcoin"} else set()
+    by_name |= {"ETH"} if tokens & {"eth", "ether", "ethereum"} else set()
+    if len(by_name) == 1:
+        return by_name.pop()
+    upper = {t.upper() for t in tickers}
+    by_tickers = ({"BTC"} if upper & _BTC_TICKERS else set()) | (
+        {"ETH"} if upper & _ETH_TICKERS else set()
+    )
+    if len(by_tickers) == 1:
+        return by_tickers.pop()
+    raise InputError(
+        f"{path.name}: cannot tell whether these ETF flows are BTC or ETH; pass --symbol BTC "
+        "or --symbol ETH (or put btc or eth in the file name)"
+    )
+
+
+def read_farside(path: Path) -> pd.DataFrame:
+    """The table of ``path`` in US dollars: UTC-day index, ``<ticker>_usd`` and ``total_usd``."""
+    table = read_table(path, header=True)
+    date_column, *others = table.columns
+    total_column = next(c for c in others if c.strip().lower() == "total")
+    table = table[~table[date_column].str.lower().isin(_SUMMARY_ROWS)]
+    days = timestamps(path, _website_dates(table[date_column]), "date").normalize()
+    repeated = days.duplicated()
+    if repeated.any():
+        refuse(path, table.index[repeated], f"day {days[repeated][0].date()} appears twice")
+    funds = [c for c in others if c != total_column]
+    columns = {}
+    for fund in funds:
+        flows = numbers(path, _website_numbers(table[fund]), fund, required=False)
+        columns[f"{fund.strip().lower()}_usd"] = flows.fillna(0.0)
+    total = numbers(path, _website_numbers(table[total_column]), "Total")
+    frame = pd.DataFrame(columns, index=table.index)
+    mismatch = np.abs(frame.sum(axis=1) - total) > _SUM_TOLERANCE_MILLIONS
+    refuse(path, table.index[mismatch.to_numpy()], "the funds do not add up to Total")
+    frame[TOTAL_COLUMN] = total
+    frame = frame * USD_PER_MILLION
+    frame.index = pd.DatetimeIndex(days, name="date")
+    return frame.sort_index()
+
+
+def _website_dates(cells: pd.Series) -> pd.Series:
+    """Farside's website writes ``11 Jan 2024``; turn such cells into ISO dates."""
+    spelled = pd.to_datetime(cells, format="%d %b %Y", errors="coerce")
+    return cells.mask(spelled.notna(), spelled.dt.strftime("%Y-%m-%d"))
+
+
+def _website_numbers(cells: pd.Series) -> pd.Series:
+    """Farside's website style: ``(95.1)`` is -95.1, ``-`` is no flow, commas group thousands."""
+    cleaned = cells.str.replace(",", "", regex=False)
+    cleaned = cleaned.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    return cleaned.mask(cleaned == "-", "0")
+
+
+__all__ = ["USD_PER_MILLION", "farside_asset", "is_farside_header", "read_farside"]

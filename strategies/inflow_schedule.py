@@ -1,0 +1,149 @@
+"""What the inflow model hands on: ``FlowSchedule`` (direct flows) and ``SleeveSpec`` (the fund).
+
+Both are plain, frozen containers over the study's daily UTC calendar; ``strategies.inflow``
+builds them and ``backtest`` consumes them. No model logic lives here, only accounting views
+(net flow, summary, a CSV-ready table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+COMPONENTS = ("reallocation", "payroll", "withdrawal")
+
+
+@dataclass(frozen=True)
+class SleeveSpec:
+    """A balanced fund that holds crypto at a fixed weight; the engine computes its flows.
+
+    The fund's crypto trades depend on the impacted price (it sells crypto after a rise and buys
+    after a fall), so this spec only describes the fund and the money it receives:
+
+    - ``target_weight[asset]``: the fund's target weight of each crypto asset (the sleeve's
+      crypto weight times the asset split), a fraction of the whole fund.
+    - ``initial_fund_usd``: the fund's value on ``start_day`` before that day's contribution,
+      all of it non-crypto (the first rebalance buys crypto up to target). ``schedule_flows``
+      gives 0: the sleeve is built from the allocation's own money.
+    - ``contribution_usd``: new money into the whole fund each day (USD, negative for
+      withdrawals); the engine buys ``target_weight[asset] * contribution_usd`` of each asset.
+    - ``rebalance_day``: True on calendar rebalance days (last settlement day of a month or
+      quarter, from ``start_day`` on); on those days the engine trades the fund back to target.
+    - ``drift_band``: absolute drift of an asset's weight from target that also triggers a
+      rebalance (``math.inf`` = calendar rebalances only).
+    - ``start_day``: the first day the fund receives money.
+
+    Semantics (assumptions): the fund's non-crypto holdings are flat apart from contributions
+    and rebalancing trades (no return on them); the direct flows of ``FlowSchedule.flows_usd``
+    EXCLUDE the sleeve's money, so direct flows + the sleeve's contribution purchases = the
+    whole allocation (before the sleeve's price-driven rebalancing trades).
+    """
+
+    target_weight: dict[str, float]
+    initial_fund_usd: float
+    contribution_usd: pd.Series
+    rebalance_day: pd.Series
+    drift_band: float
+    start_day: pd.Timestamp
+
+    def __post_init__(self) -> None:
+        if not self.contribution_usd.index.equals(self.rebalance_day.index):
+            raise ValueError("SleeveSpec: contribution_usd and rebalance_day need the same days")
+        if self.rebalance_day.dtype != bool:
+            raise ValueError("SleeveSpec: rebalance_day must be a boolean series")
+        if sum(self.target_weight.values()) > 1.0 + 1e-9:
+            raise ValueError("SleeveSpec: target weights add up to more than the whole fund")
+        if self.initial_fund_usd < 0.0:
+            raise ValueError("SleeveSpec: initial_fund_usd must be 0 or more")
+
+    def contribution_purchases_usd(self) -> pd.DataFrame:
+        """Crypto bought (sold if negative) from contributions alone: days x assets, USD."""
+        weights = pd.Series(self.target_weight, dtype=float)
+        values = np.outer(self.contribution_usd.to_numpy(), weights.to_numpy())
+        return pd.DataFrame(values, index=self.contribution_usd.index, columns=weights.index)
+
+
+@dataclass(frozen=True)
+class FlowSchedule:
+    """Dated USD flows per asset from the 401(k) inflow model.
+
+    ``flows_usd``: indexed by the study's UTC days, columns a MultiIndex (``asset``,
+    ``component``) with components ``reallocation``, ``payroll`` (both >= 0) and ``withdrawal``
+    (<= 0), in USD, direct flows only (the sleeve's money is in ``sleeve``). ``weights``: the
+    split between assets that was used.
+    """
+
+    flows_usd: pd.DataFrame
+    weights: Mapping[str, float]
+    sleeve: SleeveSpec | None = None
+
+    @property
+    def assets(self) -> list[str]:
+        return list(self.flows_usd.columns.get_level_values("asset").unique())
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.flows_usd.index)
+
+    @property
+    def net_flow_usd(self) -> pd.DataFrame:
+        """Net direct flow per day and asset (days x assets), USD."""
+        net = self.flows_usd.T.groupby(level="asset", sort=False).sum().T
+        net.columns.name = "asset"
+        return net[self.assets]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per asset: totals per component, first and last flow day, peak, flow days.
+
+        ``peak_daily_flow_usd`` is the day's net flow of the largest size, with its sign;
+        ``flow_days`` counts days with any non-zero component; with a sleeve,
+        ``sleeve_contribution_usd`` is the crypto bought from the sleeve's contributions.
+        """
+        net = self.net_flow_usd
+        active = self.flows_usd.ne(0.0).T.groupby(level="asset", sort=False).any().T[self.assets]
+        totals = self.flows_usd.sum().unstack("component").reindex(columns=list(COMPONENTS))
+        rows = pd.DataFrame(index=pd.Index(self.assets, name="asset"))
+        rows["total_usd"] = net.sum()
+        for component in COMPONENTS:
+            rows[f"{component}_usd"] = totals.loc[self.assets, component]
+        rows["first_flow_day"] = active.idxmax().where(active.any())
+        rows["last_flow_day"] = active[::-1].idxmax().where(active.any())
+        values = net.to_numpy()
+        peak_at = np.abs(values).argmax(axis=0) if len(net) else np.zeros(net.shape[1], int)
+        rows["peak_daily_flow_usd"] = (
+            values[peak_at, np.arange(values.shape[1])] if len(net) else 0.0
+        )
+        rows["flow_days"] = active.sum().astype(int)
+        if self.sleeve is not None:
+            bought = self.sleeve.contribution_purchases_usd().sum()
+            rows["sleeve_contribution_usd"] = bought.reindex(self.assets, fill_value=0.0)
+        return rows
+
+    def to_frame(self, *, nonzero_only: bool = False) -> pd.DataFrame:
+        """A long table, one row per day and asset, for a CSV.
+
+        Columns: ``day`` (YYYY-MM-DD, UTC), ``asset``, ``reallocation_usd``, ``payroll_usd``,
+        ``withdrawal_usd``, ``net_usd`` and, with a sleeve, ``sleeve_contribution_usd``.
+        ``nonzero_only`` keeps only rows with some flow.
+        """
+        long = self.flows_usd.stack("asset", future_stack=True)
+        long = long.reindex(columns=list(COMPONENTS))
+        long.columns = [f"{component}_usd" for component in COMPONENTS]
+        long["net_usd"] = long.sum(axis=1)
+        if self.sleeve is not None:
+            bought = self.sleeve.contribution_purchases_usd()
+            bought = bought.reindex(columns=self.assets, fill_value=0.0)
+            long["sleeve_contribution_usd"] = bought.stack().reindex(long.index).fillna(0.0)
+        long = long.reset_index()
+        long = long.rename(columns={long.columns[0]: "day"})
+        long["day"] = pd.DatetimeIndex(long["day"]).strftime("%Y-%m-%d")
+        if nonzero_only:
+            value_columns = [c for c in long.columns if c.endswith("_usd")]
+            long = long[long[value_columns].ne(0.0).any(axis=1)].reset_index(drop=True)
+        return long
+
+
+__all__ = ["COMPONENTS", "FlowSchedule", "SleeveSpec"]

@@ -1,0 +1,161 @@
+"""import_csv: format detection, keys from names, and refusal of corrupt files by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from feeds.csv_import import import_csv
+from feeds.etf_flows import read_etf_flows
+from feeds.store import CandleStore
+from flowimpact.errors import DataFormatError, InputError
+
+KLINE_HEADER = "timestamp,open,high,low,close,volume\n"
+GOOD_ROWS = (
+    "2024-01-01,100,110,90,105,1.5\n"
+    "2024-01-02,105,112,101,110,2.5\n"
+    "2024-01-03,110,115,100,101,3.5\n"
+)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CandleStore:
+    return CandleStore(tmp_path / "store")
+
+
+def test_binance_kline_csv_named_by_pattern(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + GOOD_ROWS)
+    result = import_csv(path, store)
+    assert result.format == "ohlcv-csv" and result.rows == 3
+    assert (result.key.exchange, result.key.symbol, result.key.timeframe) == (
+        "binance", "BTC/USDT", "1d",
+    )
+    stored = store.read("binance", "BTC/USDT", "1d")
+    assert stored["close"].tolist() == [105.0, 110.0, 101.0]
+    assert stored["volume"].tolist() == [1.5, 2.5, 3.5]
+    assert set(stored["source"]) == {"csv:binance_BTCUSDT_1d.csv"}
+    assert stored.index[0] == pd.Timestamp("2024-01-01", tz="UTC")
+
+
+@pytest.mark.parametrize("unit_factor", [1_000, 1_000_000])  # ms dumps, µs dumps since 2025
+def test_binance_dump_without_header(tmp_path: Path, store: CandleStore, unit_factor: int) -> None:
+    rows = []
+    for day, close in [(0, 105), (1, 110), (2, 101)]:
+        open_s = 1704067200 + day * 86400
+        rows.append(f"{open_s * unit_factor},100,120,90,{close},7.5,"
+                    f"{(open_s + 86399) * unit_factor},1000,10,3,300,0")
+    path = _write(tmp_path, "ETHUSDT-1d-2024-01.csv", "\n".join(rows) + "\n")
+    result = import_csv(path, store)
+    assert result.format == "binance-dump"
+    stored = store.read("binance", "ETH/USDT", "1d")
+    assert stored.index.tolist() == list(pd.date_range("2024-01-01", periods=3, tz="UTC"))
+    assert stored["close"].tolist() == [105.0, 110.0, 101.0]
+
+
+def test_generic_csv_with_other_names_and_flags(tmp_path: Path, store: CandleStore) -> None:
+    text = ("Date,Open,High,Low,Close,Volume,Adj Close\n"
+            "2024-01-01T00:00:00Z,1,2,0.5,1.5,10,1.4\n"
+            "2024-01-01T04:00:00Z,1.5,2,1,1.8,11,1.7\n"
+            "2024-01-01T08:00:00Z,1.8,2,1,1.9,12,1.8\n")
+    path = _write(tmp_path, "my prices.csv", text)
+    result = import_csv(path, store, exchange="kraken", symbol="XBTUSD", timeframe="4h")
+    assert result.key.symbol == "XBT/USD"
+    assert store.read("kraken", "XBT/USD", "4h")["close"].tolist() == [1.5, 1.8, 1.9]
+
+
+def test_identical_reimport_adds_nothing(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + GOOD_ROWS)
+    import_csv(path, store)
+    again = import_csv(path, store)
+    assert (again.merge.rows_added, again.merge.rows_replaced, again.merge.rows_after) == (0, 0, 3)
+
+
+def test_gaps_are_reported_not_refused(tmp_path: Path, store: CandleStore) -> None:
+    text = KLINE_HEADER + GOOD_ROWS + "2024-01-06,101,105,99,102,1\n"
+    result = import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", text), store)
+    assert result.quality.missing_bars == 2 and result.rows == 4
+
+
+def test_farside_table_is_stored_in_dollars(tmp_path: Path, store: CandleStore) -> None:
+    text = ("Date,IBIT,GBTC,Total\n"
+            "11 Jan 2024,111.7,(95.1),16.6\n"
+            "2024-01-12,386.0,-484.1,-98.1\n"
+            "2024-01-13,-,0.0,0.0\n"
+            "Total,497.7,-579.2,-81.5\n")
+    result = import_csv(_write(tmp_path, "flows.csv", text), store)
+    assert (result.format, result.asset, result.rows) == ("farside-etf-flows", "BTC", 3)
+    flows = read_etf_flows(store.root, "BTC")
+    assert flows.loc["2024-01-11", "total_usd"] == pytest.approx(16.6e6)
+    assert flows.loc["2024-01-11", "gbtc_usd"] == pytest.approx(-95.1e6)
+    assert flows.loc["2024-01-13", "ibit_usd"] == 0.0
+
+
+def test_farside_rows_that_do_not_add_up_are_refused(tmp_path: Path, store: CandleStore) -> None:
+    text = "date,ETHA,ETHE,Total\n2024-07-23,266.5,-484.1,106.6\n"
+    with pytest.raises(DataFormatError, match=r"eth_flows.csv line 2: the funds do not add up"):
+        import_csv(_write(tmp_path, "eth_flows.csv", text), store)
+    assert not (store.root / "etf_flows").exists()
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        ("2024-01-04,101,abc,99,100,1", r"line 5: high 'abc' is not a number"),
+        ("2024-01-04,101,105,99,,1", r"line 5: missing close"),
+        ("2024-01-04,101,105,99", r"line 5: missing close"),
+        ("2024-01-04,0,105,99,100,1", r"line 5: non-positive price"),
+        ("2024-01-04,101,95,99,100,1", r"line 5: high is below low"),
+        ("2024-01-04,101,105,99,100,-1", r"line 5: negative volume"),
+        ("04/01/2024,101,105,99,100,1", r"line 5: timestamp '04/01/2024' is not a date"),
+        ("2024-01-03,110,115,100,999,3.5", r"lines 4, 5: two different candles"),
+    ],
+)
+def test_corrupt_rows_refuse_the_whole_file_naming_the_line(
+    tmp_path: Path, store: CandleStore, bad_row: str, message: str
+) -> None:
+    import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + GOOD_ROWS), store)
+    before = store.read("binance", "BTC/USDT", "1d")
+    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + GOOD_ROWS + bad_row + "\n")
+    with pytest.raises(DataFormatError, match=message) as caught:
+        import_csv(path, store)
+    assert caught.value.exit_code == 2
+    assert "binance_BTCUSDT_1d.csv" in str(caught.value)
+    pd.testing.assert_frame_equal(store.read("binance", "BTC/USDT", "1d"), before)
+
+
+def test_blank_lines_keep_line_numbers_right(tmp_path: Path, store: CandleStore) -> None:
+    text = KLINE_HEADER + GOOD_ROWS + "\n2024-01-04,1,x,1,1,1\n"
+    with pytest.raises(DataFormatError, match="line 6:"):
+        import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", text), store)
+
+
+def test_unknown_format_names_the_expected_columns(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", "when,price\n2024-01-01,5\n")
+    with pytest.raises(DataFormatError, match="timestamp,open,high,low,close,volume"):
+        import_csv(path, store)
+
+
+def test_unknown_name_without_flags_asks_for_them(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "prices.csv", KLINE_HEADER + GOOD_ROWS)
+    with pytest.raises(InputError, match="--exchange --symbol --timeframe"):
+        import_csv(path, store)
+    assert store.entries() == []
+
+
+def test_spacing_contradicting_the_timeframe_is_refused(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + GOOD_ROWS)
+    with pytest.raises(DataFormatError, match="usually 86400 s apart but timeframe 4h"):
+        import_csv(path, store)
+
+
+def test_empty_file_is_refused(tmp_path: Path, store: CandleStore) -> None:
+    with pytest.raises(DataFormatError, match="empty"):
+        import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", "\n"), store)

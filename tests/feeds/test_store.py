@@ -1,0 +1,168 @@
+"""CandleStore: schema, merge policy, atomic writes, the writer lock, listing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from feeds._files import LOCK_FILE_NAME, writer_lock
+from feeds.schema import CANDLE_COLUMNS
+from feeds.store import CandleStore
+from flowimpact.errors import ConfigError, FlowImpactError
+from tests.feeds.helpers import candles
+
+
+def test_read_of_absent_series_is_an_empty_frame_with_the_schema(tmp_path: Path) -> None:
+    frame = CandleStore(tmp_path).read("binance", "BTC/USDT", "1d")
+    assert frame.empty
+    assert list(frame.columns) == list(CANDLE_COLUMNS)
+    assert str(frame.index.dtype) == "datetime64[us, UTC]"
+    assert frame.index.name == "timestamp"
+    assert CandleStore(tmp_path).last_timestamp("binance", "BTC/USDT", "1d") is None
+
+
+def test_merge_writes_one_parquet_file_per_series_and_reads_back(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    result = store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01", "2024-01-02"], [1, 2]))
+    assert result.path == tmp_path / "candles" / "binance" / "BTC-USDT" / "1d.parquet"
+    assert (result.rows_before, result.rows_added, result.rows_replaced, result.rows_after) == (
+        0, 2, 0, 2,
+    )
+    back = store.read("binance", "BTC/USDT", "1d")
+    assert back["close"].tolist() == [1.0, 2.0]
+    assert back["source"].tolist() == ["test", "test"]
+    assert back.dtypes["close"] == "float64"
+    assert store.last_timestamp("binance", "BTC/USDT", "1d") == pd.Timestamp("2024-01-02", tz="UTC")
+
+
+def test_merge_deduplicates_and_the_newer_source_wins(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    old = candles(["2024-01-01", "2024-01-02"], [1, 2], source="old")
+    store.merge("binance", "BTC/USDT", "1d", old)
+    result = store.merge(
+        "binance", "BTC/USDT", "1d",
+        candles(["2024-01-02", "2024-01-03"], [20, 3], source="new"),
+    )
+    assert (result.rows_added, result.rows_replaced, result.rows_after) == (1, 1, 3)
+    back = store.read("binance", "BTC/USDT", "1d")
+    assert back.index.is_unique and back.index.is_monotonic_increasing
+    assert back["close"].tolist() == [1.0, 20.0, 3.0]
+    assert back["source"].tolist() == ["old", "new", "new"]
+
+
+def test_merging_identical_rows_changes_nothing(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    frame = candles(["2024-01-01", "2024-01-02"], [1, 2])
+    store.merge("binance", "BTC/USDT", "1d", frame)
+    mtime = store.path("binance", "BTC/USDT", "1d").stat().st_mtime_ns
+    result = store.merge("binance", "BTC/USDT", "1d", frame)
+    assert (result.rows_added, result.rows_replaced, result.rows_after) == (0, 0, 2)
+    assert store.path("binance", "BTC/USDT", "1d").stat().st_mtime_ns == mtime
+
+
+def test_a_failed_replace_leaves_the_previous_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CandleStore(tmp_path)
+    store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))
+
+    def broken_replace(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-02"], [2]))
+    monkeypatch.undo()
+    assert store.read("binance", "BTC/USDT", "1d")["close"].tolist() == [1.0]
+    leftovers = list(store.path("binance", "BTC/USDT", "1d").parent.glob("*.tmp"))
+    assert leftovers == []
+
+
+def test_a_process_killed_while_writing_leaves_a_readable_store(tmp_path: Path) -> None:
+    writer = textwrap.dedent(
+        f"""
+        import sys
+        import pandas as pd
+        from feeds.store import CandleStore
+        from feeds.schema import to_candles
+        store = CandleStore({str(tmp_path)!r})
+        day = pd.Timestamp("2000-01-01", tz="UTC")
+        for i in range(100000):
+            index = pd.date_range(day + pd.Timedelta(days=50 * i), periods=50, freq="1D")
+            frame = pd.DataFrame({{c: 1.0 for c in ["open", "high", "low", "close", "volume"]}},
+                                 index=index)
+            store.merge("binance", "BTC/USDT", "1d", to_candles(frame, source="loop"))
+            if i == 0:
+                print("first", flush=True)
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "first"
+            store = CandleStore(tmp_path)
+            path = store.path("binance", "BTC/USDT", "1d")
+            # let more writes happen, so that the kill lands among them
+            deadline = pd.Timestamp.now() + pd.Timedelta(seconds=20)
+            while (
+                len(store.read("binance", "BTC/USDT", "1d")) < 500
+                and pd.Timestamp.now() < deadline
+            ):
+                pass
+        finally:
+            process.kill()
+            process.wait()
+    assert process.returncode == -9
+    frame = store.read("binance", "BTC/USDT", "1d")
+    assert len(frame) >= 500 and len(frame) % 50 == 0  # whole writes only
+    assert frame.index.is_unique and frame.index.is_monotonic_increasing
+    assert path.exists()
+
+
+def test_a_second_writer_waits_for_the_lock_and_then_gives_a_clear_error(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path, lock_timeout_seconds=0.2)
+    with (
+        writer_lock(tmp_path, 1.0),
+        pytest.raises(FlowImpactError, match="being written by another flowimpact process"),
+    ):
+        store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))
+    assert (tmp_path / LOCK_FILE_NAME).exists()
+    assert store.read("binance", "BTC/USDT", "1d").empty
+    store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))  # lock free again
+    assert len(store.read("binance", "BTC/USDT", "1d")) == 1
+
+
+def test_entries_list_every_series_with_gaps(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    store.merge("binance", "BTC/USDT", "1d",
+                candles(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06"], [1, 2, 3, 4]))
+    store.merge("bitstamp", "ETH/USD:USD", "1d", candles(["2024-01-01"], [5]))
+    entries = store.entries()
+    assert [(e.exchange, e.symbol, e.timeframe, e.rows) for e in entries] == [
+        ("binance", "BTC/USDT", "1d", 4),
+        ("bitstamp", "ETH/USD:USD", "1d", 1),
+    ]
+    assert (entries[0].gaps, entries[0].missing_bars) == (1, 2)
+    assert entries[0].first == pd.Timestamp("2024-01-01", tz="UTC")
+    assert entries[0].last == pd.Timestamp("2024-01-06", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("exchange", "symbol", "timeframe"),
+    [("../x", "BTC/USDT", "1d"), ("binance", "../../etc", "1d"), ("binance", "BTC/USDT", "1M"),
+     ("Binance", "BTC/USDT", "1d"), ("binance", "BTC/../USDT", "1d")],
+)
+def test_keys_that_would_make_odd_paths_are_refused(
+    tmp_path: Path, exchange: str, symbol: str, timeframe: str
+) -> None:
+    with pytest.raises(ConfigError):
+        CandleStore(tmp_path).path(exchange, symbol, timeframe)
