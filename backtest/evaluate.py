@@ -12,7 +12,6 @@ Annualisation uses 365 days a year, since crypto trades every day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,14 +87,42 @@ def evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
     Columns are ``{strategy}_{metric}_{p05|p50|p95}`` on impacted paths and
     ``{strategy}_{metric}_vs_baseline_{q}``: the per-path difference impacted minus baseline.
     """
-    close = _columns(inputs)
-    n_kinds, n_scen, n_paths, n_days, n_assets = close.shape
-    close_2d = np.ascontiguousarray(close.transpose(3, 0, 1, 2, 4).reshape(n_days, -1))
-    shape = (n_kinds, n_scen, n_paths, n_assets)
+    n_scen, n_paths, n_days, n_assets = inputs.impacted_close_usd.shape
+    impacted_2d = _as_columns(inputs.impacted_close_usd)
     frames = []
-    for plan in _plans(inputs, config, shape, n_days):
-        values = _run_vectorbt(close_2d, plan, config.fees_bps)
-        frames.append(_summarise(plan.name, values, shape))
+    for name in config.strategies:
+        plan = _scenario_plan(name, inputs, config, n_days, n_scen)
+        # Strategies with the same orders see the same baseline: evaluate each once.
+        _, group_of_scenario = np.unique(
+            np.nan_to_num(plan.size, nan=0.0, posinf=1e300, neginf=-1e300).T,
+            axis=0,
+            return_inverse=True,
+        )
+        groups = np.unique(group_of_scenario, return_index=True)[1]
+        n_groups = len(groups)
+        baseline_2d = _as_columns(
+            np.broadcast_to(inputs.baseline_close_usd[None], (n_groups, n_paths, n_days, n_assets))
+        )
+        close_2d = np.hstack([impacted_2d, baseline_2d])
+        per_path = n_paths * n_assets
+        size = np.hstack(
+            [np.repeat(plan.size, per_path, axis=1), np.repeat(plan.size[:, groups], per_path, axis=1)]
+        )
+        init_cash = np.concatenate(
+            [np.repeat(plan.init_cash_usd, per_path), np.repeat(plan.init_cash_usd[groups], per_path)]
+        )
+        values = _run_vectorbt(close_2d, size, plan.size_type, init_cash, config.fees_bps)
+        split = n_scen * per_path
+        frames.append(
+            _summarise(
+                plan.name,
+                values,
+                split,
+                (n_scen, n_paths, n_assets),
+                (n_groups, n_paths, n_assets),
+                group_of_scenario.reshape(-1),
+            )
+        )
     table = pd.concat(frames, axis=1)
     table.index = pd.MultiIndex.from_product(
         [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]
@@ -103,100 +130,89 @@ def evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
     return table
 
 
-def _columns(inputs: EvaluationInput) -> np.ndarray:
-    """[kind, scenario, path, day, asset]: impacted and the matching baseline for each scenario."""
-    impacted = inputs.impacted_close_usd
-    baseline = np.broadcast_to(inputs.baseline_close_usd[None], impacted.shape)
-    return np.stack([impacted, baseline])
+def _as_columns(close: np.ndarray) -> np.ndarray:
+    """[group, path, day, asset] → [day, (group, path, asset)] as one contiguous 2-D array."""
+    n_days = close.shape[2]
+    return np.ascontiguousarray(np.moveaxis(close, 2, 0).reshape(n_days, -1))
 
 
-def _per_column(values: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """A per-scenario vector broadcast to every (kind, scenario, path, asset) column."""
-    return np.broadcast_to(np.asarray(values)[None, :, None, None], shape).reshape(-1)
+def _scenario_plan(
+    name: str, inputs: EvaluationInput, config: EvaluateConfig, n_days: int, n_scen: int
+) -> trading.OrderPlan:
+    """One order column per scenario; paths and assets of a scenario trade on the same days."""
+    if name == "buy_and_hold":
+        return trading.buy_and_hold(n_days, n_scen, init_cash_usd=config.init_cash_usd)
+    if name == "announcement_hold":
+        entry = np.full(n_scen, inputs.announcement_day)
+        return trading.enter_and_exit(
+            name,
+            entry,
+            entry + config.hold_days,
+            n_days,
+            init_cash_usd=config.init_cash_usd,
+            description=f"buy at the announcement close, sell {config.hold_days} days later",
+        )
+    if name == "front_run":
+        entry = np.maximum(inputs.first_flow_day - config.front_run_lead_days, 0)
+        return trading.enter_and_exit(
+            name,
+            entry,
+            np.maximum(inputs.ramp_end_day, entry + 1),
+            n_days,
+            init_cash_usd=config.init_cash_usd,
+            description=(
+                f"buy {config.front_run_lead_days} days before the first 401(k) dollar, "
+                "sell when the ramp ends"
+            ),
+        )
+    if name == "payroll_dca":
+        return trading.payroll_dca(inputs.pay_day.T, contribution_usd=config.dca_contribution_usd)
+    raise ConfigError(f"[evaluate] strategies: unknown {name!r}")
 
 
-def _plans(
-    inputs: EvaluationInput, config: EvaluateConfig, shape: tuple[int, int, int, int], n_days: int
-) -> list[trading.OrderPlan]:
-    n_columns = int(np.prod(shape))
-    plans = []
-    for name in config.strategies:
-        if name == "buy_and_hold":
-            plans.append(
-                trading.buy_and_hold(n_days, n_columns, init_cash_usd=config.init_cash_usd)
-            )
-        elif name == "announcement_hold":
-            entry = np.full(n_columns, inputs.announcement_day)
-            plans.append(
-                trading.enter_and_exit(
-                    name,
-                    entry,
-                    entry + config.hold_days,
-                    n_days,
-                    init_cash_usd=config.init_cash_usd,
-                    description=f"buy at the announcement close, sell {config.hold_days} days later",
-                )
-            )
-        elif name == "front_run":
-            entry = np.maximum(inputs.first_flow_day - config.front_run_lead_days, 0)
-            exit_ = np.maximum(inputs.ramp_end_day, entry + 1)
-            plans.append(
-                trading.enter_and_exit(
-                    name,
-                    _per_column(entry, shape),
-                    _per_column(exit_, shape),
-                    n_days,
-                    init_cash_usd=config.init_cash_usd,
-                    description=(
-                        f"buy {config.front_run_lead_days} days before the first 401(k) dollar, "
-                        "sell when the ramp ends"
-                    ),
-                )
-            )
-        elif name == "payroll_dca":
-            # pay_day [scenario, day] -> [day, kind, scenario, path, asset] -> [day, column]
-            pay = inputs.pay_day.T[:, None, :, None, None]
-            pay = np.broadcast_to(pay, (n_days, *shape)).reshape(n_days, -1)
-            plans.append(
-                trading.payroll_dca(pay, contribution_usd=config.dca_contribution_usd)
-            )
-    return plans
-
-
-def _run_vectorbt(close_2d: np.ndarray, plan: trading.OrderPlan, fees_bps: float) -> dict:
+def _run_vectorbt(
+    close_2d: np.ndarray, size: np.ndarray, size_type: str, init_cash: np.ndarray, fees_bps: float
+) -> dict[str, np.ndarray]:
+    """One vectorbt simulation over every column; the metrics of the contract per column."""
     import vectorbt as vbt  # imported here: it takes seconds and only evaluation needs it
 
     with np.errstate(divide="ignore", invalid="ignore"):  # flat cash columns: 0/0 ratios
-        return _metrics(vbt, close_2d, plan, fees_bps)
+        portfolio = vbt.Portfolio.from_orders(
+            close_2d,
+            size,
+            size_type=size_type,
+            init_cash=init_cash,
+            fees=fees_bps / 10_000,
+            freq="1D",
+        )
+        returns = portfolio.get_returns_acc(year_freq="365 days")
+        return {
+            "total_return_pct": np.asarray(portfolio.total_return()) * 100,
+            "cagr_pct": np.asarray(returns.annualized()) * 100,
+            "sharpe": np.asarray(returns.sharpe_ratio()),
+            "sortino": np.asarray(returns.sortino_ratio()),
+            "max_drawdown_pct": np.asarray(returns.max_drawdown()) * 100,
+        }
 
 
-def _metrics(vbt: Any, close_2d: np.ndarray, plan: trading.OrderPlan, fees_bps: float) -> dict:
-    portfolio = vbt.Portfolio.from_orders(
-        close_2d,
-        plan.size,
-        size_type=plan.size_type,
-        init_cash=plan.init_cash_usd,
-        fees=fees_bps / 10_000,
-        freq="1D",
-    )
-    returns = portfolio.get_returns_acc(year_freq="365 days")
-    return {
-        "total_return_pct": np.asarray(portfolio.total_return()) * 100,
-        "cagr_pct": np.asarray(returns.annualized()) * 100,
-        "sharpe": np.asarray(returns.sharpe_ratio()),
-        "sortino": np.asarray(returns.sortino_ratio()),
-        "max_drawdown_pct": np.asarray(returns.max_drawdown()) * 100,
-    }
-
-
-def _summarise(strategy: str, values: dict, shape: tuple[int, int, int, int]) -> pd.DataFrame:
-    n_kinds, n_scen, n_paths, n_assets = shape
+def _summarise(
+    strategy: str,
+    values: dict[str, np.ndarray],
+    split: int,
+    impacted_shape: tuple[int, int, int],
+    baseline_shape: tuple[int, int, int],
+    group_of_scenario: np.ndarray,
+) -> pd.DataFrame:
+    """Quantiles over paths; the first ``split`` columns are impacted, the rest baseline groups."""
     columns = {}
     for metric, flat in values.items():
-        cube = np.asarray(flat, dtype=float).reshape(shape)  # [kind, scenario, path, asset]
-        impacted, baseline = cube[0], cube[1]
+        flat = np.asarray(flat, dtype=float)
+        impacted = flat[:split].reshape(impacted_shape)  # [scenario, path, asset]
+        baseline = flat[split:].reshape(baseline_shape)[group_of_scenario]
         for label, q in QUANTILES.items():
             columns[f"{strategy}_{metric}_{label}"] = quantile_over_paths(impacted, q)
         for label, q in QUANTILES.items():
-            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(impacted - baseline, q)
+            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(
+                impacted - baseline, q
+            )
     return pd.DataFrame(columns)

@@ -101,6 +101,7 @@ def update_store(
     ``TemporaryFeedError`` (exit 3); what was fetched before stays stored.
     """
     retry = retry or RetryPolicy()
+    owned = exchange is None
     if exchange is None:
         exchange = build_exchange(data.exchange, data.ccxt)
     elif exchange.id != data.exchange:
@@ -109,13 +110,16 @@ def update_store(
             "make them agree (the store is keyed by exchange id)"
         )
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
-    start = data.since_timestamp
-    check_exchange(exchange, data.symbols, data.timeframe, retry)
-    return [
-        _update_series(store, exchange, symbol, data.timeframe, start, now_ts, progress, retry,
-                       page_limit)
-        for symbol in data.symbols
-    ]
+    try:
+        check_exchange(exchange, data.symbols, data.timeframe, retry)
+        return [
+            _update_series(store, exchange, symbol, data.timeframe, data.since_timestamp, now_ts,
+                           progress, retry, page_limit)
+            for symbol in data.symbols
+        ]
+    finally:
+        if owned:
+            exchange.close()  # its HTTP session; a caller's own instance stays open
 
 
 def _update_series(

@@ -15,7 +15,6 @@ name does not exist; readers going through ``latest`` see it dangle for that ins
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 import shutil
@@ -82,7 +81,7 @@ def point_latest(out_dir: Path, name: str) -> None:
         )
     temp_link = out_dir / f".{LATEST_LINK}.{secrets.token_hex(4)}.tmp"
     try:
-        os.symlink(name, temp_link, target_is_directory=True)
+        temp_link.symlink_to(name, target_is_directory=True)
     except (OSError, NotImplementedError):
         pass  # no symlinks here: the LATEST file below is the pointer
     else:
@@ -99,7 +98,7 @@ def latest_report(out_dir: Path) -> Path | None:
     out_dir = Path(out_dir)
     link = out_dir / LATEST_LINK
     if link.is_symlink():
-        target = out_dir / os.readlink(link)
+        target = out_dir / link.readlink()
         return target if target.is_dir() else None
     with contextlib.suppress(FileNotFoundError):
         name = (out_dir / LATEST_FILE).read_text("utf-8").strip()
@@ -141,9 +140,13 @@ def prune_reports(out_dir: Path, today: date, keep_days: int) -> list[Path]:
     return removed
 
 
-def remove_stale_staging(out_dir: Path, *, older_than_seconds: float = STALE_STAGING_SECONDS) -> None:
-    """Delete staging and replaced folders left by a killed run (only old ones: another data
-    directory's run may be writing into the same ``OUT`` right now)."""
+def remove_stale_staging(
+    out_dir: Path, *, older_than_seconds: float = STALE_STAGING_SECONDS
+) -> None:
+    """Delete staging and replaced folders left by a killed run.
+
+    Only old ones: a run of another data directory may be writing into the same ``OUT`` now.
+    """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return

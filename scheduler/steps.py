@@ -28,7 +28,9 @@ class UpdateSteps:
 StepsFactory = Callable[[Path, Path | None], UpdateSteps]
 
 
-def default_steps(data_dir: Path, config_path: Path | None, *, progress: bool = False) -> UpdateSteps:
+def default_steps(
+    data_dir: Path, config_path: Path | None, *, progress: bool = False
+) -> UpdateSteps:
     """The real steps: incremental ccxt fetch of the study's ``[data]``, then the whole study.
 
     The study file is read here, once per update, so an edit takes effect on the next day's

@@ -80,14 +80,14 @@ def asset_weights(
 ) -> dict[str, float]:
     """The split between ``assets``: fixed weights, or market caps at the announcement.
 
-    Assets the split does not name get weight 0; a split naming an asset the study does not hold
-    is refused (its money would vanish).
+    Assets the split does not name get weight 0; a split giving weight to an asset the study does
+    not hold is refused (its money would vanish).
     """
     assets = list(dict.fromkeys(assets))
     if not assets:
         raise InputError("schedule_flows: give at least one asset, e.g. ['BTC', 'ETH']")
     if isinstance(config.split, dict):
-        missing = sorted(set(config.split) - set(assets))
+        missing = sorted(a for a, w in config.split.items() if w > 0.0 and a not in assets)
         if missing:
             raise ConfigError(
                 f"[inflow] split names {', '.join(missing)}, which the study does not hold "
@@ -158,9 +158,9 @@ def _component_totals(config: InflowConfig, days: pd.DatetimeIndex) -> dict[str,
 
     payroll = np.zeros(n)
     paid = ((pay_dates(config.payroll_calendar, t0, last, anchor=config.payroll_anchor)) - t0).days
-    contributions = config.annual_contributions_usd * (
-        1.0 + config.contribution_growth_per_year
-    ) ** years[paid]
+    contributions = (
+        config.annual_contributions_usd * (1.0 + config.contribution_growth_per_year) ** years[paid]
+    )
     per_period = contributions / PAY_PERIODS_PER_YEAR[config.payroll_calendar]
     payroll[paid] = config.allocation * adopted[paid] * per_period
 

@@ -21,6 +21,7 @@ Sources of the defaults (one line each; "assumption" where no source fixes the n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class InflowConfig:
       ramp_shape: ``"linear"`` or ``"logistic"`` (an S-curve: slow start, fast middle, slow end).
         Default linear: assumption, the neutral choice.
       ramp_steepness: logistic slope k over the ramp scaled to [0, 1]. Default 10: assumption
-        (10% to 90% of the ramp in the middle 44% of its time).
+        (10% to 90% of the ramp in the middle 43% of its time).
       announcement: the order's date. Default 2025-08-07 (the executive order).
 
     Plan and contributions:
@@ -165,6 +166,11 @@ class InflowConfig:
                 f'{{BTC = 0.8, ETH = 0.2}} or "{MARKET_CAP_SPLIT}"'
             )
 
+    def __hash__(self) -> int:
+        # ``split`` arrives from TOML as a dict; hashing its items lets configs key caches and sets
+        values = (getattr(self, f.name) for f in dataclasses.fields(self))
+        return hash(tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in values))
+
     @property
     def announcement_day(self) -> pd.Timestamp:
         """The announcement as a UTC day."""
@@ -239,7 +245,9 @@ def _check_rates_and_sizes(config: InflowConfig) -> None:
         value = getattr(config, key)
         _require(
             isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1200,
-            key, "a whole number from 0 to 1200", value
+            key,
+            "a whole number from 0 to 1200",
+            value,
         )
     for key in ("asset_growth_per_year", "contribution_growth_per_year"):
         value = getattr(config, key)

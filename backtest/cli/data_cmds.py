@@ -117,7 +117,7 @@ def import_command(
 @data_dir_option
 @click.pass_context
 def data_group(ctx: click.Context, data_dir: Path) -> None:
-    """What the store holds (``flowimpact data`` is ``flowimpact data list``)."""
+    """What the store holds; `flowimpact data` alone is `flowimpact data list`."""
     ctx.ensure_object(dict)
     if ctx.get_parameter_source("data_dir") is not click.core.ParameterSource.DEFAULT:
         ctx.obj["data_dir"] = data_dir

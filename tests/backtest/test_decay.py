@@ -29,7 +29,8 @@ def test_power_law_terms_stay_within_their_documented_error(beta, tau) -> None:
     measured = np.max(np.abs(terms.evaluate(lags) - kernel.weight(lags)))
     assert measured == pytest.approx(terms.max_abs_error, rel=1e-6)
     assert terms.max_abs_error < 1e-5
-    assert np.all(terms.weight > 0) and np.all((terms.decay_per_day > 0) & (terms.decay_per_day < 1))
+    assert np.all(terms.weight > 0)
+    assert np.all((terms.decay_per_day > 0) & (terms.decay_per_day < 1))
 
 
 def test_power_law_is_one_at_zero_and_decays_slowly() -> None:

@@ -94,7 +94,11 @@ def test_linear_model_adds_up(first, second) -> None:
     assert total == pytest.approx(parts, abs=1e-15)
 
 
-@given(low=flows, extra=st.floats(0, 1e10), model_name=st.sampled_from(["linear", "sqrt", "multiplier"]))
+@given(
+    low=flows,
+    extra=st.floats(0, 1e10),
+    model_name=st.sampled_from(["linear", "sqrt", "multiplier"]),
+)
 def test_more_flow_never_gives_less_instant_impact(low, extra, model_name) -> None:
     model = impact_model(ImpactConfig(model=model_name))
     args = (6e4, 3e10, 0.04, 1.2e12)

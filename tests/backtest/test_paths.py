@@ -75,7 +75,9 @@ def test_bootstrap_keeps_correlation_and_marginal_distribution() -> None:
     tail = np.concatenate([baseline.close_usd[:, history][:, -1:], baseline.close_usd[:, ~history]],
                           axis=1)
     simulated = np.diff(np.log(tail), axis=1).reshape(-1, 2)
-    source = np.column_stack([np.diff(np.log(prices[a]["close"].to_numpy())) for a in ("BTC", "ETH")])
+    source = np.column_stack(
+        [np.diff(np.log(prices[a]["close"].to_numpy())) for a in ("BTC", "ETH")]
+    )
     source_corr = np.corrcoef(source.T)[0, 1]
     assert np.corrcoef(simulated.T)[0, 1] == pytest.approx(source_corr, abs=0.03)
     quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
@@ -160,6 +162,6 @@ def test_real_history_keeps_known_closes_and_correlation(shared_data) -> None:
     assert baseline.close_usd[42, day, 1] == pytest.approx(3_910.31)
     history = baseline.is_history
     simulated = np.diff(np.log(baseline.close_usd[:, ~history]), axis=1).reshape(-1, 2)
-    real = np.diff(np.log(np.column_stack([prices[a]["close"].loc["2019":] for a in ("BTC", "ETH")])),
-                   axis=0)
+    real_close = np.column_stack([prices[a]["close"].loc["2019":] for a in ("BTC", "ETH")])
+    real = np.diff(np.log(real_close), axis=0)
     assert np.corrcoef(simulated.T)[0, 1] == pytest.approx(np.corrcoef(real.T)[0, 1], abs=0.03)

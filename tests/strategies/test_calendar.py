@@ -134,7 +134,7 @@ def test_outputs_are_utc_days_and_inputs_are_read_as_utc():
 
 
 def test_unknown_settlement_rule_is_refused():
-    with pytest.raises(ConfigError, match="settlement rule 'lse'.*nyse, every_day"):
+    with pytest.raises(ConfigError, match=r"settlement rule 'lse'.*nyse, every_day"):
         settlement_days("2026-01-01", "2026-01-10", rule="lse")
 
 
@@ -217,8 +217,12 @@ def test_monthly_rebalances_fall_on_each_months_last_settlement_day():
 
 def test_quarterly_rebalances_and_incomplete_periods():
     days = _as_dates(rebalance_days("quarterly", "2026-01-01", "2026-12-31"))
-    assert days == [dt.date(2026, 3, 31), dt.date(2026, 6, 30), dt.date(2026, 9, 30),
-                    dt.date(2026, 12, 31)]
+    assert days == [
+        dt.date(2026, 3, 31),
+        dt.date(2026, 6, 30),
+        dt.date(2026, 9, 30),
+        dt.date(2026, 12, 31),
+    ]
     # May 2025 is not over on the 29th (the 30th settles), so it has no rebalance yet
     assert _as_dates(rebalance_days("monthly", "2025-05-01", "2025-05-29")) == []
     # ... but it is over on the 30th even though the 31st is still ahead (a Saturday)

@@ -45,6 +45,11 @@ def test_config_is_frozen_and_keyword_only():
         InflowConfig(0.02)  # type: ignore[misc]
 
 
+def test_equal_configs_hash_alike_despite_the_split_dict():
+    assert hash(InflowConfig()) == hash(InflowConfig(split={"ETH": 0.2, "BTC": 0.8}))
+    assert len({InflowConfig(), InflowConfig(), InflowConfig(allocation=0.02)}) == 2
+
+
 def test_split_is_copied_so_the_callers_dict_cannot_change_it():
     weights = {"BTC": 0.5, "ETH": 0.5}
     config = InflowConfig(split=weights)
@@ -148,3 +153,9 @@ def test_a_toml_inflow_section_builds_the_config():
     )
     with pytest.raises(ConfigError, match=r"\[inflow\] split"):
         build_config("inflow", {"split": {"BTC": 0.9}})
+
+
+def test_every_field_is_documented_with_its_default_source():
+    doc = InflowConfig.__doc__ or ""
+    undocumented = [name for name in InflowConfig.__dataclass_fields__ if name not in doc]
+    assert undocumented == []

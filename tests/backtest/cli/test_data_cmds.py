@@ -93,12 +93,13 @@ def test_fetch_through_a_study_file_then_up_to_date(
     args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
             "--data-dir", str(tmp_path / "store"), "--no-progress"]
     assert main(args) == 0
-    assert "binance BTC/USDT 1d: 30 candle(s) fetched in 1 request(s), 30 new" in (
+    # one page of 30, then one asking for candles after 2024-01-30: there are none
+    assert "binance BTC/USDT 1d: 30 candle(s) fetched in 2 request(s), 30 new" in (
         capsys.readouterr().out
     )
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().out
-    assert fake_exchange.count("/api/v3/klines") == 2  # the rerun asked once, after the last
+    assert fake_exchange.count("/api/v3/klines") == 3  # the rerun asked once, after the last
 
 
 def test_flags_override_the_study(
