@@ -200,7 +200,7 @@ def event_study(prices: Mapping[str, pd.DataFrame], config: AnalogsConfig) -> Ev
             if use_market and config.benchmark not in prices:
                 raise InputError(
                     f"[analogs] benchmark {config.benchmark!r} has no prices; add it to [data] "
-                    "symbols or use model = \"constant_mean\""
+                    'symbols or use model = "constant_mean"'
                 )
             market = returns[config.benchmark] if use_market else None
             row, window = _one_event(prices[asset], returns[asset], market, day0, config)

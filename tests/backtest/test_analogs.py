@@ -106,8 +106,13 @@ def test_event_assets_follow_the_name_prefix_or_the_mapping() -> None:
     )
     table = event_study(prices, config).table
     pairs = list(zip(table["event"], table["asset"], strict=True))
-    assert pairs == [("btc_a", "BTC"), ("eth_b", "ETH"), ("macro", "BTC"), ("macro", "ETH"),
-                     ("other", "ETH")]
+    assert pairs == [
+        ("btc_a", "BTC"),
+        ("eth_b", "ETH"),
+        ("macro", "BTC"),
+        ("macro", "ETH"),
+        ("other", "ETH"),
+    ]
     bad = AnalogsConfig(events={"x": DAY0}, event_assets={"x": ("SOL",)})
     with pytest.raises(InputError, match="event_assets.x names SOL"):
         event_study(prices, bad)
@@ -144,18 +149,20 @@ def test_a_window_past_the_data_is_partial_and_gives_no_late_cars() -> None:
 
 
 def test_too_little_history_gives_no_tests() -> None:
-    frame = candles(noise_series(4, n=400), start="2023-11-25")  # 47 days before day 0: 17 estimation days
+    frame = candles(
+        noise_series(4, n=400), start="2023-11-25"
+    )  # 47 days before day 0: 17 estimation days
     row = event_study({"BTC": frame}, CONFIG).table.iloc[0]
     assert row["status"].startswith("estimation window has")
     assert np.isnan(row["car_0d_p"])
 
 
 def test_four_hour_bars_hold_six_bars_a_day_and_find_a_jump() -> None:
-    r = noise_series(9, n=6 * 400, sd=0.004)
-    frame = candles(r, start="2023-06-01", freq="4h")
+    r = noise_series(9, n=6 * 600, sd=0.004)
+    frame = candles(r, start="2023-01-01", freq="4h")
     pos = day0_position(frame)
     r[pos] += 0.10
-    frame = candles(r, start="2023-06-01", freq="4h")
+    frame = candles(r, start="2023-01-01", freq="4h")
     result = event_study({"BTC": frame}, CONFIG)
     row = result.table.iloc[0]
     assert row["bars_per_day"] == 6 and row["n_estimation_bars"] == 6 * 220
@@ -211,8 +218,10 @@ def load_prices(shared_data: Path, timeframe: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize(("event", "asset", "day0"), [("btc_spot_etf", "BTC", "2024-01-11"),
-                                                     ("eth_spot_etf", "ETH", "2024-07-23")])
+@pytest.mark.parametrize(
+    ("event", "asset", "day0"),
+    [("btc_spot_etf", "BTC", "2024-01-11"), ("eth_spot_etf", "ETH", "2024-07-23")],
+)
 def test_real_data_cars_agree_with_a_plain_computation(
     shared_data: Path, event: str, asset: str, day0: str
 ) -> None:
@@ -238,7 +247,9 @@ def test_real_data_cars_agree_with_a_plain_computation(
     assert len(aligned) == 211
     assert aligned.loc[0, "close"] == closes[at]
     assert aligned.loc[30, "price_rel"] == pytest.approx(closes[at + 30] / closes[at - 1])
-    assert aligned.loc[-30, "log_return"] == pytest.approx(np.log(closes[at - 30] / closes[at - 31]))
+    assert aligned.loc[-30, "log_return"] == pytest.approx(
+        np.log(closes[at - 30] / closes[at - 31])
+    )
     tail = closes[at - 1 : at + 181]
     drawdown = (tail / np.maximum.accumulate(tail) - 1).min()
     assert row["drawdown_after_pct"] == pytest.approx(100 * drawdown)

@@ -1,0 +1,78 @@
+"""The scheduler through the real feeds: ccxt against the fake exchange on 127.0.0.1.
+
+The study step stays the file-driven fake (a whole study run is minutes of numba and vectorbt
+on this machine); the fetch step is ``scheduler.steps.default_steps``'s real one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+import feeds._files
+import feeds.store
+from feeds import CandleStore
+from scheduler.job import run_once
+from scheduler.lock import process_lock
+from scheduler.publish import dated_reports, latest_report
+from scheduler.steps import UpdateSteps, default_steps
+from tests.fake_exchange import make_candles, serve_fake_exchange
+from tests.scheduler import fakes
+
+
+def test_the_stores_own_lock_does_not_block_an_update_holding_the_process_lock(tmp_path):
+    # The update holds DATA_DIR/.flowimpact.lock for its whole length and the store takes the
+    # same file around each write in the same thread; that must not wait for itself. Needs
+    # feeds._files.writer_lock to use the shared, reentrant lock (see scheduler.lock).
+    with process_lock(tmp_path, timeout_seconds=0), feeds._files.writer_lock(tmp_path, 0.1):
+        pass
+
+
+@pytest.fixture
+def reentrant_store_lock(monkeypatch):
+    """Until feeds._files.writer_lock shares the reentrant lock, let the store use ours (the
+    same file, the same singleton): the rest of the path is the real one."""
+    monkeypatch.setattr(feeds.store, "writer_lock", process_lock)
+
+
+def test_a_day_later_only_the_new_candle_is_fetched_and_a_new_report_published(
+    tmp_path: Path, reentrant_store_lock
+):
+    data_dir, out_dir = tmp_path / "data", tmp_path / "reports"
+    with serve_fake_exchange() as server:
+        server.set_candles("BTC/USDT", "1d", make_candles("2024-01-01", 40, "1d"))
+        study = tmp_path / "study.toml"
+        study.write_text(tomli_w.dumps({"data": {
+            "exchange": "binance", "symbols": ["BTC/USDT"], "since": "2024-01-01",
+            "ccxt": server.ccxt_config("binance"),
+        }}))
+        real = default_steps(data_dir, study)
+        update_steps = UpdateSteps(fetch=real.fetch, study=fakes.file_steps(data_dir, None).study)
+
+        def update(now: datetime):
+            return run_once(now, steps=update_steps, data_dir=data_dir, out_dir=out_dir,
+                            keep_days=7, lock_timeout_seconds=0)
+
+        day1 = datetime(2024, 1, 20, 0, 15, tzinfo=UTC)
+        first = update(day1)
+        assert first.ok, first.describe()
+        stored = CandleStore(data_dir).read("binance", "BTC/USDT", "1d")
+        assert stored.index[-1] == datetime(2024, 1, 19, tzinfo=UTC)  # the last closed candle
+        assert len(stored) == 19
+        assert first.summaries["fetch"] == "19 new candle(s) over 1 series"
+
+        requests_before = len(server.requests)
+        second = update(day1 + timedelta(days=1))
+        assert second.ok, second.describe()
+        assert second.summaries["fetch"] == "1 new candle(s) over 1 series"
+        stored = CandleStore(data_dir).read("binance", "BTC/USDT", "1d")
+        assert len(stored) == 20
+        klines = [r for r in server.requests[requests_before:] if "/klines" in r]
+        start_ms = int(datetime(2024, 1, 20, tzinfo=UTC).timestamp() * 1000)
+        assert klines and all(f"startTime={start_ms}" in r for r in klines)  # no refetch
+
+    assert [p.name for p in dated_reports(out_dir)] == ["2024-01-20", "2024-01-21"]
+    assert latest_report(out_dir) == out_dir / "2024-01-21"
