@@ -35,23 +35,6 @@ class ScenarioInputs:
     ramp_end_day: np.ndarray
     pay_day: np.ndarray
 
-    def flows_table(self, scenarios: Sequence[Scenario], assets: Sequence[str]) -> pd.DataFrame:
-        """flows.csv: every day with a direct flow, by scenario, asset and component (USD)."""
-        frames = []
-        for scenario, schedule in zip(scenarios, self.schedules, strict=True):
-            for asset in assets:
-                part = schedule.flows_usd[asset].add_suffix("_usd")
-                part["net_flow_usd"] = part.sum(axis=1)
-                part = part[part["net_flow_usd"] != 0]
-                part.insert(0, "asset", asset)
-                part.insert(0, "scenario_id", scenario.scenario_id)
-                frames.append(part.rename_axis("day").reset_index())
-        if not frames:
-            return pd.DataFrame(columns=["day", "scenario_id", "asset", "net_flow_usd"])
-        table = pd.concat(frames, ignore_index=True)
-        table["day"] = table["day"].dt.strftime("%Y-%m-%d")
-        return table
-
 
 def build(scenarios: Sequence[Scenario], baseline: BaselinePaths) -> ScenarioInputs:
     """Schedules, sleeve arrays and key days for every scenario, on the baseline's days."""

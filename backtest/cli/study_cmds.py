@@ -65,7 +65,7 @@ def flows_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> No
 
     study = load_study(config_path)
     path, summary = write_flow_schedules(study, data_dir, out_dir)
-    click.echo(summary.to_string(index=False))
+    click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     click.echo(f"flows: {path.resolve()}")
 
 

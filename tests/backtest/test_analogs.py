@@ -114,7 +114,7 @@ def test_event_assets_follow_the_name_prefix_or_the_mapping() -> None:
         ("other", "ETH"),
     ]
     bad = AnalogsConfig(events={"x": DAY0}, event_assets={"x": ("SOL",)})
-    with pytest.raises(InputError, match="event_assets.x names SOL"):
+    with pytest.raises(InputError, match=r"event_assets\.x names SOL"):
         event_study(prices, bad)
 
 
