@@ -49,14 +49,14 @@ def compare_flows(
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise InputError(f"flow comparison: horizon_days {horizon_days!r} must be >= 1")
     etf = {asset: _etf_daily(frame, asset) for asset, frame in etf_flows.items()}
-    scenarios, labels = _scenario_daily(scenario_flows)
+    scenarios = _scenario_daily(scenario_flows)
     etf_cum = {asset: series.cumsum() for asset, series in etf.items()}
     cumulative = pd.concat(
         [_etf_long(asset, series) for asset, series in etf_cum.items()]
-        + [_scenario_long(scenarios, labels)],
+        + [_scenario_long(scenarios)],
         ignore_index=True,
     )
-    table = _table(etf_cum, scenarios, labels, horizon_days)
+    table = _table(etf_cum, scenarios, horizon_days)
     return FlowComparison(cumulative=cumulative, table=table, horizon_days=horizon_days)
 
 
@@ -73,8 +73,26 @@ def _etf_daily(frame: pd.DataFrame, asset: str) -> pd.Series:
     return total.groupby(level=0).sum().reindex(days, fill_value=0.0)
 
 
-def _scenario_daily(flows: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Flows as [day, column] on a gapless UTC-day calendar, and a label row per column."""
+@dataclass(frozen=True)
+class _Scenarios:
+    """Scenario flows as [day, column] on a gapless UTC-day calendar, with column labels."""
+
+    values: np.ndarray
+    days: pd.DatetimeIndex
+    scenario_ids: np.ndarray
+    assets: np.ndarray  # "" where a column has no asset
+    start_pos: np.ndarray  # row of the first non-zero flow; len(days) if none
+
+    def since_start(self) -> np.ndarray:
+        """Cumulative USD by [day since start, column]; NaN past a column's data."""
+        n_days = len(self.days)
+        offset = np.arange(n_days)[:, None] + self.start_pos[None, :]
+        rows = np.minimum(offset, n_days - 1)
+        aligned = np.take_along_axis(self.values.cumsum(axis=0), rows, axis=0)
+        return np.where(offset < n_days, aligned, np.nan)
+
+
+def _scenario_daily(flows: pd.DataFrame) -> _Scenarios:
     if flows.empty or flows.shape[1] == 0:
         raise InputError("flow comparison: the scenario flow table is empty")
     index = _utc_days(flows.index, "scenario flows")
@@ -86,20 +104,16 @@ def _scenario_daily(flows: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
         assets = [str(c[1]) for c in flows.columns]
     else:
         scenario_ids = [str(c) for c in flows.columns]
-        assets = [None] * len(scenario_ids)
+        assets = [""] * len(scenario_ids)
     nonzero = values != 0
-    has_flow = nonzero.any(axis=0)
-    start = np.where(has_flow, nonzero.argmax(axis=0), len(days))
-    labels = pd.DataFrame(
-        {
-            "scenario_id": scenario_ids,
-            "asset": assets,
-            "start": [days[s] if s < len(days) else pd.NaT for s in start],
-            "start_pos": start,
-        }
+    start = np.where(nonzero.any(axis=0), nonzero.argmax(axis=0), len(days))
+    return _Scenarios(
+        values=values,
+        days=days,
+        scenario_ids=np.array(scenario_ids, dtype=object),
+        assets=np.array(assets, dtype=object),
+        start_pos=start,
     )
-    labels.attrs["days"] = days
-    return values, labels
 
 
 def _utc_days(index: pd.Index, what: str) -> pd.DatetimeIndex:
@@ -123,74 +137,63 @@ def _etf_long(asset: str, cumulative: pd.Series) -> pd.DataFrame:
     )
 
 
-def _scenario_long(values: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
-    days = labels.attrs["days"]
-    cumulative = values.cumsum(axis=0)  # zeros before a column's start keep this exact
-    since = np.arange(len(days))[:, None] - labels["start_pos"].to_numpy()[None, :]
-    keep = since >= 0
-    day_idx, col_idx = np.nonzero(keep)
-    names = np.array(
-        [
-            f"{s} {a}" if a is not None else s
-            for s, a in zip(labels["scenario_id"], labels["asset"], strict=True)
-        ]
+def _scenario_long(scenarios: _Scenarios) -> pd.DataFrame:
+    since = np.arange(len(scenarios.days))[:, None] - scenarios.start_pos[None, :]
+    day_idx, col_idx = np.nonzero(since >= 0)
+    cumulative = scenarios.values.cumsum(axis=0)  # zeros before a column's start keep it exact
+    names = np.where(
+        scenarios.assets == "",
+        scenarios.scenario_ids,
+        scenarios.scenario_ids + " " + scenarios.assets,
     )
     return pd.DataFrame(
         {
             "series": names[col_idx],
             "kind": "scenario",
-            "scenario_id": labels["scenario_id"].to_numpy()[col_idx],
-            "asset": labels["asset"].to_numpy()[col_idx],
+            "scenario_id": scenarios.scenario_ids[col_idx],
+            "asset": scenarios.assets[col_idx],
             "days_since_start": since[day_idx, col_idx],
-            "date": days[day_idx],
+            "date": scenarios.days[day_idx],
             "cumulative_usd": cumulative[day_idx, col_idx],
         }
     )
 
 
-def _table(
-    etf_cum: Mapping[str, pd.Series],
-    values: np.ndarray,
-    labels: pd.DataFrame,
-    horizon: int,
-) -> pd.DataFrame:
-    n_days = values.shape[0]
-    start = labels["start_pos"].to_numpy()
-    # cumulative since each column's start, on a day-since-start axis (NaN past its data)
-    since = np.arange(n_days)[:, None] + start[None, :]
-    inside = since < n_days
-    cumulative = np.where(inside, values.cumsum(axis=0)[np.minimum(since, n_days - 1), np.arange(
-        values.shape[1]
-    )[None, :]], np.nan)
-    scen_year1 = cumulative[horizon - 1] if horizon <= n_days else np.full(len(start), np.nan)
-    rows = []
-    for etf_asset, series in etf_cum.items():
+def _table(etf_cum: Mapping[str, pd.Series], scenarios: _Scenarios, horizon: int) -> pd.DataFrame:
+    cumulative = scenarios.since_start()
+    year1 = cumulative[horizon - 1] if horizon <= len(scenarios.days) else np.nan
+    year1 = np.broadcast_to(year1, scenarios.start_pos.shape)
+    has_start = scenarios.start_pos < len(scenarios.days)
+    starts = np.where(
+        has_start,
+        scenarios.days[np.minimum(scenarios.start_pos, len(scenarios.days) - 1)].strftime(
+            "%Y-%m-%d"
+        ),
+        "",
+    )
+    parts = []
+    for etf_asset, series in etf_cum.items():  # a couple of assets, not a loop per scenario
         etf_year1 = float(series.iloc[horizon - 1]) if len(series) >= horizon else np.nan
-        reached = cumulative >= etf_year1 if np.isfinite(etf_year1) else np.zeros_like(inside)
-        first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
-        for col, label in labels.iterrows():
-            if label["asset"] is not None and label["asset"] != etf_asset:
-                continue
-            rows.append(
-                {
-                    "scenario_id": label["scenario_id"],
-                    "asset": label["asset"] if label["asset"] is not None else "",
-                    "etf_asset": etf_asset,
-                    "etf_launch": series.index[0].strftime("%Y-%m-%d"),
-                    "etf_year1_usd": etf_year1,
-                    "etf_to_date_usd": float(series.iloc[-1]),
-                    "etf_days_covered": len(series),
-                    "scenario_start": _day(label["start"]),
-                    "scenario_year1_usd": float(scen_year1[col]),
-                    "scenario_year1_to_etf_year1": float(scen_year1[col]) / etf_year1,
-                    "days_to_match_etf_year1": float(first[col]) if first[col] >= 0 else np.nan,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _day(value: pd.Timestamp) -> str:
-    return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
+        with np.errstate(invalid="ignore"):
+            reached = cumulative >= etf_year1
+        days_to_match = np.where(reached.any(axis=0), reached.argmax(axis=0), np.nan)
+        part = pd.DataFrame(
+            {
+                "scenario_id": scenarios.scenario_ids,
+                "asset": scenarios.assets,
+                "etf_asset": etf_asset,
+                "etf_launch": series.index[0].strftime("%Y-%m-%d"),
+                "etf_year1_usd": etf_year1,
+                "etf_to_date_usd": float(series.iloc[-1]),
+                "etf_days_covered": len(series),
+                "scenario_start": starts,
+                "scenario_year1_usd": year1,
+                "scenario_year1_to_etf_year1": year1 / etf_year1,
+                "days_to_match_etf_year1": days_to_match,
+            }
+        )
+        parts.append(part[(scenarios.assets == "") | (scenarios.assets == etf_asset)])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 __all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows"]

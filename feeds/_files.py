@@ -29,17 +29,24 @@ _METADATA_KEY = b"flowimpact"
 
 @contextlib.contextmanager
 def writer_lock(root: Path, timeout_seconds: float) -> Iterator[None]:
-    """Hold the store's lock file (``root/.flowimpact.lock``) so only one process writes."""
+    """Hold the store's lock file (``root/.flowimpact.lock``) so only one process writes.
+
+    The lock is the process-wide singleton for that file (``is_singleton``) and reentrant, so a
+    scheduler that already holds it for a whole update can write the store from inside it.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(root / LOCK_FILE_NAME, timeout=timeout_seconds)
+    lock = filelock.FileLock(root / LOCK_FILE_NAME, is_singleton=True)
     try:
-        with lock:
-            yield
+        lock.acquire(timeout=timeout_seconds)
     except filelock.Timeout:
         raise FlowImpactError(
             f"the store {root} is being written by another flowimpact process (lock "
             f"{root / LOCK_FILE_NAME} held for {timeout_seconds:g} s); wait for it to finish"
         ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:

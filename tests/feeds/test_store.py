@@ -129,14 +129,33 @@ def test_a_process_killed_while_writing_leaves_a_readable_store(tmp_path: Path) 
 
 
 def test_a_second_writer_waits_for_the_lock_and_then_gives_a_clear_error(tmp_path: Path) -> None:
-    store = CandleStore(tmp_path, lock_timeout_seconds=0.2)
-    with (
-        writer_lock(tmp_path, 1.0),
-        pytest.raises(FlowImpactError, match="being written by another flowimpact process"),
-    ):
-        store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))
+    # the lock is reentrant within a process, so the other writer must be another process
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from feeds._files import writer_lock\n"
+            "with writer_lock(Path(sys.argv[1]), 10.0):\n"
+            "    print('locked', flush=True); sys.stdin.read()",
+            str(tmp_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        store = CandleStore(tmp_path, lock_timeout_seconds=0.2)
+        with pytest.raises(FlowImpactError, match="being written by another flowimpact process"):
+            store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))
+        assert store.read("binance", "BTC/USDT", "1d").empty
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        assert holder.stdout is not None
+        holder.stdout.close()
     assert (tmp_path / LOCK_FILE_NAME).exists()
-    assert store.read("binance", "BTC/USDT", "1d").empty
     store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))  # lock free again
     assert len(store.read("binance", "BTC/USDT", "1d")) == 1
 

@@ -1,0 +1,81 @@
+"""The report's figures: one trace per series, the data as given, the source stated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from backtest.analogs import AnalogsConfig, event_study
+from backtest.analogs_figures import (
+    aligned_paths_figure,
+    calibration_figure,
+    car_table_figure,
+    flow_comparison_figure,
+)
+from backtest.calibrate import CalibrationConfig, CalibrationResult
+from backtest.flow_compare import compare_flows
+from tests.backtest.test_analogs import candles, noise_series
+
+
+def study_result():
+    frame = candles(noise_series(1), start="2023-01-01")
+    prices = {"BTC": frame, "ETH": candles(noise_series(2), start="2023-01-01")}
+    events = {"btc_spot_etf": "2024-01-11", "eth_spot_etf": "2024-07-23"}
+    return event_study(prices, AnalogsConfig(events=events))
+
+
+def test_aligned_paths_has_one_line_per_event_and_asset_with_the_source() -> None:
+    result = study_result()
+    figure = aligned_paths_figure(result)
+    assert isinstance(figure, go.Figure)
+    assert [t.name for t in figure.data] == ["btc_spot_etf · BTC", "eth_spot_etf · ETH"]
+    btc = result.aligned[result.aligned["event"] == "btc_spot_etf"]
+    np.testing.assert_allclose(figure.data[0].y, btc["price_rel"])
+    np.testing.assert_allclose(figure.data[0].x, btc["offset_days"])
+    assert "Source: Binance spot klines" in figure.layout.title.text
+
+
+def test_car_table_shows_every_horizon() -> None:
+    result = study_result()
+    figure = car_table_figure(result, source="Source: test")
+    header = figure.data[0].header.values
+    assert "CAR 0..5d %" in header and "p (rank) 180d" in header
+    column = list(header).index("CAR 0..5d %")
+    expected = f"{result.table['car_5d_pct'].iloc[0]:+.1f}"
+    assert figure.data[0].cells.values[column][0] == expected
+    assert "Source: test" in figure.layout.title.text
+
+
+def test_flow_comparison_plots_usd_billions_per_series() -> None:
+    days = pd.date_range("2024-01-11", periods=30, freq="D", tz="UTC", name="date")
+    etf = {"BTC": pd.DataFrame({"total_usd": np.full(30, 1e9)}, index=days)}
+    flows = pd.DataFrame({"s1": np.full(20, 5e8)}, index=days[:20])
+    figure = flow_comparison_figure(compare_flows(etf, flows, horizon_days=10), max_days=14)
+    assert [t.name for t in figure.data] == ["BTC spot ETFs", "s1"]
+    np.testing.assert_allclose(figure.data[0].y, np.arange(1, 16))  # $1bn a day, days 0..14
+    np.testing.assert_allclose(figure.data[1].y[-1], 7.5)
+    assert "Farside Investors" in figure.layout.title.text
+
+
+def test_calibration_figure_draws_the_intervals() -> None:
+    table = pd.DataFrame(
+        {
+            "asset": ["BTC", "ETH", "BTC"],
+            "parameter": ["multiplier", "multiplier", "sqrt_y"],
+            "estimate": [60.0, 20.0, 4.0],
+            "ci_low": [50.0, 5.0, 3.0],
+            "ci_high": [75.0, 35.0, 5.5],
+            "n_obs": [601, 403, 601],
+            "sample_start": ["2024-01-11", "2024-07-23", "2024-01-11"],
+            "sample_end": ["2025-09-02", "2025-08-29", "2025-09-02"],
+        }
+    )
+    figure = calibration_figure(CalibrationResult(table=table, config=CalibrationConfig()))
+    assert len(figure.data) == 3  # multiplier, sqrt_y, lambda_per_billion_usd panels
+    multiplier = figure.data[0]
+    assert list(multiplier.x) == ["BTC", "ETH"]
+    np.testing.assert_allclose(multiplier.error_y.array, [15.0, 15.0])
+    np.testing.assert_allclose(multiplier.error_y.arrayminus, [10.0, 15.0])
+    assert len(figure.data[2].x) == 0  # no λ rows given: an empty panel, not an error
+    assert "95% HAC" in figure.layout.title.text and "Farside" in figure.layout.title.text
