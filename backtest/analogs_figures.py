@@ -7,6 +7,7 @@ the defaults below).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,6 +17,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs import EventStudyResult
 from backtest.calibrate import PARAMETERS, CalibrationResult
 from backtest.flow_compare import FlowComparison
+from backtest.report import Section
 
 PRICE_SOURCE = "Source: Binance spot klines"
 FLOW_SOURCE = "Source: Farside Investors ETF flows; 401(k) scenarios: flowimpact inflow model"
@@ -136,6 +138,58 @@ def calibration_figure(result: CalibrationResult, *, source: str = CALIBRATION_S
     return figure
 
 
+def report_sections(
+    result: EventStudyResult,
+    comparison: FlowComparison | None,
+    calibration: CalibrationResult | None,
+) -> list[Section]:
+    """The analogs' parts of report.html: event study, flow comparison, calibration."""
+    cars = [c for c in result.table.columns if c.startswith("car_") or c in ("event", "asset")]
+    sections = [
+        Section(
+            title="ETF-launch analogs: event study",
+            intro_html=(
+                f"Abnormal returns against the <b>{html.escape(result.config.model)}</b> model "
+                f"(benchmark {html.escape(result.config.benchmark)} for the market model), "
+                f"estimated on days {result.config.estimation_start_days}.."
+                f"{result.config.estimation_end_days}. CAR p-values: a t-test with the "
+                "estimation window's variance (p) and Corrado's rank test in its single-event "
+                "Wilcoxon rank-sum form (rank_p)."
+            ),
+            figures=(aligned_paths_figure(result), car_table_figure(result)),
+            tables=(("Event study (analogs.csv)", result.table[cars]),),
+        )
+    ]
+    if comparison is not None:
+        sections.append(
+            Section(
+                title="ETF flows beside the 401(k) scenarios",
+                intro_html=(
+                    "Cumulative net flows counted from each one's first day. "
+                    "days_to_match_etf_year1: the day (since the scenario's first inflow) on "
+                    f"which it has matched the ETFs' first {comparison.horizon_days} days."
+                ),
+                figures=(flow_comparison_figure(comparison),),
+                tables=(("Flow comparison", comparison.table),),
+            )
+        )
+    if calibration is not None:
+        table = calibration.table
+        sections.append(
+            Section(
+                title="Impact calibrated on ETF flows",
+                intro_html=(
+                    "Daily log returns on same-day and lagged ETF net flows, Newey-West errors. "
+                    "Flows also follow prices (see the flows_on_returns rows), so the same-day "
+                    "slopes bound impact from above rather than measure it."
+                ),
+                figures=(calibration_figure(calibration),),
+                tables=(("Calibration (calibration.csv)", table.drop(columns="unit")),),
+            )
+        )
+    return sections
+
+
 def _fmt(values: Iterable[float], pattern: str) -> list[str]:
     return ["–" if not np.isfinite(v) else pattern.format(v) for v in values]
 
@@ -160,4 +214,5 @@ __all__ = [
     "calibration_figure",
     "car_table_figure",
     "flow_comparison_figure",
+    "report_sections",
 ]

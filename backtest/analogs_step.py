@@ -1,14 +1,93 @@
-"""The analogs and the calibration inside a study run (work in progress: wired next)."""
+"""The analogs and the calibration inside a study run.
+
+Before the scenarios are built, the event study runs on the study's prices and, when ETF-flow
+tables are stored, the calibration runs on them, so a ``calibrated:`` grid value can be
+resolved. Once the scenarios' flow schedules exist, the flow comparison sets them beside the
+ETFs' own cumulative flows. Without stored ETF flows the calibration and the comparison are
+left out (the report says so); a study that asks for a calibrated value then fails with exit 2.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from backtest.study import Study
+from backtest.analogs import EventStudyResult, event_study
+from backtest.analogs_figures import report_sections
+from backtest.calibrate import CalibrationConfig, CalibrationResult, calibrate, resolve_calibrated
+from backtest.flow_compare import FlowComparison, compare_flows
+from backtest.flows_only import inflow_label
+from backtest.report import Section
+from backtest.study import Scenario, Study
+from flowimpact.errors import ConfigError
+from strategies.inflow import FlowSchedule
 
 
-def run_analogs(study: Study, prices: dict[str, pd.DataFrame], data_dir: Path) -> Any:
-    return None
+@dataclass(frozen=True)
+class AnalogsOutcome:
+    """Event study, calibration (if ETF flows are stored) and flow comparison of one run."""
+
+    events: EventStudyResult
+    etf_flows: dict[str, pd.DataFrame]
+    calibration: CalibrationResult | None
+    comparison: FlowComparison | None = None
+
+    def resolve(self, token: str, key: str) -> float:
+        """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
+        if self.calibration is None:
+            raise ConfigError(
+                f"[impact] {key} = {token!r} needs ETF flows: import the Farside tables, e.g. "
+                "`flowimpact import ../shared/data/etf_flows/*.csv`"
+            )
+        return resolve_calibrated(token, key, self.calibration)
+
+    def with_comparison(
+        self, scenarios: Sequence[Scenario], schedules: Sequence[FlowSchedule]
+    ) -> AnalogsOutcome:
+        """Add the comparison of the ETFs' flows with each distinct inflow schedule."""
+        if not self.etf_flows:
+            return self
+        columns: dict[str, pd.DataFrame] = {}
+        for scenario, schedule in zip(scenarios, schedules, strict=True):
+            columns.setdefault(inflow_label(scenario), schedule.net_flow_usd)
+        comparison = compare_flows(self.etf_flows, pd.concat(columns, axis=1))
+        return replace(self, comparison=comparison)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Output file name → table."""
+        tables = {"analogs.csv": self.events.table}
+        if self.calibration is not None:
+            tables["calibration.csv"] = self.calibration.table
+        if self.comparison is not None:
+            tables["flow_comparison.csv"] = self.comparison.table
+        return tables
+
+    def sections(self) -> list[Section]:
+        """The report's sections on the analogs, the flow comparison and the calibration."""
+        sections = report_sections(self.events, self.comparison, self.calibration)
+        if self.calibration is None:
+            sections.append(
+                Section(
+                    "ETF flows and calibration",
+                    "<p>No ETF-flow tables are stored, so the flow comparison and the impact "
+                    "calibration are left out. Import the Farside tables "
+                    "(<code>flowimpact import farside_btc_etf_flows_daily.csv ...</code>) to "
+                    "add them.</p>",
+                )
+            )
+        return sections
+
+
+def run_analogs(study: Study, prices: dict[str, pd.DataFrame], data_dir: Path) -> AnalogsOutcome:
+    """The event study on ``prices`` and, where ETF flows are stored, the calibration."""
+    from backtest.cli.analogs_cmds import load_etf_flows
+
+    events = event_study(prices, study.analogs)
+    etf_flows = load_etf_flows(data_dir, tuple(prices))
+    calibration = (
+        calibrate(prices, etf_flows, CalibrationConfig.from_study(study)) if etf_flows else None
+    )
+    return AnalogsOutcome(events=events, etf_flows=etf_flows, calibration=calibration)

@@ -181,6 +181,7 @@ def _run_vectorbt(
             close_2d,
             size,
             size_type=size_type,
+            direction="longonly",  # ALL_OUT closes the position; it must never open a short
             init_cash=init_cash,
             fees=fees_bps / 10_000,
             freq="1D",
@@ -211,8 +212,10 @@ def _summarise(
         baseline = flat[split:].reshape(baseline_shape)[group_of_scenario]
         for label, q in QUANTILES.items():
             columns[f"{strategy}_{metric}_{label}"] = quantile_over_paths(impacted, q)
+        with np.errstate(invalid="ignore"):  # inf - inf (a flat column on both): no value
+            difference = impacted - baseline
         for label, q in QUANTILES.items():
             columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(
-                impacted - baseline, q
+                difference, q
             )
     return pd.DataFrame(columns)

@@ -25,12 +25,12 @@ def with_source(figure: go.Figure, source: str) -> go.Figure:
         xref="paper",
         yref="paper",
         x=0,
-        y=-0.16,
+        y=-0.28,
         showarrow=False,
         xanchor="left",
         font={"size": 10, "color": "#555"},
     )
-    figure.update_layout(margin={"b": 90}, template="plotly_white")
+    figure.update_layout(margin={"b": 120}, template="plotly_white")
     return figure
 
 
@@ -125,7 +125,7 @@ def flow_schedules(cumulative_flow_usd: pd.DataFrame, *, source: str) -> go.Figu
                 col=col,
             )
     figure.update_yaxes(title_text="cumulative net inflow (billion USD)", row=1, col=1)
-    figure.update_layout(title="401(k) inflow schedules (direct flows; median path for the sleeve)")
+    figure.update_layout(title="401(k) inflow schedules (direct flows, cumulative)")
     return with_source(figure, source)
 
 

@@ -12,13 +12,17 @@ cumulative reaches it, NaN if it never does within the scenario's schedule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowimpact.errors import InputError
+from flowimpact.errors import DataUnavailableError, InputError
+
+if TYPE_CHECKING:
+    from backtest.study import Scenario, Study
 
 TOTAL_COLUMN = "total_usd"
 YEAR_DAYS = 365
@@ -26,7 +30,7 @@ YEAR_DAYS = 365
 
 @dataclass(frozen=True)
 class FlowComparison:
-    """``cumulative``: long frame (series, kind, scenario_id, asset, days_since_start, date,
+    """``cumulative``: long frame (series, kind, scenario, asset, days_since_start, date,
     cumulative_usd) for the chart. ``table``: one row per scenario (× asset) × ETF asset."""
 
     cumulative: pd.DataFrame
@@ -58,6 +62,45 @@ def compare_flows(
     )
     table = _table(etf_cum, scenarios, horizon_days)
     return FlowComparison(cumulative=cumulative, table=table, horizon_days=horizon_days)
+
+
+def study_scenario_flows(
+    study: Study,
+    prices: Mapping[str, pd.DataFrame],
+    resolve: Callable[[str, str], float] | None = None,
+) -> pd.DataFrame:
+    """Net direct 401(k) flows per day, columns (inflow label, asset), one per distinct inflow.
+
+    Scenarios that differ only in ``[impact]`` have the same flows and appear once, labelled by
+    their ``[inflow]`` grid values.
+    """
+    from backtest.flows_only import inflow_label
+    from strategies.inflow import schedule_flows  # here: flow_compare itself needs no study
+
+    days = pd.date_range(study.study.start, study.paths.horizon_end, freq="D", tz="UTC")
+    assets = tuple(study.data.assets)
+    frames: dict[str, pd.DataFrame] = {}
+    for scenario in study.scenarios(resolve):
+        label = inflow_label(scenario)
+        if label in frames:
+            continue
+        caps = _market_caps(scenario, prices) if scenario.inflow.split == "market_cap" else None
+        frames[label] = schedule_flows(scenario.inflow, days, assets, caps).net_flow_usd
+    return pd.concat(frames, axis=1)
+
+
+def _market_caps(scenario: Scenario, prices: Mapping[str, pd.DataFrame]) -> dict[str, float]:
+    day = scenario.inflow.announcement_day
+    caps = {}
+    for asset, frame in prices.items():
+        before = frame["close"].loc[:day]
+        if before.empty:
+            raise DataUnavailableError(
+                f"no {asset} price on or before the announcement {day.date()} for the "
+                "market-cap split: fetch or import older candles"
+            )
+        caps[asset] = float(before.iloc[-1]) * scenario.impact.supply_coins(asset)
+    return caps
 
 
 def _etf_daily(frame: pd.DataFrame, asset: str) -> pd.Series:
@@ -128,7 +171,7 @@ def _etf_long(asset: str, cumulative: pd.Series) -> pd.DataFrame:
         {
             "series": f"{asset} spot ETFs",
             "kind": "etf",
-            "scenario_id": "",
+            "scenario": "",
             "asset": asset,
             "days_since_start": np.arange(len(cumulative)),
             "date": cumulative.index,
@@ -150,7 +193,7 @@ def _scenario_long(scenarios: _Scenarios) -> pd.DataFrame:
         {
             "series": names[col_idx],
             "kind": "scenario",
-            "scenario_id": scenarios.scenario_ids[col_idx],
+            "scenario": scenarios.scenario_ids[col_idx],
             "asset": scenarios.assets[col_idx],
             "days_since_start": since[day_idx, col_idx],
             "date": scenarios.days[day_idx],
@@ -179,7 +222,7 @@ def _table(etf_cum: Mapping[str, pd.Series], scenarios: _Scenarios, horizon: int
         days_to_match = np.where(reached.any(axis=0), reached.argmax(axis=0), np.nan)
         part = pd.DataFrame(
             {
-                "scenario_id": scenarios.scenario_ids,
+                "scenario": scenarios.scenario_ids,
                 "asset": scenarios.assets,
                 "etf_asset": etf_asset,
                 "etf_launch": series.index[0].strftime("%Y-%m-%d"),
@@ -196,4 +239,4 @@ def _table(etf_cum: Mapping[str, pd.Series], scenarios: _Scenarios, horizon: int
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-__all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows"]
+__all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows", "study_scenario_flows"]

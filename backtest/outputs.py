@@ -134,9 +134,8 @@ def write_outputs(run: StudyRun, out_dir: Path, data_dir: Path) -> dict[str, Pat
     put("scenarios.csv", run.table.to_csv(index=False, float_format="%.6g"))
     flows = flows_table(run.scenarios, run.inputs.schedules)
     put("flows.csv", flows.to_csv(index=False, float_format="%.2f"))
-    if run.analogs is not None:
-        for name, frame in run.analogs.tables().items():
-            put(name, frame.to_csv(index=False, float_format="%.6g"))
+    for name, frame in run.analogs.tables().items():
+        put(name, frame.to_csv(index=False, float_format="%.6g"))
     names = [*files, "run.json", "report.html"]
     manifest = run_manifest(run, names)
     put("run.json", json.dumps(manifest, indent=2, default=str) + "\n")

@@ -7,6 +7,17 @@ log returns: blocks start at uniformly drawn history days and have geometric len
 dependence (volatility clusters) inside blocks. Every asset is resampled on the SAME history
 days, so the cross-asset correlation survives.
 
+Drift: from 2019 to the last bar (2026-01-05) BTC and ETH gained on average about 0.12% a
+day in log terms (about 45% a year), so resampling those returns as they are makes the median
+path a forecast of the same run-up: BTC's median near $330k by 2028-12-31, from $94k at the last
+bar. By default (``drift = "zero"``) each asset's log returns are demeaned over the resampled
+window before drawing, r'_d = r_d − mean(r), so the median path is flat in log terms while
+volatility, fat tails, volatility clusters and the cross-asset correlation stay the history's
+own (a constant shift of each asset's returns changes none of them). The mean PRICE still
+rises, by about exp(σ²/2) a day (lognormal convexity: about 1.8x for BTC over three years);
+a flat median is the neutral baseline for measuring impact against, not a forecast
+(assumption). ``drift = "historical"`` resamples the returns as they were, for comparison.
+
 Volume is resampled on those same days as a ratio: the day's base-unit volume over its
 trailing ``volume_level_days`` mean. A simulated day's USD volume is that ratio × the
 base-unit level of the last ``volume_level_days`` of history × the simulated close; so dollar
@@ -30,6 +41,8 @@ from flowimpact.errors import ConfigError, DataFormatError
 FloatArray = npt.NDArray[np.float64]
 ONE_DAY = pd.Timedelta(days=1)
 MIN_SOURCE_DAYS = 60
+#: ``[paths] drift`` values: "zero" demeans the resampled log returns, "historical" keeps them.
+DRIFTS = ("zero", "historical")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +57,10 @@ class PathsConfig:
     state after them); ``resample_start`` 2019-01-01 (leaves out Binance's thin 2017-2018
     volumes and the USDT de-pegs of 2018, see ../shared/data/SOURCES.md); ``warmup_days`` 365
     days of baseline kept before the study start for trailing volatility and volume;
-    ``volume_level_days`` 90 for the volume ratio (see the module docstring).
+    ``volume_level_days`` 90 for the volume ratio (see the module docstring); ``drift``
+    "zero" (the history's mean log return removed before resampling, so the baseline is no
+    forecast of a repeat of 2019-2025's run-up; see the module docstring) or "historical"
+    (returns as they were: the median path then compounds that run-up).
     """
 
     n_paths: int = 200
@@ -54,6 +70,7 @@ class PathsConfig:
     resample_start: str = "2019-01-01"
     warmup_days: int = 365
     volume_level_days: int = 90
+    drift: str = "zero"
 
     def __post_init__(self) -> None:
         for key, low in (("n_paths", 1), ("warmup_days", 2), ("volume_level_days", 1)):
@@ -63,12 +80,16 @@ class PathsConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"[paths] seed: {self.seed!r} must be a whole number >= 0")
         block = self.block_mean_days
-        if isinstance(block, bool) or not isinstance(block, (int, float)) or not (
-            math.isfinite(block) and block >= 1.0
+        if (
+            isinstance(block, bool)
+            or not isinstance(block, (int, float))
+            or not (math.isfinite(block) and block >= 1.0)
         ):
             raise ConfigError(f"[paths] block_mean_days: {block!r} must be a number >= 1")
         for key in ("horizon_end", "resample_start"):
             _parse_day(getattr(self, key), f"[paths] {key}")
+        if self.drift not in DRIFTS:
+            raise ConfigError(f"[paths] drift: {self.drift!r} must be one of {', '.join(DRIFTS)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,6 +218,8 @@ def _bootstrap(
             f"history days with positive volume after it (and {level_days} before), "
             f"found {len(returns)}; choose an earlier resample_start"
         )
+    if config.drift == "zero":
+        returns = returns - returns.mean(axis=0)
     rng = np.random.default_rng(config.seed)
     index = stationary_bootstrap_indices(
         rng, config.n_paths, n_sim, len(returns), config.block_mean_days
@@ -256,4 +279,10 @@ def _parse_day(value: str, what: str) -> pd.Timestamp:
     return pd.Timestamp(day, tz="UTC")
 
 
-__all__ = ["BaselinePaths", "PathsConfig", "build_baseline", "stationary_bootstrap_indices"]
+__all__ = [
+    "DRIFTS",
+    "BaselinePaths",
+    "PathsConfig",
+    "build_baseline",
+    "stationary_bootstrap_indices",
+]

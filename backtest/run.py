@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from backtest import scenario_inputs
+from backtest import analogs_step
+from backtest.analogs_step import AnalogsOutcome
 from backtest.engine import EngineResult, run_engine
 from backtest.evaluate import EvaluationInput, evaluate
 from backtest.paths import BaselinePaths, build_baseline
@@ -39,7 +40,7 @@ class StudyRun:
     inputs: scenario_inputs.ScenarioInputs
     engine: EngineResult
     table: pd.DataFrame  # scenarios.csv
-    analogs: Any = None  # backtest.analogs_step.AnalogsOutcome, when the analogs ran
+    analogs: AnalogsOutcome
     timings_s: dict[str, float] = field(default_factory=dict)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -64,7 +65,7 @@ def run_study(
     allow_large_grid: bool = False,
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``."""
-    from backtest import analogs_step, outputs, prices_step  # keep CLI start-up light
+    from backtest import outputs, prices_step
 
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -74,16 +75,18 @@ def run_study(
         bar.set_postfix_str(name)
         return _Timer(name, timings, bar)
 
+    # the grid's size is known before calibration (a token is one value): refuse before any work
+    _check_grid(study, study.n_scenarios, allow_large_grid)
     with step("prices"):
         prices = prices_step.load_daily_prices(study, data_dir, progress=progress)
     with step("analogs"):
         analogs = analogs_step.run_analogs(study, prices, data_dir)
-    scenarios = study.scenarios(analogs.resolve if analogs is not None else None)
-    _check_grid(study, len(scenarios), allow_large_grid)
+    scenarios = study.scenarios(analogs.resolve)
     with step("baseline"):
         baseline = build_baseline(prices, study.paths, study.study.start)
     with step("flows"):
         inputs = scenario_inputs.build(scenarios, baseline)
+        analogs = analogs.with_comparison(scenarios, inputs.schedules)
     with step("engine"):
         engine = run_engine(
             baseline,

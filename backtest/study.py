@@ -218,6 +218,7 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
             for key, value in first_points[section].items()
         }
         configs[section] = build_config(section, values)
+    _check_window(configs["study"], configs["paths"])
     # every grid point must build (for example a combination of values that contradict)
     study = Study(configs=configs, grid_axes=grid_axes, source=source, raw=first_points)
     if not study.calibrated_tokens:
@@ -388,6 +389,19 @@ def _check_date(section: str, key: str, value: str) -> None:
         dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ConfigError(f"[{section}] {key}: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _check_window(study: StudyConfig, paths: Any) -> None:
+    """The window runs forward: ``[paths] horizon_end`` must come after ``[study] start``."""
+    import datetime as dt
+
+    start = dt.date.fromisoformat(study.start)
+    end = dt.date.fromisoformat(paths.horizon_end)
+    if end <= start:
+        raise ConfigError(
+            f"[paths] horizon_end {paths.horizon_end} is not after [study] start {study.start}; "
+            "give a horizon_end later than the start"
+        )
 
 
 def _suggest(word: str, choices: Mapping[str, Any] | list[str]) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from backtest import figures
+from backtest.flows_only import inflow_label, summary_table
 from backtest.impact import impact_model
 from backtest.report import Section, table_html, write_report
 
@@ -29,8 +30,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
-    if run.analogs is not None:
-        sections.extend(run.analogs.sections())
+    sections.extend(run.analogs.sections())
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"
@@ -128,20 +128,18 @@ def _flows(run: StudyRun) -> Section:
     columns = {}
     seen = set()
     for scenario, schedule in zip(run.scenarios, run.inputs.schedules, strict=True):
-        label = ", ".join(
-            f"{k.split('.')[-1]}={v}" for k, v in scenario.axes.items() if k.startswith("inflow.")
-        )
+        label = inflow_label(scenario)
         if label in seen:
             continue
         seen.add(label)
         cumulative = schedule.net_flow_usd.cumsum()
         for asset in cumulative.columns:
-            columns[(label or "inflow", asset)] = cumulative[asset]
+            columns[(label, asset)] = cumulative[asset]
     frame = pd.DataFrame(columns)
     figure = figures.flow_schedules(
         frame, source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json"
     )
-    summary = run.inputs.schedules[0].summary() if run.inputs.schedules else pd.DataFrame()
+    summary = summary_table(run.scenarios, run.inputs.schedules)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
         "contributions on US settlement days, withdrawals), cumulative, one line per distinct "
@@ -151,7 +149,7 @@ def _flows(run: StudyRun) -> Section:
         "Flow schedules",
         intro,
         figures=[figure],
-        tables=[("Summary of the first scenario's schedule (USD).", summary.reset_index())],
+        tables=[("Totals over the study window, per distinct inflow scenario.", summary)],
     )
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowimpact.atomic import default_file_mode
 from flowimpact.errors import DataFormatError, FlowImpactError
 
 LOCK_FILE_NAME = ".flowimpact.lock"
@@ -63,6 +64,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path, metadata: dict[str, An
             pq.write_table(table, sink)
             sink.flush()
             os.fsync(sink.fileno())
+        temp_path.chmod(default_file_mode())  # mkstemp makes 0600
         temp_path.replace(path)  # os.replace: atomic within one file system
     except BaseException:
         temp_path.unlink(missing_ok=True)

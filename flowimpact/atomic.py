@@ -22,10 +22,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             sink.write(data)
             sink.flush()
             os.fsync(sink.fileno())
+        temp_path.chmod(default_file_mode())  # mkstemp makes 0600; outputs are for sharing
         temp_path.replace(path)
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
+
+
+def default_file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -33,4 +41,4 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "default_file_mode"]

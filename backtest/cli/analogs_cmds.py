@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,7 +22,10 @@ from backtest.cli._app import cli, config_option, data_dir_option, out_option
 if TYPE_CHECKING:
     import pandas as pd
 
+    from backtest.analogs import EventStudyResult
     from backtest.calibrate import CalibrationResult
+    from backtest.flow_compare import FlowComparison
+    from backtest.study import Study
 
 
 @cli.command("analogs")
@@ -45,11 +48,12 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
     etf_flows = load_etf_flows(data_dir, tuple(prices))
     comparison = None
     if etf_flows:
-        from backtest.flow_compare import compare_flows
+        from backtest.flow_compare import compare_flows, study_scenario_flows
 
         calibration = _calibration_if_needed(study, prices, etf_flows)
         resolve = calibration.value if calibration is not None else None
-        comparison = compare_flows(etf_flows, scenario_flows(study, prices, resolve))
+        flows = study_scenario_flows(study, prices, resolve)
+        comparison = compare_flows(etf_flows, flows)
         files["flow_comparison.csv"] = comparison.table
         files["flow_cumulative.csv"] = comparison.cumulative
     else:
@@ -60,7 +64,7 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
         )
     written = _write_tables(out_dir, files)
     written.append(_write_page(out_dir / "analogs.html", result, comparison))
-    _echo_cars(result.table)
+    _echo_cars(result.table, result.config.car_horizons_days)
     for path in written:
         click.echo(f"  {path}")
 
@@ -113,59 +117,8 @@ def load_etf_flows(data_dir: Path, assets: tuple[str, ...]) -> dict[str, pd.Data
     return flows
 
 
-def scenario_flows(
-    study: Any,
-    prices: Mapping[str, pd.DataFrame],
-    resolve: Any = None,
-) -> pd.DataFrame:
-    """Net direct 401(k) flows per day, columns (inflow label, asset), one per distinct inflow.
-
-    Scenarios that differ only in ``[impact]`` have the same flows and appear once, labelled by
-    their ``[inflow]`` grid values.
-    """
-    import pandas as pd
-
-    from strategies.inflow import schedule_flows
-
-    days = pd.date_range(study.study.start, study.paths.horizon_end, freq="D", tz="UTC")
-    assets = tuple(study.data.assets)
-    frames: dict[str, pd.DataFrame] = {}
-    for scenario in study.scenarios(resolve):
-        label = _inflow_label(scenario.axes)
-        if label in frames:
-            continue
-        caps = _market_caps(scenario, prices) if scenario.inflow.split == "market_cap" else None
-        frames[label] = schedule_flows(scenario.inflow, days, assets, caps).net_flow_usd
-    return pd.concat(frames, axis=1)
-
-
-def _inflow_label(axes: Mapping[str, Any]) -> str:
-    parts = [
-        f"{key.split('.', 1)[1]}={value}"
-        for key, value in axes.items()
-        if key.startswith("inflow.")
-    ]
-    return ", ".join(parts) or "inflow"
-
-
-def _market_caps(scenario: Any, prices: Mapping[str, pd.DataFrame]) -> dict[str, float]:
-    day = scenario.inflow.announcement_day
-    caps = {}
-    for asset, frame in prices.items():
-        before = frame["close"].loc[:day]
-        if before.empty:
-            from flowimpact.errors import DataUnavailableError
-
-            raise DataUnavailableError(
-                f"no {asset} price on or before the announcement {day.date()} for the "
-                "market-cap split: fetch or import older candles"
-            )
-        caps[asset] = float(before.iloc[-1]) * scenario.impact.supply_coins(asset)
-    return caps
-
-
 def _calibration_if_needed(
-    study: Any, prices: Mapping[str, pd.DataFrame], etf_flows: Mapping[str, pd.DataFrame]
+    study: Study, prices: Mapping[str, pd.DataFrame], etf_flows: Mapping[str, pd.DataFrame]
 ) -> CalibrationResult | None:
     if not study.calibrated_tokens:
         return None
@@ -185,45 +138,16 @@ def _write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> list[Pat
     return paths
 
 
-def _write_page(path: Path, result: Any, comparison: Any) -> Path:
-    from backtest import analogs_figures as figures
-    from backtest.report import Section, write_report
+def _write_page(path: Path, result: EventStudyResult, comparison: FlowComparison | None) -> Path:
+    from backtest.analogs_figures import report_sections
+    from backtest.report import write_report
 
-    sections = [
-        Section(
-            title="Event study",
-            intro_html=(
-                f"Abnormal returns against the {result.config.model} model; CAR t-test with the "
-                "estimation window's variance and a Corrado rank test (Wilcoxon rank-sum form)."
-            ),
-            figures=(figures.aligned_paths_figure(result), figures.car_table_figure(result)),
-        )
-    ]
-    if comparison is not None:
-        sections.append(
-            Section(
-                title="Flow comparison",
-                figures=(figures.flow_comparison_figure(comparison),),
-                tables=(
-                    ("Days of each scenario that equal the ETFs' first year", comparison.table),
-                ),
-            )
-        )
-    return write_report(
-        path, "flowimpact: analogs", "US spot-ETF launches and the 401(k) order", sections
-    )
+    sections = report_sections(result, comparison, None)
+    title = "flowimpact: analogs"
+    return write_report(path, title, "US spot-ETF launches and the 401(k) order", sections)
 
 
-def _echo_cars(table: pd.DataFrame) -> None:
-    columns = [
-        "event",
-        "asset",
-        "model",
-        "car_5d_pct",
-        "car_5d_p",
-        "car_30d_pct",
-        "car_30d_p",
-        "status",
-    ]
-    shown = [c for c in columns if c in table.columns]
-    click.echo(table[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+def _echo_cars(table: pd.DataFrame, horizons: tuple[int, ...]) -> None:
+    cars = [f"car_{h}d_{part}" for h in horizons[:3] for part in ("pct", "p")]
+    columns = ["event", "asset", "model", *cars, "status"]
+    click.echo(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}"))

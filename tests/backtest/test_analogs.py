@@ -56,10 +56,10 @@ def test_the_same_series_without_the_jump_is_not_rejected() -> None:
 
 
 def test_tests_reject_about_five_percent_of_series_without_an_effect() -> None:
-    # 300 seeded random walks: under no effect both tests must reject near their 5% size
-    prices = {f"A{i}": candles(noise_series(100 + i), start="2023-01-01") for i in range(300)}
+    # 200 seeded random walks: under no effect both tests must reject near their 5% size
+    prices = {f"A{i}": candles(noise_series(100 + i), start="2023-01-01") for i in range(200)}
     table = event_study(prices, AnalogsConfig(events={"nothing": DAY0})).table
-    assert len(table) == 300
+    assert len(table) == 200
     for column in ("car_5d_p", "car_30d_p", "car_5d_rank_p", "car_30d_rank_p"):
         rate = float((table[column] < 0.05).mean())
         assert 0.01 <= rate <= 0.10, (column, rate)
@@ -155,6 +155,16 @@ def test_too_little_history_gives_no_tests() -> None:
     row = event_study({"BTC": frame}, CONFIG).table.iloc[0]
     assert row["status"].startswith("estimation window has")
     assert np.isnan(row["car_0d_p"])
+
+
+def test_events_outside_the_data_are_reported_not_raised() -> None:
+    frame = candles(noise_series(1), start="2023-01-01")
+    events = {"future": "2030-01-01", "past": "2010-01-01", "first_days": "2023-01-05"}
+    table = event_study({"BTC": frame}, AnalogsConfig(events=events)).table.set_index("event")
+    assert table.loc["future", "status"] == "no data on day 0"
+    assert table.loc["past", "status"] == "no data on day 0"
+    assert table.loc["first_days", "status"].startswith("estimation window has 0 bars")
+    assert table[["car_0d_pct", "car_0d_p"]].isna().all().all()
 
 
 def test_four_hour_bars_hold_six_bars_a_day_and_find_a_jump() -> None:

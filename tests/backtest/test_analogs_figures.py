@@ -12,6 +12,7 @@ from backtest.analogs_figures import (
     calibration_figure,
     car_table_figure,
     flow_comparison_figure,
+    report_sections,
 )
 from backtest.calibrate import CalibrationConfig, CalibrationResult
 from backtest.flow_compare import compare_flows
@@ -58,8 +59,8 @@ def test_flow_comparison_plots_usd_billions_per_series() -> None:
     assert "Farside Investors" in figure.layout.title.text
 
 
-def test_calibration_figure_draws_the_intervals() -> None:
-    table = pd.DataFrame(
+def calibration_table() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "asset": ["BTC", "ETH", "BTC"],
             "parameter": ["multiplier", "multiplier", "sqrt_y"],
@@ -69,8 +70,13 @@ def test_calibration_figure_draws_the_intervals() -> None:
             "n_obs": [601, 403, 601],
             "sample_start": ["2024-01-11", "2024-07-23", "2024-01-11"],
             "sample_end": ["2025-09-02", "2025-08-29", "2025-09-02"],
+            "unit": ["dimensionless"] * 3,
         }
     )
+
+
+def test_calibration_figure_draws_the_intervals() -> None:
+    table = calibration_table()
     figure = calibration_figure(CalibrationResult(table=table, config=CalibrationConfig()))
     assert len(figure.data) == 3  # multiplier, sqrt_y, lambda_per_billion_usd panels
     multiplier = figure.data[0]
@@ -79,3 +85,22 @@ def test_calibration_figure_draws_the_intervals() -> None:
     np.testing.assert_allclose(multiplier.error_y.arrayminus, [10.0, 15.0])
     assert len(figure.data[2].x) == 0  # no λ rows given: an empty panel, not an error
     assert "95% HAC" in figure.layout.title.text and "Farside" in figure.layout.title.text
+
+
+def test_report_sections_hold_the_figures_and_tables() -> None:
+    result = study_result()
+    days = pd.date_range("2024-01-11", periods=30, freq="D", tz="UTC", name="date")
+    etf = {"BTC": pd.DataFrame({"total_usd": np.full(30, 1e9)}, index=days)}
+    comparison = compare_flows(etf, pd.DataFrame({"s1": np.full(20, 5e8)}, index=days[:20]))
+    sections = report_sections(result, comparison, None)
+    assert [s.title for s in sections] == [
+        "ETF-launch analogs: event study",
+        "ETF flows beside the 401(k) scenarios",
+    ]
+    assert len(sections[0].figures) == 2 and "constant_mean" in sections[0].intro_html
+    assert sections[1].tables[0][1] is comparison.table
+    calibration = CalibrationResult(table=calibration_table(), config=CalibrationConfig())
+    with_calibration = report_sections(result, None, calibration)
+    assert [s.title for s in with_calibration][-1] == "Impact calibrated on ETF flows"
+    assert "flows_on_returns" in with_calibration[-1].intro_html
+    assert "unit" not in with_calibration[-1].tables[0][1].columns

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from backtest.calibrate import (
     CalibrationConfig,
@@ -110,9 +111,10 @@ def test_recovers_a_known_square_root_y() -> None:
     prices = {"BTC": simulate(square_root, flows, seed=6, noise_sd=0.005)}
     result = calibrate(prices, {"BTC": flow_table(flows)}, CONFIG)
     assert_recovered(row(result, "sqrt_y"), y)
-    assert resolve_calibrated("calibrated:BTC_etf", "sqrt_y", result) == row(result, "sqrt_y")[
-        "estimate"
-    ]
+    assert (
+        resolve_calibrated("calibrated:BTC_etf", "sqrt_y", result)
+        == row(result, "sqrt_y")["estimate"]
+    )
 
 
 def test_the_reverse_regression_sees_flows_that_chase_returns() -> None:
@@ -140,8 +142,6 @@ def test_cumulative_row_sums_the_lags_with_their_covariance() -> None:
     total = linear.loc[f"{name}_cumulative"]
     assert total["estimate"] == pytest.approx(parts.sum())
     # the error of the sum is statsmodels' own test of the restriction b0 + b1 + b2
-    import statsmodels.api as sm
-
     x = pd.Series(flows / 1e9, index=DAYS)
     exog = pd.concat([x, x.shift(1), x.shift(2)], axis=1).iloc[FLOW_START:]
     y = np.log(prices["BTC"]["close"]).diff().iloc[FLOW_START:]

@@ -36,7 +36,7 @@ def test_days_to_match_the_etf_first_year() -> None:
     )
     flows.columns = pd.MultiIndex.from_tuples(flows.columns)
     result = compare_flows(ETF, flows)
-    table = result.table.set_index("scenario_id")
+    table = result.table.set_index("scenario")
     assert list(table.index) == ["fast", "slow"] and set(table["etf_asset"]) == {"BTC"}
     assert table.loc["fast", "etf_launch"] == "2024-01-11"
     assert table.loc["fast", "etf_year1_usd"] == pytest.approx(365 * 5e6)

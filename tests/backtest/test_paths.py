@@ -13,12 +13,14 @@ N_HISTORY = 900
 CORRELATION = 0.8
 
 
-def synthetic_prices(seed: int = 0, n_days: int = N_HISTORY) -> dict[str, pd.DataFrame]:
+def synthetic_prices(
+    seed: int = 0, n_days: int = N_HISTORY, drift_per_day: float = 0.0
+) -> dict[str, pd.DataFrame]:
     """Correlated fat-tailed daily log returns (corr 0.8), volumes around a level."""
     rng = np.random.default_rng(seed)
     common = rng.standard_t(4, n_days) * 0.02
     own = rng.standard_t(4, (n_days, 2)) * 0.02
-    returns = CORRELATION * common[:, None] + np.sqrt(1 - CORRELATION**2) * own
+    returns = CORRELATION * common[:, None] + np.sqrt(1 - CORRELATION**2) * own + drift_per_day
     index = pd.date_range("2020-01-01", periods=n_days, freq="D", tz="UTC", name="timestamp")
     prices = {}
     for column, (asset, level) in enumerate((("BTC", 30_000.0), ("ETH", 1_500.0))):
@@ -87,10 +89,55 @@ def test_bootstrap_keeps_correlation_and_marginal_distribution() -> None:
             np.quantile(source[:, column], quantiles),
             atol=0.003,
         )
-    # the first simulated day continues from the last close
+    # the first simulated day continues from the last close with a drawn (demeaned) return of
+    # the days that have a full 90-day volume window before them
+    drawable = source[89:] - source[89:].mean(axis=0)
     first_step = simulated.reshape(200, -1, 2)[:, 0]
-    assert np.all(np.isin(np.round(first_step[:, 0], 12), np.round(source[:, 0], 12)))
+    assert np.all(np.isin(np.round(first_step[:, 0], 12), np.round(drawable[:, 0], 12)))
     assert np.all(baseline.volume_usd > 0)
+
+
+def _simulated_log_returns(baseline) -> np.ndarray:
+    """``[path, day, asset]`` log returns past the last bar, the first from the last close."""
+    history = baseline.is_history
+    tail = np.concatenate(
+        [baseline.close_usd[:, history][:, -1:], baseline.close_usd[:, ~history]], axis=1
+    )
+    return np.diff(np.log(tail), axis=1)
+
+
+def test_zero_drift_removes_the_mean_and_historical_drift_keeps_it() -> None:
+    drift = 0.003  # about 110% a year in log terms, a strong bull market
+    prices = synthetic_prices(drift_per_day=drift)
+    # the bootstrap draws from the days with a full volume_level_days (90) window before them
+    source = np.column_stack(
+        [np.diff(np.log(prices[a]["close"].to_numpy()))[89:] for a in ("BTC", "ETH")]
+    )
+    source_mean = source.mean(axis=0)
+    assert np.all(source_mean > 0.002)  # the history really drifts
+    runs = {
+        drift_mode: _simulated_log_returns(
+            build_baseline(prices, config(n_paths=200, drift=drift_mode), "2021-06-01")
+        )
+        for drift_mode in ("zero", "historical")
+    }
+    for drift_mode, expected_mean in (("zero", 0.0), ("historical", source_mean)):
+        simulated = runs[drift_mode]
+        path_means = simulated.mean(axis=1)  # [path, asset]; paths are independent draws
+        standard_error = path_means.std(axis=0, ddof=1) / np.sqrt(path_means.shape[0])
+        assert np.all(np.abs(path_means.mean(axis=0) - expected_mean) < 4 * standard_error)
+        assert np.all(source_mean > 10 * standard_error)  # so the two cases are told apart
+        pooled = simulated.reshape(-1, 2)
+        np.testing.assert_allclose(pooled.std(axis=0), source.std(axis=0), rtol=0.05)
+        source_corr = np.corrcoef(source.T)[0, 1]
+        assert np.corrcoef(pooled.T)[0, 1] == pytest.approx(source_corr, abs=0.03)
+    # the same seed draws the same days: the two differ by exactly the source's mean return
+    np.testing.assert_allclose(
+        runs["historical"] - runs["zero"],
+        np.broadcast_to(source_mean, runs["zero"].shape),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_bootstrap_blocks_have_the_configured_mean_length() -> None:
@@ -120,6 +167,7 @@ def test_a_start_after_the_last_bar_still_continues_from_it() -> None:
         ({"horizon_end": "2028-13-01"}, "horizon_end"),
         ({"resample_start": "soon"}, "resample_start"),
         ({"warmup_days": 1}, "warmup_days"),
+        ({"drift": "upward"}, "drift"),
     ],
 )
 def test_bad_config_values_raise_config_error(overrides, key) -> None:
@@ -165,3 +213,17 @@ def test_real_history_keeps_known_closes_and_correlation(shared_data) -> None:
     real_close = np.column_stack([prices[a]["close"].loc["2019":] for a in ("BTC", "ETH")])
     real = np.diff(np.log(real_close), axis=0)
     assert np.corrcoef(simulated.T)[0, 1] == pytest.approx(np.corrcoef(real.T)[0, 1], abs=0.03)
+
+
+def test_real_history_median_path_is_flat_with_zero_drift_and_rises_without(shared_data) -> None:
+    prices = {asset: _load(shared_data, asset) for asset in ("BTC", "ETH")}
+    last_close = np.array([prices[a]["close"].iloc[-1] for a in ("BTC", "ETH")])
+    log_growth = {}
+    for drift in ("zero", "historical"):
+        baseline = build_baseline(prices, PathsConfig(n_paths=200, drift=drift), "2025-01-01")
+        log_growth[drift] = np.log(baseline.close_usd[:, -1] / last_close)  # [path, asset]
+    # about three years past the last bar: log growth spreads over ~1.1 (BTC) to ~1.4 (ETH), so
+    # the median of 200 paths has a sampling error near 0.1; 0.35 is three and a half of them
+    assert np.all(np.abs(np.median(log_growth["zero"], axis=0)) < 0.35)
+    # 2019-2025 compounded: BTC's and ETH's median paths more than double (to ~$330k for BTC)
+    assert np.all(np.median(log_growth["historical"], axis=0) > np.log(2.0))
