@@ -18,11 +18,16 @@ with day a's σ, V and MC) is added to the log price from the announcement day a
 later flow keeps only θ(1 − α) as its permanent part; so if flows come as planned the
 long-run permanent impact is unchanged, only brought forward. An announcement outside the
 study window has no anticipation in it.
+
+Outputs: the engine is bound by the memory it writes (four float64 numbers per cell at most),
+so it fills only the arrays the caller names in ``outputs``; the study needs ``close_usd``,
+``flow_usd`` and ``log_impact`` (the default), ``instant_log_impact`` is there for tests and
+diagnostics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +41,10 @@ from backtest.paths import BaselinePaths
 from flowimpact.errors import ConfigError, InputError
 
 FloatArray = npt.NDArray[np.float64]
+#: every array the engine can fill, in the kernel's order
+ENGINE_OUTPUTS = ("close_usd", "flow_usd", "log_impact", "instant_log_impact")
+#: what the study reads (summary: flow_usd and log_impact; report: close_usd)
+DEFAULT_OUTPUTS = ("close_usd", "flow_usd", "log_impact")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -96,15 +105,16 @@ class EngineResult:
     """Impacted paths, all float64 ``[scenario, path, day, asset]``.
 
     ``close_usd`` P'_t; ``flow_usd`` total net flow (exogenous + sleeve); ``log_impact`` I_t
-    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t.
+    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t. An array the run was not asked
+    for (``run_engine(outputs=...)``) is None.
     """
 
     days: pd.DatetimeIndex
     assets: tuple[str, ...]
-    close_usd: FloatArray
-    flow_usd: FloatArray
-    log_impact: FloatArray
-    instant_log_impact: FloatArray
+    close_usd: FloatArray | None
+    flow_usd: FloatArray | None
+    log_impact: FloatArray | None
+    instant_log_impact: FloatArray | None
 
 
 def run_engine(
@@ -113,13 +123,18 @@ def run_engine(
     impacts: Sequence[ImpactConfig],
     sleeve: SleeveArrays | None = None,
     announcement_day_index: int = -1,
+    *,
+    outputs: Collection[str] = DEFAULT_OUTPUTS,
 ) -> EngineResult:
     """Impacted prices for every scenario (flows + impact config) on every baseline path.
 
     ``flow_usd[scenario, day, asset]`` are exogenous net flows in USD on ``baseline.days``;
     ``impacts`` holds one ImpactConfig per scenario; ``announcement_day_index`` is the
     announcement's index in ``baseline.days`` (-1 or out of range: none in the window).
+    ``outputs`` names the EngineResult arrays to fill (any of ``ENGINE_OUTPUTS``); the others
+    are None and cost neither memory nor time.
     """
+    write = _output_mask(outputs)
     flows = np.ascontiguousarray(flow_usd, dtype=np.float64)
     n_paths, n_days, n_assets = baseline.close_usd.shape
     if flows.ndim != 3 or flows.shape[1:] != (n_days, n_assets):
@@ -146,14 +161,18 @@ def run_engine(
             start_day_index=np.full(n_scenarios, n_days, dtype=np.int64),
         )
     sleeve = sleeve.checked(n_scenarios, n_days, n_assets)
+    planned = _planned_flows(flows, sleeve, has_sleeve, int(announcement_day_index))
     shape = (n_scenarios, n_paths, n_days, n_assets)
-    out = [np.empty(shape) for _ in range(4)]
+    unused = np.empty((0, 0, 0, 0))
+    out = [np.empty(shape) if wanted else unused for wanted in write]
     n_bad = kernels.simulate_impact(
         np.ascontiguousarray(baseline.close_usd, dtype=np.float64),
         np.ascontiguousarray(baseline.prior_close_usd[:, -1, :], dtype=np.float64),
         sigma,
         mean_volume,
         flows,
+        planned,
+        kernels.planned_flow_sums(params.model_code, planned),
         params.model_code,
         params.model_parameter,
         params.permanent_share,
@@ -173,6 +192,7 @@ def run_engine(
         sleeve.drift_band,
         sleeve.start_day_index,
         int(announcement_day_index),
+        write,
         *out,
     )
     if n_bad:
@@ -180,7 +200,43 @@ def run_engine(
             f"{n_bad} day(s) have no finite impact: a sell of MC/M or more under the "
             "multiplier model, or zero trailing volume under sqrt; check flows and prices"
         )
-    return EngineResult(baseline.days, baseline.assets, *out)
+    kept = [array if wanted else None for array, wanted in zip(out, write, strict=True)]
+    return EngineResult(baseline.days, baseline.assets, *kept)
+
+
+def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
+    """``[4]`` bools in ENGINE_OUTPUTS order; InputError for an unknown or empty selection."""
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    unknown = sorted(set(outputs) - set(ENGINE_OUTPUTS))
+    if unknown or not outputs:
+        allowed = ", ".join(ENGINE_OUTPUTS)
+        raise InputError(f"run_engine outputs {sorted(outputs)!r}: name one or more of {allowed}")
+    return np.array([name in outputs for name in ENGINE_OUTPUTS], dtype=np.bool_)
+
+
+def _planned_flows(
+    flows: FloatArray, sleeve: SleeveArrays, has_sleeve: bool, announcement_day: int
+) -> FloatArray:
+    """``[scenario, day, asset]`` USD flows scheduled after the announcement day, else 0.
+
+    What the market is told to expect: the exogenous flows plus the sleeve's start-day purchase
+    (weight × initial fund) and its contributions (weight × contribution), not its rebalancing
+    trades, which depend on prices nobody knows at the announcement.
+    """
+    n_days = flows.shape[1]
+    planned = np.zeros_like(flows)
+    if not 0 <= announcement_day < n_days:
+        return planned
+    later = slice(announcement_day + 1, None)
+    planned[:, later] = flows[:, later]
+    if has_sleeve:
+        day = np.arange(n_days)
+        start = sleeve.start_day_index[:, None]
+        invested = np.where(day >= start, sleeve.contribution_usd, 0.0)
+        invested += np.where(day == start, sleeve.initial_fund_usd[:, None], 0.0)
+        planned[:, later] += sleeve.target_weight[:, None, :] * invested[:, later, None]
+    return planned
 
 
 @dataclass(frozen=True, eq=False)

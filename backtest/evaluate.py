@@ -56,7 +56,8 @@ class EvaluateConfig:
         unknown = set(self.strategies) - set(STRATEGY_NAMES)
         if unknown:
             raise ConfigError(
-                f"[evaluate] strategies: unknown {sorted(unknown)}; allowed: {', '.join(STRATEGY_NAMES)}"
+                f"[evaluate] strategies: unknown {sorted(unknown)}; "
+                f"allowed: {', '.join(STRATEGY_NAMES)}"
             )
 
 
@@ -106,10 +107,16 @@ def evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
         close_2d = np.hstack([impacted_2d, baseline_2d])
         per_path = n_paths * n_assets
         size = np.hstack(
-            [np.repeat(plan.size, per_path, axis=1), np.repeat(plan.size[:, groups], per_path, axis=1)]
+            [
+                np.repeat(plan.size, per_path, axis=1),
+                np.repeat(plan.size[:, groups], per_path, axis=1),
+            ]
         )
         init_cash = np.concatenate(
-            [np.repeat(plan.init_cash_usd, per_path), np.repeat(plan.init_cash_usd[groups], per_path)]
+            [
+                np.repeat(plan.init_cash_usd, per_path),
+                np.repeat(plan.init_cash_usd[groups], per_path),
+            ]
         )
         values = _run_vectorbt(close_2d, size, plan.size_type, init_cash, config.fees_bps)
         split = n_scen * per_path
@@ -166,7 +173,11 @@ def _scenario_plan(
             ),
         )
     if name == "payroll_dca":
-        return trading.payroll_dca(inputs.pay_day.T, contribution_usd=config.dca_contribution_usd)
+        return trading.payroll_dca(
+            inputs.pay_day.T,
+            contribution_usd=config.dca_contribution_usd,
+            fees_bps=config.fees_bps,
+        )
     raise ConfigError(f"[evaluate] strategies: unknown {name!r}")
 
 
@@ -215,7 +226,5 @@ def _summarise(
         with np.errstate(invalid="ignore"):  # inf - inf (a flat column on both): no value
             difference = impacted - baseline
         for label, q in QUANTILES.items():
-            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(
-                difference, q
-            )
+            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(difference, q)
     return pd.DataFrame(columns)

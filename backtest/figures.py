@@ -97,7 +97,9 @@ def impact_by_allocation(table: pd.DataFrame, *, value: str, source: str) -> go.
                 row=1,
                 col=col,
             )
-        figure.update_xaxes(title_text="401(k) crypto allocation (% of plan assets)", row=1, col=col)
+        figure.update_xaxes(
+            title_text="401(k) crypto allocation (% of plan assets)", row=1, col=col
+        )
     figure.update_yaxes(title_text="price uplift at horizon (%)", row=1, col=1)
     figure.update_layout(title="Price uplift at the horizon by allocation and impact model")
     return with_source(figure, source)
@@ -129,16 +131,27 @@ def flow_schedules(cumulative_flow_usd: pd.DataFrame, *, source: str) -> go.Figu
     return with_source(figure, source)
 
 
-def _band(figure: go.Figure, days: pd.DatetimeIndex, close: np.ndarray, name: str, color: str) -> None:
+def _band(
+    figure: go.Figure, days: pd.DatetimeIndex, close: np.ndarray, name: str, color: str
+) -> None:
     low, mid, high = np.percentile(close, BAND, axis=0)
     rgba = _rgba(color, 0.15)
     figure.add_trace(
-        go.Scatter(x=days, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip",
-                   legendgroup=name)
+        go.Scatter(
+            x=days, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip", legendgroup=name
+        )
     )
     figure.add_trace(
-        go.Scatter(x=days, y=low, line={"width": 0}, fill="tonexty", fillcolor=rgba,
-                   showlegend=False, hoverinfo="skip", legendgroup=name)
+        go.Scatter(
+            x=days,
+            y=low,
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=rgba,
+            showlegend=False,
+            hoverinfo="skip",
+            legendgroup=name,
+        )
     )
     figure.add_trace(go.Scatter(x=days, y=mid, name=name, line={"color": color}, legendgroup=name))
 

@@ -21,7 +21,9 @@ from strategies.inflow import FlowSchedule, schedule_flows
 
 def inflow_label(scenario: Scenario) -> str:
     """The scenario's ``[inflow]`` grid values: scenarios that differ only in impact share it."""
-    parts = [f"{k.split('.', 1)[1]}={v}" for k, v in scenario.axes.items() if k.startswith("inflow.")]
+    parts = [
+        f"{k.split('.', 1)[1]}={v}" for k, v in scenario.axes.items() if k.startswith("inflow.")
+    ]
     return ", ".join(parts) or "default inflow"
 
 
@@ -75,7 +77,9 @@ def write_flow_schedules(study: Study, data_dir: Path, out_dir: Path) -> tuple[P
             cache[key] = schedule_flows(scenario.inflow, days, study.data.assets, caps)
         schedules.append(cache[key])
     path = out_dir / "flows.csv"
-    atomic_write_text(path, flows_table(scenarios, schedules).to_csv(index=False, float_format="%.2f"))
+    atomic_write_text(
+        path, flows_table(scenarios, schedules).to_csv(index=False, float_format="%.2f")
+    )
     return path, summary_table(scenarios, schedules)
 
 

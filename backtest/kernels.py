@@ -69,6 +69,40 @@ def _instant_log_impact(code, parameter, flow_usd, sigma, volume_usd, market_cap
     return np.log1p(parameter * flow_usd / market_cap_usd)
 
 
+def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
+    """Per-scenario sums ``[scenario, asset]`` of the planned flows that the anticipation needs.
+
+    Linear: Σ_s F_s (so Σ_s λ·F_s = λ·Σ_s F_s); square root: Σ_s sign(F_s)·sqrt(|F_s|) (so
+    Σ_s Y·σ·sign(F_s)·sqrt(|F_s|/V) = Y·σ·Σ_s sign(F_s)·sqrt(|F_s|) / sqrt(V), σ and V being
+    the announcement day's for every s). The multiplier's log does not factor; its rows are 0
+    and the kernel sums ln(1 + M·F_s/MC) itself. ``planned_flow_usd`` is ``[scenario, day,
+    asset]``, zero up to the announcement day.
+    """
+    sums = np.zeros((planned_flow_usd.shape[0], planned_flow_usd.shape[2]))
+    linear = model_code == LINEAR
+    sums[linear] = planned_flow_usd[linear].sum(axis=1)
+    root = model_code == SQRT
+    signed_root = np.sign(planned_flow_usd[root]) * np.sqrt(np.abs(planned_flow_usd[root]))
+    sums[root] = signed_root.sum(axis=1)
+    return sums
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _anticipated_log_impact(
+    code, parameter, planned_flow_usd, planned_sum, sigma, volume_usd, market_cap_usd
+):
+    # Σ_s û_s over the planned flows, the model taken with the announcement day's σ, V and MC
+    if code == LINEAR:
+        return parameter * planned_sum
+    if code == SQRT:
+        return parameter * sigma * planned_sum / np.sqrt(volume_usd)
+    total = 0.0
+    for flow in planned_flow_usd:
+        if flow != 0.0:  # ln(1 + 0) adds nothing; skipping keeps the sum bit for bit
+            total += np.log1p(parameter * flow / market_cap_usd)
+    return total
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def simulate_impact(
     baseline_close,  # [path, day, asset] B_t, USD
@@ -76,6 +110,8 @@ def simulate_impact(
     sigma,  # [vol slot, path, day, asset] trailing daily log-return std
     mean_volume,  # [volume slot, path, day, asset] trailing venue USD volume
     flow_usd,  # [scenario, day, asset] exogenous net flows, USD
+    planned_flow_usd,  # [scenario, day, asset] flows scheduled after the announcement, USD
+    planned_sum,  # [scenario, asset] planned_flow_sums of them
     model_code,  # [scenario] int
     model_parameter,  # [scenario] λ per USD, Y or M
     permanent_share,  # [scenario] θ
@@ -95,6 +131,7 @@ def simulate_impact(
     drift_band,  # [scenario]
     sleeve_start,  # [scenario] int
     announcement_day,  # int; outside 0..days-1 means no anticipation in the window
+    write,  # [4] bool: which of the four outputs below to fill (the others are not touched)
     out_close,  # [scenario, path, day, asset] P'_t, USD
     out_flow,  # [scenario, path, day, asset] exogenous + sleeve flow, USD
     out_log_impact,  # [scenario, path, day, asset] I_t
@@ -108,19 +145,23 @@ def simulate_impact(
     I_t = J + Σ_s θ_s·u_s + (1 − θ)·Σ_k w_k·T_k with T_k ← ρ_k·T_k + u_t, where θ_s = θ(1 − α)
     after the announcement and J = α·θ·Σ_{s>a} û_s is the anticipated permanent impact of the
     scheduled flows, priced at the announcement with the state of that day; P'_t = B_t·e^{I_t};
-    the sleeve's trades fill at P'_t.
+    the sleeve's trades fill at P'_t. A non-finite J counts as a non-finite u.
+
+    Columns run path-major (all scenarios of one path, then the next path), so a thread reads
+    one path's baseline, σ and volume from cache for every scenario instead of from memory.
     """
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
     n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
     announced = 0 <= announcement_day < n_days
     for column in prange(n_scenarios * n_paths):
-        s = column // n_paths
-        p = column % n_paths
+        p = column // n_scenarios
+        s = column % n_scenarios
         code = model_code[s]
         parameter = model_parameter[s]
         theta = permanent_share[s]
         alpha = anticipation_share[s]
+        coverage = volume_coverage[s]
         n_k = n_terms[s]
         transient = np.zeros((n_assets, n_k))
         permanent = np.zeros(n_assets)
@@ -142,38 +183,56 @@ def simulate_impact(
             for a in range(n_assets):
                 flow = flow_usd[s, t, a] + (sleeve_flow[a] if sleeve_active else 0.0)
                 sig = sigma[sigma_slot[s], p, t, a]
-                volume = volume_coverage[s] * mean_volume[volume_slot[s], p, t, a]
+                volume = coverage * mean_volume[volume_slot[s], p, t, a]
                 market_cap = previous_close[a] * supply_coins[s, a]
                 u = _instant_log_impact(code, parameter, flow, sig, volume, market_cap)
                 if not np.isfinite(u):
                     n_bad[column] += 1
                 if announced and t == announcement_day and alpha > 0.0:
-                    expected = 0.0
-                    for later in range(t + 1, n_days):
-                        planned = flow_usd[s, later, a]
-                        if has_sleeve and later >= sleeve_start[s]:
-                            planned += target_weight[s, a] * contribution_usd[s, later]
-                            if later == sleeve_start[s]:
-                                planned += target_weight[s, a] * initial_fund_usd[s]
-                        expected += _instant_log_impact(
-                            code, parameter, planned, sig, volume, market_cap
-                        )
+                    expected = _anticipated_log_impact(
+                        code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a], sig,
+                        volume, market_cap,
+                    )
                     jump[a] = alpha * theta * expected
+                    if not np.isfinite(jump[a]):
+                        n_bad[column] += 1
                 permanent[a] += theta_now * u
-                fading = 0.0
-                for k in range(n_k):
-                    transient[a, k] = decay_per_day[s, k] * transient[a, k] + u
-                    fading += decay_weight[s, k] * transient[a, k]
+                fading = _step_transient(transient[a], decay_weight[s], decay_per_day[s], n_k, u)
                 log_impact = jump[a] + permanent[a] + (1.0 - theta) * fading
                 close = baseline_close[p, t, a] * np.exp(log_impact)
                 if sleeve_active:
                     units[a] += sleeve_flow[a] / close
                 previous_close[a] = close
-                out_close[s, p, t, a] = close
-                out_flow[s, p, t, a] = flow
-                out_log_impact[s, p, t, a] = log_impact
-                out_instant[s, p, t, a] = u
+                _store(
+                    write, out_close, out_flow, out_log_impact, out_instant, (s, p, t, a),
+                    close, flow, log_impact, u,
+                )
     return n_bad.sum()
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _store(
+    write, out_close, out_flow, out_log_impact, out_instant, cell, close, flow, log_impact, u
+):
+    # an output the caller did not ask for is never written: its memory traffic is the cost
+    if write[0]:
+        out_close[cell] = close
+    if write[1]:
+        out_flow[cell] = flow
+    if write[2]:
+        out_log_impact[cell] = log_impact
+    if write[3]:
+        out_instant[cell] = u
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _step_transient(transient, weight, decay_per_day, n_terms, u):
+    """T_k ← ρ_k·T_k + u for each term in use; returns Σ_k w_k·T_k."""
+    fading = 0.0
+    for k in range(n_terms):
+        transient[k] = decay_per_day[k] * transient[k] + u
+        fading += weight[k] * transient[k]
+    return fading
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -1,4 +1,4 @@
-"""The files of the outside contract: ``scenarios.csv``, ``analogs.csv``, ``run.json``, ``report.html``.
+"""The files of the outside contract: scenarios.csv, analogs.csv, run.json and report.html.
 
 ``scenarios.csv`` has one row per scenario and asset: ``scenario_id``, ``label``, ``asset``,
 ``allocation``, ``model``, the other grid axes, then the impact figures of

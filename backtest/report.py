@@ -53,10 +53,10 @@ def render_report(title: str, subtitle: str, sections: Sequence[Section]) -> str
     nav = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
     body = "\n".join(_render_section(section) for section in sections)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
-        f"<h1>{html.escape(title)}</h1><p class=\"meta\">{subtitle}</p><nav>{nav}</nav>"
+        f'<h1>{html.escape(title)}</h1><p class="meta">{subtitle}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )
 
@@ -80,7 +80,8 @@ def table_html(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> str:
         "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _render_section(section: Section) -> str:

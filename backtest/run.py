@@ -16,8 +16,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from backtest import scenario_inputs
-from backtest import analogs_step
+from backtest import analogs_step, scenario_inputs
 from backtest.analogs_step import AnalogsOutcome
 from backtest.engine import EngineResult, run_engine
 from backtest.evaluate import EvaluationInput, evaluate
@@ -156,4 +155,3 @@ class _Timer:
     def __exit__(self, *exc: object) -> None:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
         self.bar.update(1)
-

@@ -55,14 +55,9 @@ def build(scenarios: Sequence[Scenario], baseline: BaselinePaths) -> ScenarioInp
             cache[key] = schedule_flows(scenario.inflow, days, assets, caps)
         schedules.append(cache[key])
 
-    direct = np.stack(
-        [s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules]
-    )
+    direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
     pay_day = np.stack(
-        [
-            (s.flows_usd.xs("payroll", axis=1, level=1).to_numpy() > 0).any(axis=1)
-            for s in schedules
-        ]
+        [(s.flows_usd.xs("payroll", axis=1, level=1).to_numpy() > 0).any(axis=1) for s in schedules]
     )
     first_flow = np.array([_index(days, scn.inflow.first_flow_day) for scn in scenarios])
     ramp_end = np.array([_index(days, scn.inflow.ramp_end_day) for scn in scenarios])

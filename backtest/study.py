@@ -120,9 +120,7 @@ class Study:
             if isinstance(value, str) and value.startswith(CALIBRATED_PREFIX)
         }
 
-    def scenarios(
-        self, resolve: Callable[[str, str], float] | None = None
-    ) -> list[Scenario]:
+    def scenarios(self, resolve: Callable[[str, str], float] | None = None) -> list[Scenario]:
         """Every grid point as a ``Scenario``, in a stable order (axes in file order).
 
         ``resolve(token, key)`` turns a calibrated token into a number; without it a study that
@@ -369,9 +367,7 @@ def _placeholder(token: str) -> float:
     return 1.0
 
 
-def _resolve_token(
-    value: Any, key: str, resolve: Callable[[str, str], float] | None
-) -> Any:
+def _resolve_token(value: Any, key: str, resolve: Callable[[str, str], float] | None) -> Any:
     if not _is_token(value):
         return value
     if resolve is None:

@@ -1,4 +1,4 @@
-"""The sections of ``report.html`` for a study run: the answer, paths, flows, portfolios, sources."""
+"""The sections of report.html for a study run: the answer, paths, flows, portfolios, sources."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
 
 def _price_source(manifest: dict[str, Any]) -> str:
     parts = [
-        f"{d['exchange']} {d['symbol']} {d['timeframe']} candles {d['first'][:10]}..{d['last'][:10]}"
+        f"{d['exchange']} {d['symbol']} {d['timeframe']} candles "
+        f"{d['first'][:10]}..{d['last'][:10]}"
         for d in manifest["data"]
     ]
     return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
@@ -117,7 +118,9 @@ def _fan_scenarios(run: StudyRun) -> list[int]:
     reference = run.scenarios[0].axes
     for index, scenario in enumerate(run.scenarios):
         others_first = all(
-            scenario.axes[key] == reference[key] for key in scenario.axes if key != "inflow.allocation"
+            scenario.axes[key] == reference[key]
+            for key in scenario.axes
+            if key != "inflow.allocation"
         )
         if others_first:
             first.setdefault(scenario.inflow.allocation, index)
@@ -155,22 +158,47 @@ def _flows(run: StudyRun) -> Section:
 
 def _portfolios(run: StudyRun, source: str) -> Section:
     strategies = run.study.evaluate.strategies
-    keep = ["label", "asset"]
-    for name in strategies:
-        keep += [f"{name}_total_return_pct_p50", f"{name}_total_return_pct_vs_baseline_p50"]
-    frame = run.table[keep].copy()
-    frame.columns = ["scenario", "asset"] + [
-        f"{name} {what}" for name in strategies for what in ("return %", "vs baseline pp")
-    ]
+    table = run.table
+    rows = []
+    for strategy in strategies:
+        for asset, group in table.groupby("asset", sort=False):
+            row: dict[str, object] = {"strategy": strategy, "asset": asset}
+            base = (
+                group[f"{strategy}_total_return_pct_p50"]
+                - group[f"{strategy}_total_return_pct_vs_baseline_p50"]
+            )
+            row["baseline return %"] = float(base.median())
+            for (allocation, model), cell in group.groupby(["allocation", "model"], sort=True):
+                row[f"{allocation:.0%} {model}"] = float(
+                    cell[f"{strategy}_total_return_pct_vs_baseline_p50"].median()
+                )
+            rows.append(row)
     intro = (
-        "<p>Median over paths of each portfolio's total return on the impacted paths, and its "
-        "difference from the same portfolio on the baseline path (percentage points). "
-        "Strategies: "
-        + "; ".join(f"<b>{html.escape(n)}</b>" for n in strategies)
-        + ". CAGR, Sharpe, Sortino and maximum drawdown with 5th/50th/95th percentiles are in "
-        f"scenarios.csv. Prices: {html.escape(source)}.</p>"
+        "<p>What the inflow does to each portfolio: the median over paths of (total return on "
+        "the impacted path minus total return of the same portfolio on the baseline path), in "
+        "percentage points, then the median over the other grid axes (lag, ramp). "
+        "<b>baseline return %</b> is the portfolio's median return without the inflow, for "
+        "scale. Strategies: "
+        + "; ".join(
+            f"<b>{html.escape(n)}</b>: {html.escape(STRATEGY_TEXT.get(n, n))}" for n in strategies
+        )
+        + ". Every scenario's CAGR, Sharpe, Sortino and maximum drawdown, with 5th/50th/95th "
+        f"percentiles, are in scenarios.csv. Prices: {html.escape(source)}.</p>"
     )
-    return Section("Portfolios", intro, tables=[("Total return, median over paths.", frame)])
+    return Section(
+        "Portfolios",
+        intro,
+        tables=[("Return added by the inflow (percentage points), median.", pd.DataFrame(rows))],
+    )
+
+
+STRATEGY_TEXT = {
+    "payroll_dca": "a participant buys a fixed amount of crypto on every pay day of the inflow",
+    "announcement_hold": "buy at the announcement close and hold [evaluate] hold_days",
+    "front_run": "buy [evaluate] front_run_lead_days before the first 401(k) dollar, sell at "
+    "the end of the ramp",
+    "buy_and_hold": "buy on the first day of the window, hold to the horizon",
+}
 
 
 def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
@@ -193,7 +221,7 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
     versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
     outro = (
         f"<h3>Resolved study</h3><pre>{config}</pre>"
-        f"<p class=\"note\">Versions: {html.escape(versions)}. Time taken: "
+        f'<p class="note">Versions: {html.escape(versions)}. Time taken: '
         f"{manifest['seconds_total']:.1f} s.</p>"
     )
     return Section(
@@ -202,4 +230,3 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
         tables=[("Data used (sha256 of close and volume).", data)],
         outro_html=outro,
     )
-

@@ -35,7 +35,7 @@ def impact_metrics(
     ``volume_usd`` is the baseline venue volume ``[path, day, asset]``; ``volume_coverage`` one
     factor per scenario.
     """
-    n_scen, n_paths, _, n_assets = flow_usd.shape
+    n_scen, _, _, n_assets = flow_usd.shape
     coverage = np.asarray(volume_coverage, dtype=float)[:, None, None]
     flowing = flow_usd != 0.0
     market_volume = volume_usd[None] * coverage[..., None]  # [scenario, path, day, asset]

@@ -74,21 +74,27 @@ def enter_and_exit(
     return OrderPlan(name, size, "amount", np.full(n_columns, init_cash_usd), description)
 
 
-def payroll_dca(pay_day: np.ndarray, *, contribution_usd: float) -> OrderPlan:
+def payroll_dca(
+    pay_day: np.ndarray, *, contribution_usd: float, fees_bps: float = 0.0
+) -> OrderPlan:
     """A participant buys ``contribution_usd`` of crypto on each pay day (``pay_day[day, column]``).
 
-    Initial cash is set per column to the sum of its contributions, so cash never binds and the
-    total return equals the money multiple on what was paid in: final value / contributions - 1.
+    Initial cash is set per column to the sum of its contributions plus the fees on them
+    (``fees_bps``, the fee the evaluation charges), so cash never binds and the total return
+    equals the money multiple on what was paid in: final value / (contributions + fees) - 1.
     Idle, not yet contributed cash sits in the account at zero return (an assumption: it keeps
     Sharpe and drawdown on one scale with the other strategies).
     """
     pay_day = np.asarray(pay_day, dtype=bool)
     if contribution_usd <= 0:
         raise ValueError("contribution_usd must be positive")
+    if fees_bps < 0:
+        raise ValueError("fees_bps must be 0 or more")
     size = np.where(pay_day, contribution_usd, np.nan)
     n_payments = pay_day.sum(axis=0)
-    # a column without a pay day still needs some cash to have defined returns
-    init_cash = np.maximum(n_payments, 1) * contribution_usd
+    # a column without a pay day still needs some cash to have defined returns; without the
+    # fees in it the last order of every column would be cut short by its own fee
+    init_cash = np.maximum(n_payments, 1) * contribution_usd * (1.0 + fees_bps / 10_000)
     return OrderPlan(
         "payroll_dca",
         size,

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 @config_option
 @out_option("out")
 @data_dir_option
-@click.option("--print-config", is_flag=True, help="Print the resolved study (every default) and exit.")
+@click.option(
+    "--print-config", is_flag=True, help="Print the resolved study (every default) and exit."
+)
 @click.option("--allow-large-grid", is_flag=True, help="Run a grid above [study] max_columns.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def run_command(

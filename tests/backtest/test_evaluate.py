@@ -315,3 +315,18 @@ def test_output_columns_and_index() -> None:
 def test_evaluate_config_refuses_bad_values(kwargs: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         EvaluateConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_payroll_dca_with_fees_buys_every_contribution_in_full() -> None:
+    # cash = contributions + fees, so the last order is not cut short by its own fee
+    fees_bps = 10.0
+    pay_day = np.zeros((1, N_DAYS), dtype=bool)
+    pay_day[0, [1, 4, 7]] = True
+    table = evaluate(
+        make_input(one_series(PRICES_USD), one_series(PRICES_USD)[0], pay_day=pay_day),
+        config("payroll_dca", fees_bps=fees_bps, dca_contribution_usd=100.0),
+    )
+    paid_in = 300.0 * (1 + fees_bps / 1e4)
+    final = (100 / 104 + 100 / 103 + 100 / 105) * 108
+    expected_pct = (final / paid_in - 1) * 100
+    assert table.iloc[0]["payroll_dca_total_return_pct_p50"] == pytest.approx(expected_pct, rel=1e-9)

@@ -76,3 +76,12 @@ def test_payroll_dca_sizes_and_cash() -> None:
 def test_payroll_dca_refuses_a_non_positive_contribution(contribution: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         payroll_dca(np.ones((3, 1), dtype=bool), contribution_usd=contribution)
+
+
+def test_payroll_dca_cash_covers_the_fees() -> None:
+    pay_day = np.zeros((6, 2), dtype=bool)
+    pay_day[[0, 3], 0] = True
+    plan = payroll_dca(pay_day, contribution_usd=100.0, fees_bps=10.0)
+    np.testing.assert_allclose(plan.init_cash_usd, [200.2, 100.1])
+    with pytest.raises(ValueError, match="fees_bps"):
+        payroll_dca(pay_day, contribution_usd=100.0, fees_bps=-1.0)
