@@ -17,7 +17,7 @@ def shared_data() -> Path:
     """
     root = os.environ.get("FLOWIMPACT_SHARED_DATA")
     if not root:
-        pytest.fail("FLOWIMPACT_SHARED_DATA is not set: point it at ../shared/data (scripts/test does)")
+        pytest.fail("FLOWIMPACT_SHARED_DATA is not set: point it at ../shared/data")
     path = Path(root)
     if not (path / "prices").is_dir():
         pytest.fail(f"FLOWIMPACT_SHARED_DATA={root} has no prices/ folder")

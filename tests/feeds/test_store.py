@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feeds._files import LOCK_FILE_NAME, writer_lock
+from feeds._files import LOCK_FILE_NAME
 from feeds.schema import CANDLE_COLUMNS
 from feeds.store import CandleStore
 from flowimpact.errors import ConfigError, FlowImpactError
