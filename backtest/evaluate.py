@@ -11,6 +11,7 @@ Annualisation uses 365 days a year, since crypto trades every day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,11 +83,16 @@ class EvaluationInput:
     pay_day: np.ndarray
 
 
-def evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
+def evaluate(
+    inputs: EvaluationInput,
+    config: EvaluateConfig,
+    on_strategy_done: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Metrics of every strategy, summarised over paths, one row per (scenario index, asset).
 
     Columns are ``{strategy}_{metric}_{p05|p50|p95}`` on impacted paths and
     ``{strategy}_{metric}_vs_baseline_{q}``: the per-path difference impacted minus baseline.
+    ``on_strategy_done(name)`` is called after each strategy (for a progress bar).
     """
     n_scen, n_paths, n_days, n_assets = inputs.impacted_close_usd.shape
     impacted_2d = _as_columns(inputs.impacted_close_usd)
@@ -130,6 +136,8 @@ def evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
                 group_of_scenario.reshape(-1),
             )
         )
+        if on_strategy_done is not None:
+            on_strategy_done(name)
     table = pd.concat(frames, axis=1)
     table.index = pd.MultiIndex.from_product(
         [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]

@@ -25,15 +25,15 @@ def load_daily_prices(study: Study, data_dir: Path, *, progress: bool) -> dict[s
 
     try:
         prices = feeds.load_prices(data_dir, study.data)
-    except DataUnavailableError as missing:
+    except DataUnavailableError:
         try:
             feeds.update_store(feeds.CandleStore(data_dir), study.data, progress=progress)
         except InputError:
             raise
         except FlowImpactError as exc:
             raise DataUnavailableError(
-                f"{missing}; fetching from {study.data.exchange} failed too ({exc}); "
-                f"{HOW_TO_IMPORT}"
+                f"no {study.data.timeframe} prices of {', '.join(study.data.symbols)} stored in "
+                f"{data_dir}, and {study.data.exchange} cannot be reached ({exc}); {HOW_TO_IMPORT}"
             ) from exc
         prices = feeds.load_prices(data_dir, study.data)
     if study.data.timeframe != "1d":

@@ -68,67 +68,76 @@ def run_study(
 
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
-    bar = tqdm(total=len(STEPS), desc="study", unit="step", disable=not progress, leave=False)
+    with tqdm(
+        total=len(STEPS) + len(study.evaluate.strategies),
+        desc="study",
+        unit="step",
+        disable=not progress,
+        leave=False,
+    ) as bar:
 
-    def step(name: str) -> _Timer:
-        bar.set_postfix_str(name)
-        return _Timer(name, timings, bar)
+        def step(name: str) -> _Timer:
+            bar.set_postfix_str(name)
+            return _Timer(name, timings, bar)
 
-    # the grid's size is known before calibration (a token is one value): refuse before any work
-    _check_grid(study, study.n_scenarios, allow_large_grid)
-    with step("prices"):
-        prices = prices_step.load_daily_prices(study, data_dir, progress=progress)
-    with step("analogs"):
-        analogs = analogs_step.run_analogs(study, prices, data_dir)
-    scenarios = study.scenarios(analogs.resolve)
-    with step("baseline"):
-        baseline = build_baseline(prices, study.paths, study.study.start)
-    with step("flows"):
-        inputs = scenario_inputs.build(scenarios, baseline)
-        analogs = analogs.with_comparison(scenarios, inputs.schedules)
-    with step("engine"):
-        engine = run_engine(
-            baseline,
-            inputs.direct_flow_usd,
-            [s.impact for s in scenarios],
-            inputs.sleeve,
-            inputs.announcement_day,
+        # the grid's size is known before calibration (a token is one value): refuse before any work
+        _check_grid(study, study.n_scenarios, allow_large_grid)
+        with step("prices"):
+            prices = prices_step.load_daily_prices(study, data_dir, progress=progress)
+        with step("analogs"):
+            analogs = analogs_step.run_analogs(study, prices, data_dir)
+        scenarios = study.scenarios(analogs.resolve)
+        with step("baseline"):
+            baseline = build_baseline(prices, study.paths, study.study.start)
+        with step("flows"):
+            inputs = scenario_inputs.build(scenarios, baseline)
+            analogs = analogs.with_comparison(scenarios, inputs.schedules)
+        with step("engine"):
+            engine = run_engine(
+                baseline,
+                inputs.direct_flow_usd,
+                [s.impact for s in scenarios],
+                inputs.sleeve,
+                inputs.announcement_day,
+            )
+        with step("evaluate"):
+            evaluation = evaluate(
+                EvaluationInput(
+                    days=baseline.days,
+                    impacted_close_usd=engine.close_usd,
+                    baseline_close_usd=baseline.close_usd,
+                    announcement_day=inputs.announcement_day,
+                    first_flow_day=inputs.first_flow_day,
+                    ramp_end_day=inputs.ramp_end_day,
+                    pay_day=inputs.pay_day,
+                ),
+                study.evaluate,
+                on_strategy_done=lambda name: (
+                    bar.set_postfix_str(f"evaluated {name}"),
+                    bar.update(1),
+                ),
+            )
+            impacts = impact_metrics(
+                engine.flow_usd,
+                engine.log_impact,
+                baseline.volume_usd,
+                [s.impact.volume_coverage for s in scenarios],
+            )
+            table = outputs.scenarios_table(scenarios, baseline.assets, impacts, evaluation)
+        run = StudyRun(
+            study=study,
+            scenarios=scenarios,
+            prices=prices,
+            baseline=baseline,
+            inputs=inputs,
+            engine=engine,
+            table=table,
+            analogs=analogs,
+            timings_s=timings,
+            started_utc=started,
         )
-    with step("evaluate"):
-        evaluation = evaluate(
-            EvaluationInput(
-                days=baseline.days,
-                impacted_close_usd=engine.close_usd,
-                baseline_close_usd=baseline.close_usd,
-                announcement_day=inputs.announcement_day,
-                first_flow_day=inputs.first_flow_day,
-                ramp_end_day=inputs.ramp_end_day,
-                pay_day=inputs.pay_day,
-            ),
-            study.evaluate,
-        )
-        impacts = impact_metrics(
-            engine.flow_usd,
-            engine.log_impact,
-            baseline.volume_usd,
-            [s.impact.volume_coverage for s in scenarios],
-        )
-        table = outputs.scenarios_table(scenarios, baseline.assets, impacts, evaluation)
-    run = StudyRun(
-        study=study,
-        scenarios=scenarios,
-        prices=prices,
-        baseline=baseline,
-        inputs=inputs,
-        engine=engine,
-        table=table,
-        analogs=analogs,
-        timings_s=timings,
-        started_utc=started,
-    )
-    with step("outputs"):
-        files = outputs.write_outputs(run, out_dir, data_dir)
-    bar.close()
+        with step("outputs"):
+            files = outputs.write_outputs(run, out_dir, data_dir)
     return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
 
 

@@ -43,8 +43,7 @@ def run_command(
         return
     click.echo(
         f"study: {study.study.name} — {study.n_scenarios} scenarios x {study.paths.n_paths} "
-        f"paths x {len(study.data.symbols)} assets; data in {data_dir}",
-        err=True,
+        f"paths x {len(study.data.symbols)} assets; data in {data_dir}"
     )
     result = run_study(
         study, data_dir, out_dir, progress=not no_progress, allow_large_grid=allow_large_grid

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backtest.engine import SleeveArrays, run_engine
+from backtest.engine import ENGINE_OUTPUTS, SleeveArrays, run_engine
 from backtest.impact import ImpactConfig
 from flowimpact.errors import ConfigError, InputError
 from tests.backtest.reference_engine import reference_engine, synthetic_baseline
@@ -45,7 +45,9 @@ def sleeve_for(n_scenarios: int, *, start: int = 5, band: float = 0.01) -> Sleev
 
 ALL_MODELS = [
     config(model="linear", lambda_per_billion_usd=0.01, anticipation_share=0.4),
-    config(model="sqrt", sqrt_y=0.8, permanent_share=0.3, half_life_days=3.0),
+    config(
+        model="sqrt", sqrt_y=0.8, permanent_share=0.3, half_life_days=3.0, anticipation_share=0.5
+    ),
     config(model="multiplier", multiplier=20.0, anticipation_share=1.0, permanent_share=0.7),
     config(model="linear", decay="power", power_tau_days=2.0, power_beta=0.6),
 ]
@@ -57,7 +59,9 @@ def test_engine_matches_the_plain_python_reference(with_sleeve: bool) -> None:
     flows = buy_flows(2, len(ALL_MODELS))
     flows[1, 7, 0] = -3e8  # a sell under the sqrt model
     sleeve = sleeve_for(len(ALL_MODELS)) if with_sleeve else None
-    result = run_engine(baseline, flows, ALL_MODELS, sleeve, announcement_day_index=3)
+    result = run_engine(
+        baseline, flows, ALL_MODELS, sleeve, announcement_day_index=3, outputs=ENGINE_OUTPUTS
+    )
     # the power-law scenario is compared with its exponential-sum form here, exactly; its
     # approximation error is tested below against the exact convolution
     exact = reference_engine(baseline, flows[:3], ALL_MODELS[:3], _first(sleeve, 3), 3)
@@ -161,9 +165,9 @@ def test_changing_prices_after_a_day_changes_nothing_up_to_it(cut, seed) -> None
     shocked = dataclasses.replace(baseline, close_usd=shocked_close, volume_usd=shocked_volume)
     flows = buy_flows(seed, len(ALL_MODELS))
     sleeve = sleeve_for(len(ALL_MODELS), start=2)
-    before = run_engine(baseline, flows, ALL_MODELS, sleeve, announcement_day_index=3)
-    after = run_engine(shocked, flows, ALL_MODELS, sleeve, announcement_day_index=3)
-    for name in ("close_usd", "flow_usd", "log_impact", "instant_log_impact"):
+    before = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=ENGINE_OUTPUTS)
+    after = run_engine(shocked, flows, ALL_MODELS, sleeve, 3, outputs=ENGINE_OUTPUTS)
+    for name in ENGINE_OUTPUTS:
         assert np.array_equal(
             getattr(before, name)[:, :, : cut + 1], getattr(after, name)[:, :, : cut + 1]
         )
@@ -229,6 +233,40 @@ def test_full_anticipation_brings_the_permanent_impact_forward() -> None:
     np.testing.assert_allclose(result.log_impact[1, :, 5], expected_jump)
     np.testing.assert_allclose(result.log_impact[1, :, -1], result.log_impact[0, :, -1])
     assert np.all(result.log_impact[0, :, 5] == 0.0)
+
+
+def test_only_the_requested_outputs_are_filled_and_they_do_not_change() -> None:
+    baseline = synthetic_baseline(12)
+    flows = buy_flows(13, len(ALL_MODELS))
+    sleeve = sleeve_for(len(ALL_MODELS))
+    full = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=ENGINE_OUTPUTS)
+    default = run_engine(baseline, flows, ALL_MODELS, sleeve, 3)
+    assert default.instant_log_impact is None  # the study does not read u_t
+    for name in ("close_usd", "flow_usd", "log_impact"):
+        assert np.array_equal(getattr(default, name), getattr(full, name))
+    only = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=("instant_log_impact",))
+    assert only.close_usd is None and only.flow_usd is None and only.log_impact is None
+    assert np.array_equal(only.instant_log_impact, full.instant_log_impact)
+    assert np.any(full.instant_log_impact != 0.0)
+    with pytest.raises(InputError, match=r"outputs .*'prices'.*name one or more of close_usd"):
+        run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=("close_usd", "prices"))
+    with pytest.raises(InputError, match="name one or more"):
+        run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=())
+
+
+def test_an_anticipated_sell_beyond_the_market_cap_is_refused_not_left_as_nan() -> None:
+    # priced at the announcement (day 5), a planned day-15 sell of 0.3 × MC is -1.5 × MC/M with
+    # M = 5: no price; on day 15 itself the closes have doubled, so the sell alone is fine
+    baseline = _flat_then_doubled(14)
+    impact = config(model="multiplier", multiplier=5.0)
+    market_cap_usd = baseline.close_usd[:, 5, 0].max() * impact.supply_coins("BTC")
+    flows = np.zeros((1, N_DAYS, 2))
+    flows[0, 15, 0] = -0.3 * market_cap_usd
+    unanticipated = run_engine(baseline, flows, [impact], None, 5)
+    assert np.all(np.isfinite(unanticipated.log_impact))
+    anticipated = dataclasses.replace(impact, anticipation_share=0.5)
+    with pytest.raises(InputError, match="no finite impact"):
+        run_engine(baseline, flows, [anticipated], None, 5)
 
 
 def test_bad_inputs_raise_one_line_errors() -> None:

@@ -329,4 +329,5 @@ def test_payroll_dca_with_fees_buys_every_contribution_in_full() -> None:
     paid_in = 300.0 * (1 + fees_bps / 1e4)
     final = (100 / 104 + 100 / 103 + 100 / 105) * 108
     expected_pct = (final / paid_in - 1) * 100
-    assert table.iloc[0]["payroll_dca_total_return_pct_p50"] == pytest.approx(expected_pct, rel=1e-9)
+    got = table.iloc[0]["payroll_dca_total_return_pct_p50"]
+    assert got == pytest.approx(expected_pct, rel=1e-9)

@@ -211,7 +211,8 @@ def test_a_resolved_token_is_still_validated() -> None:
 
 
 def test_resolved_study_round_trips_through_toml(tmp_path: Path) -> None:
-    study = load_study(_write(tmp_path, "[paths]\nn_paths = 8\n[inflow]\nallocation = [0.0, 0.1]\n"))
+    text = "[paths]\nn_paths = 8\n[inflow]\nallocation = [0.0, 0.1]\n"
+    study = load_study(_write(tmp_path, text))
     resolved = study.resolved()
     assert resolved["inflow"]["allocation"] == [0.0, 0.1]
     assert resolved["paths"]["n_paths"] == 8

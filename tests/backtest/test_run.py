@@ -1,0 +1,308 @@
+"""backtest/run.py end to end on small synthetic prices: the files of the outside contract.
+
+One run is shared by the module (vectorbt compiles on its first call): 2 assets, about 900
+days of made-up daily candles ending in 2025-10, 8 bootstrap paths to 2026-12-31, two
+allocations of which one is zero, one impact model.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+from plotly.offline import get_plotlyjs
+
+import feeds
+from backtest.cli import main
+from backtest.run import RunResult, run_study
+from backtest.study import load_study
+
+SYMBOLS = {"BTC/USDT": 30_000.0, "ETH/USDT": 2_000.0}
+FIRST_DAY, LAST_DAY = "2023-05-01", "2025-10-31"
+SMALL_STUDY = {
+    "study": {"name": "synthetic test study", "start": "2025-06-01"},
+    "paths": {"n_paths": 8, "horizon_end": "2026-12-31"},
+    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12},
+    "impact": {"model": "multiplier"},
+}
+IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")
+UNIT = re.compile(r"(_usd|_pct|_bps|_sharpe|_sortino)(_vs_baseline)?_p(05|50|95)$")
+NETWORK_REFERENCE = re.compile(
+    r"<(script|link)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
+)
+
+
+def synthetic_candles(price_usd: float, seed: int) -> pd.DataFrame:
+    """Daily OHLCV candles: a seeded random walk, OHLC-consistent, volume in base units."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(FIRST_DAY, LAST_DAY, freq="D", tz="UTC", name="timestamp")
+    close = price_usd * np.exp(np.cumsum(rng.normal(0.0005, 0.03, len(index))))
+    open_ = np.r_[price_usd, close[:-1]]
+    wick = 1 + np.abs(rng.normal(0, 0.01, len(index)))
+    return pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) * wick,
+            "low": np.minimum(open_, close) / wick,
+            "close": close,
+            "volume": 2e9 / price_usd * rng.uniform(0.5, 1.5, len(index)),
+            "source": "synthetic test candles",
+        },
+        index=index,
+    )
+
+
+def write_synthetic_store(data_dir: Path) -> dict[str, pd.DataFrame]:
+    """Binance BTC/USDT and ETH/USDT daily candles in a store at ``data_dir``."""
+    store = feeds.CandleStore(data_dir)
+    frames = {}
+    for seed, (symbol, price) in enumerate(SYMBOLS.items()):
+        frames[symbol] = synthetic_candles(price, seed)
+        store.merge("binance", symbol, "1d", frames[symbol])
+    return frames
+
+
+def write_study(path: Path, **sections: dict[str, object]) -> Path:
+    study = {name: dict(values) for name, values in SMALL_STUDY.items()}
+    for name, values in sections.items():
+        study[name] = {**study.get(name, {}), **values}
+    path.write_text(tomli_w.dumps(study), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    root = tmp_path_factory.mktemp("run")
+    write_synthetic_store(root / "data")
+    study = load_study(write_study(root / "study.toml"))
+    return run_study(study, root / "data", root / "out", progress=False)
+
+
+@pytest.fixture(scope="module")
+def scenarios_csv(result: RunResult) -> pd.DataFrame:
+    return pd.read_csv(result.out_dir / "scenarios.csv")
+
+
+@pytest.fixture(scope="module")
+def manifest(result: RunResult) -> dict[str, object]:
+    return json.loads((result.out_dir / "run.json").read_text(encoding="utf-8"))
+
+
+def test_the_contract_files_exist(result: RunResult) -> None:
+    names = {"report.html", "scenarios.csv", "analogs.csv", "run.json", "flows.csv"}
+    assert names <= set(result.files)
+    for name in names:
+        assert (result.out_dir / name).stat().st_size > 0
+    assert result.report_path == result.out_dir / "report.html"
+    # every file was written atomically: no temporary file is left behind
+    assert not [p.name for p in result.out_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_scenarios_csv_follows_the_contract(result: RunResult, scenarios_csv: pd.DataFrame) -> None:
+    assert list(scenarios_csv.columns[: len(IDENTITY)]) == list(IDENTITY)
+    assert len(scenarios_csv) == 2 * 2  # scenarios x assets
+    assert sorted(scenarios_csv["asset"].unique()) == ["BTC", "ETH"]
+    assert sorted(scenarios_csv["allocation"].unique()) == [0.0, 0.02]
+    assert set(scenarios_csv["model"]) == {"multiplier"}
+    assert scenarios_csv["scenario_id"].nunique() == 2
+    metrics = [c for c in scenarios_csv.columns if c not in IDENTITY]
+    assert metrics, "no metric columns"
+    assert [c for c in metrics if not UNIT.search(c)] == []
+    for needed in (
+        "cum_flow_usd_p50",
+        "flow_share_of_volume_pct_p50",
+        "log_impact_at_horizon_bps_p50",
+        "peak_log_impact_bps_p50",
+        "price_uplift_at_horizon_pct_p05",
+        "price_uplift_at_horizon_pct_p95",
+        "buy_and_hold_cagr_pct_p50",
+        "payroll_dca_total_return_pct_vs_baseline_p50",
+        "front_run_max_drawdown_pct_p50",
+        "announcement_hold_sharpe_p50",
+    ):
+        assert needed in scenarios_csv.columns
+    # the CSV is the run's table, rounded to 6 significant digits
+    pd.testing.assert_frame_equal(
+        scenarios_csv,
+        result.run.table.reset_index(drop=True),
+        check_exact=False,
+        check_dtype=False,  # a column of whole numbers reads back as int
+        rtol=1e-5,
+    )
+
+
+def test_zero_allocation_shows_zero_uplift_and_zero_flows(
+    result: RunResult, scenarios_csv: pd.DataFrame
+) -> None:
+    zero = scenarios_csv[scenarios_csv["allocation"] == 0.0]
+    some = scenarios_csv[scenarios_csv["allocation"] == 0.02]
+    for column in (
+        "cum_flow_usd_p50",
+        "log_impact_at_horizon_bps_p95",
+        "peak_log_impact_bps_p95",
+        "price_uplift_at_horizon_pct_p05",
+        "price_uplift_at_horizon_pct_p50",
+        "price_uplift_at_horizon_pct_p95",
+        "buy_and_hold_total_return_pct_vs_baseline_p50",
+        "announcement_hold_total_return_pct_vs_baseline_p95",
+    ):
+        np.testing.assert_array_equal(zero[column].to_numpy(), 0.0, err_msg=column)
+    # and the non-zero allocation does move prices and flows
+    assert (some["cum_flow_usd_p50"] > 0).all()
+    assert (some["price_uplift_at_horizon_pct_p50"] > 0).all()
+    assert (some["buy_and_hold_total_return_pct_vs_baseline_p50"] > 0).all()
+    # the engine's own arrays: no flow and no impact on any path or day
+    index = [i for i, s in enumerate(result.run.scenarios) if s.inflow.allocation == 0.0]
+    assert len(index) == 1
+    np.testing.assert_array_equal(result.run.engine.flow_usd[index[0]], 0.0)
+    np.testing.assert_array_equal(result.run.engine.log_impact[index[0]], 0.0)
+    np.testing.assert_array_equal(
+        result.run.engine.close_usd[index[0]], result.run.baseline.close_usd
+    )
+    flows = pd.read_csv(result.out_dir / "flows.csv")
+    zero_id = result.run.scenarios[index[0]].scenario_id
+    assert zero_id not in set(flows["scenario_id"])
+    assert set(flows["scenario_id"]) == set(some["scenario_id"])
+
+
+def test_flows_csv_adds_up_to_the_cumulative_flow(
+    result: RunResult, scenarios_csv: pd.DataFrame
+) -> None:
+    flows = pd.read_csv(result.out_dir / "flows.csv")
+    assert {"scenario_id", "inflow", "day", "asset", "net_usd"} <= set(flows.columns)
+    assert pd.to_datetime(flows["day"]).min() >= pd.Timestamp("2025-08-07")
+    totals = flows.groupby(["scenario_id", "asset"])["net_usd"].sum()
+    some = scenarios_csv[scenarios_csv["allocation"] == 0.02].set_index(["scenario_id", "asset"])
+    # without a sleeve the flow does not depend on the path, so every quantile is the total
+    for key, total in totals.items():
+        assert some.loc[key, "cum_flow_usd_p50"] == pytest.approx(total, rel=1e-5)
+
+
+def test_run_json_follows_the_contract(result: RunResult, manifest: dict[str, object]) -> None:
+    study = result.run.study
+    assert manifest["config"] == json.loads(json.dumps(study.resolved()))
+    assert manifest["scenarios"] == 2
+    assert manifest["paths"] == 8
+    assert manifest["assets"] == ["BTC", "ETH"]
+    assert manifest["window"] == {
+        "first_day": "2025-06-01",
+        "last_day": "2026-12-31",
+        "last_history_day": LAST_DAY,
+    }
+    versions = manifest["versions"]
+    assert isinstance(versions, dict)
+    for package in ("flowimpact", "pandas", "vectorbt", "ccxt"):
+        assert versions[package] not in ("", "not installed"), package
+    assert versions["pandas"] == pd.__version__
+    assert float(manifest["seconds_total"]) > 0
+    assert set(manifest["seconds_by_step"]) >= {"prices", "engine", "evaluate"}
+    assert re.fullmatch(r"[0-9a-f]{12}", str(manifest["run_id"]))
+    assert set(manifest["files"]) >= {"report.html", "scenarios.csv", "run.json", "flows.csv"}
+
+
+def test_run_json_fingerprints_the_data(result: RunResult, manifest: dict[str, object]) -> None:
+    data = manifest["data"]
+    assert isinstance(data, list)
+    assert [(d["asset"], d["symbol"], d["exchange"]) for d in data] == [
+        ("BTC", "BTC/USDT", "binance"),
+        ("ETH", "ETH/USDT", "binance"),
+    ]
+    n_days = len(pd.date_range(FIRST_DAY, LAST_DAY, freq="D"))
+    for entry in data:
+        assert entry["rows"] == n_days
+        assert entry["first"].startswith(FIRST_DAY)
+        assert entry["last"].startswith(LAST_DAY)
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+    assert data[0]["sha256"] != data[1]["sha256"]
+
+
+def test_run_json_config_loads_back_to_the_same_study(
+    result: RunResult, manifest: dict[str, object], tmp_path: Path
+) -> None:
+    path = tmp_path / "again.toml"
+    path.write_text(tomli_w.dumps(manifest["config"]), encoding="utf-8")
+    again = load_study(path)
+    assert [s.scenario_id for s in again.scenarios()] == [
+        s.scenario_id for s in result.run.scenarios
+    ]
+
+
+def test_report_is_self_contained(result: RunResult) -> None:
+    page = result.report_path.read_text(encoding="utf-8")
+    assert NETWORK_REFERENCE.search(page) is None
+    assert "<script src" not in page.lower()
+    assert get_plotlyjs()[:1_000] in page  # plotly inlined
+    assert page.count('class="plotly-graph-div"') >= 3
+    for title in ("The answer", "Price paths", "Flow schedules", "Portfolios"):
+        assert title in page
+    assert result.run.study.study.name in page
+    assert json.loads((result.out_dir / "run.json").read_text())["run_id"] in page
+
+
+def test_a_second_run_replaces_the_files_with_the_same_numbers(
+    result: RunResult, scenarios_csv: pd.DataFrame
+) -> None:
+    # seeded paths: the same study on the same data computes the same table, into a used folder
+    data_dir = result.out_dir.parent / "data"
+    out = result.out_dir.parent / "out_again"
+    out.mkdir()
+    (out / "scenarios.csv").write_text("stale\n")
+    again = run_study(result.run.study, data_dir, out, progress=False)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "scenarios.csv"), scenarios_csv)
+    first_id = json.loads((result.out_dir / "run.json").read_text())["run_id"]
+    assert json.loads((out / "run.json").read_text())["run_id"] == first_id
+    assert again.report_path.exists()
+
+
+# --- no data and no exchange -----------------------------------------------------------------
+
+
+def _unreachable_ccxt() -> dict[str, object]:
+    """Every Binance API URL on 127.0.0.1:1, a port nothing listens on."""
+    import ccxt
+
+    api = ccxt.binance().urls["api"]
+    closed = {key: "http://127.0.0.1:1" + urlsplit(url).path for key, url in api.items()}
+    return {
+        "urls": {"api": closed},
+        "timeout": 500,
+        "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}},
+    }
+
+
+def test_no_data_and_no_exchange_exits_3_saying_how_to_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The run's retry policy is the default one (5 attempts, about 15 s of backoff); the study
+    # file has no key for it, so the test keeps every attempt and skips only the waiting.
+    slept: list[float] = []
+    policy = feeds.RetryPolicy(sleep=slept.append)
+    monkeypatch.setattr(feeds, "update_store", functools.partial(feeds.update_store, retry=policy))
+    study = write_study(tmp_path / "study.toml", data={"ccxt": _unreachable_ccxt()})
+    assert tomllib.loads(study.read_text())["data"]["ccxt"]["urls"]["api"]["public"].startswith(
+        "http://127.0.0.1:1/"
+    )
+    data_dir = tmp_path / "data"
+    out = tmp_path / "out"
+    code = main(
+        ["run", "--config", str(study), "--data-dir", str(data_dir), "--out", str(out),
+         "--no-progress"]
+    )
+    captured = capsys.readouterr()
+    assert code == 3, captured.err
+    errors = [line for line in captured.err.splitlines() if line.startswith("flowimpact: error")]
+    assert len(errors) == 1, captured.err
+    assert "flowimpact import" in errors[0]
+    assert "binance_BTCUSDT_1d.csv" in errors[0]
+    assert "Traceback" not in captured.err
+    assert len(slept) == policy.max_attempts - 1  # the exchange was really tried, and retried
+    assert not (out / "report.html").exists()
+    assert not list(data_dir.rglob("*.parquet"))  # nothing half-stored
