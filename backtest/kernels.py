@@ -18,10 +18,6 @@ from numba import njit, prange
 Array = np.ndarray
 
 LINEAR, SQRT, MULTIPLIER = 0, 1, 2
-#: scenarios of one path stepped together through time; their recursions are independent, so
-#: interleaving them keeps the CPU busy while each waits on its own exp/log chain (measured
-#: on the benchmark grid: see benchmarks/bench_engine.py)
-SCENARIOS_PER_BLOCK = 4
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -156,65 +152,61 @@ def simulate_impact(
     """
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
-    n_blocks = (n_scenarios + SCENARIOS_PER_BLOCK - 1) // SCENARIOS_PER_BLOCK
-    n_bad = np.zeros(n_paths * n_blocks, dtype=np.int64)
+    n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
     announced = 0 <= announcement_day < n_days
-    for job in prange(n_paths * n_blocks):
-        p = job // n_blocks
-        first = (job % n_blocks) * SCENARIOS_PER_BLOCK
-        width = min(SCENARIOS_PER_BLOCK, n_scenarios - first)
-        transient = np.zeros((width, n_assets, decay_weight.shape[1]))
-        permanent = np.zeros((width, n_assets))
-        jump = np.zeros((width, n_assets))
-        units = np.zeros((width, n_assets))
-        sleeve_flow = np.zeros((width, n_assets))
-        previous_close = np.empty((width, n_assets))
-        other_usd = np.zeros(width)
-        for b in range(width):
-            previous_close[b] = prior_close[p]
+    for column in prange(n_scenarios * n_paths):
+        p = column // n_scenarios
+        s = column % n_scenarios
+        code = model_code[s]
+        parameter = model_parameter[s]
+        theta = permanent_share[s]
+        alpha = anticipation_share[s]
+        coverage = volume_coverage[s]
+        n_k = n_terms[s]
+        transient = np.zeros((n_assets, n_k))
+        permanent = np.zeros(n_assets)
+        jump = np.zeros(n_assets)
+        units = np.zeros(n_assets)
+        sleeve_flow = np.zeros(n_assets)
+        previous_close = prior_close[p].copy()
+        other_usd = 0.0
+        weight_sum = target_weight[s].sum() if has_sleeve else 0.0
         for t in range(n_days):
-            # the block's columns are independent: the CPU overlaps their dependency chains
-            for b in range(width):
-                s = first + b
-                sleeve_active = has_sleeve and t >= sleeve_start[s]
+            sleeve_active = has_sleeve and t >= sleeve_start[s]
+            if sleeve_active:
+                other_usd = _sleeve_orders(
+                    t, s, sleeve_start[s], target_weight[s], weight_sum, initial_fund_usd[s],
+                    contribution_usd[s, t], rebalance_day[s, t], drift_band[s], units,
+                    previous_close, other_usd, sleeve_flow,
+                )
+            theta_now = theta * (1.0 - alpha) if announced and t > announcement_day else theta
+            for a in range(n_assets):
+                flow = flow_usd[s, t, a] + (sleeve_flow[a] if sleeve_active else 0.0)
+                sig = sigma[sigma_slot[s], p, t, a]
+                volume = coverage * mean_volume[volume_slot[s], p, t, a]
+                market_cap = previous_close[a] * supply_coins[s, a]
+                u = _instant_log_impact(code, parameter, flow, sig, volume, market_cap)
+                if not np.isfinite(u):
+                    n_bad[column] += 1
+                if announced and t == announcement_day and alpha > 0.0:
+                    expected = _anticipated_log_impact(
+                        code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a], sig,
+                        volume, market_cap,
+                    )
+                    jump[a] = alpha * theta * expected
+                    if not np.isfinite(jump[a]):
+                        n_bad[column] += 1
+                permanent[a] += theta_now * u
+                fading = _step_transient(transient[a], decay_weight[s], decay_per_day[s], n_k, u)
+                log_impact = jump[a] + permanent[a] + (1.0 - theta) * fading
+                close = baseline_close[p, t, a] * np.exp(log_impact)
                 if sleeve_active:
-                    other_usd[b] = _sleeve_orders(
-                        t, s, b, sleeve_start[s], target_weight, initial_fund_usd[s],
-                        contribution_usd[s, t], rebalance_day[s, t], drift_band[s], units,
-                        previous_close, other_usd[b], sleeve_flow,
-                    )
-                announcing = announced and t == announcement_day and anticipation_share[s] > 0
-                after = announced and t > announcement_day
-                for a in range(n_assets):
-                    flow = flow_usd[s, t, a] + (sleeve_flow[b, a] if sleeve_active else 0.0)
-                    sig = sigma[sigma_slot[s], p, t, a]
-                    volume = volume_coverage[s] * mean_volume[volume_slot[s], p, t, a]
-                    market_cap = previous_close[b, a] * supply_coins[s, a]
-                    u = _instant_log_impact(
-                        model_code[s], model_parameter[s], flow, sig, volume, market_cap
-                    )
-                    n_bad[job] += not np.isfinite(u)
-                    if announcing:
-                        jump[b, a] = (
-                            anticipation_share[s] * permanent_share[s] * _anticipated_log_impact(
-                                model_code[s], model_parameter[s], planned_flow_usd[s, :, a],
-                                planned_sum[s, a], sig, volume, market_cap,
-                            )
-                        )
-                        n_bad[job] += not np.isfinite(jump[b, a])
-                    log_impact = _step_log_impact(
-                        transient, permanent, jump[b, a], b, a, s, u, permanent_share[s],
-                        anticipation_share[s] if after else 0.0, decay_weight, decay_per_day,
-                        n_terms[s],
-                    )
-                    close = baseline_close[p, t, a] * np.exp(log_impact)
-                    if sleeve_active:
-                        units[b, a] += sleeve_flow[b, a] / close
-                    previous_close[b, a] = close
-                    _store(
-                        write, out_close, out_flow, out_log_impact, out_instant, (s, p, t, a),
-                        close, flow, log_impact, u,
-                    )
+                    units[a] += sleeve_flow[a] / close
+                previous_close[a] = close
+                _store(
+                    write, out_close, out_flow, out_log_impact, out_instant, (s, p, t, a),
+                    close, flow, log_impact, u,
+                )
     return n_bad.sum()
 
 
@@ -234,57 +226,44 @@ def _store(
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step_log_impact(
-    transient, permanent, jump, b, a, s, u, theta, alpha_after, weight, decay_per_day, n_terms
-):
-    """I_t = J + Σ θ_s·u_s + (1 − θ)·Σ_k w_k·T_k after adding u_t (T_k ← ρ_k·T_k + u_t).
-
-    ``alpha_after`` is α once the announcement has passed (the flow keeps θ(1 − α) as its
-    permanent part), else 0.
-    """
-    permanent[b, a] += theta * (1.0 - alpha_after) * u
+def _step_transient(transient, weight, decay_per_day, n_terms, u):
+    """T_k ← ρ_k·T_k + u for each term in use; returns Σ_k w_k·T_k."""
     fading = 0.0
     for k in range(n_terms):
-        transient[b, a, k] = decay_per_day[s, k] * transient[b, a, k] + u
-        fading += weight[s, k] * transient[b, a, k]
-    return jump + permanent[b, a] + (1.0 - theta) * fading
+        transient[k] = decay_per_day[k] * transient[k] + u
+        fading += weight[k] * transient[k]
+    return fading
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _sleeve_orders(
-    t, s, b, start, weight, initial_usd, contribution, rebalance, band, units, previous_close,
-    other_usd, out_flow,
+    t, s, start, weight, weight_sum, initial_usd, contribution, rebalance, band, units,
+    previous_close, other_usd, out_flow,
 ):
-    """Fill ``out_flow[b, asset]`` with the sleeve's USD orders for day t; return non-crypto USD.
+    """Fill ``out_flow[asset]`` with the sleeve's USD orders for day t; return non-crypto USD.
 
-    Scenario s's weights are ``weight[s]``, its block slot b's holdings ``units[b]`` and
-    previous impacted closes ``previous_close[b]`` (indexed, not sliced: a slice is an array
-    object per call in the hot loop). Start day: buy weight × (initial fund + contribution).
-    Later days: buy weight × contribution, and on a rebalance day or when some
-    |weight_now − target| > band (weights at the previous impacted close) trade
-    target × NAV − holdings to restore the targets.
+    Start day: buy weight × (initial fund + contribution). Later days: buy weight ×
+    contribution, and on a rebalance day or when some |weight_now − target| > band (weights at
+    the previous impacted close) trade target × NAV − holdings to restore the targets.
     """
-    n_assets = weight.shape[1]
-    weight_sum = 0.0
-    for a in range(n_assets):
-        weight_sum += weight[s, a]
+    n_assets = weight.shape[0]
     if t == start:
         budget = initial_usd + contribution
         for a in range(n_assets):
-            out_flow[b, a] = weight[s, a] * budget
+            out_flow[a] = weight[a] * budget
         return (1.0 - weight_sum) * budget
     nav = other_usd
     for a in range(n_assets):
-        nav += units[b, a] * previous_close[b, a]
+        nav += units[a] * previous_close[a]
     if not rebalance and nav > 0.0:
         for a in range(n_assets):
-            if abs(units[b, a] * previous_close[b, a] / nav - weight[s, a]) > band:
+            if abs(units[a] * previous_close[a] / nav - weight[a]) > band:
                 rebalance = True
     other_usd += (1.0 - weight_sum) * contribution
     for a in range(n_assets):
-        out_flow[b, a] = weight[s, a] * contribution
+        out_flow[a] = weight[a] * contribution
         if rebalance:
-            trade = weight[s, a] * nav - units[b, a] * previous_close[b, a]
-            out_flow[b, a] += trade
+            trade = weight[a] * nav - units[a] * previous_close[a]
+            out_flow[a] += trade
             other_usd -= trade
     return other_usd

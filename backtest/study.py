@@ -21,8 +21,6 @@ import importlib
 import itertools
 import json
 import tomllib
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from backtest.config_types import coerce, field_hints, takes_sequence
 from flowimpact.errors import ConfigError
 
 #: study-file section -> "module:Class" of its frozen config (imported on first use).
@@ -188,14 +187,14 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
     for section in SECTIONS:
         values = dict(raw.get(section, {}))
         cls = config_class(section)
-        hints = _field_hints(cls)
+        hints = field_hints(cls)
         for key, value in values.items():
             if key not in hints:
                 raise ConfigError(
                     f"[{section}] unknown key {key!r}{_suggest(key, hints)}; "
                     f"allowed: {', '.join(hints)}"
                 )
-            if isinstance(value, list) and not _takes_sequence(hints[key]):
+            if isinstance(value, list) and not takes_sequence(hints[key]):
                 if section not in GRID_SECTIONS:
                     raise ConfigError(
                         f"[{section}] {key}: a list (grid axis) is allowed only in "
@@ -207,7 +206,7 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                 # validate every axis value now, so a bad one fails before any work
                 for item in value:
                     if not _is_token(item):
-                        _coerce(item, hints[key], section, key)
+                        coerce(item, hints[key], section, key)
                 values[key] = value[0]
         first_points[section] = values
     for section in SECTIONS:
@@ -227,12 +226,12 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
 def build_config(section: str, values: Mapping[str, Any]) -> Any:
     """One section's config class from plain values, each coerced to its field's type."""
     cls = config_class(section)
-    hints = _field_hints(cls)
+    hints = field_hints(cls)
     kwargs = {}
     for key, value in values.items():
         if key not in hints:
             raise ConfigError(f"[{section}] unknown key {key!r}{_suggest(key, hints)}")
-        kwargs[key] = _coerce(value, hints[key], section, key)
+        kwargs[key] = coerce(value, hints[key], section, key)
     try:
         return cls(**kwargs)
     except ConfigError:
@@ -263,98 +262,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"study file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-
-
-@cache
-def _field_hints(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
-
-
-def _takes_sequence(hint: Any) -> bool:
-    return any(
-        typing.get_origin(option) in (tuple, list) or option in (tuple, list)
-        for option in _options(hint)
-    )
-
-
-def _options(hint: Any) -> tuple[Any, ...]:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return typing.get_args(hint)
-    return (hint,)
-
-
-def _coerce(value: Any, hint: Any, section: str, key: str) -> Any:
-    """``value`` as the field's type, or a ConfigError naming the key and the type wanted."""
-    for option in _options(hint):
-        ok, converted = _try_coerce(value, option)
-        if ok:
-            return converted
-    wanted = " or ".join(_type_name(option) for option in _options(hint))
-    raise ConfigError(f"[{section}] {key}: expected {wanted}, got {value!r}")
-
-
-def _try_coerce(value: Any, hint: Any) -> tuple[bool, Any]:  # noqa: C901 - one branch per type
-    origin = typing.get_origin(hint) or hint
-    if hint is Any:
-        return True, value
-    if hint is type(None):
-        return value is None, None
-    if hint is bool:
-        return isinstance(value, bool), value
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return True, value
-        if isinstance(value, float) and value.is_integer():
-            return True, int(value)
-        return False, None
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True, float(value)
-        if isinstance(value, str) and value.strip().lower() in ("inf", "+inf"):
-            return True, float("inf")
-        return False, None
-    if hint is str:
-        return isinstance(value, str), value
-    if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            return False, None
-        args = typing.get_args(hint)
-        item_hint = args[0] if args else Any
-        items = []
-        for item in value:
-            ok, converted = _try_coerce(item, item_hint)
-            if not ok:
-                return False, None
-            items.append(converted)
-        return True, tuple(items) if origin is tuple else items
-    if origin in (dict, Mapping) or hint is dict:
-        if not isinstance(value, dict):
-            return False, None
-        args = typing.get_args(hint)
-        value_hint = args[1] if len(args) == 2 else Any
-        out = {}
-        for item_key, item in value.items():
-            ok, converted = _try_coerce(item, value_hint)
-            if not ok:
-                return False, None
-            out[str(item_key)] = converted
-        return True, out
-    if typing.get_origin(hint) is typing.Literal:
-        return value in typing.get_args(hint), value
-    return isinstance(value, hint) if isinstance(hint, type) else False, value
-
-
-def _type_name(hint: Any) -> str:
-    if typing.get_origin(hint) is typing.Literal:
-        return " | ".join(repr(a) for a in typing.get_args(hint))
-    if typing.get_origin(hint) in (tuple, list):
-        return "a list"
-    if typing.get_origin(hint) in (dict, Mapping) or hint is dict:
-        return "a table"
-    return {float: "a number", int: "a whole number", str: "a string", bool: "true or false"}.get(
-        hint, getattr(hint, "__name__", str(hint))
-    )
 
 
 def _is_token(value: Any) -> bool:

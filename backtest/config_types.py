@@ -1,0 +1,111 @@
+"""TOML values to the field types of the frozen config classes.
+
+The study loader fills each section's config class from plain TOML values: a number, string,
+boolean, list or table. ``coerce`` turns one value into the type its field is annotated with
+(``float`` accepts a whole number and ``"inf"``; ``int`` a float without a fraction; a
+``tuple[str, ...]`` a list of strings; a ``dict[str, float]`` a table), or raises a
+``ConfigError`` naming the section, the key and the type wanted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from flowimpact.errors import ConfigError
+
+
+@cache
+def field_hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def takes_sequence(hint: Any) -> bool:
+    return any(
+        typing.get_origin(option) in (tuple, list) or option in (tuple, list)
+        for option in _options(hint)
+    )
+
+
+def _options(hint: Any) -> tuple[Any, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def coerce(value: Any, hint: Any, section: str, key: str) -> Any:
+    """``value`` as the field's type, or a ConfigError naming the key and the type wanted."""
+    for option in _options(hint):
+        ok, converted = _try_coerce(value, option)
+        if ok:
+            return converted
+    wanted = " or ".join(_type_name(option) for option in _options(hint))
+    raise ConfigError(f"[{section}] {key}: expected {wanted}, got {value!r}")
+
+
+def _try_coerce(value: Any, hint: Any) -> tuple[bool, Any]:  # noqa: C901 - one branch per type
+    origin = typing.get_origin(hint) or hint
+    if hint is Any:
+        return True, value
+    if hint is type(None):
+        return value is None, None
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True, value
+        if isinstance(value, float) and value.is_integer():
+            return True, int(value)
+        return False, None
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True, float(value)
+        if isinstance(value, str) and value.strip().lower() in ("inf", "+inf"):
+            return True, float("inf")
+        return False, None
+    if hint is str:
+        return isinstance(value, str), value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            return False, None
+        args = typing.get_args(hint)
+        item_hint = args[0] if args else Any
+        items = []
+        for item in value:
+            ok, converted = _try_coerce(item, item_hint)
+            if not ok:
+                return False, None
+            items.append(converted)
+        return True, tuple(items) if origin is tuple else items
+    if origin in (dict, Mapping) or hint is dict:
+        if not isinstance(value, dict):
+            return False, None
+        args = typing.get_args(hint)
+        value_hint = args[1] if len(args) == 2 else Any
+        out = {}
+        for item_key, item in value.items():
+            ok, converted = _try_coerce(item, value_hint)
+            if not ok:
+                return False, None
+            out[str(item_key)] = converted
+        return True, out
+    if typing.get_origin(hint) is typing.Literal:
+        return value in typing.get_args(hint), value
+    return isinstance(value, hint) if isinstance(hint, type) else False, value
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(hint))
+    if typing.get_origin(hint) in (tuple, list):
+        return "a list"
+    if typing.get_origin(hint) in (dict, Mapping) or hint is dict:
+        return "a table"
+    return {float: "a number", int: "a whole number", str: "a string", bool: "true or false"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
