@@ -37,10 +37,18 @@ def scenarios_table(
     impacts: pd.DataFrame,
     evaluation: pd.DataFrame,
 ) -> pd.DataFrame:
-    """scenarios.csv as a frame: identity columns, then impact figures, then portfolio metrics."""
+    """scenarios.csv as a frame: identity columns, then impact figures, then portfolio metrics.
+
+    Grid-axis columns hold the value the scenario ran with: a ``calibrated:`` token shows as
+    the number it resolved to (the label keeps the token).
+    """
     rows = []
     for scenario in scenarios:
-        axes = {key.split(".", 1)[1]: value for key, value in scenario.axes.items()}
+        sections = {"inflow": scenario.inflow, "impact": scenario.impact}
+        axes = {
+            name: getattr(sections[section], name)
+            for section, name in (key.split(".", 1) for key in scenario.axes)
+        }
         for asset in assets:
             rows.append(
                 {
