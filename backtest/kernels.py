@@ -88,6 +88,21 @@ def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _day_log_impact(
+    code, parameter, flow_usd, sigma, mean_volume, coverage, p, t, a, market_cap
+):
+    """u_t of one cell; σ (``sigma[p, t, a]``) and V (``coverage × mean_volume[p, t, a]``) are
+    read only by the square-root model that uses them. A day without flow has u = 0 under
+    every model (also where V is 0, which the formula alone would turn into 0 × inf)."""
+    if flow_usd == 0.0:
+        return 0.0
+    if code == SQRT:
+        volume = coverage * mean_volume[p, t, a]
+        return _instant_log_impact(code, parameter, flow_usd, sigma[p, t, a], volume, market_cap)
+    return _instant_log_impact(code, parameter, flow_usd, 0.0, 1.0, market_cap)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _anticipated_log_impact(
     code, parameter, planned_flow_usd, planned_sum, sigma, volume_usd, market_cap_usd
 ):
@@ -179,23 +194,23 @@ def simulate_impact(
                     contribution_usd[s, t], rebalance_day[s, t], drift_band[s], units,
                     previous_close, other_usd, sleeve_flow,
                 )
+            announcing = announced and t == announcement_day and alpha > 0.0
             theta_now = theta * (1.0 - alpha) if announced and t > announcement_day else theta
             for a in range(n_assets):
                 flow = flow_usd[s, t, a] + (sleeve_flow[a] if sleeve_active else 0.0)
-                sig = sigma[sigma_slot[s], p, t, a]
-                volume = coverage * mean_volume[volume_slot[s], p, t, a]
-                market_cap = previous_close[a] * supply_coins[s, a]
-                u = _instant_log_impact(code, parameter, flow, sig, volume, market_cap)
-                if not np.isfinite(u):
-                    n_bad[column] += 1
-                if announced and t == announcement_day and alpha > 0.0:
-                    expected = _anticipated_log_impact(
-                        code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a], sig,
-                        volume, market_cap,
+                u = _cell_log_impact(
+                    code, parameter, flow, sigma, mean_volume, sigma_slot[s], volume_slot[s],
+                    coverage, previous_close[a] * supply_coins[s, a], p, t, a,
+                )
+                n_bad[column] += not np.isfinite(u)
+                if announcing:
+                    jump[a] = alpha * theta * _anticipated_log_impact(
+                        code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a],
+                        sigma[sigma_slot[s], p, t, a],
+                        coverage * mean_volume[volume_slot[s], p, t, a],
+                        previous_close[a] * supply_coins[s, a],
                     )
-                    jump[a] = alpha * theta * expected
-                    if not np.isfinite(jump[a]):
-                        n_bad[column] += 1
+                    n_bad[column] += not np.isfinite(jump[a])
                 permanent[a] += theta_now * u
                 fading = _step_transient(transient[a], decay_weight[s], decay_per_day[s], n_k, u)
                 log_impact = jump[a] + permanent[a] + (1.0 - theta) * fading
@@ -208,6 +223,25 @@ def simulate_impact(
                     close, flow, log_impact, u,
                 )
     return n_bad.sum()
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _cell_log_impact(
+    code, parameter, flow_usd, sigma, mean_volume, sigma_slot, volume_slot, coverage,
+    market_cap_usd, p, t, a,
+):
+    """u_t of one cell (the formulas of ``_instant_log_impact``).
+
+    σ and the trailing volume are loaded only by the square-root model, the one that reads
+    them: a load per cell that the other models would throw away is measurable here.
+    """
+    if code == LINEAR:
+        return parameter * flow_usd
+    if code == SQRT:
+        volume_usd = coverage * mean_volume[volume_slot, p, t, a]
+        sig = sigma[sigma_slot, p, t, a]
+        return parameter * sig * np.sign(flow_usd) * np.sqrt(np.abs(flow_usd) / volume_usd)
+    return np.log1p(parameter * flow_usd / market_cap_usd)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -257,7 +291,8 @@ def _sleeve_orders(
         nav += units[a] * previous_close[a]
     if not rebalance and nav > 0.0:
         for a in range(n_assets):
-            if abs(units[a] * previous_close[a] / nav - weight[a]) > band:
+            # |held / NAV − target| > band, multiplied through by NAV > 0: no division per day
+            if abs(units[a] * previous_close[a] - weight[a] * nav) > band * nav:
                 rebalance = True
     other_usd += (1.0 - weight_sum) * contribution
     for a in range(n_assets):

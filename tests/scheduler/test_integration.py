@@ -13,7 +13,6 @@ import pytest
 import tomli_w
 
 import feeds._files
-import feeds.store
 from feeds import CandleStore
 from scheduler.job import run_once
 from scheduler.lock import process_lock
@@ -31,16 +30,7 @@ def test_the_stores_own_lock_does_not_block_an_update_holding_the_process_lock(t
         pass
 
 
-@pytest.fixture
-def reentrant_store_lock(monkeypatch):
-    """Until feeds._files.writer_lock shares the reentrant lock, let the store use ours (the
-    same file, the same singleton): the rest of the path is the real one."""
-    monkeypatch.setattr(feeds.store, "writer_lock", process_lock)
-
-
-def test_a_day_later_only_the_new_candle_is_fetched_and_a_new_report_published(
-    tmp_path: Path, reentrant_store_lock
-):
+def test_a_day_later_only_the_new_candle_is_fetched_and_a_new_report_published(tmp_path: Path):
     data_dir, out_dir = tmp_path / "data", tmp_path / "reports"
     with serve_fake_exchange() as server:
         server.set_candles("BTC/USDT", "1d", make_candles("2024-01-01", 40, "1d"))
@@ -76,3 +66,34 @@ def test_a_day_later_only_the_new_candle_is_fetched_and_a_new_report_published(
 
     assert [p.name for p in dated_reports(out_dir)] == ["2024-01-20", "2024-01-21"]
     assert latest_report(out_dir) == out_dir / "2024-01-21"
+
+
+def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    # the whole path a cron job takes: CLI, lock, ccxt fetch, the real study, publishing
+    from backtest.cli import main
+    from tests.backtest.test_run import SYMBOLS, synthetic_candles, write_study
+
+    data_dir, out_dir = tmp_path / "data", tmp_path / "reports"
+    with serve_fake_exchange() as server:
+        for seed, (symbol, price) in enumerate(SYMBOLS.items()):
+            server.set_candles(symbol, "1d", synthetic_candles(price, seed).drop(columns="source"))
+        study = write_study(
+            tmp_path / "study.toml",
+            data={
+                "exchange": "binance",
+                "since": "2023-05-01",
+                "ccxt": server.ccxt_config("binance"),
+            },
+        )
+        code = main(["schedule", "--once", "--config", str(study), "--data-dir", str(data_dir),
+                     "--out", str(out_dir)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    latest = latest_report(out_dir)
+    assert latest is not None and latest.parent == out_dir
+    for name in ("report.html", "scenarios.csv", "analogs.csv", "run.json", "flows.csv"):
+        assert (latest / name).is_file(), name
+    stored = CandleStore(data_dir).read("binance", "ETH/USDT", "1d")
+    assert stored.index[-1] == datetime(2025, 10, 31, tzinfo=UTC)
