@@ -1,7 +1,8 @@
 """The scheduler through the real feeds: ccxt against the fake exchange on 127.0.0.1.
 
-The study step stays the file-driven fake (a whole study run is minutes of numba and vectorbt
-on this machine); the fetch step is ``scheduler.steps.default_steps``'s real one.
+Most tests keep the study step the file-driven fake and the fetch step real
+(``scheduler.steps.default_steps``); the last one runs ``flowimpact schedule --once`` with both
+real steps on a small synthetic study.
 """
 
 from __future__ import annotations
