@@ -80,11 +80,44 @@ def _answer(run: StudyRun, source: str) -> Section:
         "the baseline on the same path, so market direction cancels out: this is the inflow's "
         "effect, not a price forecast.</p>"
     )
+    flows = table.groupby(["allocation", "asset"])["cum_flow_usd_p50"].median().unstack() / 1e9
+    flows.columns = [f"{asset} (USD bn)" for asset in flows.columns]
+    flows.index = [f"{a:.0%}" for a in flows.index]
     return Section(
         "The answer",
-        intro + table_html(cells.reset_index()),
+        intro + table_html(cells.reset_index()) + _reading_notes(run),
         figures=[figures.impact_by_allocation(table, value=UPLIFT, source=source)],
+        tables=[
+            (
+                f"Net 401(k) dollars that reach each asset by {horizon} (median over scenarios "
+                "and paths): the ramp and the payroll stream, less withdrawals.",
+                flows.rename_axis("allocation").reset_index(),
+            )
+        ],
     )
+
+
+def _reading_notes(run: StudyRun) -> str:
+    """How to read the models' spread, with the calibrated multiplier where one exists."""
+    notes = [
+        "The <b>multiplier</b> model (inelastic markets) prices each dollar against market cap; "
+        "the <b>square-root</b> law was measured on single metaorders, and applied to a flow "
+        "every day it adds up: read it as the upper end of the range."
+    ]
+    calibration = run.analogs.calibration
+    if calibration is not None:
+        rows = calibration.table.query(
+            "direction == 'returns_on_flows' and parameter == 'multiplier'"
+        )
+        for row in rows.itertuples():
+            notes.append(
+                f"On the {row.asset} spot-ETF flows the same-day multiplier is M = "
+                f"{row.estimate:.0f} (95% interval {row.ci_low:.0f} to {row.ci_high:.0f}, "
+                f"{row.n_obs} days), against the study's M = "
+                f"{run.scenarios[0].impact.multiplier:g}; flows also follow prices, so this "
+                "bounds M from above (see the calibration section)."
+            )
+    return "<p class=\"note\">" + " ".join(notes) + "</p>"
 
 
 def _paths(run: StudyRun, source: str) -> Section:
