@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -156,7 +157,7 @@ def report_sections(
                 "estimation window's variance (p) and Corrado's rank test in its single-event "
                 "Wilcoxon rank-sum form (rank_p)."
             ),
-            figures=(aligned_paths_figure(result), car_table_figure(result)),
+            figures=(aligned_paths_figure(result),),
             tables=(("Event study (analogs.csv)", result.table[cars]),),
         )
     ]
@@ -170,7 +171,8 @@ def report_sections(
                     f"which it has matched the ETFs' first {comparison.horizon_days} days."
                 ),
                 figures=(flow_comparison_figure(comparison),),
-                tables=(("Flow comparison", comparison.table),),
+                tables=(("Flow comparison (flow_comparison.csv; USD in billions here)",
+                         _in_billions(comparison.table)),),
             )
         )
     if calibration is not None:
@@ -216,3 +218,11 @@ __all__ = [
     "flow_comparison_figure",
     "report_sections",
 ]
+
+
+def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
+    """``*_usd`` columns shown as ``*_usd_bn`` for reading; the CSV keeps dollars."""
+    shown = table.copy()
+    for column in [c for c in shown.columns if c.endswith("_usd")]:
+        shown[f"{column}_bn"] = shown.pop(column) / 1e9
+    return shown
