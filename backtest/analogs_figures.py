@@ -82,24 +82,15 @@ def flow_comparison_figure(
     return figure
 
 
-def car_table_figure(result: EventStudyResult, *, source: str = PRICE_SOURCE) -> go.Figure:
-    """The CARs with their t-test and rank-test p-values, as a table."""
+def car_summary(result: EventStudyResult) -> pd.DataFrame:
+    """The CARs with their t-test and rank-test p-values, one row per event and asset."""
     table = result.table
-    horizons = result.config.car_horizons_days
-    header = ["event", "asset", "model"]
-    cells = [table["event"], table["asset"], table["model"]]
-    for h in horizons:
-        header += [f"CAR 0..{h}d %", f"p (t) {h}d", f"p (rank) {h}d"]
-        cells += [
-            _fmt(table[f"car_{h}d_pct"], "{:+.1f}"),
-            _fmt(table[f"car_{h}d_p"], "{:.3f}"),
-            _fmt(table[f"car_{h}d_rank_p"], "{:.3f}"),
-        ]
-    figure = go.Figure(
-        go.Table(header={"values": header, "align": "left"}, cells={"values": cells})
-    )
-    _finish(figure, "Cumulative abnormal returns and their tests", source)
-    return figure
+    summary = table[["event", "asset", "model"]].copy()
+    for h in result.config.car_horizons_days:
+        summary[f"CAR 0..{h}d %"] = _fmt(table[f"car_{h}d_pct"], "{:+.1f}")
+        summary[f"p (t) {h}d"] = _fmt(table[f"car_{h}d_p"], "{:.3f}")
+        summary[f"p (rank) {h}d"] = _fmt(table[f"car_{h}d_rank_p"], "{:.3f}")
+    return summary
 
 
 def calibration_figure(result: CalibrationResult, *, source: str = CALIBRATION_SOURCE) -> go.Figure:
@@ -145,7 +136,6 @@ def report_sections(
     calibration: CalibrationResult | None,
 ) -> list[Section]:
     """The analogs' parts of report.html: event study, flow comparison, calibration."""
-    cars = [c for c in result.table.columns if c.startswith("car_") or c in ("event", "asset")]
     sections = [
         Section(
             title="ETF-launch analogs: event study",
@@ -158,7 +148,13 @@ def report_sections(
                 "Wilcoxon rank-sum form (rank_p)."
             ),
             figures=(aligned_paths_figure(result),),
-            tables=(("Event study (analogs.csv)", result.table[cars]),),
+            tables=(
+                (
+                    "Cumulative abnormal returns and their p-values; volatility, volume and "
+                    "drawdown before and after are in analogs.csv.",
+                    car_summary(result),
+                ),
+            ),
         )
     ]
     if comparison is not None:
@@ -214,7 +210,7 @@ __all__ = [
     "PRICE_SOURCE",
     "aligned_paths_figure",
     "calibration_figure",
-    "car_table_figure",
+    "car_summary",
     "flow_comparison_figure",
     "report_sections",
 ]

@@ -11,7 +11,7 @@ from backtest.analogs import AnalogsConfig, event_study
 from backtest.analogs_figures import (
     aligned_paths_figure,
     calibration_figure,
-    car_table_figure,
+    car_summary,
     flow_comparison_figure,
     report_sections,
 )
@@ -38,15 +38,12 @@ def test_aligned_paths_has_one_line_per_event_and_asset_with_the_source() -> Non
     assert "Source: Binance spot klines" in figure.layout.title.text
 
 
-def test_car_table_shows_every_horizon() -> None:
+def test_car_summary_shows_every_horizon() -> None:
     result = study_result()
-    figure = car_table_figure(result, source="Source: test")
-    header = figure.data[0].header.values
-    assert "CAR 0..5d %" in header and "p (rank) 180d" in header
-    column = list(header).index("CAR 0..5d %")
+    summary = car_summary(result)
+    assert "CAR 0..5d %" in summary.columns and "p (rank) 180d" in summary.columns
     expected = f"{result.table['car_5d_pct'].iloc[0]:+.1f}"
-    assert figure.data[0].cells.values[column][0] == expected
-    assert "Source: test" in figure.layout.title.text
+    assert summary["CAR 0..5d %"].iloc[0] == expected
 
 
 def test_flow_comparison_plots_usd_billions_per_series() -> None:
