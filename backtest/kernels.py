@@ -8,6 +8,13 @@ root, 2 multiplier); the formulas are documented there and repeated in ``_instan
 error_model="numpy" makes a division by zero give inf/NaN as in NumPy instead of raising, so
 the kernels agree bit for bit in spirit with the NumPy model classes; the engine then checks
 for non-finite results once, after the run.
+
+Speed (profiled with perf on benchmarks/bench_engine.py's grid): the time step is bound by
+arithmetic, about half of it libm's exp and log1p, not by memory: skipping every output write
+saves under 5% on one thread. Writing costs mostly the first touch of fresh output pages, so
+the engine fills only the outputs asked for; the trailing statistics use rolling sums; a cell
+loads σ and volume only under the model that reads them. Stepping four scenarios together to
+overlap their dependency chains was tried and measured slower (kept out).
 """
 
 from __future__ import annotations
@@ -25,7 +32,11 @@ def trailing_log_return_std(prior_close: Array, close: Array, window: int) -> Ar
     """σ[path, day, asset]: sample std (ddof 1) of the ``window`` daily log returns before day.
 
     Day t reads closes t-window-1 .. t-1 only (no look-ahead); ``prior_close`` holds the
-    warm-up days before day 0 and must have at least ``window + 1`` of them.
+    warm-up days before day 0 and must have at least ``window + 1`` of them. Rolling sums:
+    every ``window`` days the window is summed afresh (two-pass: mean K, then Σ(r − K) and
+    Σ(r − K)²), in between each day adds the entering return and drops the leaving one, so
+    rounding cannot build up over more than ``window`` steps; var = (Σ(r−K)² − (Σ(r−K))²/n)
+    / (n − 1), shifted by K so that no large sums cancel.
     """
     n_paths, n_prior, n_assets = prior_close.shape
     n_days = close.shape[1]
@@ -34,28 +45,45 @@ def trailing_log_return_std(prior_close: Array, close: Array, window: int) -> Ar
         series = np.concatenate((prior_close[p], close[p]))
         for a in range(n_assets):
             returns = np.log(series[1:, a] / series[:-1, a])
+            shift = sum_shifted = sum_squares = 0.0
             for t in range(n_days):
                 # return j of ``returns`` ends on combined day j + 1; day t is combined n_prior + t
-                window_returns = returns[n_prior + t - 1 - window : n_prior + t - 1]
-                mean = window_returns.sum() / window
-                squares = 0.0
-                for r in window_returns:
-                    squares += (r - mean) ** 2
-                out[p, t, a] = np.sqrt(squares / (window - 1))
+                end = n_prior + t - 1
+                if t % window == 0:
+                    shift = returns[end - window : end].sum() / window
+                    sum_shifted = sum_squares = 0.0
+                    for r in returns[end - window : end]:
+                        sum_shifted += r - shift
+                        sum_squares += (r - shift) ** 2
+                else:
+                    entering, leaving = returns[end - 1] - shift, returns[end - 1 - window] - shift
+                    sum_shifted += entering - leaving
+                    sum_squares += entering * entering - leaving * leaving
+                variance = (sum_squares - sum_shifted * sum_shifted / window) / (window - 1)
+                out[p, t, a] = np.sqrt(max(variance, 0.0))
     return out
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def trailing_mean(prior_values: Array, values: Array, window: int) -> Array:
-    """Mean[path, day, asset] of the ``window`` values before each day (days t-window .. t-1)."""
+    """Mean[path, day, asset] of the ``window`` values before each day (days t-window .. t-1).
+
+    A rolling sum, summed afresh every ``window`` days so rounding cannot build up.
+    """
     n_paths, n_prior, n_assets = prior_values.shape
     n_days = values.shape[1]
     out = np.empty(values.shape)
     for p in prange(n_paths):
         series = np.concatenate((prior_values[p], values[p]))
         for a in range(n_assets):
+            total = 0.0
             for t in range(n_days):
-                out[p, t, a] = series[n_prior + t - window : n_prior + t, a].sum() / window
+                end = n_prior + t
+                if t % window == 0:
+                    total = series[end - window : end, a].sum()
+                else:
+                    total += series[end - 1, a] - series[end - 1 - window, a]
+                out[p, t, a] = total / window
     return out
 
 
