@@ -223,8 +223,12 @@ def _daily_inputs(
     usd_volume = close * daily["volume"]
     flow = flows[TOTAL_COLUMN].astype("float64")
     flow.index = flow.index.normalize()
-    # before the first ETF day there were no ETF flows (zero, not unknown)
-    flow_full = flow.reindex(daily.index).where(daily.index >= flow.index.min(), 0.0)
+    # Before the first ETF day there were no ETF flows, and a day inside the table's span that
+    # it does not list (weekends and holidays in Farside's website form) had none either: zero,
+    # not unknown. Only days after the table's last day are unknown.
+    flow_full = flow.reindex(daily.index)
+    known_zero = (daily.index <= flow.index.max()) & flow_full.isna().to_numpy()
+    flow_full = flow_full.mask(known_zero, 0.0)
     frame = pd.DataFrame(
         {
             "return": log_return,

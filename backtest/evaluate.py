@@ -54,6 +54,10 @@ class EvaluateConfig:
             raise ConfigError("[evaluate] fees_bps must be in [0, 10000)")
         if self.dca_contribution_usd <= 0:
             raise ConfigError("[evaluate] dca_contribution_usd must be positive")
+        if not self.strategies:
+            raise ConfigError(
+                f"[evaluate] strategies is empty; name at least one of {', '.join(STRATEGY_NAMES)}"
+            )
         unknown = set(self.strategies) - set(STRATEGY_NAMES)
         if unknown:
             raise ConfigError(

@@ -174,9 +174,23 @@ def load_study(path: Path | None = None) -> Study:
                 )
             if not isinstance(values, dict):
                 raise ConfigError(f"{path}: [{section}] must be a table of keys")
-            raw[section] = {**raw.get(section, {}), **values}
+            raw[section] = _merged(raw.get(section, {}), values)
         source = str(path)
     return study_from_mapping(raw, source=source)
+
+
+def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's keys over the default's; a table given in both merges key by key.
+
+    So ``[data.ccxt] urls = ...`` keeps the default ``options``, and ``[analogs] events``
+    adds events to the default three (give an event the same name to move its date).
+    """
+    out = dict(default)
+    for key, value in user.items():
+        base = out.get(key)
+        both_tables = isinstance(base, dict) and isinstance(value, dict)
+        out[key] = {**base, **value} if both_tables else value
+    return out
 
 
 def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> Study:

@@ -26,13 +26,14 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return 130
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:  # bad arguments: click's own usage errors
-        exc.show()
+    except click.ClickException as exc:  # bad arguments: click's own usage errors, one line
+        hint = " (see flowimpact --help)" if isinstance(exc, click.UsageError) else ""
+        click.echo(f"flowimpact: error: {_one_line(exc.format_message())}{hint}", err=True)
         return 2 if exc.exit_code in (1, 2) else int(exc.exit_code)
     except FlowImpactError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"flowimpact: error: {exc}", err=True)
+        click.echo(f"flowimpact: error: {_one_line(str(exc))}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("flowimpact: interrupted", err=True)
@@ -41,8 +42,14 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         if debug:
             traceback.print_exc()
         click.echo(
-            f"flowimpact: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            f"flowimpact: unexpected error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(rerun with --debug)",
             err=True,
         )
         return 1
     return 0
+
+
+def _one_line(message: str) -> str:
+    """Messages from libraries may span lines; the contract is one line on stderr."""
+    return " ".join(message.split())

@@ -222,3 +222,22 @@ def test_resolved_study_round_trips_through_toml(tmp_path: Path) -> None:
     again = load_study(_write(tmp_path, tomli_w.dumps(resolved)))
     assert again.resolved() == resolved
     assert [s.scenario_id for s in again.scenarios()] == [s.scenario_id for s in study.scenarios()]
+
+
+def test_tables_merge_key_by_key_over_the_default(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[analogs]\nevents = { my_event = "2025-03-01", btc_spot_etf = "2024-01-10" }\n'
+        '[data.ccxt]\nurls = { api = "http://127.0.0.1:1" }\n',
+    )
+    study = load_study(path)
+    assert study.analogs.events == {
+        "btc_spot_etf": "2024-01-10",  # moved by the user
+        "eth_spot_etf": "2024-07-23",
+        "us_401k_order": "2025-08-07",
+        "my_event": "2025-03-01",  # added
+    }
+    assert study.data.ccxt == {
+        "options": {"defaultType": "spot"},  # the default's, kept
+        "urls": {"api": "http://127.0.0.1:1"},
+    }

@@ -23,6 +23,7 @@ BAD_STUDIES = {
     "end before start": ('[paths]\nhorizon_end = "2024-12-31"\n', "horizon_end"),
     "list in a non-grid section": ('[data]\nexchange = ["binance", "kraken"]\n', "exchange"),
     "invalid TOML": ("[inflow]\nallocation = \n", "TOML"),
+    "no strategy": ("[evaluate]\nstrategies = []\n", "strategies"),
 }
 
 
@@ -59,6 +60,16 @@ def test_missing_config_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 2
     assert "nope.toml" in err
     assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_an_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "run", "--bogus")
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()  # click's Usage/Try/Error block became one line
+    assert line.startswith("flowimpact: error: No such option '--bogus'")
+    assert line.endswith("(see flowimpact --help)")
 
 
 def test_print_config_prints_toml_that_loads_back(
