@@ -66,16 +66,19 @@ def scenarios_table(
 
 
 def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
-    """Per asset: where the prices came from, their span, and a hash of the values used."""
+    """Per input table: where it came from, its span, and a hash of the values used.
+
+    Prices (one entry per asset) and the stored ETF-flow tables, which the calibration, the
+    flow comparison and any ``calibrated:`` scenario depend on.
+    """
     data = run.study.data
     out = []
     for (asset, frame), symbol in zip(run.prices.items(), data.symbols, strict=True):
-        digest = hashlib.sha256(
-            pd.util.hash_pandas_object(frame[["close", "volume"]], index=True).to_numpy().tobytes()
-        ).hexdigest()
+        digest = _sha256(frame[["close", "volume"]])
         out.append(
             {
                 "asset": asset,
+                "table": "prices",
                 "exchange": data.exchange,
                 "symbol": symbol,
                 "timeframe": data.timeframe,
@@ -85,7 +88,24 @@ def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
                 "sha256": digest,
             }
         )
+    for asset, flows in run.analogs.etf_flows.items():
+        out.append(
+            {
+                "asset": asset,
+                "table": "etf_flows",
+                "source": "Farside Investors (imported)",
+                "first": flows.index[0].isoformat(),
+                "last": flows.index[-1].isoformat(),
+                "rows": len(flows),
+                "sha256": _sha256(flows),
+            }
+        )
     return out
+
+
+def _sha256(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return hashlib.sha256(hashed).hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -45,6 +45,7 @@ def _price_source(manifest: dict[str, Any]) -> str:
         f"{d['exchange']} {d['symbol']} {d['timeframe']} candles "
         f"{d['first'][:10]}..{d['last'][:10]}"
         for d in manifest["data"]
+        if d["table"] == "prices"
     ]
     return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
 

@@ -72,13 +72,18 @@ def _prices(close_shift: float = 0.0) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _run(prices: dict[str, pd.DataFrame], etf_flows: dict[str, pd.DataFrame] | None = None):
+    return SimpleNamespace(
+        study=load_study(), prices=prices, analogs=SimpleNamespace(etf_flows=etf_flows or {})
+    )
+
+
 def test_data_fingerprints_name_the_data_and_change_with_it() -> None:
-    study = load_study()
-    run = SimpleNamespace(study=study, prices=_prices())
-    prints = data_fingerprints(run)  # type: ignore[arg-type]
+    prints = data_fingerprints(_run(_prices()))  # type: ignore[arg-type]
     assert [p["symbol"] for p in prints] == ["BTC/USDT", "ETH/USDT"]
     assert prints[0] == {
         "asset": "BTC",
+        "table": "prices",
         "exchange": "binance",
         "symbol": "BTC/USDT",
         "timeframe": "1d",
@@ -87,11 +92,22 @@ def test_data_fingerprints_name_the_data_and_change_with_it() -> None:
         "rows": 5,
         "sha256": prints[0]["sha256"],
     }
-    again = data_fingerprints(SimpleNamespace(study=study, prices=_prices()))  # type: ignore[arg-type]
+    again = data_fingerprints(_run(_prices()))  # type: ignore[arg-type]
     assert again == prints
-    changed = data_fingerprints(SimpleNamespace(study=study, prices=_prices(0.01)))  # type: ignore[arg-type]
+    changed = data_fingerprints(_run(_prices(0.01)))  # type: ignore[arg-type]
     assert changed[0]["sha256"] == prints[0]["sha256"]
     assert changed[1]["sha256"] != prints[1]["sha256"]
+
+
+def test_data_fingerprints_cover_the_etf_flow_tables() -> None:
+    days = pd.date_range("2024-01-11", periods=3, freq="D", tz="UTC", name="date")
+    flows = pd.DataFrame({"ibit_usd": [1e8, 0.0, -2e7], "total_usd": [1e8, 0.0, -2e7]}, days)
+    prints = data_fingerprints(_run(_prices(), {"BTC": flows}))  # type: ignore[arg-type]
+    etf = [p for p in prints if p["table"] == "etf_flows"]
+    assert len(etf) == 1 and etf[0]["asset"] == "BTC" and etf[0]["rows"] == 3
+    revised = flows.assign(total_usd=[1e8, 0.0, -3e7])
+    changed = data_fingerprints(_run(_prices(), {"BTC": revised}))  # type: ignore[arg-type]
+    assert next(p for p in changed if p["table"] == "etf_flows")["sha256"] != etf[0]["sha256"]
 
 
 @pytest.mark.parametrize("package", ["pandas", "vectorbt", "ccxt", "numpy", "flowimpact"])
