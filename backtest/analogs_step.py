@@ -5,10 +5,13 @@ tables are stored, the calibration runs on them, so a ``calibrated:`` grid value
 resolved. Once the scenarios' flow schedules exist, the flow comparison sets them beside the
 ETFs' own cumulative flows. Without stored ETF flows the calibration and the comparison are
 left out (the report says so); a study that asks for a calibrated value then fails with exit 2.
+A calibration that cannot run on the stored data (too few days where prices and flows overlap)
+is skipped with its reason in the report, unless the grid needs a calibrated value.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +25,7 @@ from backtest.flow_compare import FlowComparison, compare_flows
 from backtest.flows_only import inflow_label
 from backtest.report import Section
 from backtest.study import Scenario, Study
-from flowimpact.errors import ConfigError
+from flowimpact.errors import ConfigError, InputError
 from strategies.inflow import FlowSchedule
 
 
@@ -34,6 +37,7 @@ class AnalogsOutcome:
     etf_flows: dict[str, pd.DataFrame]
     calibration: CalibrationResult | None
     comparison: FlowComparison | None = None
+    calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
 
     def resolve(self, token: str, key: str) -> float:
         """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
@@ -68,7 +72,14 @@ class AnalogsOutcome:
     def sections(self) -> list[Section]:
         """The report's sections on the analogs, the flow comparison and the calibration."""
         sections = report_sections(self.events, self.comparison, self.calibration)
-        if self.calibration is None:
+        if self.calibration_skipped is not None:
+            sections.append(
+                Section(
+                    "Impact calibration skipped",
+                    f"<p>The calibration did not run: {html.escape(self.calibration_skipped)}.</p>",
+                )
+            )
+        elif self.calibration is None:
             sections.append(
                 Section(
                     "ETF flows and calibration",
@@ -87,7 +98,15 @@ def run_analogs(study: Study, prices: dict[str, pd.DataFrame], data_dir: Path) -
 
     events = event_study(prices, study.analogs)
     etf_flows = load_etf_flows(data_dir, tuple(prices))
-    calibration = (
-        calibrate(prices, etf_flows, CalibrationConfig.from_study(study)) if etf_flows else None
-    )
+    if not etf_flows:
+        return AnalogsOutcome(events=events, etf_flows=etf_flows, calibration=None)
+    try:
+        calibration = calibrate(prices, etf_flows, CalibrationConfig.from_study(study))
+    except InputError as exc:
+        if study.calibrated_tokens:  # the grid needs it: the study cannot run without it
+            raise
+        # the calibration is context in the report; too little overlap must not stop the study
+        return AnalogsOutcome(
+            events=events, etf_flows=etf_flows, calibration=None, calibration_skipped=str(exc)
+        )
     return AnalogsOutcome(events=events, etf_flows=etf_flows, calibration=calibration)

@@ -11,7 +11,7 @@ import pytest
 import feeds
 from backtest.run import RunResult, run_study
 from backtest.study import load_study
-from flowimpact.errors import ConfigError
+from flowimpact.errors import ConfigError, InputError
 from tests.backtest.test_run import write_study, write_synthetic_store
 
 TOKEN = "calibrated:btc_etf"
@@ -80,3 +80,22 @@ def test_a_calibrated_value_without_etf_flows_is_refused(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="needs ETF flows"):
         run_study(study, tmp_path / "data", tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_calibration_without_enough_days_is_skipped_not_fatal(tmp_path: Path) -> None:
+    frames = write_synthetic_store(tmp_path / "data")
+    few = etf_flows_that_follow_returns(frames["BTC/USDT"]).iloc[:10]  # < 30 usable days
+    feeds.write_etf_flows(tmp_path / "data", "BTC", few)
+    study = load_study(write_study(tmp_path / "study.toml"))
+    result = run_study(study, tmp_path / "data", tmp_path / "out", progress=False)
+    assert result.run.analogs.calibration is None
+    assert "fewer than" in (result.run.analogs.calibration_skipped or "")
+    assert not (tmp_path / "out" / "calibration.csv").exists()
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Impact calibration skipped" in report
+    # the same data with a calibrated grid value cannot run: exit 2, not a silent fallback
+    needs_it = load_study(
+        write_study(tmp_path / "needs.toml", impact={"multiplier": [TOKEN, 5.0]})
+    )
+    with pytest.raises(InputError, match="fewer than"):
+        run_study(needs_it, tmp_path / "data", tmp_path / "out2", progress=False)
