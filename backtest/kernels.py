@@ -116,21 +116,6 @@ def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _day_log_impact(
-    code, parameter, flow_usd, sigma, mean_volume, coverage, p, t, a, market_cap
-):
-    """u_t of one cell; σ (``sigma[p, t, a]``) and V (``coverage × mean_volume[p, t, a]``) are
-    read only by the square-root model that uses them. A day without flow has u = 0 under
-    every model (also where V is 0, which the formula alone would turn into 0 × inf)."""
-    if flow_usd == 0.0:
-        return 0.0
-    if code == SQRT:
-        volume = coverage * mean_volume[p, t, a]
-        return _instant_log_impact(code, parameter, flow_usd, sigma[p, t, a], volume, market_cap)
-    return _instant_log_impact(code, parameter, flow_usd, 0.0, 1.0, market_cap)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def _anticipated_log_impact(
     code, parameter, planned_flow_usd, planned_sum, sigma, volume_usd, market_cap_usd
 ):
@@ -261,8 +246,12 @@ def _cell_log_impact(
     """u_t of one cell (the formulas of ``_instant_log_impact``).
 
     σ and the trailing volume are loaded only by the square-root model, the one that reads
-    them: a load per cell that the other models would throw away is measurable here.
+    them: a load per cell that the other models would throw away is measurable here. A day
+    without flow has u = 0 under every model, also where the trailing volume is 0 (the
+    square-root formula alone would give 0 × sqrt(0/0) = NaN there).
     """
+    if flow_usd == 0.0:
+        return 0.0
     if code == LINEAR:
         return parameter * flow_usd
     if code == SQRT:

@@ -104,6 +104,23 @@ def test_zero_flows_give_the_baseline_exactly(impact: ImpactConfig) -> None:
         assert not np.any(result.log_impact)
 
 
+def test_a_day_without_flow_has_no_impact_even_where_volume_is_zero() -> None:
+    # a venue with no trades for a while (zero trailing volume) must not turn quiet days into
+    # NaN under the square-root law, whose formula alone gives 0 x sqrt(0/0) there
+    baseline = synthetic_baseline(5)
+    quiet = dataclasses.replace(
+        baseline,
+        volume_usd=np.where(np.arange(N_DAYS)[None, :, None] < 20, 0.0, baseline.volume_usd),
+        prior_volume_usd=np.zeros_like(baseline.prior_volume_usd),
+    )
+    flows = np.zeros((1, N_DAYS, 2))
+    flows[0, 35:, :] = 1e8  # flows only once the trailing window has volume again
+    result = run_engine(quiet, flows, [config(model="sqrt")])
+    assert np.all(np.isfinite(result.close_usd))
+    assert not np.any(result.log_impact[0, :, :35])
+    assert np.all(result.log_impact[0, :, 35:] > 0)
+
+
 @SETTINGS
 @given(
     model=st.sampled_from(["linear", "sqrt", "multiplier"]),
