@@ -12,7 +12,7 @@ is skipped with its reason in the report, unless the grid needs a calibrated val
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,9 +22,8 @@ from backtest.analogs import EventStudyResult, event_study
 from backtest.analogs_figures import report_sections
 from backtest.calibrate import CalibrationConfig, CalibrationResult, calibrate, resolve_calibrated
 from backtest.flow_compare import FlowComparison, compare_flows
-from backtest.flows_only import inflow_label
 from backtest.report import Section
-from backtest.study import Scenario, Study
+from backtest.study import Study
 from flowimpact.errors import ConfigError, InputError
 from strategies.inflow import FlowSchedule
 
@@ -48,15 +47,11 @@ class AnalogsOutcome:
             )
         return resolve_calibrated(token, key, self.calibration)
 
-    def with_comparison(
-        self, scenarios: Sequence[Scenario], schedules: Sequence[FlowSchedule]
-    ) -> AnalogsOutcome:
+    def with_comparison(self, schedules: Mapping[str, FlowSchedule]) -> AnalogsOutcome:
         """Add the comparison of the ETFs' flows with each distinct inflow schedule."""
         if not self.etf_flows:
             return self
-        columns: dict[str, pd.DataFrame] = {}
-        for scenario, schedule in zip(scenarios, schedules, strict=True):
-            columns.setdefault(inflow_label(scenario), schedule.net_flow_usd)
+        columns = {label: schedule.net_flow_usd for label, schedule in schedules.items()}
         comparison = compare_flows(self.etf_flows, pd.concat(columns, axis=1))
         return replace(self, comparison=comparison)
 

@@ -25,7 +25,8 @@ F_t/$1e9 = c + Σ_{j=1..max(L,1)} d_j · r_{t-j} + e_t is shown beside it (``dir
 
 Days without flows (weekends, US holidays: the ETFs do not trade, BTC and ETH do) stay in the
 sample with zero flow (an assumption; they inform the intercept and the noise). Intraday
-prices are summed to UTC days first (last close, summed volume).
+prices are summed to UTC days first (last close, summed volume; ``feeds.daily_from_intraday``,
+which drops an unfinished last day).
 
 A study uses a result through the grid token ``calibrated:<asset>_etf`` (e.g.
 ``multiplier = ["calibrated:btc_etf", 5]``): ``resolve_calibrated`` returns b_0 of the model
@@ -46,6 +47,7 @@ from scipy import stats
 
 from backtest.analogs import bars_per_day
 from backtest.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION
+from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError
 
 TOTAL_COLUMN = "total_usd"
@@ -201,13 +203,11 @@ def resolve_calibrated(token: str, param: str, result: CalibrationResult) -> flo
 
 
 def daily_candles(frame: pd.DataFrame) -> pd.DataFrame:
-    """Intraday candles summed to UTC days (last close, summed volume); daily ones as given."""
-    if bars_per_day(frame.index) == 1:
-        return frame[["close", "volume"]]
-    grouped = frame[["close", "volume"]].resample("1D")
-    return pd.DataFrame({"close": grouped["close"].last(), "volume": grouped["volume"].sum()})[
-        lambda d: d["close"].notna()
-    ]
+    """Close and volume per UTC day: ``feeds.daily_from_intraday`` at the frame's bar spacing.
+
+    Daily candles come back as given; an unfinished last intraday day is dropped.
+    """
+    return daily_from_intraday(frame[["close", "volume"]], bars_per_day(frame.index))
 
 
 def _daily_inputs(

@@ -12,17 +12,17 @@ cumulative reaches it, NaN if it never does within the scenario's schedule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowimpact.errors import DataUnavailableError, InputError
+from flowimpact.errors import InputError
 
 if TYPE_CHECKING:
-    from backtest.study import Scenario, Study
+    from backtest.study import Study
 
 TOTAL_COLUMN = "total_usd"
 YEAR_DAYS = 365
@@ -65,42 +65,18 @@ def compare_flows(
 
 
 def study_scenario_flows(
-    study: Study,
-    prices: Mapping[str, pd.DataFrame],
-    resolve: Callable[[str, str], float] | None = None,
+    study: Study, daily_prices: Mapping[str, pd.DataFrame] | None = None
 ) -> pd.DataFrame:
     """Net direct 401(k) flows per day, columns (inflow label, asset), one per distinct inflow.
 
     Scenarios that differ only in ``[impact]`` have the same flows and appear once, labelled by
-    their ``[inflow]`` grid values.
+    their ``[inflow]`` grid values; a calibrated impact value needs no calibration here.
     """
-    from backtest.flows_only import inflow_label
-    from strategies.inflow import schedule_flows  # here: flow_compare itself needs no study
+    from backtest.schedules import build_schedules
 
     days = pd.date_range(study.study.start, study.paths.horizon_end, freq="D", tz="UTC")
-    assets = tuple(study.data.assets)
-    frames: dict[str, pd.DataFrame] = {}
-    for scenario in study.scenarios(resolve):
-        label = inflow_label(scenario)
-        if label in frames:
-            continue
-        caps = _market_caps(scenario, prices) if scenario.inflow.split == "market_cap" else None
-        frames[label] = schedule_flows(scenario.inflow, days, assets, caps).net_flow_usd
-    return pd.concat(frames, axis=1)
-
-
-def _market_caps(scenario: Scenario, prices: Mapping[str, pd.DataFrame]) -> dict[str, float]:
-    day = scenario.inflow.announcement_day
-    caps = {}
-    for asset, frame in prices.items():
-        before = frame["close"].loc[:day]
-        if before.empty:
-            raise DataUnavailableError(
-                f"no {asset} price on or before the announcement {day.date()} for the "
-                "market-cap split: fetch or import older candles"
-            )
-        caps[asset] = float(before.iloc[-1]) * scenario.impact.supply_coins(asset)
-    return caps
+    schedules = build_schedules(study.inflow_scenarios(), days, study.data.assets, daily_prices)
+    return pd.concat({label: s.net_flow_usd for label, s in schedules.items()}, axis=1)
 
 
 def _etf_daily(frame: pd.DataFrame, asset: str) -> pd.Series:

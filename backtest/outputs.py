@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from backtest.flows_only import flows_table
+from backtest.schedules import flows_table
 from backtest.study import Scenario
 from flowimpact.atomic import atomic_write_text
 
@@ -160,7 +160,7 @@ def write_outputs(run: StudyRun, out_dir: Path, data_dir: Path) -> dict[str, Pat
         files[name] = path
 
     put("scenarios.csv", run.table.to_csv(index=False, float_format="%.6g"))
-    flows = flows_table(run.scenarios, run.inputs.schedules)
+    flows = flows_table(run.inputs.by_inflow)
     put("flows.csv", flows.to_csv(index=False, float_format="%.2f"))
     for name, frame in run.analogs.tables().items():
         put(name, frame.to_csv(index=False, float_format="%.6g"))

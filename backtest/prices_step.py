@@ -1,7 +1,8 @@
 """Daily prices for a study: from the store, fetched through ccxt only when nothing is stored.
 
 The engine works in UTC days. A study on 4-hour (or any intraday) candles is resampled to days
-here: open of the first bar, highest high, lowest low, close of the last bar, summed volume.
+by ``feeds.daily_from_intraday`` (open of the first bar, highest high, lowest low, close of the
+last bar, summed volume; an unfinished last day is dropped, earlier short days are kept).
 """
 
 from __future__ import annotations
@@ -37,13 +38,8 @@ def load_daily_prices(study: Study, data_dir: Path, *, progress: bool) -> dict[s
             ) from exc
         prices = feeds.load_prices(data_dir, study.data)
     if study.data.timeframe != "1d":
-        prices = {asset: to_daily(frame) for asset, frame in prices.items()}
+        prices = {
+            asset: feeds.daily_from_intraday(frame, study.data.timeframe)
+            for asset, frame in prices.items()
+        }
     return prices
-
-
-def to_daily(frame: pd.DataFrame) -> pd.DataFrame:
-    """Intraday candles summed into UTC days; a day without any bar is dropped, not invented."""
-    daily = frame.resample("1D").agg(
-        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
-    )
-    return daily.dropna(subset=["close"])

@@ -90,8 +90,8 @@ def run_study(
         with step("baseline"):
             baseline = build_baseline(prices, study.paths, study.study.start)
         with step("flows"):
-            inputs = scenario_inputs.build(scenarios, baseline)
-            analogs = analogs.with_comparison(scenarios, inputs.schedules)
+            inputs = scenario_inputs.build(scenarios, baseline, prices)
+            analogs = analogs.with_comparison(inputs.by_inflow)
         with step("engine"):
             engine = run_engine(
                 baseline,

@@ -1,25 +1,23 @@
 """From scenarios to engine arrays: each scenario's flow schedule, sleeve and key days.
 
-Scenarios that share an inflow config (they differ only in the impact model) share one
-schedule, computed once. Market caps at the announcement, needed for market-cap weights
-between the assets, are the announcement day's close (the last real close if the
-announcement lies past the data) × the impact config's circulating supply.
+Schedules come from ``backtest.schedules``: one per distinct inflow, shared by the scenarios
+that differ only in their impact model.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from backtest.engine import SleeveArrays
 from backtest.paths import BaselinePaths
+from backtest.schedules import build_schedules, inflow_label
 from backtest.study import Scenario
 from flowimpact.errors import ConfigError
-from strategies.inflow import FlowSchedule, schedule_flows
+from strategies.inflow import FlowSchedule
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,7 +25,8 @@ class ScenarioInputs:
     """Engine and evaluation inputs over ``days``; arrays are [scenario, day(, asset)]."""
 
     days: pd.DatetimeIndex
-    schedules: list[FlowSchedule]
+    by_inflow: dict[str, FlowSchedule]  # one schedule per distinct inflow (inflow_label)
+    schedules: list[FlowSchedule]  # the schedule of each scenario, in scenario order
     direct_flow_usd: np.ndarray
     sleeve: SleeveArrays | None
     announcement_day: int
@@ -36,8 +35,15 @@ class ScenarioInputs:
     pay_day: np.ndarray
 
 
-def build(scenarios: Sequence[Scenario], baseline: BaselinePaths) -> ScenarioInputs:
-    """Schedules, sleeve arrays and key days for every scenario, on the baseline's days."""
+def build(
+    scenarios: Sequence[Scenario],
+    baseline: BaselinePaths,
+    daily_prices: Mapping[str, pd.DataFrame] | None = None,
+) -> ScenarioInputs:
+    """Schedules, sleeve arrays and key days for every scenario, on the baseline's days.
+
+    ``daily_prices`` are needed only for a market-cap split between the assets.
+    """
     days, assets = baseline.days, baseline.assets
     announcement = _single_announcement(scenarios)
     announcement_day = int(days.searchsorted(announcement))
@@ -46,14 +52,8 @@ def build(scenarios: Sequence[Scenario], baseline: BaselinePaths) -> ScenarioInp
             f"[inflow] announcement {announcement.date()} is outside the study window "
             f"{days[0].date()}..{days[-1].date()}; move [study] start or [paths] horizon_end"
         )
-    cache: dict[str, FlowSchedule] = {}
-    schedules = []
-    for scenario in scenarios:
-        key = json.dumps(asdict(scenario.inflow), sort_keys=True, default=str)
-        if key not in cache:
-            caps = _market_caps_usd(baseline, announcement_day, scenario)
-            cache[key] = schedule_flows(scenario.inflow, days, assets, caps)
-        schedules.append(cache[key])
+    by_inflow = build_schedules(scenarios, days, assets, daily_prices)
+    schedules = [by_inflow[inflow_label(scenario)] for scenario in scenarios]
 
     direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
     pay_day = np.stack(
@@ -63,6 +63,7 @@ def build(scenarios: Sequence[Scenario], baseline: BaselinePaths) -> ScenarioInp
     ramp_end = np.array([_index(days, scn.inflow.ramp_end_day) for scn in scenarios])
     return ScenarioInputs(
         days=days,
+        by_inflow=by_inflow,
         schedules=schedules,
         direct_flow_usd=np.ascontiguousarray(direct, dtype=np.float64),
         sleeve=_sleeve_arrays(schedules, days, assets),
@@ -80,17 +81,6 @@ def _single_announcement(scenarios: Sequence[Scenario]) -> pd.Timestamp:
             "[inflow] announcement: one study has one announcement date; run a study per date"
         )
     return pd.Timestamp(dates.pop())
-
-
-def _market_caps_usd(
-    baseline: BaselinePaths, announcement_day: int, scenario: Scenario
-) -> dict[str, float]:
-    day = min(announcement_day, int(baseline.is_history.sum()) - 1)
-    close = baseline.close_usd[0, max(day, 0)]
-    return {
-        asset: float(close[i]) * scenario.impact.supply_coins(asset)
-        for i, asset in enumerate(baseline.assets)
-    }
 
 
 def _index(days: pd.DatetimeIndex, day: pd.Timestamp) -> int:

@@ -147,6 +147,15 @@ class Study:
             )
         return scenarios
 
+    def inflow_scenarios(self) -> list[Scenario]:
+        """The scenarios as far as their flows go, without calibrating anything.
+
+        Flows depend on ``[inflow]`` only, and a calibrated token can stand only in
+        ``[impact]``; such a token is replaced by a neutral placeholder here, so the impact
+        configs (and scenario ids) of these scenarios are not the run's: use them for flows.
+        """
+        return self.scenarios(lambda _token, _key: _placeholder(_token))
+
     def resolved(self) -> dict[str, Any]:
         """Every section with every default filled in, grid axes as lists (for run.json)."""
         out: dict[str, Any] = {}

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from backtest import figures
-from backtest.flows_only import inflow_label, summary_table
 from backtest.impact import impact_model
 from backtest.report import Section, table_html, write_report
+from backtest.schedules import summary_table
 
 if TYPE_CHECKING:
     from backtest.run import StudyRun
@@ -163,12 +163,7 @@ def _fan_scenarios(run: StudyRun) -> list[int]:
 
 def _flows(run: StudyRun) -> Section:
     columns = {}
-    seen = set()
-    for scenario, schedule in zip(run.scenarios, run.inputs.schedules, strict=True):
-        label = inflow_label(scenario)
-        if label in seen:
-            continue
-        seen.add(label)
+    for label, schedule in run.inputs.by_inflow.items():
         cumulative = schedule.net_flow_usd.cumsum()
         for asset in cumulative.columns:
             columns[(label, asset)] = cumulative[asset]
@@ -176,7 +171,7 @@ def _flows(run: StudyRun) -> Section:
     figure = figures.flow_schedules(
         frame, source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json"
     )
-    summary = summary_table(run.scenarios, run.inputs.schedules)
+    summary = summary_table(run.inputs.by_inflow)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
         "contributions on US settlement days, withdrawals), cumulative, one line per distinct "

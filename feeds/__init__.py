@@ -2,7 +2,7 @@
 
 The notebook path is the command line's: ``update_store`` (``flowimpact fetch``),
 ``import_csv`` (``flowimpact import``), ``CandleStore.entries`` (``flowimpact data list``), and
-``load_prices`` for the engine.
+``load_prices`` for the engine (``daily_from_intraday`` turns intraday candles into days).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from feeds.etf_flows import (
     write_etf_flows,
 )
 from feeds.quality import Gap, QualityReport, check_candles
+from feeds.resample import daily_from_intraday
 from feeds.retry import RetryPolicy
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
 from feeds.store import CandleStore, MergeResult, StoreEntry
@@ -73,6 +74,7 @@ __all__ = [
     "build_exchange",
     "check_candles",
     "check_exchange",
+    "daily_from_intraday",
     "empty_candles",
     "etf_flow_entries",
     "etf_flows_path",

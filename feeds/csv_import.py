@@ -15,6 +15,11 @@ Candle times are candle OPEN times in UTC. A file is imported whole or not at al
 unparseable number or time, a missing price, a non-positive price, high below low, negative
 volume, conflicting duplicate times, or a spacing that contradicts the timeframe refuse the
 file with its name and first bad line. Gaps (real outages) are reported, not refused.
+
+The one exception to "whole": candles that are still open at import time (opened at t, so open
+while ``now < t + timeframe``; a dump downloaded mid-day ends with one) are left out and listed
+in ``ImportResult.still_open``. Stored, such a candle would never be corrected, because
+``flowimpact fetch`` resumes after the last stored candle.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from feeds.names import SeriesKey, series_key
 from feeds.quality import QualityReport, check_candles
 from feeds.schema import OHLCV_COLUMNS, PRICE_COLUMNS, to_candles
 from feeds.store import CandleStore, MergeResult
-from feeds.timeframes import timeframe_seconds
+from feeds.timeframes import timeframe_delta, timeframe_seconds
 from flowimpact.errors import DataFormatError, InputError
 
 TIME_COLUMNS = ("timestamp", "date", "time", "datetime", "open_time", "open time")
@@ -45,11 +50,12 @@ class ImportResult:
 
     path: Path
     format: str  # "binance-dump", "ohlcv-csv" or "farside-etf-flows"
-    rows: int
+    rows: int  # rows of the file (candles: including any still open, which are not stored)
     merge: MergeResult
     key: SeriesKey | None = None  # candles: the series written
     asset: str | None = None  # ETF flows: the asset of the table
-    quality: QualityReport | None = None  # candles: gaps and other findings
+    quality: QualityReport | None = None  # candles: gaps and other findings of those stored
+    still_open: tuple[pd.Timestamp, ...] = ()  # candles: open times left out, not closed yet
 
 
 def import_csv(
@@ -59,20 +65,23 @@ def import_csv(
     exchange: str | None = None,
     symbol: str | None = None,
     timeframe: str | None = None,
+    now: pd.Timestamp | None = None,
 ) -> ImportResult:
     """Import one CSV file (format detected) into ``store`` (candles) or its flow tables.
 
     Exchange, symbol and timeframe come from the arguments, else from the file name
     (``binance_BTCUSDT_1d.csv``, ``BTCUSDT-1d-2024-01.csv``), else ``InputError``. For a
-    Farside table ``symbol`` may name the asset (``"BTC"``).
+    Farside table ``symbol`` may name the asset (``"BTC"``). Candles not closed at ``now``
+    (UTC; default the clock, naive taken as UTC) are not stored (``ImportResult.still_open``).
     """
+    now_utc = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     first = _first_line(path)
     columns = [c.strip().strip('"') for c in first.split(",")]
     if len(columns) == _DUMP_COLUMNS and columns[0].isdigit():
-        return _import_candles(path, store, "binance-dump", exchange, symbol, timeframe)
+        return _import_candles(path, store, "binance-dump", exchange, symbol, timeframe, now_utc)
     if is_farside_header(columns):
         asset = farside_asset(path, columns[1:], symbol)
         frame = read_farside(path)
@@ -81,7 +90,7 @@ def import_csv(
                             asset=asset)
     lowered = {c.lower() for c in columns}
     if lowered & set(TIME_COLUMNS) and set(OHLCV_COLUMNS) <= lowered:
-        return _import_candles(path, store, "ohlcv-csv", exchange, symbol, timeframe)
+        return _import_candles(path, store, "ohlcv-csv", exchange, symbol, timeframe, now_utc)
     raise DataFormatError(
         f"{path.name}: unknown format (columns {', '.join(columns[:8])}); expected a header "
         "timestamp,open,high,low,close,volume (time column may be date/time/open_time), a "
@@ -96,14 +105,18 @@ def _import_candles(
     exchange: str | None,
     symbol: str | None,
     timeframe: str | None,
+    now: pd.Timestamp,
 ) -> ImportResult:
     key = series_key(path, exchange=exchange, symbol=symbol, timeframe=timeframe)
     store.path(key.exchange, key.symbol, key.timeframe)  # validates the key before any work
     frame = read_candles(path, dump=(fmt == "binance-dump"))
     _check_spacing(path, frame.index, key.timeframe)
-    merge = store.merge(key.exchange, key.symbol, key.timeframe, frame)
+    open_mask = frame.index + timeframe_delta(key.timeframe) > now
+    closed = frame[~open_mask]
+    merge = store.merge(key.exchange, key.symbol, key.timeframe, closed)
     return ImportResult(path=path, format=fmt, rows=len(frame), merge=merge, key=key,
-                        quality=check_candles(frame, key.timeframe))
+                        quality=check_candles(closed, key.timeframe, now=now),
+                        still_open=tuple(frame.index[open_mask]))
 
 
 def read_candles(path: Path, *, dump: bool = False) -> pd.DataFrame:
@@ -157,6 +170,11 @@ def _check_spacing(path: Path, index: pd.DatetimeIndex, timeframe: str) -> None:
             f"{path.name}: candles are usually {usual} s apart but timeframe {timeframe} means "
             f"{timeframe_seconds(timeframe)} s; pass the right --timeframe"
         )
+
+
+def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
 def _first_line(path: Path) -> str:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from backtest.analogs import EventStudyResult
-    from backtest.calibrate import CalibrationResult
     from backtest.flow_compare import FlowComparison
     from backtest.study import Study
 
@@ -50,9 +49,7 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
     if etf_flows:
         from backtest.flow_compare import compare_flows, study_scenario_flows
 
-        calibration = _calibration_if_needed(study, prices, etf_flows)
-        resolve = calibration.value if calibration is not None else None
-        flows = study_scenario_flows(study, prices, resolve)
+        flows = study_scenario_flows(study, _daily(study, prices))
         comparison = compare_flows(etf_flows, flows)
         files["flow_comparison.csv"] = comparison.table
         files["flow_cumulative.csv"] = comparison.cumulative
@@ -117,14 +114,11 @@ def load_etf_flows(data_dir: Path, assets: tuple[str, ...]) -> dict[str, pd.Data
     return flows
 
 
-def _calibration_if_needed(
-    study: Study, prices: Mapping[str, pd.DataFrame], etf_flows: Mapping[str, pd.DataFrame]
-) -> CalibrationResult | None:
-    if not study.calibrated_tokens:
-        return None
-    from backtest.calibrate import CalibrationConfig, calibrate
+def _daily(study: Study, prices: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Daily candles for the market-cap split, whatever the study's timeframe."""
+    from feeds import daily_from_intraday
 
-    return calibrate(prices, etf_flows, CalibrationConfig.from_study(study))
+    return {a: daily_from_intraday(f, study.data.timeframe) for a, f in prices.items()}
 
 
 def _write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:

@@ -201,9 +201,13 @@ def _import_line(result: ImportResult) -> str:
         f"; {len(quality.gaps)} gap(s), {quality.missing_bars} missing bar(s), first "
         f"{quality.gaps[0]}"
     )
+    still_open = "" if not result.still_open else (
+        f"; {len(result.still_open)} still-open candle(s) not stored (from "
+        f"{_when(result.still_open[0], False)} UTC; fetch or import them once closed)"
+    )
     return (
         f"{result.path.name}: {result.rows} candles ({result.format}) -> {key.exchange} "
-        f"{key.symbol} {key.timeframe}; {counts}{gaps}"
+        f"{key.symbol} {key.timeframe}; {counts}{gaps}{still_open}"
     )
 
 

@@ -250,3 +250,15 @@ def test_real_btc_multiplier_agrees_with_a_plain_regression(shared_data: Path) -
     assert found["sample_end"] == "2025-09-02"
     reverse = row(result, "flow_bn_on_return_lag1d")
     assert reverse["n_obs"] == 601
+
+
+def test_unfinished_last_day_is_dropped_and_outage_days_kept() -> None:
+    index = pd.date_range("2024-01-01", periods=18, freq="4h", tz="UTC", name="timestamp")
+    frame = pd.DataFrame({"close": np.arange(1.0, 19.0), "volume": np.ones(18)}, index=index)
+    # day 2 lost its 04:00 and 08:00 bars to an outage; day 3 was fetched at 12:00
+    frame = frame.drop(index=index[[7, 8, 15, 16, 17]])
+    daily = daily_candles(frame)
+    assert daily.index.tolist() == list(pd.date_range("2024-01-01", periods=2, tz="UTC"))
+    assert daily["close"].tolist() == [6.0, 12.0]
+    assert daily["volume"].tolist() == [6.0, 4.0]
+    assert list(daily.columns) == ["close", "volume"]

@@ -23,6 +23,7 @@ from plotly.offline import get_plotlyjs
 import feeds
 from backtest.cli import main
 from backtest.run import RunResult, run_study
+from backtest.schedules import inflow_label
 from backtest.study import load_study
 
 SYMBOLS = {"BTC/USDT": 30_000.0, "ETH/USDT": 2_000.0}
@@ -168,19 +169,22 @@ def test_zero_allocation_shows_zero_uplift_and_zero_flows(
         result.run.engine.close_usd[index[0]], result.run.baseline.close_usd
     )
     flows = pd.read_csv(result.out_dir / "flows.csv")
-    zero_id = result.run.scenarios[index[0]].scenario_id
-    assert zero_id not in set(flows["scenario_id"])
-    assert set(flows["scenario_id"]) == set(some["scenario_id"])
+    labels = {s.scenario_id: inflow_label(s) for s in result.run.scenarios}
+    assert labels[result.run.scenarios[index[0]].scenario_id] not in set(flows["inflow"])
+    assert set(flows["inflow"]) == {labels[i] for i in some["scenario_id"]}
 
 
 def test_flows_csv_adds_up_to_the_cumulative_flow(
     result: RunResult, scenarios_csv: pd.DataFrame
 ) -> None:
     flows = pd.read_csv(result.out_dir / "flows.csv")
-    assert {"scenario_id", "inflow", "day", "asset", "net_usd"} <= set(flows.columns)
+    assert {"inflow", "day", "asset", "net_usd"} <= set(flows.columns)
     assert pd.to_datetime(flows["day"]).min() >= pd.Timestamp("2025-08-07")
-    totals = flows.groupby(["scenario_id", "asset"])["net_usd"].sum()
-    some = scenarios_csv[scenarios_csv["allocation"] == 0.02].set_index(["scenario_id", "asset"])
+    totals = flows.groupby(["inflow", "asset"])["net_usd"].sum()
+    labels = {s.scenario_id: inflow_label(s) for s in result.run.scenarios}
+    some = scenarios_csv[scenarios_csv["allocation"] == 0.02]
+    # one impact model: one scenario per inflow
+    some.index = pd.MultiIndex.from_arrays([some["scenario_id"].map(labels), some["asset"]])
     # without a sleeve the flow does not depend on the path, so every quantile is the total
     for key, total in totals.items():
         assert some.loc[key, "cum_flow_usd_p50"] == pytest.approx(total, rel=1e-5)

@@ -159,3 +159,81 @@ def test_spacing_contradicting_the_timeframe_is_refused(tmp_path: Path, store: C
 def test_empty_file_is_refused(tmp_path: Path, store: CandleStore) -> None:
     with pytest.raises(DataFormatError, match="empty"):
         import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", "\n"), store)
+
+
+FOUR_HOUR_ROWS = (
+    "2024-01-01 00:00:00,100,110,90,105,1.5\n"
+    "2024-01-01 04:00:00,105,112,101,110,2.5\n"
+    "2024-01-01 08:00:00,110,115,100,101,3.5\n"
+)
+
+
+def test_still_open_last_candle_is_not_stored_and_is_named(
+    tmp_path: Path, store: CandleStore
+) -> None:
+    # 10:00: the 08:00 candle closes at 12:00, so it is still open
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + FOUR_HOUR_ROWS)
+    result = import_csv(path, store, now=pd.Timestamp("2024-01-01 10:00", tz="UTC"))
+    assert result.still_open == (pd.Timestamp("2024-01-01 08:00", tz="UTC"),)
+    assert result.rows == 3 and result.merge.rows_added == 2 and result.merge.rows_after == 2
+    stored = store.read("binance", "BTC/USDT", "4h")
+    assert stored.index.tolist() == list(pd.date_range("2024-01-01", periods=2, freq="4h",
+                                                       tz="UTC"))
+    assert result.quality is not None and result.quality.last == stored.index[-1]
+    assert not result.quality.partial_last
+
+
+def test_last_candle_closed_exactly_now_is_kept(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + FOUR_HOUR_ROWS)
+    result = import_csv(path, store, now=pd.Timestamp("2024-01-01 12:00", tz="UTC"))
+    assert result.still_open == ()
+    assert store.read("binance", "BTC/USDT", "4h")["close"].tolist() == [105.0, 110.0, 101.0]
+
+
+def test_naive_now_is_utc(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + FOUR_HOUR_ROWS)
+    result = import_csv(path, store, now=pd.Timestamp("2024-01-01 11:59"))
+    assert len(result.still_open) == 1
+
+
+def test_todays_daily_candle_is_left_out_by_the_clock(tmp_path: Path, store: CandleStore) -> None:
+    # no `now`: the UTC clock decides; the file ends with today's (open) day
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    days = pd.date_range(end=today, periods=3, freq="D")
+    rows = "".join(f"{day:%Y-%m-%d},100,110,90,{105 + i},1\n" for i, day in enumerate(days))
+    path = _write(tmp_path, "binance_ETHUSDT_1d.csv", KLINE_HEADER + rows)
+    result = import_csv(path, store)
+    assert result.still_open == (today,)
+    assert store.read("binance", "ETH/USDT", "1d").index.tolist() == list(days[:2])
+
+
+def test_a_file_of_open_candles_only_stores_nothing(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + FOUR_HOUR_ROWS)
+    result = import_csv(path, store, now=pd.Timestamp("2023-12-31", tz="UTC"))
+    assert len(result.still_open) == 3 and result.merge.rows_after == 0
+    assert not store.path("binance", "BTC/USDT", "4h").exists()
+    assert store.read("binance", "BTC/USDT", "4h").empty
+
+
+def test_reimport_after_the_candle_closed_stores_it(tmp_path: Path, store: CandleStore) -> None:
+    path = _write(tmp_path, "binance_BTCUSDT_4h.csv", KLINE_HEADER + FOUR_HOUR_ROWS)
+    import_csv(path, store, now=pd.Timestamp("2024-01-01 10:00", tz="UTC"))
+    result = import_csv(path, store, now=pd.Timestamp("2024-01-01 12:00", tz="UTC"))
+    assert result.merge.rows_added == 1 and result.merge.rows_after == 3
+
+
+def test_cli_summary_says_the_open_candle_was_not_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the `flowimpact import` line (backtest/cli/data_cmds.py) for a file ending with today
+    from backtest.cli import main
+
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    days = pd.date_range(end=today, periods=3, freq="D")
+    rows = "".join(f"{day:%Y-%m-%d},100,110,90,105,1\n" for day in days)
+    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + rows)
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
+    assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out

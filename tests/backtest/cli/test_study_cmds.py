@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from backtest.cli import main
+from backtest.schedules import inflow_label
 from backtest.study import load_study
 from tests.backtest.test_run import write_study, write_synthetic_store
 
@@ -165,7 +166,7 @@ def test_flows_writes_the_schedules_without_data(
     assert code == 0, err
     flows = pd.read_csv(out / "flows.csv")
     scenarios = load_study(study).scenarios()
-    with_flow = {s.scenario_id for s in scenarios if s.inflow.allocation > 0}
-    assert set(flows["scenario_id"]) == with_flow
+    with_flow = {inflow_label(s) for s in scenarios if s.inflow.allocation > 0}
+    assert set(flows["inflow"]) == with_flow
     assert f"flows: {(out / 'flows.csv').resolve()}" in stdout
     assert "allocation=0.02" in stdout
