@@ -45,8 +45,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from backtest.analogs import bars_per_day
-from backtest.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION
+from backtest.analogs import AnalogsConfig, bars_per_day
+from backtest.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION, ImpactConfig
 from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError
 
@@ -78,11 +78,12 @@ class CalibrationConfig:
     """
 
     supply_coins: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SUPPLY_COINS))
-    volume_coverage: float = 10.0
-    volatility_window_days: int = 30
-    volume_window_days: int = 30
-    flow_lags_days: int = 2
-    hac_max_lags_days: int = 5
+    # the engine's own defaults, so σ and V mean the same thing in both
+    volume_coverage: float = ImpactConfig.volume_coverage
+    volatility_window_days: int = ImpactConfig.volatility_window_days
+    volume_window_days: int = ImpactConfig.volume_window_days
+    flow_lags_days: int = AnalogsConfig.flow_lags_days
+    hac_max_lags_days: int = AnalogsConfig.hac_max_lags_days
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
