@@ -220,20 +220,3 @@ def test_reimport_after_the_candle_closed_stores_it(tmp_path: Path, store: Candl
     import_csv(path, store, now=pd.Timestamp("2024-01-01 10:00", tz="UTC"))
     result = import_csv(path, store, now=pd.Timestamp("2024-01-01 12:00", tz="UTC"))
     assert result.merge.rows_added == 1 and result.merge.rows_after == 3
-
-
-def test_cli_summary_says_the_open_candle_was_not_stored(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # the `flowimpact import` line (backtest/cli/data_cmds.py) for a file ending with today
-    from backtest.cli import main
-
-    today = pd.Timestamp.now(tz="UTC").floor("D")
-    days = pd.date_range(end=today, periods=3, freq="D")
-    rows = "".join(f"{day:%Y-%m-%d},100,110,90,105,1\n" for day in days)
-    path = _write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + rows)
-    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1
-    assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
-    assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out

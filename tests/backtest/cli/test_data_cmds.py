@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import tomli_w
 
@@ -137,3 +138,19 @@ def test_bad_symbol_and_bad_timeframe_exit_2(
     assert main([*base, "--timeframe", "1M"]) == 2
     assert "timeframe '1M' is not supported" in capsys.readouterr().err
     assert fake_exchange.count("/api/v3/klines") == 0
+
+
+def test_cli_summary_says_the_open_candle_was_not_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a file ending with today's candle, still open
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    days = pd.date_range(end=today, periods=3, freq="D")
+    rows = "".join(f"{day:%Y-%m-%d},100,110,90,105,1\n" for day in days)
+    path = tmp_path / "binance_BTCUSDT_1d.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n" + rows, encoding="utf-8")
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
+    assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out
