@@ -331,3 +331,36 @@ def test_payroll_dca_with_fees_buys_every_contribution_in_full() -> None:
     expected_pct = (final / paid_in - 1) * 100
     got = table.iloc[0]["payroll_dca_total_return_pct_p50"]
     assert got == pytest.approx(expected_pct, rel=1e-9)
+
+
+@pytest.mark.parametrize("size_type", ["amount", "value"])
+def test_metrics_equal_vectorbts_own_portfolio_accessors(size_type: str) -> None:
+    # _run_vectorbt reads vectorbt's numba kernels on the order records instead of building
+    # pandas frames; the numbers must be the accessors' to the last bits that matter
+    import vectorbt as vbt
+
+    from backtest.evaluate import _run_vectorbt
+
+    rng = np.random.default_rng(11)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.03, (120, 6)), axis=0))
+    size = np.full(close.shape, np.nan)
+    if size_type == "amount":
+        size[5], size[80, :3] = np.inf, -np.inf
+    else:
+        size[::14] = 250.0
+    init_cash = np.full(6, 10_000.0)
+    ours = _run_vectorbt(close, size, size_type, init_cash, fees_bps=10.0)
+    portfolio = vbt.Portfolio.from_orders(
+        close, size, size_type=size_type, direction="longonly", init_cash=init_cash,
+        fees=0.001, freq="1D",
+    )
+    returns = portfolio.get_returns_acc(year_freq="365 days")
+    expected = {
+        "total_return_pct": np.asarray(portfolio.total_return()) * 100,
+        "cagr_pct": np.asarray(returns.annualized()) * 100,
+        "sharpe": np.asarray(returns.sharpe_ratio()),
+        "sortino": np.asarray(returns.sortino_ratio()),
+        "max_drawdown_pct": np.asarray(returns.max_drawdown()) * 100,
+    }
+    for name, values in expected.items():
+        np.testing.assert_allclose(ours[name], values, rtol=1e-12, atol=1e-12, err_msg=name)
