@@ -3,8 +3,9 @@
 Columns are (price kind, scenario, path, asset), where the kind is ``impacted`` (the engine's
 path) or ``baseline`` (the same path without the inflow), so every strategy is measured with the
 same dates on both and the difference is the inflow's effect on that portfolio. The order
-arrays come from ``strategies.trading``; metrics come from vectorbt's portfolio and returns
-accessors; the summary over paths (5th, 50th and 95th percentiles) is NumPy.
+arrays come from ``strategies.trading``; vectorbt simulates them and its numba metric kernels
+give the metrics; the summary over paths (5th, 50th and 95th percentiles) is NumPy. Baseline
+columns are evaluated once per distinct order timing, not once per scenario.
 
 Annualisation uses 365 days a year, since crypto trades every day.
 """
@@ -21,7 +22,6 @@ from backtest.summary import QUANTILES, quantile_over_paths
 from flowimpact.errors import ConfigError
 from strategies import trading
 
-KINDS = ("impacted", "baseline")
 METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct")
 
 
