@@ -89,10 +89,10 @@ class AnalogsOutcome:
 
 def run_analogs(study: Study, prices: dict[str, pd.DataFrame], data_dir: Path) -> AnalogsOutcome:
     """The event study on ``prices`` and, where ETF flows are stored, the calibration."""
-    from backtest.cli.analogs_cmds import load_etf_flows
+    from feeds import read_stored_etf_flows
 
     events = event_study(prices, study.analogs)
-    etf_flows = load_etf_flows(data_dir, tuple(prices))
+    etf_flows = read_stored_etf_flows(data_dir, prices)
     if not etf_flows:
         return AnalogsOutcome(events=events, etf_flows=etf_flows, calibration=None)
     try:

@@ -25,6 +25,7 @@ from feeds.etf_flows import (
     etf_flow_entries,
     etf_flows_path,
     read_etf_flows,
+    read_stored_etf_flows,
     write_etf_flows,
 )
 from feeds.quality import Gap, QualityReport, check_candles
@@ -82,6 +83,7 @@ __all__ = [
     "load_prices",
     "read_candles",
     "read_etf_flows",
+    "read_stored_etf_flows",
     "to_candles",
     "update_store",
     "write_etf_flows",

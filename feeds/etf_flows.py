@@ -12,6 +12,7 @@ wins), hold the store's lock and replace the file atomically, as the candle stor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,19 @@ def read_etf_flows(root: Path, asset: str) -> pd.DataFrame:
     return _read(path)
 
 
+def read_stored_etf_flows(root: Path, assets: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The stored flow table of each of ``assets`` that has one; the others are left out.
+
+    An asset without US spot ETFs, or whose table was never imported, has nothing to compare
+    or calibrate against: that is not an error here.
+    """
+    return {
+        asset: _read(etf_flows_path(root, asset))
+        for asset in assets
+        if etf_flows_path(root, asset).exists()
+    }
+
+
 def etf_flow_entries(root: Path) -> list[EtfFlowEntry]:
     """Every stored flow table, sorted by asset."""
     entries = []
@@ -122,5 +136,6 @@ __all__ = [
     "etf_flow_entries",
     "etf_flows_path",
     "read_etf_flows",
+    "read_stored_etf_flows",
     "write_etf_flows",
 ]

@@ -44,7 +44,7 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
         "analogs.csv": result.table,
         "analogs_aligned.csv": result.aligned,
     }
-    etf_flows = load_etf_flows(data_dir, tuple(prices))
+    etf_flows = feeds.read_stored_etf_flows(data_dir, prices)
     comparison = None
     if etf_flows:
         from backtest.flow_compare import compare_flows, study_scenario_flows
@@ -79,7 +79,7 @@ def calibrate_command(config_path: Path | None, out_dir: Path, data_dir: Path) -
 
     study = load_study(config_path)
     prices = feeds.load_prices(data_dir, study.data)
-    etf_flows = load_etf_flows(data_dir, tuple(prices))
+    etf_flows = feeds.read_stored_etf_flows(data_dir, prices)
     if not etf_flows:
         raise DataUnavailableError(
             f"no ETF flow table for {', '.join(prices)} in {data_dir}: run `flowimpact import "
@@ -98,20 +98,6 @@ def calibrate_command(config_path: Path | None, out_dir: Path, data_dir: Path) -
     click.echo("flows also follow prices: see the flows_on_returns rows (reverse regression)")
     for path in written:
         click.echo(f"  {path}")
-
-
-def load_etf_flows(data_dir: Path, assets: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    """The stored ETF-flow table of each asset that has one (the others are skipped)."""
-    import feeds
-    from flowimpact.errors import DataUnavailableError
-
-    flows = {}
-    for asset in assets:
-        try:
-            flows[asset] = feeds.read_etf_flows(data_dir, asset)
-        except DataUnavailableError:
-            continue  # an asset without spot ETFs, or a table not imported: nothing to compare
-    return flows
 
 
 def _daily(study: Study, prices: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

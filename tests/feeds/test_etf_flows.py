@@ -7,7 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feeds.etf_flows import etf_flow_entries, read_etf_flows, write_etf_flows
+from feeds.etf_flows import (
+    etf_flow_entries,
+    read_etf_flows,
+    read_stored_etf_flows,
+    write_etf_flows,
+)
 from flowimpact.errors import DataFormatError, DataUnavailableError
 
 
@@ -50,3 +55,12 @@ def test_columns_without_units_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="_usd"):
         write_etf_flows(tmp_path, "BTC", frame)
     assert not (tmp_path / "etf_flows" / "BTC.parquet").exists()
+
+
+def test_read_stored_etf_flows_leaves_out_assets_without_a_table(tmp_path: Path) -> None:
+    days = pd.date_range("2024-01-11", periods=2, freq="D", tz="UTC", name="date")
+    flows = pd.DataFrame({"ibit_usd": [1e8, 2e8], "total_usd": [1e8, 2e8]}, days)
+    write_etf_flows(tmp_path, "BTC", flows)
+    stored = read_stored_etf_flows(tmp_path, ["BTC", "ETH"])
+    assert list(stored) == ["BTC"]
+    assert stored["BTC"]["total_usd"].tolist() == [1e8, 2e8]
