@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from backtest import analogs_step, scenario_inputs
-from backtest.analogs_step import AnalogsOutcome
-from backtest.engine import EngineResult, run_engine
-from backtest.evaluate import EvaluationInput, evaluate
-from backtest.paths import BaselinePaths, build_baseline
-from backtest.study import Scenario, Study
-from backtest.summary import impact_metrics
+from backtest.sim.baseline import BaselinePaths, build_baseline
+from backtest.sim.engine import EngineResult, run_engine
+from backtest.sim.evaluate import EvaluationInput, evaluate
+from backtest.sim.metrics import impact_metrics
+from backtest.study import analogs_step, scenario_inputs
+from backtest.study.analogs_step import AnalogsOutcome
+from backtest.study.config import Scenario, Study
 from flowimpact.errors import ConfigError
 
 STEPS = ("prices", "analogs", "baseline", "flows", "engine", "evaluate", "outputs")
@@ -64,7 +64,8 @@ def run_study(
     allow_large_grid: bool = False,
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``."""
-    from backtest import outputs, prices_step
+    from backtest.report import files as outputs
+    from backtest.study import prices as prices_step
 
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}

@@ -5,7 +5,7 @@
 Runs ``run_engine`` over scenarios × paths columns (default 50 × 200 = 10,000) for ``days``
 days and 2 assets on a synthetic random-walk baseline, with payday flows and a rebalancing
 sleeve, and prints, measured in the same run: cells (scenario × path × day × asset) per
-second; the speed ratio against the plain-Python reference (tests/backtest/reference_engine.py,
+second; the speed ratio against the plain-Python reference (tests/backtest/sim/reference_engine.py,
 stepping the same exponential kernel recursively) on a few columns; and the ratio against a
 memory-bound floor, numpy's cumulative sum over one float64 array of the output's shape.
 The engine fills the study's outputs (close_usd, flow_usd, log_impact: three arrays of that
@@ -27,10 +27,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backtest.engine import DEFAULT_OUTPUTS, ENGINE_OUTPUTS, SleeveArrays, run_engine
-from backtest.impact import ImpactConfig
-from backtest.paths import BaselinePaths
-from tests.backtest.reference_engine import reference_engine
+from backtest.sim.baseline import BaselinePaths
+from backtest.sim.engine import DEFAULT_OUTPUTS, ENGINE_OUTPUTS, SleeveArrays, run_engine
+from backtest.sim.impact import ImpactConfig
+from tests.backtest.sim.reference_engine import reference_engine
 
 WARMUP_DAYS = 60
 

@@ -32,9 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feeds
-from backtest.evaluate import EvaluationInput, _run_vectorbt, _scenario_plan
 from backtest.run import RunResult, run_study
-from backtest.study import load_study
+from backtest.sim.evaluate import EvaluationInput, _run_vectorbt, _scenario_plan
+from backtest.study.config import load_study
 
 
 def import_prices(shared: Path, data_dir: Path) -> float:
@@ -76,7 +76,7 @@ def front_run_columns(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def numpy_metrics(close: np.ndarray, size: np.ndarray, cash: float, fee: float) -> np.ndarray:
     """One column: all-in buy and all-out sell at the close; the five metrics (vectorbt's
-    definitions: see tests/backtest/test_evaluate.py)."""
+    definitions: see tests/backtest/sim/test_evaluate.py)."""
     entry = np.flatnonzero(size > 0)
     exits = np.flatnonzero(size < 0)
     value = np.full(close.shape, cash)

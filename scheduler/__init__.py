@@ -22,7 +22,7 @@ from scheduler.service import (
     scheduled_update,
     serve,
 )
-from scheduler.steps import UpdateSteps, default_steps
+from scheduler.steps import StepsFactory, UpdateSteps
 
 __all__ = [
     "JOB_ID",
@@ -30,13 +30,13 @@ __all__ = [
     "LockBusyError",
     "RunRecord",
     "ScheduleConfig",
+    "StepsFactory",
     "UpdateCancelledError",
     "UpdateFailedError",
     "UpdateOutcome",
     "UpdateSteps",
     "create_scheduler",
     "dated_reports",
-    "default_steps",
     "ensure_daily_job",
     "jobstore_path",
     "latest_report",

@@ -42,7 +42,10 @@ logger = logging.getLogger("flowimpact.scheduler")
 
 JOB_ID = "flowimpact-daily-update"
 JOBSTORE_NAME = "scheduler.sqlite"
-DEFAULT_STEPS_FACTORY = "scheduler.steps:default_steps"
+# Job stores written before the command line owned the real steps hold this reference; a
+# stored job is rewritten with the caller's reference on the next start (``ensure_daily_job``),
+# and until then the old text still names the steps.
+LEGACY_STEPS_REFS = {"scheduler.steps:default_steps": "flowimpact.cli.update_steps:default_steps"}
 
 # A signal reaches the process, not a scheduler object, and the persisted job can carry only
 # picklable arguments: this one process-wide flag is how a running job learns to stop between
@@ -68,7 +71,7 @@ class DailyJob:
     out_dir: Path
     config_path: Path | None = None
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    steps_factory: str = DEFAULT_STEPS_FACTORY  # "module:callable" (data_dir, config_path)
+    steps_factory: str  # "module:callable" called as (data_dir, config_path)
 
     def trigger(self) -> CronTrigger:
         """Every day at ``schedule.at`` UTC."""
@@ -93,7 +96,7 @@ def scheduled_update(
     config_path: str | None,
     keep_days: int,
     lock_timeout_seconds: float,
-    steps_factory: str = DEFAULT_STEPS_FACTORY,
+    steps_factory: str,
 ) -> str:
     """The job APScheduler runs: one ``run_once`` as of now (UTC); returns its status.
 
@@ -101,7 +104,7 @@ def scheduled_update(
     on and the next day runs as usual.
     """
     now = utc_now()
-    factory = ref_to_obj(steps_factory)
+    factory = ref_to_obj(LEGACY_STEPS_REFS.get(steps_factory, steps_factory))
     try:
         steps = factory(Path(data_dir), Path(config_path) if config_path else None)
     except Exception as exc:  # e.g. the study file was edited into an invalid one
@@ -251,8 +254,8 @@ def _listener(data_dir: Path) -> Callable[[JobExecutionEvent], None]:
 
 
 __all__ = [
-    "DEFAULT_STEPS_FACTORY",
     "JOB_ID",
+    "LEGACY_STEPS_REFS",
     "DailyJob",
     "create_scheduler",
     "ensure_daily_job",

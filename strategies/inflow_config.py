@@ -1,7 +1,7 @@
 """``InflowConfig``: the study section ``[inflow]``, every parameter of the 401(k) inflow model.
 
 The field names are the study-file keys; field types are plain (float, int, str, dict) because
-``backtest.study`` fills them from TOML, and dates are ``"YYYY-MM-DD"`` strings read by
+``backtest.study.config`` fills them from TOML, and dates are ``"YYYY-MM-DD"`` strings read by
 properties. The model itself (formulas) is documented in ``strategies.inflow``.
 
 Sources of the defaults (one line each; "assumption" where no source fixes the number):

@@ -1,9 +1,9 @@
 """The portfolios vectorbt evaluates, as order arrays: no I/O, no ccxt, no vectorbt.
 
 Each strategy turns per-column event days into a ``[day, column]`` order array that
-``backtest.evaluate`` hands to ``vectorbt.Portfolio.from_orders`` in one broadcast call. A column
-is one (scenario, path, asset) price series; the arrays are built with NumPy indexing, never a
-Python loop per column or per day.
+``backtest.sim.evaluate`` hands to ``vectorbt.Portfolio.from_orders`` in one broadcast call. A
+column is one (scenario, path, asset) price series; the arrays are built with NumPy indexing,
+never a Python loop per column or per day.
 
 Order conventions (vectorbt's): NaN means no order. ``ALL_IN`` buys with all available cash and
 ``ALL_OUT`` sells the whole position, with ``size_type="amount"``; the payroll DCA uses

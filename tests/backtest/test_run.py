@@ -21,10 +21,10 @@ import tomli_w
 from plotly.offline import get_plotlyjs
 
 import feeds
-from backtest.cli import main
 from backtest.run import RunResult, run_study
-from backtest.schedules import inflow_label
-from backtest.study import load_study
+from backtest.study.config import load_study
+from backtest.study.schedules import inflow_label
+from flowimpact.cli import main
 
 SYMBOLS = {"BTC/USDT": 30_000.0, "ETH/USDT": 2_000.0}
 FIRST_DAY, LAST_DAY = "2023-05-01", "2025-10-31"

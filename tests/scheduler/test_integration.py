@@ -1,8 +1,8 @@
 """The scheduler through the real feeds: ccxt against the fake exchange on 127.0.0.1.
 
 Most tests keep the study step the file-driven fake and the fetch step real
-(``scheduler.steps.default_steps``); the last one runs ``flowimpact schedule --once`` with both
-real steps on a small synthetic study.
+(``flowimpact.cli.update_steps.default_steps``); the last one runs ``flowimpact schedule
+--once`` with both real steps on a small synthetic study.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import tomli_w
 
 import feeds._files
 from feeds import CandleStore
+from flowimpact.cli.update_steps import default_steps
 from scheduler.job import run_once
 from scheduler.lock import process_lock
 from scheduler.publish import dated_reports, latest_report
-from scheduler.steps import UpdateSteps, default_steps
+from scheduler.steps import UpdateSteps
 from tests.fake_exchange import make_candles, serve_fake_exchange
 from tests.scheduler import fakes
 
@@ -73,7 +74,7 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     # the whole path a cron job takes: CLI, lock, ccxt fetch, the real study, publishing
-    from backtest.cli import main
+    from flowimpact.cli import main
     from tests.backtest.test_run import SYMBOLS, synthetic_candles, write_study
 
     data_dir, out_dir = tmp_path / "data", tmp_path / "reports"

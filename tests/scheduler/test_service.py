@@ -47,7 +47,12 @@ def _start(job):
 
 
 def test_the_trigger_fires_daily_at_the_configured_utc_time():
-    job = service.DailyJob(data_dir=".", out_dir=".", schedule=ScheduleConfig(at="00:15"))
+    job = service.DailyJob(
+        data_dir=".",
+        out_dir=".",
+        schedule=ScheduleConfig(at="00:15"),
+        steps_factory=fakes.STEPS_REF,
+    )
     trigger = job.trigger()
     now = datetime(2025, 1, 10, 0, 20, tzinfo=UTC)
     first = trigger.get_next_fire_time(None, now)

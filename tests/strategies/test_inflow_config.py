@@ -120,7 +120,7 @@ def test_limits_accept_their_edges():
 
 def test_a_toml_inflow_section_builds_the_config():
     # the study loader fills the fields from TOML; every field type must be one TOML can carry
-    from backtest.study import build_config
+    from backtest.study.config import build_config
 
     section = tomllib.loads(
         """

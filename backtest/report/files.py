@@ -1,0 +1,171 @@
+"""The files of the outside contract: scenarios.csv, analogs.csv, run.json and report.html.
+
+``scenarios.csv`` has one row per scenario and asset: ``scenario_id``, ``label``, ``asset``,
+``allocation``, ``model``, the other grid axes, then the impact figures of
+``backtest.sim.metrics`` and the portfolio metrics of ``backtest.sim.evaluate``, every number
+with its unit in its column name. ``run.json`` holds the resolved study, data fingerprints,
+versions and timings, and a ``run_id`` derived from the resolved study and the data, so two
+runs with the same id computed the same thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from backtest.study.config import Scenario
+from backtest.study.schedules import flows_table
+from flowimpact.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from backtest.run import StudyRun
+
+VERSIONED = ("flowimpact", "pandas", "numpy", "numba", "vectorbt", "ccxt", "plotly")
+
+
+def scenarios_table(
+    scenarios: Sequence[Scenario],
+    assets: Sequence[str],
+    impacts: pd.DataFrame,
+    evaluation: pd.DataFrame,
+) -> pd.DataFrame:
+    """scenarios.csv as a frame: identity columns, then impact figures, then portfolio metrics.
+
+    Grid-axis columns hold the value the scenario ran with: a ``calibrated:`` token shows as
+    the number it resolved to (the label keeps the token).
+    """
+    rows = []
+    for scenario in scenarios:
+        sections = {"inflow": scenario.inflow, "impact": scenario.impact}
+        axes = {
+            name: getattr(sections[section], name)
+            for section, name in (key.split(".", 1) for key in scenario.axes)
+        }
+        for asset in assets:
+            rows.append(
+                {
+                    "scenario_id": scenario.scenario_id,
+                    "label": scenario.label,
+                    "asset": asset,
+                    "allocation": scenario.inflow.allocation,
+                    "model": scenario.impact.model,
+                    **{k: v for k, v in axes.items() if k not in ("allocation", "model")},
+                }
+            )
+    identity = pd.DataFrame(rows)
+    metrics = pd.concat([impacts, evaluation], axis=1).reset_index(drop=True)
+    return pd.concat([identity, metrics], axis=1)
+
+
+def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
+    """Per input table: where it came from, its span, and a hash of the values used.
+
+    Prices (one entry per asset) and the stored ETF-flow tables, which the calibration, the
+    flow comparison and any ``calibrated:`` scenario depend on.
+    """
+    data = run.study.data
+    out = []
+    for (asset, frame), symbol in zip(run.prices.items(), data.symbols, strict=True):
+        digest = _sha256(frame[["close", "volume"]])
+        out.append(
+            {
+                "asset": asset,
+                "table": "prices",
+                "exchange": data.exchange,
+                "symbol": symbol,
+                "timeframe": data.timeframe,
+                "first": frame.index[0].isoformat(),
+                "last": frame.index[-1].isoformat(),
+                "rows": len(frame),
+                "sha256": digest,
+            }
+        )
+    for asset, flows in run.analogs.etf_flows.items():
+        out.append(
+            {
+                "asset": asset,
+                "table": "etf_flows",
+                "source": "Farside Investors (imported)",
+                "first": flows.index[0].isoformat(),
+                "last": flows.index[-1].isoformat(),
+                "rows": len(flows),
+                "sha256": _sha256(flows),
+            }
+        )
+    return out
+
+
+def _sha256(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return hashlib.sha256(hashed).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
+    resolved = run.study.resolved()
+    fingerprints = data_fingerprints(run)
+    run_id = hashlib.sha256(
+        json.dumps([resolved, fingerprints], sort_keys=True, default=str).encode()
+    ).hexdigest()[:12]
+    finished = datetime.now(UTC)
+    return {
+        "run_id": run_id,
+        "study": run.study.source,
+        "started_utc": run.started_utc.isoformat(),
+        "finished_utc": finished.isoformat(),
+        "seconds_total": round((finished - run.started_utc).total_seconds(), 3),
+        "seconds_by_step": run.timings_s,
+        "scenarios": len(run.scenarios),
+        "paths": run.baseline.n_paths,
+        "assets": list(run.baseline.assets),
+        "window": {
+            "first_day": run.baseline.days[0].date().isoformat(),
+            "last_day": run.baseline.days[-1].date().isoformat(),
+            "last_history_day": run.baseline.last_history_day.date().isoformat(),
+        },
+        "data": fingerprints,
+        "versions": versions(),
+        "config": resolved,
+        "files": sorted(files),
+    }
+
+
+def write_outputs(run: StudyRun, out_dir: Path, data_dir: Path) -> dict[str, Path]:
+    """Write every output atomically; ``run.json`` and then ``report.html`` come last."""
+    from backtest.report import study_page as study_report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+
+    def put(name: str, text: str) -> None:
+        path = out_dir / name
+        atomic_write_text(path, text)
+        files[name] = path
+
+    put("scenarios.csv", run.table.to_csv(index=False, float_format="%.6g"))
+    flows = flows_table(run.inputs.by_inflow)
+    put("flows.csv", flows.to_csv(index=False, float_format="%.2f"))
+    for name, frame in run.analogs.tables().items():
+        put(name, frame.to_csv(index=False, float_format="%.6g"))
+    names = [*files, "run.json", "report.html"]
+    manifest = run_manifest(run, names)
+    put("run.json", json.dumps(manifest, indent=2, default=str) + "\n")
+    files["report.html"] = study_report.write(run, out_dir / "report.html", manifest)
+    return files

@@ -1,0 +1,321 @@
+"""The event-driven impact engine: every scenario and path stepped through time at once.
+
+``run_engine`` turns the configs into flat arrays and calls one numba kernel
+(``backtest.sim.kernels.simulate_impact``) whose time loop runs over all (scenario, path) columns
+in parallel; no Python loop runs per scenario or per day. Events on each day, in order: the
+bar (baseline B_t), payday flows (exogenous flows from ``strategies.inflow`` and the sleeve's
+contributions), sleeve rebalances, the announcement (anticipation). Rule milestones shape the
+exogenous flow schedule itself (the inflow model dates them), so they reach the engine as
+flows.
+
+No look-ahead: σ_t and V_t are trailing statistics of the BASELINE over days t-w .. t-1
+(the baseline is what the market does anyway; impact does not feed back into volatility, an
+assumption), the market cap and the sleeve's weights use the previous day's impacted close, and
+the anticipation uses the announcement day's state with the announced flow schedule.
+
+Anticipation: with share α, J = α·θ·Σ_{s>a} û_s (û the model applied to the scheduled flows
+with day a's σ, V and MC) is added to the log price from the announcement day a on, and every
+later flow keeps only θ(1 − α) as its permanent part; so if flows come as planned the
+long-run permanent impact is unchanged, only brought forward. An announcement outside the
+study window has no anticipation in it.
+
+Outputs: the engine is bound by the memory it writes (four float64 numbers per cell at most),
+so it fills only the arrays the caller names in ``outputs``; the study needs ``close_usd``,
+``flow_usd`` and ``log_impact`` (the default), ``instant_log_impact`` is there for tests and
+diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from backtest.sim import kernels
+from backtest.sim.baseline import BaselinePaths
+from backtest.sim.decay import decay_kernel
+from backtest.sim.impact import ImpactConfig, impact_model
+from flowimpact.errors import ConfigError, InputError
+
+FloatArray = npt.NDArray[np.float64]
+#: every array the engine can fill, in the kernel's order
+ENGINE_OUTPUTS = ("close_usd", "flow_usd", "log_impact", "instant_log_impact")
+#: what the study reads (summary: flow_usd and log_impact; report: close_usd)
+DEFAULT_OUTPUTS = ("close_usd", "flow_usd", "log_impact")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SleeveArrays:
+    """A balanced fund holding a fixed crypto weight per scenario (see the module docstring).
+
+    ``target_weight[scenario, asset]`` (fractions, sum <= 1), ``initial_fund_usd[scenario]``
+    bought at the targets on ``start_day_index[scenario]``, ``contribution_usd[scenario, day]``
+    invested at the targets each day, ``rebalance_day[scenario, day]`` calendar rebalances, and
+    ``drift_band[scenario]`` the absolute weight drift that also triggers one (inf: calendar
+    only). Non-crypto holdings stay flat except for contributions and rebalance cash (an
+    assumption: they are the fund's ballast, their returns do not drive crypto trades).
+    """
+
+    target_weight: FloatArray
+    initial_fund_usd: FloatArray
+    contribution_usd: FloatArray
+    rebalance_day: npt.NDArray[np.bool_]
+    drift_band: FloatArray
+    start_day_index: npt.NDArray[np.int64]
+
+    def checked(self, n_scenarios: int, n_days: int, n_assets: int) -> SleeveArrays:
+        """Contiguous typed copies after checking shapes and values; InputError otherwise."""
+        shapes = {
+            "target_weight": (n_scenarios, n_assets),
+            "initial_fund_usd": (n_scenarios,),
+            "contribution_usd": (n_scenarios, n_days),
+            "rebalance_day": (n_scenarios, n_days),
+            "drift_band": (n_scenarios,),
+            "start_day_index": (n_scenarios,),
+        }
+        for name, shape in shapes.items():
+            if np.shape(getattr(self, name)) != shape:
+                raise InputError(
+                    f"sleeve {name} has shape {np.shape(getattr(self, name))}, expected {shape}"
+                )
+        weight = np.ascontiguousarray(self.target_weight, dtype=np.float64)
+        if np.any(weight < 0) or np.any(weight.sum(axis=1) > 1.0 + 1e-12):
+            raise InputError("sleeve target_weight must be >= 0 and sum to at most 1 per scenario")
+        band = np.ascontiguousarray(self.drift_band, dtype=np.float64)
+        if np.any(np.isnan(band)) or np.any(band < 0):
+            raise InputError("sleeve drift_band must be >= 0 (inf for calendar rebalancing only)")
+        money = (self.initial_fund_usd, self.contribution_usd)
+        if any(not np.all(np.isfinite(m)) for m in money):
+            raise InputError("sleeve initial_fund_usd and contribution_usd must be finite")
+        return SleeveArrays(
+            target_weight=weight,
+            initial_fund_usd=np.ascontiguousarray(self.initial_fund_usd, dtype=np.float64),
+            contribution_usd=np.ascontiguousarray(self.contribution_usd, dtype=np.float64),
+            rebalance_day=np.ascontiguousarray(self.rebalance_day, dtype=np.bool_),
+            drift_band=band,
+            start_day_index=np.ascontiguousarray(self.start_day_index, dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class EngineResult:
+    """Impacted paths, all float64 ``[scenario, path, day, asset]``.
+
+    ``close_usd`` P'_t; ``flow_usd`` total net flow (exogenous + sleeve); ``log_impact`` I_t
+    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t. An array the run was not asked
+    for (``run_engine(outputs=...)``) is None.
+    """
+
+    days: pd.DatetimeIndex
+    assets: tuple[str, ...]
+    close_usd: FloatArray | None
+    flow_usd: FloatArray | None
+    log_impact: FloatArray | None
+    instant_log_impact: FloatArray | None
+
+
+def run_engine(
+    baseline: BaselinePaths,
+    flow_usd: npt.ArrayLike,
+    impacts: Sequence[ImpactConfig],
+    sleeve: SleeveArrays | None = None,
+    announcement_day_index: int = -1,
+    *,
+    outputs: Collection[str] = DEFAULT_OUTPUTS,
+) -> EngineResult:
+    """Impacted prices for every scenario (flows + impact config) on every baseline path.
+
+    ``flow_usd[scenario, day, asset]`` are exogenous net flows in USD on ``baseline.days``;
+    ``impacts`` holds one ImpactConfig per scenario; ``announcement_day_index`` is the
+    announcement's index in ``baseline.days`` (-1 or out of range: none in the window).
+    ``outputs`` names the EngineResult arrays to fill (any of ``ENGINE_OUTPUTS``); the others
+    are None and cost neither memory nor time.
+    """
+    write = _output_mask(outputs)
+    flows = np.ascontiguousarray(flow_usd, dtype=np.float64)
+    n_paths, n_days, n_assets = baseline.close_usd.shape
+    if flows.ndim != 3 or flows.shape[1:] != (n_days, n_assets):
+        raise InputError(
+            f"flow_usd has shape {flows.shape}, expected [scenario, {n_days} days, "
+            f"{n_assets} assets] to match the baseline"
+        )
+    n_scenarios = flows.shape[0]
+    if len(impacts) != n_scenarios:
+        raise InputError(f"{len(impacts)} impact configs for {n_scenarios} flow scenarios")
+    if not np.all(np.isfinite(flows)):
+        raise InputError("flow_usd holds NaN or infinite values; check the inflow schedule")
+    params = _scenario_parameters(impacts, baseline)
+    sigma = _per_window(baseline, params.sigma_windows, volatility=True)
+    mean_volume = _per_window(baseline, params.volume_windows, volatility=False)
+    has_sleeve = sleeve is not None
+    if sleeve is None:
+        sleeve = SleeveArrays(
+            target_weight=np.zeros((n_scenarios, n_assets)),
+            initial_fund_usd=np.zeros(n_scenarios),
+            contribution_usd=np.zeros((n_scenarios, n_days)),
+            rebalance_day=np.zeros((n_scenarios, n_days), dtype=np.bool_),
+            drift_band=np.full(n_scenarios, np.inf),
+            start_day_index=np.full(n_scenarios, n_days, dtype=np.int64),
+        )
+    sleeve = sleeve.checked(n_scenarios, n_days, n_assets)
+    planned = _planned_flows(flows, sleeve, has_sleeve, int(announcement_day_index))
+    shape = (n_scenarios, n_paths, n_days, n_assets)
+    unused = np.empty((0, 0, 0, 0))
+    out = [np.empty(shape) if wanted else unused for wanted in write]
+    n_bad = kernels.simulate_impact(
+        np.ascontiguousarray(baseline.close_usd, dtype=np.float64),
+        np.ascontiguousarray(baseline.prior_close_usd[:, -1, :], dtype=np.float64),
+        sigma,
+        mean_volume,
+        flows,
+        planned,
+        kernels.planned_flow_sums(params.model_code, planned),
+        params.model_code,
+        params.model_parameter,
+        params.permanent_share,
+        params.anticipation_share,
+        params.volume_coverage,
+        params.decay_weight,
+        params.decay_per_day,
+        params.n_terms,
+        params.sigma_slot,
+        params.volume_slot,
+        params.supply_coins,
+        has_sleeve,
+        sleeve.target_weight,
+        sleeve.initial_fund_usd,
+        sleeve.contribution_usd,
+        sleeve.rebalance_day,
+        sleeve.drift_band,
+        sleeve.start_day_index,
+        int(announcement_day_index),
+        write,
+        *out,
+    )
+    if n_bad:
+        raise InputError(
+            f"{n_bad} day(s) have no finite impact: a sell of MC/M or more under the "
+            "multiplier model, or zero trailing volume under sqrt; check flows and prices"
+        )
+    kept = [array if wanted else None for array, wanted in zip(out, write, strict=True)]
+    return EngineResult(baseline.days, baseline.assets, *kept)
+
+
+def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
+    """``[4]`` bools in ENGINE_OUTPUTS order; InputError for an unknown or empty selection."""
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    unknown = sorted(set(outputs) - set(ENGINE_OUTPUTS))
+    if unknown or not outputs:
+        allowed = ", ".join(ENGINE_OUTPUTS)
+        raise InputError(f"run_engine outputs {sorted(outputs)!r}: name one or more of {allowed}")
+    return np.array([name in outputs for name in ENGINE_OUTPUTS], dtype=np.bool_)
+
+
+def _planned_flows(
+    flows: FloatArray, sleeve: SleeveArrays, has_sleeve: bool, announcement_day: int
+) -> FloatArray:
+    """``[scenario, day, asset]`` USD flows scheduled after the announcement day, else 0.
+
+    What the market is told to expect: the exogenous flows plus the sleeve's start-day purchase
+    (weight × initial fund) and its contributions (weight × contribution), not its rebalancing
+    trades, which depend on prices nobody knows at the announcement.
+    """
+    n_days = flows.shape[1]
+    planned = np.zeros_like(flows)
+    if not 0 <= announcement_day < n_days:
+        return planned
+    later = slice(announcement_day + 1, None)
+    planned[:, later] = flows[:, later]
+    if has_sleeve:
+        day = np.arange(n_days)
+        start = sleeve.start_day_index[:, None]
+        invested = np.where(day >= start, sleeve.contribution_usd, 0.0)
+        invested += np.where(day == start, sleeve.initial_fund_usd[:, None], 0.0)
+        planned[:, later] += sleeve.target_weight[:, None, :] * invested[:, later, None]
+    return planned
+
+
+@dataclass(frozen=True, eq=False)
+class _Parameters:
+    model_code: npt.NDArray[np.int64]
+    model_parameter: FloatArray
+    permanent_share: FloatArray
+    anticipation_share: FloatArray
+    volume_coverage: FloatArray
+    decay_weight: FloatArray
+    decay_per_day: FloatArray
+    n_terms: npt.NDArray[np.int64]
+    sigma_windows: tuple[int, ...]
+    sigma_slot: npt.NDArray[np.int64]
+    volume_windows: tuple[int, ...]
+    volume_slot: npt.NDArray[np.int64]
+    supply_coins: FloatArray
+
+
+def _scenario_parameters(
+    impacts: Sequence[ImpactConfig], baseline: BaselinePaths
+) -> _Parameters:
+    """Per-scenario arrays for the kernel; one Python step per scenario, none per day."""
+    n_days = baseline.n_days
+    warmup = baseline.prior_close_usd.shape[1]
+    models = [impact_model(config) for config in impacts]
+    terms = [decay_kernel(config).exponential_terms(n_days) for config in impacts]
+    width = max(term.weight.size for term in terms)
+    decay_weight = np.zeros((len(impacts), width))
+    decay_per_day = np.zeros((len(impacts), width))
+    for row, term in enumerate(terms):
+        decay_weight[row, : term.weight.size] = term.weight
+        decay_per_day[row, : term.weight.size] = term.decay_per_day
+    for config in impacts:
+        longest = max(config.volatility_window_days + 1, config.volume_window_days)
+        if longest > warmup:
+            raise ConfigError(
+                f"[impact] trailing windows need {longest} days before the study start but "
+                f"the baseline keeps {warmup}; raise [paths] warmup_days"
+            )
+    sigma_windows = tuple(sorted({c.volatility_window_days for c in impacts}))
+    volume_windows = tuple(sorted({c.volume_window_days for c in impacts}))
+    return _Parameters(
+        model_code=np.array([model.code for model in models], dtype=np.int64),
+        model_parameter=np.array([model.parameter for model in models], dtype=np.float64),
+        permanent_share=np.array([c.permanent_share for c in impacts], dtype=np.float64),
+        anticipation_share=np.array([c.anticipation_share for c in impacts], dtype=np.float64),
+        volume_coverage=np.array([c.volume_coverage for c in impacts], dtype=np.float64),
+        decay_weight=decay_weight,
+        decay_per_day=decay_per_day,
+        n_terms=np.array([term.weight.size for term in terms], dtype=np.int64),
+        sigma_windows=sigma_windows,
+        sigma_slot=np.array(
+            [sigma_windows.index(c.volatility_window_days) for c in impacts], dtype=np.int64
+        ),
+        volume_windows=volume_windows,
+        volume_slot=np.array(
+            [volume_windows.index(c.volume_window_days) for c in impacts], dtype=np.int64
+        ),
+        supply_coins=np.array(
+            [[c.supply_coins(asset) for asset in baseline.assets] for c in impacts],
+            dtype=np.float64,
+        ),
+    )
+
+
+def _per_window(
+    baseline: BaselinePaths, windows: tuple[int, ...], *, volatility: bool
+) -> FloatArray:
+    """Trailing σ (or mean venue USD volume) ``[window slot, path, day, asset]``."""
+    if volatility:
+        prior = np.ascontiguousarray(baseline.prior_close_usd, dtype=np.float64)
+        values = np.ascontiguousarray(baseline.close_usd, dtype=np.float64)
+        compute = kernels.trailing_log_return_std
+    else:
+        prior = np.ascontiguousarray(baseline.prior_volume_usd, dtype=np.float64)
+        values = np.ascontiguousarray(baseline.volume_usd, dtype=np.float64)
+        compute = kernels.trailing_mean
+    return np.stack([compute(prior, values, window) for window in windows])
+
+
+__all__ = ["EngineResult", "SleeveArrays", "run_engine"]

@@ -1,0 +1,262 @@
+"""Portfolio evaluation with vectorbt: one broadcast call per strategy over every column.
+
+Columns are (price kind, scenario, path, asset), where the kind is ``impacted`` (the engine's
+path) or ``baseline`` (the same path without the inflow), so every strategy is measured with the
+same dates on both and the difference is the inflow's effect on that portfolio. The order
+arrays come from ``strategies.trading``; vectorbt simulates them and its numba metric kernels
+give the metrics; the summary over paths (5th, 50th and 95th percentiles) is NumPy. Baseline
+columns are evaluated once per distinct order timing, not once per scenario.
+
+Annualisation uses 365 days a year, since crypto trades every day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from backtest.sim.metrics import QUANTILES, quantile_over_paths
+from flowimpact.errors import ConfigError
+from strategies import trading
+
+METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateConfig:
+    """The ``[evaluate]`` section: the portfolios and how they trade.
+
+    Defaults (all assumptions, stated as such): 10,000 USD starting cash; hold the
+    announcement trade 365 days; the front-runner buys 30 days before the first 401(k) dollar
+    and sells when the ramp ends; 10 bps per trade, about a large spot venue's taker fee
+    (Binance's base spot fee is 0.1%); a participant puts 100 USD of crypto in per pay day
+    (returns do not depend on the amount, fees being proportional).
+    """
+
+    init_cash_usd: float = 10_000.0
+    hold_days: int = 365
+    front_run_lead_days: int = 30
+    fees_bps: float = 10.0
+    dca_contribution_usd: float = 100.0
+    strategies: tuple[str, ...] = ("payroll_dca", "announcement_hold", "front_run", "buy_and_hold")
+
+    def __post_init__(self) -> None:
+        if self.init_cash_usd <= 0:
+            raise ConfigError("[evaluate] init_cash_usd must be positive")
+        if self.hold_days < 1:
+            raise ConfigError("[evaluate] hold_days must be at least 1")
+        if self.front_run_lead_days < 0:
+            raise ConfigError("[evaluate] front_run_lead_days must be 0 or more")
+        if not 0 <= self.fees_bps < 10_000:
+            raise ConfigError("[evaluate] fees_bps must be in [0, 10000)")
+        if self.dca_contribution_usd <= 0:
+            raise ConfigError("[evaluate] dca_contribution_usd must be positive")
+        if not self.strategies:
+            raise ConfigError(
+                f"[evaluate] strategies is empty; name at least one of {', '.join(STRATEGY_NAMES)}"
+            )
+        unknown = set(self.strategies) - set(STRATEGY_NAMES)
+        if unknown:
+            raise ConfigError(
+                f"[evaluate] strategies: unknown {sorted(unknown)}; "
+                f"allowed: {', '.join(STRATEGY_NAMES)}"
+            )
+
+
+DAYS_PER_YEAR = 365.0  # annualisation: crypto trades every day
+
+STRATEGY_NAMES = ("payroll_dca", "announcement_hold", "front_run", "buy_and_hold")
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    """Everything the strategies need, as arrays over one daily UTC calendar ``days``.
+
+    ``impacted_close_usd`` is [scenario, path, day, asset], ``baseline_close_usd`` [path, day,
+    asset]; ``first_flow_day`` and ``ramp_end_day`` are row indices per scenario; ``pay_day`` is
+    [scenario, day] (the participant's pay days).
+    """
+
+    days: pd.DatetimeIndex
+    impacted_close_usd: np.ndarray
+    baseline_close_usd: np.ndarray
+    announcement_day: int
+    first_flow_day: np.ndarray
+    ramp_end_day: np.ndarray
+    pay_day: np.ndarray
+
+
+def evaluate(
+    inputs: EvaluationInput,
+    config: EvaluateConfig,
+    on_strategy_done: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Metrics of every strategy, summarised over paths, one row per (scenario index, asset).
+
+    Columns are ``{strategy}_{metric}_{p05|p50|p95}`` on impacted paths and
+    ``{strategy}_{metric}_vs_baseline_{q}``: the per-path difference impacted minus baseline.
+    ``on_strategy_done(name)`` is called after each strategy (for a progress bar).
+    """
+    n_scen, n_paths, n_days, n_assets = inputs.impacted_close_usd.shape
+    impacted_2d = _as_columns(inputs.impacted_close_usd)
+    frames = []
+    for name in config.strategies:
+        plan = _scenario_plan(name, inputs, config, n_days, n_scen)
+        # Strategies with the same orders see the same baseline: evaluate each once.
+        _, group_of_scenario = np.unique(
+            np.nan_to_num(plan.size, nan=0.0, posinf=1e300, neginf=-1e300).T,
+            axis=0,
+            return_inverse=True,
+        )
+        groups = np.unique(group_of_scenario, return_index=True)[1]
+        n_groups = len(groups)
+        baseline_2d = _as_columns(
+            np.broadcast_to(inputs.baseline_close_usd[None], (n_groups, n_paths, n_days, n_assets))
+        )
+        close_2d = np.hstack([impacted_2d, baseline_2d])
+        per_path = n_paths * n_assets
+        size = np.hstack(
+            [
+                np.repeat(plan.size, per_path, axis=1),
+                np.repeat(plan.size[:, groups], per_path, axis=1),
+            ]
+        )
+        init_cash = np.concatenate(
+            [
+                np.repeat(plan.init_cash_usd, per_path),
+                np.repeat(plan.init_cash_usd[groups], per_path),
+            ]
+        )
+        values = _run_vectorbt(close_2d, size, plan.size_type, init_cash, config.fees_bps)
+        split = n_scen * per_path
+        frames.append(
+            _summarise(
+                plan.name,
+                values,
+                split,
+                (n_scen, n_paths, n_assets),
+                (n_groups, n_paths, n_assets),
+                group_of_scenario.reshape(-1),
+            )
+        )
+        if on_strategy_done is not None:
+            on_strategy_done(name)
+    table = pd.concat(frames, axis=1)
+    table.index = pd.MultiIndex.from_product(
+        [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]
+    )
+    return table
+
+
+def _as_columns(close: np.ndarray) -> np.ndarray:
+    """[group, path, day, asset] → [day, (group, path, asset)] as one contiguous 2-D array."""
+    n_days = close.shape[2]
+    return np.ascontiguousarray(np.moveaxis(close, 2, 0).reshape(n_days, -1))
+
+
+def _scenario_plan(
+    name: str, inputs: EvaluationInput, config: EvaluateConfig, n_days: int, n_scen: int
+) -> trading.OrderPlan:
+    """One order column per scenario; paths and assets of a scenario trade on the same days."""
+    if name == "buy_and_hold":
+        return trading.buy_and_hold(n_days, n_scen, init_cash_usd=config.init_cash_usd)
+    if name == "announcement_hold":
+        entry = np.full(n_scen, inputs.announcement_day)
+        return trading.enter_and_exit(
+            name,
+            entry,
+            entry + config.hold_days,
+            n_days,
+            init_cash_usd=config.init_cash_usd,
+            description=f"buy at the announcement close, sell {config.hold_days} days later",
+        )
+    if name == "front_run":
+        entry = np.maximum(inputs.first_flow_day - config.front_run_lead_days, 0)
+        return trading.enter_and_exit(
+            name,
+            entry,
+            np.maximum(inputs.ramp_end_day, entry + 1),
+            n_days,
+            init_cash_usd=config.init_cash_usd,
+            description=(
+                f"buy {config.front_run_lead_days} days before the first 401(k) dollar, "
+                "sell when the ramp ends"
+            ),
+        )
+    if name == "payroll_dca":
+        return trading.payroll_dca(
+            inputs.pay_day.T,
+            contribution_usd=config.dca_contribution_usd,
+            fees_bps=config.fees_bps,
+        )
+    raise ConfigError(f"[evaluate] strategies: unknown {name!r}")
+
+
+def _run_vectorbt(
+    close_2d: np.ndarray, size: np.ndarray, size_type: str, init_cash: np.ndarray, fees_bps: float
+) -> dict[str, np.ndarray]:
+    """One vectorbt simulation over every column; the metrics of the contract per column.
+
+    The metrics are vectorbt's own numba kernels (``vectorbt.portfolio.nb``,
+    ``vectorbt.returns.nb``) applied to the simulation's order records as plain arrays: the
+    same numbers as ``Portfolio.value()`` and its returns accessor (checked in the tests), but
+    without the pandas frames those build, which took most of the evaluation's time.
+    """
+    import vectorbt as vbt  # imported here: it takes seconds and only evaluation needs it
+    import vectorbt.portfolio.nb as portfolio_nb
+    import vectorbt.returns.nb as returns_nb
+    from vectorbt.portfolio.enums import Direction
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # flat cash columns: 0/0 ratios
+        portfolio = vbt.Portfolio.from_orders(
+            close_2d,
+            size,
+            size_type=size_type,
+            direction="longonly",  # ALL_OUT closes the position; it must never open a short
+            init_cash=init_cash,
+            fees=fees_bps / 10_000,
+            freq="1D",
+        )
+        records, col_map = portfolio.orders.values, portfolio.orders.col_mapper.col_map
+        shape = close_2d.shape
+        assets = portfolio_nb.assets_nb(
+            portfolio_nb.asset_flow_nb(shape, records, col_map, Direction.Both)
+        )
+        cash = portfolio_nb.cash_nb(
+            portfolio_nb.cash_flow_nb(shape, records, col_map, False), init_cash
+        )
+        value = cash + close_2d * assets
+        returns = returns_nb.returns_nb(value, init_cash)
+        return {
+            "total_return_pct": (value[-1] / init_cash - 1.0) * 100,
+            "cagr_pct": returns_nb.annualized_return_nb(returns, DAYS_PER_YEAR) * 100,
+            "sharpe": returns_nb.sharpe_ratio_nb(returns, DAYS_PER_YEAR),
+            "sortino": returns_nb.sortino_ratio_nb(returns, DAYS_PER_YEAR),
+            "max_drawdown_pct": returns_nb.max_drawdown_nb(returns) * 100,
+        }
+
+
+def _summarise(
+    strategy: str,
+    values: dict[str, np.ndarray],
+    split: int,
+    impacted_shape: tuple[int, int, int],
+    baseline_shape: tuple[int, int, int],
+    group_of_scenario: np.ndarray,
+) -> pd.DataFrame:
+    """Quantiles over paths; the first ``split`` columns are impacted, the rest baseline groups."""
+    columns = {}
+    for metric, flat in values.items():
+        flat = np.asarray(flat, dtype=float)
+        impacted = flat[:split].reshape(impacted_shape)  # [scenario, path, asset]
+        baseline = flat[split:].reshape(baseline_shape)[group_of_scenario]
+        for label, q in QUANTILES.items():
+            columns[f"{strategy}_{metric}_{label}"] = quantile_over_paths(impacted, q)
+        with np.errstate(invalid="ignore"):  # inf - inf (a flat column on both): no value
+            difference = impacted - baseline
+        for label, q in QUANTILES.items():
+            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(difference, q)
+    return pd.DataFrame(columns)

@@ -1,0 +1,350 @@
+"""The study file: the default study, a user's overrides, validation and the scenario grid.
+
+A study is TOML. The default study ships in ``backtest/study/default.toml``; a user's file
+holds only what differs from it and is merged over it section by section. Each section maps to
+one frozen config class (``SECTIONS``) whose field names are the keys, so an unknown key, a
+wrong type or a bad value is refused with one line naming the key (exit 2) before any work.
+
+In ``[inflow]`` and ``[impact]`` a list given for a scalar key is a grid axis; the grid is the
+Cartesian product of all axes, one scenario per combination. Lists elsewhere are refused for
+scalar keys, because a grid over, say, the number of bootstrap paths is not a scenario but a
+different study. A grid value may also be a calibrated token such as ``"calibrated:btc_etf"``
+(resolved from the ETF-flow calibration when the study runs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import importlib
+import itertools
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from backtest.study.coerce import coerce, field_hints, takes_sequence
+from flowimpact.errors import ConfigError
+
+#: study-file section -> "module:Class" of its frozen config (imported on first use).
+SECTIONS: dict[str, str] = {
+    "study": "backtest.study.config:StudyConfig",
+    "data": "feeds.config:DataConfig",
+    "inflow": "strategies.inflow:InflowConfig",
+    "impact": "backtest.sim.impact:ImpactConfig",
+    "paths": "backtest.sim.baseline:PathsConfig",
+    "evaluate": "backtest.sim.evaluate:EvaluateConfig",
+    "analogs": "backtest.analogs.event_study:AnalogsConfig",
+    "schedule": "scheduler.config:ScheduleConfig",
+}
+#: sections in which a list for a scalar key is a grid axis.
+GRID_SECTIONS = ("inflow", "impact")
+CALIBRATED_PREFIX = "calibrated:"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudyConfig:
+    """The ``[study]`` section: the name, the window, and the guard on the grid's size.
+
+    ``start`` is the first day of the evaluated window (history before it still feeds the
+    trailing volatility and the bootstrap). The default, 2025-01-01, puts seven months of
+    ordinary market before the 2025-08-07 order. ``max_columns`` caps scenario × path × asset
+    columns (about 1 GB of float64 per array at 2,000 days × 60,000 columns on this project's
+    24 GiB machines; an assumption sized for them): a larger grid needs ``--allow-large-grid``.
+    """
+
+    name: str = "401(k) crypto inflows: default study"
+    start: str = "2025-01-01"
+    max_columns: int = 20_000
+
+    def __post_init__(self) -> None:
+        _check_date("study", "start", self.start)
+        if self.max_columns < 1:
+            raise ConfigError("[study] max_columns must be a positive whole number")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One point of the grid: an inflow config and an impact config.
+
+    ``axes`` holds the grid values that distinguish it (for labels and scenarios.csv);
+    ``scenario_id`` is a short hash of both resolved configs, stable across runs and grids.
+    """
+
+    scenario_id: str
+    axes: Mapping[str, Any]
+    inflow: Any
+    impact: Any
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{key.split('.')[-1]}={value}" for key, value in self.axes.items())
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: one config per section plus the grid axes of ``[inflow]``/``[impact]``."""
+
+    configs: Mapping[str, Any]
+    grid_axes: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    source: str = "default study"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # study.data, study.paths, ... : the section configs. Grid sections hold the first
+        # grid point; iterate ``scenarios()`` for all of them.
+        configs = self.__dict__.get("configs", {})
+        if name in configs:
+            return configs[name]
+        raise AttributeError(name)
+
+    @property
+    def n_scenarios(self) -> int:
+        count = 1
+        for values in self.grid_axes.values():
+            count *= len(values)
+        return count
+
+    @property
+    def calibrated_tokens(self) -> set[str]:
+        return {
+            value
+            for values in self.grid_axes.values()
+            for value in values
+            if isinstance(value, str) and value.startswith(CALIBRATED_PREFIX)
+        }
+
+    def scenarios(self, resolve: Callable[[str, str], float] | None = None) -> list[Scenario]:
+        """Every grid point as a ``Scenario``, in a stable order (axes in file order).
+
+        ``resolve(token, key)`` turns a calibrated token into a number; without it a study that
+        holds one is refused.
+        """
+        keys = list(self.grid_axes)
+        scenarios = []
+        for combo in itertools.product(*(self.grid_axes[key] for key in keys)):
+            point = dict(zip(keys, combo, strict=True))
+            built = {}
+            for section in GRID_SECTIONS:
+                values = dict(self.raw.get(section, {}))
+                for key, value in point.items():
+                    sect, name = key.split(".", 1)
+                    if sect == section:
+                        values[name] = _resolve_token(value, key, resolve)
+                built[section] = build_config(section, values)
+            scenarios.append(
+                Scenario(
+                    scenario_id=_scenario_id(built["inflow"], built["impact"]),
+                    axes=point,
+                    inflow=built["inflow"],
+                    impact=built["impact"],
+                )
+            )
+        return scenarios
+
+    def inflow_scenarios(self) -> list[Scenario]:
+        """The scenarios as far as their flows go, without calibrating anything.
+
+        Flows depend on ``[inflow]`` only, and a calibrated token can stand only in
+        ``[impact]``; such a token is replaced by a neutral placeholder here, so the impact
+        configs (and scenario ids) of these scenarios are not the run's: use them for flows.
+        """
+        return self.scenarios(lambda _token, _key: _placeholder(_token))
+
+    def resolved(self) -> dict[str, Any]:
+        """Every section with every default filled in, grid axes as lists (for run.json)."""
+        out: dict[str, Any] = {}
+        for section, config in self.configs.items():
+            values = _jsonable(dataclasses.asdict(config))
+            for key, axis in self.grid_axes.items():
+                sect, name = key.split(".", 1)
+                if sect == section:
+                    values[name] = list(axis)
+            out[section] = values
+        return out
+
+
+def load_study(path: Path | None = None) -> Study:
+    """The default study, with the sections of ``path`` (if given) merged over it."""
+    raw = _default_raw()
+    source = "default study"
+    if path is not None:
+        user = _read_toml(Path(path))
+        for section, values in user.items():
+            if section not in SECTIONS:
+                raise ConfigError(
+                    f"{path}: unknown section [{section}]{_suggest(section, SECTIONS)}; "
+                    f"allowed: {', '.join(SECTIONS)}"
+                )
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: [{section}] must be a table of keys")
+            raw[section] = _merged(raw.get(section, {}), values)
+        source = str(path)
+    return study_from_mapping(raw, source=source)
+
+
+def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's keys over the default's; a table given in both merges key by key.
+
+    So ``[data.ccxt] urls = ...`` keeps the default ``options``, and ``[analogs] events``
+    adds events to the default three (give an event the same name to move its date).
+    """
+    out = dict(default)
+    for key, value in user.items():
+        base = out.get(key)
+        both_tables = isinstance(base, dict) and isinstance(value, dict)
+        out[key] = {**base, **value} if both_tables else value
+    return out
+
+
+def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> Study:
+    """Validate a complete study mapping (section -> keys) and build the ``Study``."""
+    configs: dict[str, Any] = {}
+    grid_axes: dict[str, tuple[Any, ...]] = {}
+    first_points: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        values = dict(raw.get(section, {}))
+        cls = config_class(section)
+        hints = field_hints(cls)
+        for key, value in values.items():
+            if key not in hints:
+                raise ConfigError(
+                    f"[{section}] unknown key {key!r}{_suggest(key, hints)}; "
+                    f"allowed: {', '.join(hints)}"
+                )
+            if isinstance(value, list) and not takes_sequence(hints[key]):
+                if section not in GRID_SECTIONS:
+                    raise ConfigError(
+                        f"[{section}] {key}: a list (grid axis) is allowed only in "
+                        f"[{'] and ['.join(GRID_SECTIONS)}]; give one value"
+                    )
+                if not value:
+                    raise ConfigError(f"[{section}] {key}: an empty list gives no scenario")
+                grid_axes[f"{section}.{key}"] = tuple(value)
+                # validate every axis value now, so a bad one fails before any work
+                for item in value:
+                    if not _is_token(item):
+                        coerce(item, hints[key], section, key)
+                values[key] = value[0]
+        first_points[section] = values
+    for section in SECTIONS:
+        values = {
+            key: (_placeholder(value) if _is_token(value) else value)
+            for key, value in first_points[section].items()
+        }
+        configs[section] = build_config(section, values)
+    _check_window(configs["study"], configs["paths"])
+    # every grid point must build (for example a combination of values that contradict)
+    study = Study(configs=configs, grid_axes=grid_axes, source=source, raw=first_points)
+    if not study.calibrated_tokens:
+        study.scenarios()
+    return study
+
+
+def build_config(section: str, values: Mapping[str, Any]) -> Any:
+    """One section's config class from plain values, each coerced to its field's type."""
+    cls = config_class(section)
+    hints = field_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise ConfigError(f"[{section}] unknown key {key!r}{_suggest(key, hints)}")
+        kwargs[key] = coerce(value, hints[key], section, key)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{section}] {exc}") from exc
+
+
+@cache
+def config_class(section: str) -> type:
+    module_name, class_name = SECTIONS[section].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def default_study_text() -> str:
+    return resources.files("backtest.study").joinpath("default.toml").read_text("utf-8")
+
+
+def _default_raw() -> dict[str, Any]:
+    return {key: dict(value) for key, value in tomllib.loads(default_study_text()).items()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"study file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(CALIBRATED_PREFIX)
+
+
+def _placeholder(token: str) -> float:
+    # the first grid point stands in for the section before calibration; a neutral number lets
+    # the config class validate everything else
+    return 1.0
+
+
+def _resolve_token(value: Any, key: str, resolve: Callable[[str, str], float] | None) -> Any:
+    if not _is_token(value):
+        return value
+    if resolve is None:
+        raise ConfigError(
+            f"[{key.split('.')[0]}] {key.split('.', 1)[1]} = {value!r} needs the ETF-flow "
+            "calibration: import the Farside tables (flowimpact import) and run the study"
+        )
+    return resolve(value, key.split(".", 1)[1])
+
+
+def _check_date(section: str, key: str, value: str) -> None:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[{section}] {key}: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _check_window(study: StudyConfig, paths: Any) -> None:
+    """The window runs forward: ``[paths] horizon_end`` must come after ``[study] start``."""
+    import datetime as dt
+
+    start = dt.date.fromisoformat(study.start)
+    end = dt.date.fromisoformat(paths.horizon_end)
+    if end <= start:
+        raise ConfigError(
+            f"[paths] horizon_end {paths.horizon_end} is not after [study] start {study.start}; "
+            "give a horizon_end later than the start"
+        )
+
+
+def _suggest(word: str, choices: Mapping[str, Any] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _scenario_id(*configs: Any) -> str:
+    payload = json.dumps([_jsonable(dataclasses.asdict(c)) for c in configs], sort_keys=True)
+    return "s" + hashlib.sha256(payload.encode()).hexdigest()[:8]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value == float("inf"):
+        return "inf"
+    return value

@@ -1,0 +1,103 @@
+"""Every distinct 401(k) flow schedule of a study, built once.
+
+Scenarios that differ only in ``[impact]`` share their flows, so schedules are keyed by the
+scenario's ``[inflow]`` grid values (``inflow_label``) and built once per key. The run, the
+``flows`` command and the flow comparison all take their schedules from here, as do the
+``flows.csv`` table and its summary.
+
+Market caps, needed only for ``split = "market_cap"``, are the last daily close on or before
+the announcement day × the impact config's circulating supply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from backtest.study.config import Scenario
+from flowimpact.errors import DataUnavailableError
+from strategies.inflow import FlowSchedule, schedule_flows
+from strategies.inflow_config import MARKET_CAP_SPLIT
+
+
+def inflow_label(scenario: Scenario) -> str:
+    """The scenario's ``[inflow]`` grid values: scenarios that differ only in impact share it."""
+    parts = [
+        f"{key.split('.', 1)[1]}={value}"
+        for key, value in scenario.axes.items()
+        if key.startswith("inflow.")
+    ]
+    return ", ".join(parts) or "default inflow"
+
+
+def build_schedules(
+    scenarios: Sequence[Scenario],
+    days: pd.DatetimeIndex,
+    assets: Sequence[str],
+    daily_prices: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, FlowSchedule]:
+    """One schedule per distinct inflow, keyed by ``inflow_label``, in the scenarios' order."""
+    schedules: dict[str, FlowSchedule] = {}
+    for scenario in scenarios:
+        label = inflow_label(scenario)
+        if label in schedules:
+            continue
+        caps = None
+        if scenario.inflow.split == MARKET_CAP_SPLIT:
+            caps = market_caps_usd(scenario, daily_prices)
+        schedules[label] = schedule_flows(scenario.inflow, days, assets, caps)
+    return schedules
+
+
+def market_caps_usd(
+    scenario: Scenario, daily_prices: Mapping[str, pd.DataFrame] | None
+) -> dict[str, float]:
+    """Each asset's market cap at the announcement: last close on or before it × supply."""
+    day = pd.Timestamp(scenario.inflow.announcement_day)
+    if not daily_prices:
+        raise DataUnavailableError(
+            '[inflow] split = "market_cap" needs prices: fetch or import them first'
+        )
+    caps = {}
+    for asset, frame in daily_prices.items():
+        before = frame["close"].loc[:day]
+        if before.empty:
+            raise DataUnavailableError(
+                f"no {asset} price on or before the announcement {day.date()} for the "
+                "market-cap split: fetch or import older candles"
+            )
+        caps[asset] = float(before.iloc[-1]) * scenario.impact.supply_coins(asset)
+    return caps
+
+
+def flows_table(schedules: Mapping[str, FlowSchedule]) -> pd.DataFrame:
+    """flows.csv: one row per distinct inflow, day with a flow, and asset; USD by component."""
+    frames = [
+        schedule.to_frame(nonzero_only=True).assign(inflow=label)
+        for label, schedule in schedules.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["inflow", *(c for c in table.columns if c != "inflow")]]
+
+
+def summary_table(schedules: Mapping[str, FlowSchedule]) -> pd.DataFrame:
+    """Per distinct inflow and asset: total, first and last flow day, peak daily flow."""
+    rows = []
+    for label, schedule in schedules.items():
+        for asset, row in schedule.summary().iterrows():
+            rows.append(
+                {
+                    "inflow": label,
+                    "asset": asset,
+                    "total_usd_bn": row["total_usd"] / 1e9,
+                    "first_flow_day": _day(row["first_flow_day"]),
+                    "last_flow_day": _day(row["last_flow_day"]),
+                    "peak_daily_flow_usd_m": row["peak_daily_flow_usd"] / 1e6,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _day(value: object) -> str:
+    return "-" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")

@@ -1,0 +1,214 @@
+"""``flowimpact fetch``, ``flowimpact import`` and ``flowimpact data [list]``: the store's commands.
+
+The ``[data]`` settings come from the study (``backtest.study.config.load_study``: the default
+study, merged with ``--config FILE``); a command-line flag overrides the study's value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from feeds import (
+    CandleStore,
+    DataConfig,
+    EtfFlowEntry,
+    FetchReport,
+    ImportResult,
+    StoreEntry,
+    etf_flow_entries,
+    import_csv,
+    update_store,
+)
+from feeds.names import to_ccxt_symbol
+from flowimpact.cli._app import cli, config_option, data_dir_option
+
+_EMPTY_STORE_HINT = (
+    "run `flowimpact fetch` (online) or `flowimpact import ../shared/data/prices/*.csv` (offline)"
+)
+
+
+def resolve_data_config(
+    config_path: Path | None,
+    *,
+    exchange: str | None = None,
+    symbols: str | None = None,
+    timeframe: str | None = None,
+    since: str | None = None,
+) -> DataConfig:
+    """The study's ``[data]`` (default study merged with ``config_path``), flags on top."""
+    from backtest.study.config import load_study  # here: the study pulls in every section's module
+
+    data: DataConfig = load_study(config_path).data
+    overrides: dict[str, object] = {}
+    if exchange:
+        overrides["exchange"] = exchange.strip().lower()
+    if symbols:
+        overrides["symbols"] = tuple(to_ccxt_symbol(s) for s in symbols.split(",") if s.strip())
+    if timeframe:
+        overrides["timeframe"] = timeframe.strip()
+    if since:
+        overrides["since"] = since.strip()
+    return dataclasses.replace(data, **overrides) if overrides else data
+
+
+@cli.command("fetch")
+@click.option("--exchange", help="ccxt exchange id [default: the study's, binance].")
+@click.option("--symbols", help="Comma-separated symbols, e.g. BTC/USDT,ETH/USDT.")
+@click.option("--timeframe", help="Candle length, e.g. 1d or 4h.")
+@click.option("--since", help="First day (UTC, YYYY-MM-DD) when nothing is stored yet.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr [default: when stderr is a terminal].")
+@config_option
+@data_dir_option
+def fetch_command(
+    exchange: str | None,
+    symbols: str | None,
+    timeframe: str | None,
+    since: str | None,
+    progress: bool | None,
+    config_path: Path | None,
+    data_dir: Path,
+) -> None:
+    """Download candles through ccxt into the store, continuing after the last stored one."""
+    data = resolve_data_config(
+        config_path, exchange=exchange, symbols=symbols, timeframe=timeframe, since=since
+    )
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    reports = update_store(CandleStore(data_dir), data, progress=show_progress)
+    for report in reports:
+        click.echo(_fetch_line(report))
+
+
+@cli.command("import")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--exchange", help="Exchange of the candles [default: from the file name].")
+@click.option(
+    "--symbol", help="Symbol, e.g. BTC/USDT; ETF flows: BTC or ETH [default: from the file name]."
+)
+@click.option("--timeframe", help="Candle length, e.g. 1d [default: from the file name].")
+@data_dir_option
+def import_command(
+    paths: tuple[Path, ...],
+    exchange: str | None,
+    symbol: str | None,
+    timeframe: str | None,
+    data_dir: Path,
+) -> None:
+    """Import CSV files (Binance klines or dumps, OHLCV with a header, Farside ETF flows).
+
+    Each file is imported whole or not at all; the first bad file stops the command.
+    """
+    store = CandleStore(data_dir)
+    for path in paths:
+        result = import_csv(path, store, exchange=exchange, symbol=symbol, timeframe=timeframe)
+        click.echo(_import_line(result))
+        for problem in result.quality.problems() if result.quality else ():
+            click.echo(f"  warning: {problem}", err=True)
+
+
+@cli.group("data", invoke_without_command=True)
+@data_dir_option
+@click.pass_context
+def data_group(ctx: click.Context, data_dir: Path) -> None:
+    """What the store holds; `flowimpact data` alone is `flowimpact data list`."""
+    ctx.ensure_object(dict)
+    if ctx.get_parameter_source("data_dir") is not click.core.ParameterSource.DEFAULT:
+        ctx.obj["data_dir"] = data_dir
+    if ctx.invoked_subcommand is None:
+        _print_store(data_dir)
+
+
+@data_group.command("list")
+@data_dir_option
+@click.pass_context
+def list_command(ctx: click.Context, data_dir: Path) -> None:
+    """Stored series (exchange, symbol, timeframe, first, last, rows, gaps) and ETF flows."""
+    explicit_here = ctx.get_parameter_source("data_dir") is not click.core.ParameterSource.DEFAULT
+    parent_dir = (ctx.obj or {}).get("data_dir")
+    _print_store(parent_dir if parent_dir is not None and not explicit_here else data_dir)
+
+
+def _print_store(data_dir: Path) -> None:
+    entries = CandleStore(data_dir).entries()
+    flows = etf_flow_entries(data_dir)
+    if not entries and not flows:
+        click.echo(f"the store at {data_dir} is empty: {_EMPTY_STORE_HINT}")
+        return
+    click.echo(f"store: {data_dir}")
+    if entries:
+        click.echo(_table(
+            ["exchange", "symbol", "timeframe", "first", "last", "rows", "gaps"],
+            [_entry_row(entry) for entry in entries],
+        ))
+    if flows:
+        click.echo("")
+        click.echo(_table(
+            ["etf flows", "first", "last", "days", "funds", "net flow USD"],
+            [_flow_row(entry) for entry in flows],
+        ))
+
+
+def _entry_row(entry: StoreEntry) -> list[str]:
+    gaps = "0" if entry.gaps == 0 else f"{entry.gaps} ({entry.missing_bars} bars)"
+    daily = entry.timeframe.endswith(("d", "w"))
+    return [entry.exchange, entry.symbol, entry.timeframe, _when(entry.first, daily),
+            _when(entry.last, daily), str(entry.rows), gaps]
+
+
+def _flow_row(entry: EtfFlowEntry) -> list[str]:
+    return [entry.asset, _when(entry.first, True), _when(entry.last, True), str(entry.rows),
+            str(entry.funds), f"{entry.cumulative_usd:,.0f}"]
+
+
+def _when(stamp: pd.Timestamp | None, daily: bool) -> str:
+    if stamp is None:
+        return "-"
+    return stamp.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+             for row in [header, *rows]]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _fetch_line(report: FetchReport) -> str:
+    series = f"{report.exchange} {report.symbol} {report.timeframe}"
+    if report.candles_fetched == 0:
+        last = _when(report.last_stored, False)
+        return f"{series}: up to date (last stored candle {last}; {report.requests} request(s))"
+    return (
+        f"{series}: {report.candles_fetched} candle(s) fetched in {report.requests} request(s), "
+        f"{report.rows_added} new; stored up to {_when(report.last_stored, False)}"
+    )
+
+
+def _import_line(result: ImportResult) -> str:
+    merge = result.merge
+    counts = f"{merge.rows_added} new, {merge.rows_replaced} replaced, {merge.rows_after} stored"
+    if result.key is None:
+        return f"{result.path.name}: {result.rows} days of {result.asset} ETF flows (USD); {counts}"
+    key, quality = result.key, result.quality
+    gaps = "" if quality is None or not quality.gaps else (
+        f"; {len(quality.gaps)} gap(s), {quality.missing_bars} missing bar(s), first "
+        f"{quality.gaps[0]}"
+    )
+    still_open = "" if not result.still_open else (
+        f"; {len(result.still_open)} still-open candle(s) not stored (from "
+        f"{_when(result.still_open[0], False)} UTC; fetch or import them once closed)"
+    )
+    return (
+        f"{result.path.name}: {result.rows} candles ({result.format}) -> {key.exchange} "
+        f"{key.symbol} {key.timeframe}; {counts}{gaps}{still_open}"
+    )
+
+
+__all__ = ["fetch_command", "import_command", "list_command", "resolve_data_config"]

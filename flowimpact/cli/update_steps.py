@@ -1,0 +1,47 @@
+"""The real steps of a scheduled update: the study's feeds and the study run, wired together.
+
+The scheduler knows only the ``UpdateSteps`` protocol (``scheduler.steps``); this module, part
+of the command line (the composition root), fills it with ``feeds.update_store`` and
+``backtest.run_study``. ``STEPS_REF`` is the textual reference the persistent job stores.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from scheduler.steps import UpdateSteps
+
+STEPS_REF = "flowimpact.cli.update_steps:default_steps"
+
+
+def default_steps(
+    data_dir: Path, config_path: Path | None, *, progress: bool = False
+) -> UpdateSteps:
+    """The real steps: incremental ccxt fetch of the study's ``[data]``, then the whole study.
+
+    The study file is read here, once per update, so an edit takes effect on the next day's
+    run without restarting the service.
+    """
+    import pandas as pd
+
+    from backtest.run import run_study
+    from backtest.study.config import load_study
+    from feeds import CandleStore, update_store
+
+    study = load_study(config_path)
+    store = CandleStore(Path(data_dir))
+
+    def fetch(now: datetime) -> str:
+        reports = update_store(store, study.data, now=pd.Timestamp(now), progress=progress)
+        added = sum(report.rows_added for report in reports)
+        return f"{added} new candle(s) over {len(reports)} series"
+
+    def run(out_dir: Path, now: datetime) -> str:
+        result = run_study(study, Path(data_dir), out_dir, progress=progress, now=now)
+        return f"report {result.report_path.name} and {len(result.files) - 1} other file(s)"
+
+    return UpdateSteps(fetch=fetch, study=run)
+
+
+__all__ = ["STEPS_REF", "default_steps"]

@@ -1,0 +1,115 @@
+"""backtest/outputs.py: scenarios.csv's layout, data fingerprints and versions."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtest.report.files import data_fingerprints, scenarios_table, versions
+from backtest.study.config import load_study
+
+
+def _scenarios() -> list:
+    study = load_study()
+    return [s for s in study.scenarios() if s.inflow.lag_months == 6 and s.inflow.ramp_months == 12]
+
+
+def _frame(n_rows: int, columns: list[str], start: float) -> pd.DataFrame:
+    values = start + np.arange(n_rows * len(columns), dtype=float).reshape(n_rows, len(columns))
+    frame = pd.DataFrame(values, columns=columns)
+    frame.index = pd.MultiIndex.from_product(
+        [range(n_rows // 2), range(2)], names=["scenario_index", "asset_index"]
+    )
+    return frame
+
+
+def test_scenarios_table_layout() -> None:
+    scenarios = _scenarios()  # 3 allocations x 2 models
+    assert len(scenarios) == 6
+    n_rows = len(scenarios) * 2
+    impacts = _frame(n_rows, ["cum_flow_usd_p50"], 0.0)
+    evaluation = _frame(n_rows, ["buy_and_hold_cagr_pct_p50"], 1_000.0)
+    table = scenarios_table(scenarios, ("BTC", "ETH"), impacts, evaluation)
+    assert list(table.columns) == [
+        "scenario_id",
+        "label",
+        "asset",
+        "allocation",
+        "model",
+        "lag_months",
+        "ramp_months",
+        "cum_flow_usd_p50",
+        "buy_and_hold_cagr_pct_p50",
+    ]
+    assert len(table) == n_rows
+    # row order: scenario-major, asset-minor, as the engine's arrays and the metric frames
+    assert list(table["asset"]) == ["BTC", "ETH"] * 6
+    assert list(table["scenario_id"]) == [s.scenario_id for s in scenarios for _ in range(2)]
+    assert list(table["allocation"]) == [s.inflow.allocation for s in scenarios for _ in range(2)]
+    assert list(table["model"]) == [s.impact.model for s in scenarios for _ in range(2)]
+    assert (table["lag_months"] == 6).all()
+    # metric rows keep their order: row k carries the k-th row of each metric frame
+    np.testing.assert_array_equal(table["cum_flow_usd_p50"], np.arange(n_rows, dtype=float))
+    np.testing.assert_array_equal(
+        table["buy_and_hold_cagr_pct_p50"], 1_000.0 + np.arange(n_rows, dtype=float)
+    )
+
+
+def _prices(close_shift: float = 0.0) -> dict[str, pd.DataFrame]:
+    index = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC", name="timestamp")
+    frames = {}
+    for asset, level in (("BTC", 40_000.0), ("ETH", 2_000.0)):
+        close = level + np.arange(5.0)
+        frames[asset] = pd.DataFrame(
+            {"open": close, "high": close, "low": close, "close": close, "volume": 1.0},
+            index=index,
+        )
+    frames["ETH"].iloc[-1, frames["ETH"].columns.get_loc("close")] += close_shift
+    return frames
+
+
+def _run(prices: dict[str, pd.DataFrame], etf_flows: dict[str, pd.DataFrame] | None = None):
+    return SimpleNamespace(
+        study=load_study(), prices=prices, analogs=SimpleNamespace(etf_flows=etf_flows or {})
+    )
+
+
+def test_data_fingerprints_name_the_data_and_change_with_it() -> None:
+    prints = data_fingerprints(_run(_prices()))  # type: ignore[arg-type]
+    assert [p["symbol"] for p in prints] == ["BTC/USDT", "ETH/USDT"]
+    assert prints[0] == {
+        "asset": "BTC",
+        "table": "prices",
+        "exchange": "binance",
+        "symbol": "BTC/USDT",
+        "timeframe": "1d",
+        "first": "2024-01-01T00:00:00+00:00",
+        "last": "2024-01-05T00:00:00+00:00",
+        "rows": 5,
+        "sha256": prints[0]["sha256"],
+    }
+    again = data_fingerprints(_run(_prices()))  # type: ignore[arg-type]
+    assert again == prints
+    changed = data_fingerprints(_run(_prices(0.01)))  # type: ignore[arg-type]
+    assert changed[0]["sha256"] == prints[0]["sha256"]
+    assert changed[1]["sha256"] != prints[1]["sha256"]
+
+
+def test_data_fingerprints_cover_the_etf_flow_tables() -> None:
+    days = pd.date_range("2024-01-11", periods=3, freq="D", tz="UTC", name="date")
+    flows = pd.DataFrame({"ibit_usd": [1e8, 0.0, -2e7], "total_usd": [1e8, 0.0, -2e7]}, days)
+    prints = data_fingerprints(_run(_prices(), {"BTC": flows}))  # type: ignore[arg-type]
+    etf = [p for p in prints if p["table"] == "etf_flows"]
+    assert len(etf) == 1 and etf[0]["asset"] == "BTC" and etf[0]["rows"] == 3
+    revised = flows.assign(total_usd=[1e8, 0.0, -3e7])
+    changed = data_fingerprints(_run(_prices(), {"BTC": revised}))  # type: ignore[arg-type]
+    assert next(p for p in changed if p["table"] == "etf_flows")["sha256"] != etf[0]["sha256"]
+
+
+@pytest.mark.parametrize("package", ["pandas", "vectorbt", "ccxt", "numpy", "flowimpact"])
+def test_versions_are_the_installed_ones(package: str) -> None:
+    assert versions()[package] == version(package)

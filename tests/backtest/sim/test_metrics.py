@@ -1,0 +1,86 @@
+"""backtest/summary.py: impact figures on hand-made arrays, worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from backtest.sim.metrics import QUANTILES, impact_metrics, quantile_over_paths
+
+# 1 scenario, 1 path, 4 days, 2 assets
+FLOW_USD = np.array([[[[0.0, 10.0], [100.0, 0.0], [0.0, 0.0], [50.0, -20.0]]]])
+LOG_IMPACT = np.array([[[[0.0, 0.001], [0.01, 0.0005], [0.02, 0.0002], [0.015, -0.001]]]])
+VOLUME_USD = np.array([[[1_000.0, 400.0], [2_000.0, 800.0], [5_000.0, 900.0], [3_000.0, 100.0]]])
+
+
+def test_impact_metrics_by_hand() -> None:
+    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [2.0])
+    assert list(frame.index) == [(0, 0), (0, 1)]
+    btc, eth = frame.iloc[0], frame.iloc[1]
+    # cumulative flow: the sum of daily flows, selling included
+    assert btc["cum_flow_usd_p50"] == pytest.approx(150.0)
+    assert eth["cum_flow_usd_p50"] == pytest.approx(-10.0)
+    # share of volume over the days with a flow, venue volume x coverage 2
+    assert btc["flow_share_of_volume_pct_p50"] == pytest.approx(150 / (2 * (2_000 + 3_000)) * 100)
+    assert eth["flow_share_of_volume_pct_p50"] == pytest.approx(-10 / (2 * (400 + 100)) * 100)
+    # log impact on the last day and at its peak, in basis points
+    assert btc["log_impact_at_horizon_bps_p50"] == pytest.approx(150.0)
+    assert btc["peak_log_impact_bps_p50"] == pytest.approx(200.0)
+    assert eth["log_impact_at_horizon_bps_p50"] == pytest.approx(-10.0)
+    assert eth["peak_log_impact_bps_p50"] == pytest.approx(10.0)
+    # price uplift: exp(I_T) - 1
+    assert btc["price_uplift_at_horizon_pct_p50"] == pytest.approx((math.exp(0.015) - 1) * 100)
+    assert eth["price_uplift_at_horizon_pct_p50"] == pytest.approx((math.exp(-0.001) - 1) * 100)
+    # one path: every quantile is that path
+    for name in ("cum_flow_usd", "price_uplift_at_horizon_pct"):
+        assert btc[f"{name}_p05"] == btc[f"{name}_p50"] == btc[f"{name}_p95"]
+
+
+def test_zero_flow_gives_zero_figures() -> None:
+    zeros = np.zeros_like(FLOW_USD)
+    frame = impact_metrics(zeros, np.zeros_like(LOG_IMPACT), VOLUME_USD, [1.0])
+    assert np.isfinite(frame.to_numpy()).all()
+    np.testing.assert_array_equal(frame.to_numpy(), 0.0)
+
+
+def test_coverage_is_per_scenario_and_paths_give_quantiles() -> None:
+    # 2 scenarios x 3 paths: the paths differ only in the impact's size
+    flow = np.repeat(FLOW_USD, 3, axis=1)
+    flow = np.concatenate([flow, flow])
+    scale = np.array([1.0, 2.0, 4.0])[None, :, None, None]
+    log_impact = np.concatenate([LOG_IMPACT * scale, LOG_IMPACT * scale])
+    volume = np.repeat(VOLUME_USD, 3, axis=0)
+    frame = impact_metrics(flow, log_impact, volume, [1.0, 10.0])
+    share_btc = frame.xs(0, level="asset_index")["flow_share_of_volume_pct_p50"].to_numpy()
+    np.testing.assert_allclose(share_btc, [150 / 5_000 * 100, 150 / 50_000 * 100])
+    horizon = frame.loc[(0, 0)]
+    values = [150.0, 300.0, 600.0]  # bps on the three paths
+    assert horizon["log_impact_at_horizon_bps_p50"] == pytest.approx(300.0)
+    assert horizon["log_impact_at_horizon_bps_p05"] == pytest.approx(150 + 0.1 * (300 - 150))
+    assert horizon["log_impact_at_horizon_bps_p95"] == pytest.approx(300 + 0.9 * (600 - 300))
+    assert horizon["log_impact_at_horizon_bps_p95"] < max(values)
+
+
+def test_columns_carry_units_and_quantiles() -> None:
+    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [1.0])
+    names = (
+        "cum_flow_usd",
+        "flow_share_of_volume_pct",
+        "log_impact_at_horizon_bps",
+        "peak_log_impact_bps",
+        "price_uplift_at_horizon_pct",
+    )
+    assert list(frame.columns) == [f"{n}_{q}" for n in names for q in QUANTILES]
+
+
+def test_quantile_over_paths_ignores_non_finite_values() -> None:
+    cube = np.array(
+        [
+            [[1.0, np.nan], [np.inf, np.nan], [3.0, np.nan]],  # scenario 0: asset 1 has no value
+        ]
+    )
+    median = quantile_over_paths(cube, 0.5)
+    assert median[0] == pytest.approx(2.0)  # the inf path is left out
+    assert np.isnan(median[1])

@@ -1,0 +1,156 @@
+"""flowimpact fetch / import / data list through the real entry point (exit codes, output)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomli_w
+
+from feeds.ccxt_feed import update_store
+from feeds.retry import RetryPolicy
+from flowimpact.cli import data_cmds, main
+from tests.fake_exchange import FakeExchangeServer, make_candles, serve_fake_exchange
+
+
+@pytest.fixture
+def fake_exchange() -> Iterator[FakeExchangeServer]:
+    with serve_fake_exchange() as server:
+        yield server
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's retry policy, minus the waiting."""
+    policy = RetryPolicy(max_attempts=3, sleep=lambda _seconds: None)
+    monkeypatch.setattr(data_cmds, "update_store", functools.partial(update_store, retry=policy))
+
+
+def _study(tmp_path: Path, server: FakeExchangeServer, **data: object) -> Path:
+    section = {"exchange": "binance", "symbols": ["BTC/USDT"], "since": "2024-01-01", **data}
+    section["ccxt"] = server.ccxt_config(str(section["exchange"]))
+    path = tmp_path / "study.toml"
+    path.write_text(tomli_w.dumps({"data": section}))
+    return path
+
+
+def test_import_then_data_list(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(p) for p in sorted((shared_data / "prices").glob("*4h.csv"))]
+    files.append(str(shared_data / "etf_flows" / "farside_btc_etf_flows_daily.csv"))
+    assert main(["import", "--data-dir", str(tmp_path), *files]) == 0
+    out = capsys.readouterr().out
+    assert "binance_BTCUSDT_4h.csv: 18367 candles" in out and "16 missing bar(s)" in out
+    assert "601 days of BTC ETF flows (USD)" in out
+    assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split() == ["exchange", "symbol", "timeframe", "first", "last", "rows", "gaps"]
+    assert table[2].split() == ["binance", "BTC/USDT", "4h", "2017-08-17", "04:00", "2026-01-05",
+                                "20:00", "18367", "8", "(16", "bars)"]
+    assert any(line.split()[:3] == ["BTC", "2024-01-11", "2025-09-02"] for line in table)
+    assert main(["data", "--data-dir", str(tmp_path)]) == 0  # `data` alone lists too
+    assert capsys.readouterr().out.splitlines() == table
+
+
+def test_data_list_of_an_empty_store_says_how_to_fill_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "--data-dir", str(tmp_path)]) == 0
+    assert "is empty: run `flowimpact fetch`" in capsys.readouterr().out
+
+
+def test_corrupt_file_exits_2_with_one_line_naming_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "binance_BTCUSDT_1d.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2024-01-01,1,2,0.5,oops,1\n")
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "binance_BTCUSDT_1d.csv line 2: close 'oops'" in err
+    assert not (tmp_path / "store" / "candles").exists()
+
+
+def test_unnamed_file_without_flags_exits_2_asking_for_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2024-01-01,1,2,0.5,1,1\n")
+    assert main(["import", "--data-dir", str(tmp_path), str(path)]) == 2
+    assert "pass --exchange --symbol --timeframe" in capsys.readouterr().err
+    args = ["import", "--data-dir", str(tmp_path), str(path), "--exchange", "binance",
+            "--symbol", "BTC/USDT", "--timeframe", "1d"]
+    assert main(args) == 0
+
+
+def test_fetch_through_a_study_file_then_up_to_date(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    fake_exchange.set_candles("BTC/USDT", "1d", make_candles("2024-01-01", 30))
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 0
+    # one page of 30, then one asking for candles after 2024-01-30: there are none
+    assert "binance BTC/USDT 1d: 30 candle(s) fetched in 2 request(s), 30 new" in (
+        capsys.readouterr().out
+    )
+    assert main(args) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert fake_exchange.count("/api/v3/klines") == 3  # the rerun asked once, after the last
+
+
+def test_flags_override_the_study(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    fake_exchange.set_candles("ETH/USDT", "1d", make_candles("2024-01-01", 30))
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)), "--symbols", "ETHUSDT",
+            "--since", "2024-01-21", "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 0
+    assert "binance ETH/USDT 1d: 10 candle(s) fetched" in capsys.readouterr().out
+
+
+def test_server_that_keeps_failing_exits_3_with_one_clear_line(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    fake_exchange.add_fault("503", path="/api/v3/klines", times=None)
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("flowimpact: error: binance BTC/USDT 1d:") and "gave up after 3" in err
+
+
+def test_bad_symbol_and_bad_timeframe_exit_2(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    base = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main([*base, "--symbols", "DOGE/USDT"]) == 2
+    assert "does not list symbol 'DOGE/USDT'" in capsys.readouterr().err
+    assert main([*base, "--timeframe", "1M"]) == 2
+    assert "timeframe '1M' is not supported" in capsys.readouterr().err
+    assert fake_exchange.count("/api/v3/klines") == 0
+
+
+def test_cli_summary_says_the_open_candle_was_not_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a file ending with today's candle, still open
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    days = pd.date_range(end=today, periods=3, freq="D")
+    rows = "".join(f"{day:%Y-%m-%d},100,110,90,105,1\n" for day in days)
+    path = tmp_path / "binance_BTCUSDT_1d.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n" + rows, encoding="utf-8")
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
+    assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out

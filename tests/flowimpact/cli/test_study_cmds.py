@@ -1,0 +1,172 @@
+"""flowimpact run / flows through the real entry point: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from backtest.study.config import load_study
+from backtest.study.schedules import inflow_label
+from flowimpact.cli import main
+from tests.backtest.test_run import write_study, write_synthetic_store
+
+BAD_STUDIES = {
+    "unknown key": ("[inflow]\nalocation = 0.01\n", "alocation"),
+    "unknown section": ("[inflows]\nallocation = 0.01\n", "[inflows]"),
+    "wrong type": ('[inflow]\nlag_months = "six"\n', "lag_months"),
+    "allocation outside [0, 1]": ("[inflow]\nallocation = [0.01, 2.0]\n", "allocation"),
+    "negative ramp": ("[inflow]\nramp_months = -1\n", "ramp_months"),
+    "unknown model": ('[impact]\nmodel = "kyle"\n', "model"),
+    "unknown symbol format": ('[data]\nsymbols = ["BTC-USDT"]\n', "symbols"),
+    "end before start": ('[paths]\nhorizon_end = "2024-12-31"\n', "horizon_end"),
+    "list in a non-grid section": ('[data]\nexchange = ["binance", "kraken"]\n', "exchange"),
+    "invalid TOML": ("[inflow]\nallocation = \n", "TOML"),
+    "no strategy": ("[evaluate]\nstrategies = []\n", "strategies"),
+}
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("case", sorted(BAD_STUDIES))
+def test_bad_study_exits_2_with_one_line(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, key = BAD_STUDIES[case]
+    path = tmp_path / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = _run(
+        capsys, "run", "--config", str(path), "--data-dir", str(tmp_path / "data"),
+        "--out", str(tmp_path / "out"),
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("flowimpact: error: ")
+    assert key in lines[0]
+    assert "Traceback" not in err
+    assert out == ""
+    assert not (tmp_path / "out").exists()  # refused before any work
+    assert not (tmp_path / "data").exists()
+
+
+def test_missing_config_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "run", "--config", str(tmp_path / "nope.toml"))
+    assert code == 2
+    assert "nope.toml" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_an_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "run", "--bogus")
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()  # click's Usage/Try/Error block became one line
+    assert line.startswith("flowimpact: error: No such option '--bogus'")
+    assert line.endswith("(see flowimpact --help)")
+
+
+def test_print_config_prints_toml_that_loads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "study.toml"
+    path.write_text("[inflow]\nallocation = [0.0, 0.03]\n[paths]\nn_paths = 9\n", encoding="utf-8")
+    code, out, err = _run(capsys, "run", "--config", str(path), "--print-config")
+    assert code == 0, err
+    printed = tomllib.loads(out)  # the comment line on top is TOML too
+    study = load_study(path)
+    assert printed == study.resolved()
+    assert printed["inflow"]["allocation"] == [0.0, 0.03]
+    assert printed["paths"]["n_paths"] == 9
+    echoed = tmp_path / "printed.toml"
+    echoed.write_text(out, encoding="utf-8")
+    again = load_study(echoed)
+    assert again.resolved() == study.resolved()
+    assert [s.scenario_id for s in again.scenarios()] == [s.scenario_id for s in study.scenarios()]
+
+
+def test_default_study_print_config_shows_the_24_scenario_grid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run(capsys, "run", "--print-config")
+    assert code == 0
+    printed = tomllib.loads(out)
+    assert printed["inflow"]["allocation"] == [0.01, 0.02, 0.05]
+    assert printed["impact"]["model"] == ["multiplier", "sqrt"]
+    grid = 1
+    for values in (printed["inflow"][k] for k in ("allocation", "lag_months", "ramp_months")):
+        grid *= len(values)
+    assert grid * len(printed["impact"]["model"]) == 24
+
+
+def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = tmp_path / "data"
+    write_synthetic_store(data_dir)
+    # 2 scenarios x 2 paths x 2 assets = 8 columns, over a limit of 4
+    study = write_study(
+        tmp_path / "study.toml", study={"max_columns": 4}, paths={"n_paths": 2}
+    )
+    out = tmp_path / "out"
+    common = ("run", "--config", str(study), "--data-dir", str(data_dir), "--out", str(out))
+    code, _, err = _run(capsys, *common, "--no-progress")
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert len(errors) == 1
+    assert "max_columns" in errors[0] and "--allow-large-grid" in errors[0]
+    assert "Traceback" not in err
+    assert not out.exists()
+
+    code, stdout, err = _run(capsys, *common, "--no-progress", "--allow-large-grid")
+    assert code == 0, err
+    assert f"report: {(out / 'report.html').resolve()}" in stdout
+    assert "median price uplift" in stdout
+    table = pd.read_csv(out / "scenarios.csv")
+    assert len(table) == 4
+    assert {"report.html", "run.json", "flows.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_calibrated_value_without_etf_flows_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    write_synthetic_store(data_dir)  # prices, but no ETF-flow tables
+    study = write_study(
+        tmp_path / "study.toml", impact={"multiplier": [5.0, "calibrated:btc_etf"]}
+    )
+    out = tmp_path / "out"
+    code, _, err = _run(
+        capsys, "run", "--config", str(study), "--data-dir", str(data_dir), "--out", str(out),
+        "--no-progress",
+    )
+    assert code == 2, err
+    errors = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert len(errors) == 1
+    assert "multiplier" in errors[0] and "calibrated:btc_etf" in errors[0]
+    assert "flowimpact import" in errors[0]
+    assert "Traceback" not in err
+    assert not (out / "report.html").exists()
+
+
+def test_flows_writes_the_schedules_without_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = write_study(tmp_path / "study.toml")
+    out = tmp_path / "out"
+    code, stdout, err = _run(
+        capsys, "flows", "--config", str(study), "--data-dir", str(tmp_path / "empty"),
+        "--out", str(out),
+    )
+    assert code == 0, err
+    flows = pd.read_csv(out / "flows.csv")
+    scenarios = load_study(study).scenarios()
+    with_flow = {inflow_label(s) for s in scenarios if s.inflow.allocation > 0}
+    assert set(flows["inflow"]) == with_flow
+    assert f"flows: {(out / 'flows.csv').resolve()}" in stdout
+    assert "allocation=0.02" in stdout
