@@ -1,1 +1,88 @@
-"""Impact models, the engine, baseline paths, evaluation, analogs, reports and the CLI."""
+"""flowimpact's study: what a steady 401(k) inflow does to BTC and ETH prices.
+
+The public API, for notebooks and scripts (the command line calls the same functions)::
+
+    from backtest import load_study, run_study
+    study = load_study("my_study.toml")          # the default study, with the file merged over it
+    result = run_study(study, data_dir, out_dir)  # every step, then report.html and the CSVs
+    result.run.table                              # scenarios.csv as a DataFrame
+
+Inside: ``backtest.sim`` (arrays in, arrays out: impact models, decay, baseline paths, the
+numba engine, the vectorbt evaluation), ``backtest.analogs`` (event study, calibration, flow
+comparison), ``backtest.study`` (the study file, scenarios and the steps of a run),
+``backtest.report`` (every file and page), and ``backtest.run`` on top. Names load on first
+use, so importing ``backtest`` costs nothing until one is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backtest.run import (
+        AnalogsResult,
+        FlowsResult,
+        run_analogs,
+        run_calibration,
+        run_flows,
+        run_study,
+    )
+    from backtest.sim.baseline import BaselinePaths, build_baseline
+    from backtest.sim.engine import EngineResult, run_engine
+    from backtest.sim.impact import ImpactConfig, impact_model
+    from backtest.study.config import Scenario, Study, load_study
+    from backtest.study.results import AnalogsOutcome, RunResult, StudyRun
+
+_EXPORTS = {
+    "load_study": "backtest.study.config",
+    "Study": "backtest.study.config",
+    "Scenario": "backtest.study.config",
+    "run_study": "backtest.run",
+    "run_analogs": "backtest.run",
+    "run_calibration": "backtest.run",
+    "run_flows": "backtest.run",
+    "AnalogsResult": "backtest.run",
+    "FlowsResult": "backtest.run",
+    "RunResult": "backtest.study.results",
+    "StudyRun": "backtest.study.results",
+    "AnalogsOutcome": "backtest.study.results",
+    "ImpactConfig": "backtest.sim.impact",
+    "impact_model": "backtest.sim.impact",
+    "BaselinePaths": "backtest.sim.baseline",
+    "build_baseline": "backtest.sim.baseline",
+    "EngineResult": "backtest.sim.engine",
+    "run_engine": "backtest.sim.engine",
+}
+
+__all__ = [
+    "AnalogsOutcome",
+    "AnalogsResult",
+    "BaselinePaths",
+    "EngineResult",
+    "FlowsResult",
+    "ImpactConfig",
+    "RunResult",
+    "Scenario",
+    "Study",
+    "StudyRun",
+    "build_baseline",
+    "impact_model",
+    "load_study",
+    "run_analogs",
+    "run_calibration",
+    "run_engine",
+    "run_flows",
+    "run_study",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'backtest' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

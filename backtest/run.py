@@ -1,57 +1,44 @@
-"""``run_study``: the main job, from stored prices to the files of the outside contract.
+"""The jobs of flowimpact, each one call: the one module that calls every other part.
 
-Steps, in order: load prices (fetching through ccxt only when nothing is stored), the analogs
-and the calibration (they also resolve ``calibrated:`` grid values), baseline paths, every
-scenario's 401(k) flow schedule, the engine, the vectorbt evaluation, then ``scenarios.csv``,
-``analogs.csv``, ``run.json`` and ``report.html``. Each output is written atomically.
+- ``run_study``: the main job, from stored prices to the files of the outside contract. Steps,
+  in order: load daily prices (fetching through ccxt only when nothing is stored), the analogs
+  and the calibration (they also resolve ``calibrated:`` grid values), baseline paths, every
+  scenario's 401(k) flow schedule, the engine, the vectorbt evaluation, then ``scenarios.csv``,
+  ``flows.csv``, ``analogs.csv`` (and the calibration and flow comparison), ``run.json`` and
+  ``report.html``. Each output is written atomically.
+- ``run_analogs``: the event study and the flow comparison alone (``flowimpact analogs``),
+  through the same steps and writer as the run, so both write the same ``analogs.csv``.
+- ``run_calibration``: impact parameters from the stored ETF flows (``flowimpact calibrate``).
+- ``run_flows``: every distinct inflow schedule (``flowimpact flows``), without the engine.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from backtest.sim.baseline import BaselinePaths, build_baseline
-from backtest.sim.engine import EngineResult, run_engine
+from backtest.report import files as outputs
+from backtest.report.analogs_sections import write_analogs_page
+from backtest.sim.baseline import build_baseline
+from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
 from backtest.study import analogs_step, scenario_inputs
-from backtest.study.analogs_step import AnalogsOutcome
-from backtest.study.config import Scenario, Study
-from flowimpact.errors import ConfigError
+from backtest.study.config import Study
+from backtest.study.prices import load_daily_prices
+from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome, RunResult, StudyRun
+from backtest.study.schedules import build_schedules, flows_table, summary_table
+from backtest.study.table import scenarios_table
+from flowimpact.errors import ConfigError, DataUnavailableError
+from strategies.inflow import FlowSchedule
+from strategies.inflow_config import MARKET_CAP_SPLIT
 
 STEPS = ("prices", "analogs", "baseline", "flows", "engine", "evaluate", "outputs")
-
-
-@dataclass(frozen=True, eq=False)
-class StudyRun:
-    """Everything one run computed, for the report and for notebooks."""
-
-    study: Study
-    scenarios: list[Scenario]
-    prices: dict[str, pd.DataFrame]
-    baseline: BaselinePaths
-    inputs: scenario_inputs.ScenarioInputs
-    engine: EngineResult
-    table: pd.DataFrame  # scenarios.csv
-    analogs: AnalogsOutcome
-    timings_s: dict[str, float] = field(default_factory=dict)
-    started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Where a run wrote its files, and the run itself."""
-
-    out_dir: Path
-    report_path: Path
-    files: dict[str, Path]
-    run: StudyRun
 
 
 def run_study(
@@ -64,9 +51,6 @@ def run_study(
     allow_large_grid: bool = False,
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``."""
-    from backtest.report import files as outputs
-    from backtest.study import prices as prices_step
-
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
     with tqdm(
@@ -84,7 +68,7 @@ def run_study(
         # the grid's size is known before calibration (a token is one value): refuse before any work
         _check_grid(study, study.n_scenarios, allow_large_grid)
         with step("prices"):
-            prices = prices_step.load_daily_prices(study, data_dir, progress=progress)
+            prices = load_daily_prices(study, data_dir, progress=progress)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
         scenarios = study.scenarios(analogs.resolve)
@@ -92,7 +76,7 @@ def run_study(
             baseline = build_baseline(prices, study.paths, study.study.start)
         with step("flows"):
             inputs = scenario_inputs.build(scenarios, baseline, prices)
-            analogs = analogs.with_comparison(inputs.by_inflow)
+            analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
         with step("engine"):
             engine = run_engine(
                 baseline,
@@ -124,7 +108,7 @@ def run_study(
                 baseline.volume_usd,
                 [s.impact.volume_coverage for s in scenarios],
             )
-            table = outputs.scenarios_table(scenarios, baseline.assets, impacts, evaluation)
+            table = scenarios_table(scenarios, baseline.assets, impacts, evaluation)
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -138,8 +122,75 @@ def run_study(
             started_utc=started,
         )
         with step("outputs"):
-            files = outputs.write_outputs(run, out_dir, data_dir)
+            files = outputs.write_outputs(run, out_dir)
     return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
+
+
+@dataclass(frozen=True)
+class AnalogsResult:
+    """What ``run_analogs`` computed and where it wrote it."""
+
+    outcome: AnalogsOutcome
+    files: dict[str, Path]
+
+
+def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
+    """The event study and (when ETF flows are stored) the flow comparison, as the run does them.
+
+    Writes ``analogs.csv`` and ``analogs_aligned.csv`` (the window's days aligned on day 0),
+    ``flow_comparison.csv`` and ``flow_cumulative.csv`` when ETF flows are stored, and
+    ``analogs.html``. The calibration is not run (``run_calibration`` is).
+    """
+    prices = load_daily_prices(study, data_dir, progress=False)
+    outcome = analogs_step.run_analogs(study, prices, data_dir, calibrate_flows=False)
+    outcome = analogs_step.with_comparison(outcome, _inflow_schedules(study, prices))
+    tables = {"analogs.csv": outcome.events.table, "analogs_aligned.csv": outcome.events.aligned}
+    if outcome.comparison is not None:
+        tables["flow_comparison.csv"] = outcome.comparison.table
+        tables["flow_cumulative.csv"] = outcome.comparison.cumulative
+    files = outputs.write_tables(out_dir, tables)
+    files["analogs.html"] = write_analogs_page(out_dir / "analogs.html", outcome)
+    return AnalogsResult(outcome=outcome, files=files)
+
+
+def run_calibration(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
+    """Impact parameters (M, Y, λ) from stored ETF flows: ``calibration.csv``; exit 3 if none."""
+    prices = load_daily_prices(study, data_dir, progress=False)
+    outcome = analogs_step.run_analogs(study, prices, data_dir, strict_calibration=True)
+    if outcome.calibration is None:
+        raise DataUnavailableError(
+            f"no ETF flow table for {', '.join(prices)} in {data_dir}: {HOW_TO_IMPORT_ETF_FLOWS}"
+        )
+    files = outputs.write_tables(out_dir, {"calibration.csv": outcome.calibration.table})
+    return AnalogsResult(outcome=outcome, files=files)
+
+
+@dataclass(frozen=True)
+class FlowsResult:
+    """``flows.csv`` of ``run_flows`` and its per-inflow summary."""
+
+    path: Path
+    summary: pd.DataFrame
+
+
+def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
+    """Every distinct 401(k) inflow schedule of the study (``flows.csv``), without the engine.
+
+    Prices are read only when a scenario splits money by market cap at the announcement; with
+    the default fixed split this needs no data at all. The sleeve's rebalancing trades depend
+    on the impacted price, so they are not in these tables (the sleeve's contributions are).
+    """
+    needs_prices = any(s.inflow.split == MARKET_CAP_SPLIT for s in study.inflow_scenarios())
+    prices = load_daily_prices(study, data_dir, progress=False) if needs_prices else None
+    schedules = _inflow_schedules(study, prices)
+    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules)})
+    return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules))
+
+
+def _inflow_schedules(
+    study: Study, prices: dict[str, pd.DataFrame] | None
+) -> dict[str, FlowSchedule]:
+    return build_schedules(study.inflow_scenarios(), study.days, study.data.assets, prices)
 
 
 def _check_grid(study: Study, n_scenarios: int, allow_large_grid: bool) -> None:
@@ -165,3 +216,16 @@ class _Timer:
     def __exit__(self, *exc: object) -> None:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
         self.bar.update(1)
+
+
+__all__ = [
+    "STEPS",
+    "AnalogsResult",
+    "FlowsResult",
+    "RunResult",
+    "StudyRun",
+    "run_analogs",
+    "run_calibration",
+    "run_flows",
+    "run_study",
+]

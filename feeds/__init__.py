@@ -8,18 +8,12 @@ The notebook path is the command line's: ``update_store`` (``flowimpact fetch``)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from feeds.ccxt_feed import FetchReport, build_exchange, check_exchange, update_store
 from feeds.config import DataConfig
 from feeds.csv_import import ImportResult, import_csv, read_candles
-from feeds.errors import (
-    ExchangeRefusedError,
-    FeedError,
-    PermanentFeedError,
-    TemporaryFeedError,
-)
 from feeds.etf_flows import (
     EtfFlowEntry,
     etf_flow_entries,
@@ -30,10 +24,41 @@ from feeds.etf_flows import (
 )
 from feeds.quality import Gap, QualityReport, check_candles
 from feeds.resample import daily_from_intraday
-from feeds.retry import RetryPolicy
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
 from feeds.store import CandleStore, MergeResult, StoreEntry
 from flowimpact.errors import DataUnavailableError
+
+if TYPE_CHECKING:
+    from feeds.ccxt_feed import FetchReport, build_exchange, check_exchange, update_store
+    from feeds.errors import (
+        ExchangeRefusedError,
+        FeedError,
+        PermanentFeedError,
+        TemporaryFeedError,
+    )
+    from feeds.retry import RetryPolicy
+
+# ccxt takes about a second to import: its names load on first use, so reading the store (a
+# study, `flowimpact data list`) never pays for it.
+_LAZY = {
+    "FetchReport": "feeds.ccxt_feed",
+    "build_exchange": "feeds.ccxt_feed",
+    "check_exchange": "feeds.ccxt_feed",
+    "update_store": "feeds.ccxt_feed",
+    "ExchangeRefusedError": "feeds.errors",
+    "FeedError": "feeds.errors",
+    "PermanentFeedError": "feeds.errors",
+    "TemporaryFeedError": "feeds.errors",
+    "RetryPolicy": "feeds.retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'feeds' has no attribute {name!r}")
 
 
 def load_prices(root: Path, data: DataConfig) -> dict[str, pd.DataFrame]:
@@ -50,7 +75,7 @@ def load_prices(root: Path, data: DataConfig) -> dict[str, pd.DataFrame]:
         if frame.empty:
             raise DataUnavailableError(
                 f"no {data.exchange} {symbol} {data.timeframe} candles in {root}: run "
-                "`flowimpact fetch` or `flowimpact import ../shared/data/prices/*.csv`"
+                "`flowimpact fetch` or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...`"
             )
         prices[asset] = frame[list(OHLCV_COLUMNS)]
     return prices

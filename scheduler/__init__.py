@@ -8,21 +8,60 @@
 
 from __future__ import annotations
 
-from scheduler.config import ScheduleConfig
-from scheduler.job import UpdateCancelledError, UpdateFailedError, UpdateOutcome, run_once
-from scheduler.lock import LockBusyError, process_lock
-from scheduler.publish import dated_reports, latest_report, prune_reports, publish_report
-from scheduler.runlog import RunRecord, read_runs, run_log_path
-from scheduler.service import (
-    JOB_ID,
-    DailyJob,
-    create_scheduler,
-    ensure_daily_job,
-    jobstore_path,
-    scheduled_update,
-    serve,
-)
-from scheduler.steps import StepsFactory, UpdateSteps
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scheduler.config import ScheduleConfig
+    from scheduler.job import UpdateCancelledError, UpdateFailedError, UpdateOutcome, run_once
+    from scheduler.lock import LockBusyError, process_lock
+    from scheduler.publish import dated_reports, latest_report, prune_reports, publish_report
+    from scheduler.runlog import RunRecord, read_runs, run_log_path
+    from scheduler.service import (
+        JOB_ID,
+        DailyJob,
+        create_scheduler,
+        ensure_daily_job,
+        jobstore_path,
+        scheduled_update,
+        serve,
+    )
+    from scheduler.steps import StepsFactory, UpdateSteps
+
+# APScheduler and SQLAlchemy take about a second to import: only the service needs them, so
+# the names load on first use and reading a study's [schedule] section stays light.
+_LAZY = {
+    "ScheduleConfig": "scheduler.config",
+    **dict.fromkeys(
+        ("UpdateCancelledError", "UpdateFailedError", "UpdateOutcome", "run_once"), "scheduler.job"
+    ),
+    **dict.fromkeys(("LockBusyError", "process_lock"), "scheduler.lock"),
+    **dict.fromkeys(
+        ("dated_reports", "latest_report", "prune_reports", "publish_report"), "scheduler.publish"
+    ),
+    **dict.fromkeys(("RunRecord", "read_runs", "run_log_path"), "scheduler.runlog"),
+    **dict.fromkeys(
+        (
+            "JOB_ID",
+            "DailyJob",
+            "create_scheduler",
+            "ensure_daily_job",
+            "jobstore_path",
+            "scheduled_update",
+            "serve",
+        ),
+        "scheduler.service",
+    ),
+    **dict.fromkeys(("StepsFactory", "UpdateSteps"), "scheduler.steps"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'scheduler' has no attribute {name!r}")
+
 
 __all__ = [
     "JOB_ID",

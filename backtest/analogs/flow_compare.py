@@ -14,15 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from flowimpact.errors import InputError
-
-if TYPE_CHECKING:
-    from backtest.study.config import Study
 
 TOTAL_COLUMN = "total_usd"
 YEAR_DAYS = 365
@@ -62,21 +58,6 @@ def compare_flows(
     )
     table = _table(etf_cum, scenarios, horizon_days)
     return FlowComparison(cumulative=cumulative, table=table, horizon_days=horizon_days)
-
-
-def study_scenario_flows(
-    study: Study, daily_prices: Mapping[str, pd.DataFrame] | None = None
-) -> pd.DataFrame:
-    """Net direct 401(k) flows per day, columns (inflow label, asset), one per distinct inflow.
-
-    Scenarios that differ only in ``[impact]`` have the same flows and appear once, labelled by
-    their ``[inflow]`` grid values; a calibrated impact value needs no calibration here.
-    """
-    from backtest.study.schedules import build_schedules
-
-    days = pd.date_range(study.study.start, study.paths.horizon_end, freq="D", tz="UTC")
-    schedules = build_schedules(study.inflow_scenarios(), days, study.data.assets, daily_prices)
-    return pd.concat({label: s.net_flow_usd for label, s in schedules.items()}, axis=1)
 
 
 def _etf_daily(frame: pd.DataFrame, asset: str) -> pd.Series:
@@ -215,4 +196,4 @@ def _table(etf_cum: Mapping[str, pd.Series], scenarios: _Scenarios, horizon: int
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-__all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows", "study_scenario_flows"]
+__all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows"]

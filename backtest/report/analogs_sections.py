@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,8 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
-from backtest.report.html import Section
+from backtest.report.html import Section, write_report
+from backtest.study.results import AnalogsOutcome
 
 PRICE_SOURCE = "Source: Binance spot klines"
 FLOW_SOURCE = "Source: Farside Investors ETF flows; 401(k) scenarios: flowimpact inflow model"
@@ -222,3 +224,33 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
     for column in [c for c in shown.columns if c.endswith("_usd")]:
         shown[f"{column}_bn"] = shown.pop(column) / 1e9
     return shown
+
+
+def outcome_sections(outcome: AnalogsOutcome) -> list[Section]:
+    """The report's sections on a run's analogs, flow comparison and calibration."""
+    sections = report_sections(outcome.events, outcome.comparison, outcome.calibration)
+    if outcome.calibration_skipped is not None:
+        sections.append(
+            Section(
+                "Impact calibration skipped",
+                f"<p>The calibration did not run: {html.escape(outcome.calibration_skipped)}.</p>",
+            )
+        )
+    elif outcome.calibration is None:
+        sections.append(
+            Section(
+                "ETF flows and calibration",
+                "<p>No ETF-flow tables are stored, so the flow comparison and the impact "
+                "calibration are left out. Import the Farside tables "
+                "(<code>flowimpact import farside_btc_etf_flows_daily.csv ...</code>) to "
+                "add them.</p>",
+            )
+        )
+    return sections
+
+
+def write_analogs_page(path: Path, outcome: AnalogsOutcome) -> Path:
+    """``analogs.html``: the event study and the flow comparison, self-contained."""
+    sections = report_sections(outcome.events, outcome.comparison, None)
+    subtitle = "US spot-ETF launches and the 401(k) order"
+    return write_report(path, "flowimpact: analogs", subtitle, sections)

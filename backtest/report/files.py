@@ -13,56 +13,46 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from backtest.study.config import Scenario
+from backtest.report import study_page
+from backtest.study.results import AnalogsOutcome, StudyRun
 from backtest.study.schedules import flows_table
 from flowimpact.atomic import atomic_write_text
 
-if TYPE_CHECKING:
-    from backtest.run import StudyRun
+#: the one float format of every CSV flowimpact writes: ten significant digits keep cents on
+#: a $100 bn flow and 1e-10 relative on a metric, and the same number reads the same everywhere
+FLOAT_FORMAT = "%.10g"
 
 VERSIONED = ("flowimpact", "pandas", "numpy", "numba", "vectorbt", "ccxt", "plotly")
 
 
-def scenarios_table(
-    scenarios: Sequence[Scenario],
-    assets: Sequence[str],
-    impacts: pd.DataFrame,
-    evaluation: pd.DataFrame,
-) -> pd.DataFrame:
-    """scenarios.csv as a frame: identity columns, then impact figures, then portfolio metrics.
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (no index) to ``path`` atomically in the one float format."""
+    atomic_write_text(path, frame.to_csv(index=False, float_format=FLOAT_FORMAT))
+    return path
 
-    Grid-axis columns hold the value the scenario ran with: a ``calibrated:`` token shows as
-    the number it resolved to (the label keeps the token).
-    """
-    rows = []
-    for scenario in scenarios:
-        sections = {"inflow": scenario.inflow, "impact": scenario.impact}
-        axes = {
-            name: getattr(sections[section], name)
-            for section, name in (key.split(".", 1) for key in scenario.axes)
-        }
-        for asset in assets:
-            rows.append(
-                {
-                    "scenario_id": scenario.scenario_id,
-                    "label": scenario.label,
-                    "asset": asset,
-                    "allocation": scenario.inflow.allocation,
-                    "model": scenario.impact.model,
-                    **{k: v for k, v in axes.items() if k not in ("allocation", "model")},
-                }
-            )
-    identity = pd.DataFrame(rows)
-    metrics = pd.concat([impacts, evaluation], axis=1).reset_index(drop=True)
-    return pd.concat([identity, metrics], axis=1)
+
+def analogs_tables(outcome: AnalogsOutcome) -> dict[str, pd.DataFrame]:
+    """Output file name → table, for the analogs of a run."""
+    tables = {"analogs.csv": outcome.events.table}
+    if outcome.calibration is not None:
+        tables["calibration.csv"] = outcome.calibration.table
+    if outcome.comparison is not None:
+        tables["flow_comparison.csv"] = outcome.comparison.table
+    return tables
+
+
+def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str, Path]:
+    """Every table as ``out_dir/name`` through ``write_csv``; name → path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {name: write_csv(out_dir / name, frame) for name, frame in tables.items()}
 
 
 def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
@@ -147,25 +137,17 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def write_outputs(run: StudyRun, out_dir: Path, data_dir: Path) -> dict[str, Path]:
+def write_outputs(run: StudyRun, out_dir: Path) -> dict[str, Path]:
     """Write every output atomically; ``run.json`` and then ``report.html`` come last."""
-    from backtest.report import study_page as study_report
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-
-    def put(name: str, text: str) -> None:
-        path = out_dir / name
-        atomic_write_text(path, text)
-        files[name] = path
-
-    put("scenarios.csv", run.table.to_csv(index=False, float_format="%.6g"))
-    flows = flows_table(run.inputs.by_inflow)
-    put("flows.csv", flows.to_csv(index=False, float_format="%.2f"))
-    for name, frame in run.analogs.tables().items():
-        put(name, frame.to_csv(index=False, float_format="%.6g"))
+    tables = {
+        "scenarios.csv": run.table,
+        "flows.csv": flows_table(run.inputs.by_inflow),
+        **analogs_tables(run.analogs),
+    }
+    files = write_tables(out_dir, tables)
     names = [*files, "run.json", "report.html"]
     manifest = run_manifest(run, names)
-    put("run.json", json.dumps(manifest, indent=2, default=str) + "\n")
-    files["report.html"] = study_report.write(run, out_dir / "report.html", manifest)
+    files["run.json"] = out_dir / "run.json"
+    atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
+    files["report.html"] = study_page.write(run, out_dir / "report.html", manifest)
     return files

@@ -6,17 +6,16 @@ import html
 import inspect
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from backtest.report import figures
+from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.sim.impact import impact_model
+from backtest.study.results import StudyRun
 from backtest.study.schedules import summary_table
-
-if TYPE_CHECKING:
-    from backtest.run import StudyRun
 
 UPLIFT = "price_uplift_at_horizon_pct"
 
@@ -30,7 +29,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
-    sections.extend(run.analogs.sections())
+    sections.extend(outcome_sections(run.analogs))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"

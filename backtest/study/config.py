@@ -28,6 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from flowimpact.errors import ConfigError
 
@@ -102,6 +104,11 @@ class Study:
         if name in configs:
             return configs[name]
         raise AttributeError(name)
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        """The evaluated window: UTC days from ``[study] start`` to ``[paths] horizon_end``."""
+        return pd.date_range(self.study.start, self.paths.horizon_end, freq="D", tz="UTC")
 
     @property
     def n_scenarios(self) -> int:

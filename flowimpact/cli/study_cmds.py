@@ -61,13 +61,12 @@ def run_command(
 @data_dir_option
 def flows_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
     """The 401(k) inflow schedule of each scenario: flows.csv and a short summary."""
+    from backtest.run import run_flows
     from backtest.study.config import load_study
-    from backtest.study.flows_only import write_flow_schedules
 
-    study = load_study(config_path)
-    path, summary = write_flow_schedules(study, data_dir, out_dir)
-    click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    click.echo(f"flows: {path.resolve()}")
+    result = run_flows(load_study(config_path), data_dir, out_dir)
+    click.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    click.echo(f"flows: {result.path.resolve()}")
 
 
 def _print_headline(table: pd.DataFrame) -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.report.files import data_fingerprints, scenarios_table, versions
+from backtest.report.files import data_fingerprints, versions
 from backtest.study.config import load_study
+from backtest.study.table import scenarios_table
 
 
 def _scenarios() -> list:

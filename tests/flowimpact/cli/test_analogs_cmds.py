@@ -127,3 +127,31 @@ def test_a_bad_analogs_key_exits_2_naming_it(
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "[analogs] model" in err[0]
+
+
+def test_analogs_and_run_write_the_same_analogs_csv_on_a_4h_study(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Both commands resample 4h candles to days the same way and write through one writer."""
+    data_dir = tmp_path / "store"
+    files = [str(p) for p in sorted((shared_data / "prices").glob("*_4h.csv"))]
+    assert len(files) == 2
+    assert main(["import", "--data-dir", str(data_dir), *files]) == 0
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[data]\ntimeframe = "4h"\n'
+        '[study]\nstart = "2025-06-01"\n'
+        '[paths]\nn_paths = 4\nhorizon_end = "2026-06-30"\n'
+        '[inflow]\nallocation = 0.02\nlag_months = 6\nramp_months = 12\n'
+        '[impact]\nmodel = "multiplier"\n',
+        encoding="utf-8",
+    )
+    common = ["--config", str(study), "--data-dir", str(data_dir)]
+    assert main(["analogs", *common, "--out", str(tmp_path / "analogs")]) == 0
+    assert main(["run", "--no-progress", *common, "--out", str(tmp_path / "run")]) == 0
+    from_analogs = (tmp_path / "analogs" / "analogs.csv").read_bytes()
+    from_run = (tmp_path / "run" / "analogs.csv").read_bytes()
+    assert from_analogs == from_run
+    # and it is the daily event study: the 4h window would hold six times the rows per event
+    aligned = pd.read_csv(tmp_path / "analogs" / "analogs_aligned.csv")
+    assert aligned.groupby(["event", "asset"]).size().max() <= 211

@@ -1,0 +1,78 @@
+"""What a run produces, as data: the leaf module every step and every writer imports.
+
+``StudyRun`` (everything one ``run_study`` computed), ``RunResult`` (where it wrote its files)
+and ``AnalogsOutcome`` (the event study, the calibration and the flow comparison of one run)
+hold values only. The steps that fill them live in ``backtest.study`` and ``backtest.run``; the
+files and pages made from them live in ``backtest.report``. Keeping the types here, below both,
+is what lets imports run one way (run → report → study → analogs → sim).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from backtest.analogs.calibrate import CalibrationResult, resolve_calibrated
+from backtest.analogs.event_study import EventStudyResult
+from backtest.analogs.flow_compare import FlowComparison
+from backtest.sim.baseline import BaselinePaths
+from backtest.sim.engine import EngineResult
+from backtest.study.config import Scenario, Study
+from backtest.study.scenario_inputs import ScenarioInputs
+from flowimpact.errors import ConfigError
+
+HOW_TO_IMPORT_ETF_FLOWS = (
+    "import the Farside tables, e.g. `flowimpact import path/to/farside_btc_etf_flows_daily.csv "
+    "path/to/farside_eth_etf_flows_daily.csv`"
+)
+
+
+@dataclass(frozen=True)
+class AnalogsOutcome:
+    """Event study, calibration (if ETF flows are stored) and flow comparison of one run."""
+
+    events: EventStudyResult
+    etf_flows: dict[str, pd.DataFrame]
+    calibration: CalibrationResult | None
+    comparison: FlowComparison | None = None
+    calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
+
+    def resolve(self, token: str, key: str) -> float:
+        """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
+        if self.calibration is None:
+            raise ConfigError(
+                f"[impact] {key} = {token!r} needs ETF flows: {HOW_TO_IMPORT_ETF_FLOWS}"
+            )
+        return resolve_calibrated(token, key, self.calibration)
+
+
+@dataclass(frozen=True, eq=False)
+class StudyRun:
+    """Everything one run computed, for the report and for notebooks."""
+
+    study: Study
+    scenarios: list[Scenario]
+    prices: dict[str, pd.DataFrame]
+    baseline: BaselinePaths
+    inputs: ScenarioInputs
+    engine: EngineResult
+    table: pd.DataFrame  # scenarios.csv
+    analogs: AnalogsOutcome
+    timings_s: dict[str, float] = field(default_factory=dict)
+    started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run wrote its files, and the run itself."""
+
+    out_dir: Path
+    report_path: Path
+    files: dict[str, Path]
+    run: StudyRun
+
+
+__all__ = ["HOW_TO_IMPORT_ETF_FLOWS", "AnalogsOutcome", "RunResult", "StudyRun"]
