@@ -33,6 +33,7 @@ from feeds.retry import RetryPolicy
 from feeds.schema import OHLCV_COLUMNS, to_candles
 from feeds.store import CandleStore
 from feeds.timeframes import timeframe_seconds
+from flowimpact.config import plain
 from flowimpact.errors import ConfigError
 
 _MS_PER_SECOND = 1_000
@@ -58,7 +59,7 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
         near = get_close_matches(exchange_id, ccxt.exchanges, n=3)
         hint = f"did you mean {', '.join(near)}?" if near else "see ccxt.exchanges for the ids"
         raise PermanentFeedError(f"unknown exchange {exchange_id!r}: ccxt has no such id; {hint}")
-    return getattr(ccxt, exchange_id)(dict(config or {}))
+    return getattr(ccxt, exchange_id)(plain(config or {}))
 
 
 def check_exchange(

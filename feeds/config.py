@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from feeds.timeframes import timeframe_seconds
+from flowimpact.config import day, frozen_tree
 from flowimpact.errors import ConfigError
 
 
@@ -24,7 +26,8 @@ class DataConfig:
     symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
     timeframe: str = "1d"
     since: str = "2017-08-17"
-    ccxt: dict[str, Any] = field(default_factory=dict)  # passed to the ccxt constructor as is
+    # passed to the ccxt constructor as is (as plain dicts: ``flowimpact.config.plain``)
+    ccxt: Mapping[str, Any] = field(default_factory=lambda: frozen_tree({}))
 
     def __post_init__(self) -> None:
         if not self.exchange:
@@ -39,8 +42,9 @@ class DataConfig:
                 )
         timeframe_seconds(self.timeframe)  # fixed-length timeframes only: ConfigError otherwise
         _parse_since(self.since)
-        if not isinstance(self.ccxt, dict):
+        if not isinstance(self.ccxt, Mapping):
             raise ConfigError("[data.ccxt] must be a table of ccxt constructor options")
+        object.__setattr__(self, "ccxt", frozen_tree(self.ccxt))
 
     @property
     def assets(self) -> tuple[str, ...]:
@@ -54,10 +58,4 @@ class DataConfig:
 
 
 def _parse_since(since: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(since)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise ConfigError(f"[data] since {since!r} is not a date: write YYYY-MM-DD (UTC)")
-    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    return pd.Timestamp(day("data", "since", since), tz="UTC")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Literal, get_args
 
 import holidays
 import numpy as np
@@ -31,9 +32,12 @@ import pandas as pd
 
 from flowimpact.errors import ConfigError
 
-SETTLEMENT_RULES = ("nyse", "every_day")
-PAYROLL_CALENDARS = ("biweekly", "semimonthly", "monthly")
-REBALANCE_SCHEDULES = ("monthly", "quarterly", "none")
+SettlementRule = Literal["nyse", "every_day"]
+PayrollCalendar = Literal["biweekly", "semimonthly", "monthly"]
+RebalanceSchedule = Literal["monthly", "quarterly", "none"]
+SETTLEMENT_RULES: tuple[str, ...] = get_args(SettlementRule)
+PAYROLL_CALENDARS: tuple[str, ...] = get_args(PayrollCalendar)
+REBALANCE_SCHEDULES: tuple[str, ...] = get_args(RebalanceSchedule)
 
 #: Pay dates per year of each calendar. Bi-weekly uses the long-run average (365.25 / 14, about
 #: 26.09) so that an annual contribution spread over it adds up to the annual figure on average,

@@ -85,7 +85,7 @@ def asset_weights(
     assets = list(dict.fromkeys(assets))
     if not assets:
         raise InputError("schedule_flows: give at least one asset, e.g. ['BTC', 'ETH']")
-    if isinstance(config.split, dict):
+    if isinstance(config.split, Mapping):
         missing = sorted(a for a, w in config.split.items() if w > 0.0 and a not in assets)
         if missing:
             raise ConfigError(

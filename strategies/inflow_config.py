@@ -22,17 +22,22 @@ Sources of the defaults (one line each; "assumption" where no source fixes the n
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import pandas as pd
 
+from flowimpact.config import choice, day, fraction, frozen, number, whole
 from flowimpact.errors import ConfigError
 from strategies.calendar import (
     PAYROLL_CALENDARS,
     REBALANCE_SCHEDULES,
     SETTLEMENT_RULES,
+    PayrollCalendar,
+    RebalanceSchedule,
+    SettlementRule,
     utc_day,
 )
 
@@ -53,13 +58,15 @@ MAX_CONTRIBUTION_PER_PARTICIPANT_USD = (
 )  # = 81,250 USD: no one can receive more in a year
 
 ANNOUNCEMENT_DATE = "2025-08-07"  # US executive order on alternative assets in 401(k) plans
-RAMP_SHAPES = ("linear", "logistic")
+RampShape = Literal["linear", "logistic"]
+RAMP_SHAPES: tuple[str, ...] = get_args(RampShape)
 MARKET_CAP_SPLIT = "market_cap"
 _WEIGHT_TOLERANCE = 1e-6
+_SECTION = "inflow"
 
 
-def _default_split() -> dict[str, float]:
-    return {"BTC": 0.8, "ETH": 0.2}
+def _default_split() -> Mapping[str, float]:
+    return frozen({"BTC": 0.8, "ETH": 0.2})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +134,7 @@ class InflowConfig:
     allocation: float = 0.01
     lag_months: int = 6
     ramp_months: int = 12
-    ramp_shape: str = "linear"
+    ramp_shape: RampShape = "linear"
     ramp_steepness: float = 10.0
     announcement: str = ANNOUNCEMENT_DATE
     plan_assets_usd: float = ICI_401K_ASSETS_USD
@@ -137,14 +144,14 @@ class InflowConfig:
     active_participants: float = ICI_ACTIVE_PARTICIPANTS
     contribution_per_participant_usd: float = CONTRIBUTION_PER_PARTICIPANT_USD
     contribution_growth_per_year: float = 0.03
-    payroll_calendar: str = "biweekly"
+    payroll_calendar: PayrollCalendar = "biweekly"
     payroll_anchor: str = "2025-01-03"
-    settlement: str = "nyse"
+    settlement: SettlementRule = "nyse"
     withdrawal_rate_per_year: float = 0.02
-    split: dict[str, float] | str = field(default_factory=_default_split)
+    split: Mapping[str, float] | str = field(default_factory=_default_split)
     sleeve_share: float = 0.0
     sleeve_crypto_weight: float = 0.02
-    sleeve_rebalance: str = "quarterly"
+    sleeve_rebalance: RebalanceSchedule = "quarterly"
     sleeve_drift_band: float = math.inf
 
     def __post_init__(self) -> None:
@@ -152,14 +159,14 @@ class InflowConfig:
         _check_rates_and_sizes(self)
         _check_choices(self)
         for key in ("announcement", "plan_assets_date", "payroll_anchor"):
-            _parse_date(key, getattr(self, key))
+            day(_SECTION, key, getattr(self, key))
         if self.payroll_day_anchor.day_of_week != 4:
             raise ConfigError(
                 f"[inflow] payroll_anchor: {self.payroll_anchor} is not a Friday; give a pay Friday"
             )
-        if isinstance(self.split, dict):
-            # a private copy, so the caller's dict cannot change a frozen config afterwards
-            object.__setattr__(self, "split", _checked_weights(self.split))
+        if isinstance(self.split, Mapping):
+            # a read-only copy, so the caller's dict cannot change a frozen config afterwards
+            object.__setattr__(self, "split", frozen(_checked_weights(self.split)))
         elif self.split != MARKET_CAP_SPLIT:
             raise ConfigError(
                 f"[inflow] split: {self.split!r} is unknown; give weights per asset such as "
@@ -169,7 +176,9 @@ class InflowConfig:
     def __hash__(self) -> int:
         # ``split`` arrives from TOML as a dict; hashing its items lets configs key caches and sets
         values = (getattr(self, f.name) for f in dataclasses.fields(self))
-        return hash(tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in values))
+        return hash(
+            tuple(tuple(sorted(v.items())) if isinstance(v, Mapping) else v for v in values)
+        )
 
     @property
     def announcement_day(self) -> pd.Timestamp:
@@ -204,75 +213,33 @@ class InflowConfig:
         return self.sleeve_share > 0.0
 
 
-def _parse_date(key: str, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"[inflow] {key}: {value!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _require(ok: bool, key: str, allowed: str, value: object) -> None:
-    if not ok:
-        raise ConfigError(f"[inflow] {key} must be {allowed}, got {value!r}")
-
-
-def _finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
 def _check_fractions(config: InflowConfig) -> None:
     for key in ("allocation", "reallocation_share", "sleeve_share"):
-        value = getattr(config, key)
-        _require(_finite(value) and 0.0 <= value <= 1.0, key, "between 0 and 1", value)
-    weight = config.sleeve_crypto_weight
-    _require(
-        _finite(weight) and 0.0 < weight <= 1.0,
-        "sleeve_crypto_weight",
-        "above 0 and at most 1",
-        weight,
-    )
-    rate = config.withdrawal_rate_per_year
-    _require(
-        _finite(rate) and 0.0 <= rate < 1.0,
-        "withdrawal_rate_per_year",
-        "at least 0 and below 1",
-        rate,
-    )
+        fraction(_SECTION, key, getattr(config, key))
+    number(_SECTION, "sleeve_crypto_weight", config.sleeve_crypto_weight, low=0.0, low_open=True,
+           high=1.0)
+    number(_SECTION, "withdrawal_rate_per_year", config.withdrawal_rate_per_year, low=0.0,
+           high=1.0, high_open=True)
 
 
 def _check_rates_and_sizes(config: InflowConfig) -> None:
     for key in ("lag_months", "ramp_months"):
-        value = getattr(config, key)
-        _require(
-            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1200,
-            key,
-            "a whole number from 0 to 1200",
-            value,
-        )
+        whole(_SECTION, key, getattr(config, key), low=0, high=1200)
     for key in ("asset_growth_per_year", "contribution_growth_per_year"):
-        value = getattr(config, key)
-        _require(_finite(value) and value > -1.0, key, "a number above -1 (-100%)", value)
-    assets = config.plan_assets_usd
-    _require(_finite(assets) and assets > 0.0, "plan_assets_usd", "a positive number", assets)
-    people = config.active_participants
-    _require(_finite(people) and people >= 0.0, "active_participants", "0 or more", people)
+        number(_SECTION, key, getattr(config, key), low=-1.0, low_open=True)
+    number(_SECTION, "plan_assets_usd", config.plan_assets_usd, low=0.0, low_open=True)
+    number(_SECTION, "active_participants", config.active_participants, low=0.0)
     per_head = config.contribution_per_participant_usd
-    _require(
-        _finite(per_head) and 0.0 <= per_head <= MAX_CONTRIBUTION_PER_PARTICIPANT_USD,
-        "contribution_per_participant_usd",
-        f"from 0 to {MAX_CONTRIBUTION_PER_PARTICIPANT_USD:,.0f} (IRS 2025 $70,000 total "
-        "additions plus the $11,250 age 60-63 catch-up)",
-        per_head,
-    )
-    steep = config.ramp_steepness
-    _require(_finite(steep) and 0.0 < steep <= 100.0, "ramp_steepness", "in (0, 100]", steep)
-    band = config.sleeve_drift_band
-    _require(
-        isinstance(band, (int, float)) and band > 0.0 and not math.isnan(band),
-        "sleeve_drift_band",
-        "a positive number (inf = calendar rebalances only)",
-        band,
-    )
+    if not (_finite(per_head) and 0.0 <= per_head <= MAX_CONTRIBUTION_PER_PARTICIPANT_USD):
+        raise ConfigError(
+            f"[inflow] contribution_per_participant_usd: {per_head!r} must be from 0 to "
+            f"{MAX_CONTRIBUTION_PER_PARTICIPANT_USD:,.0f} (IRS 2025 $70,000 total additions plus "
+            "the $11,250 age 60-63 catch-up)"
+        )
+    number(_SECTION, "ramp_steepness", config.ramp_steepness, low=0.0, low_open=True, high=100.0)
+    # inf = calendar rebalances only
+    number(_SECTION, "sleeve_drift_band", config.sleeve_drift_band, low=0.0, low_open=True,
+           allow_inf=True)
 
 
 def _check_choices(config: InflowConfig) -> None:
@@ -283,20 +250,21 @@ def _check_choices(config: InflowConfig) -> None:
         "sleeve_rebalance": REBALANCE_SCHEDULES,
     }
     for key, allowed in choices.items():
-        value = getattr(config, key)
-        _require(value in allowed, key, "one of " + ", ".join(allowed), value)
+        choice(_SECTION, key, getattr(config, key), allowed)
 
 
-def _checked_weights(split: dict[str, float]) -> dict[str, float]:
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _checked_weights(split: Mapping[str, float]) -> dict[str, float]:
     if not split:
         raise ConfigError("[inflow] split: give at least one asset weight, e.g. {BTC = 1.0}")
     weights = {}
     for asset, weight in split.items():
         if not isinstance(asset, str) or not asset:
             raise ConfigError(f"[inflow] split: asset names must be text, got {asset!r}")
-        ok = _finite(weight) and weight >= 0.0
-        _require(ok, f"split.{asset}", "a weight of 0 or more", weight)
-        weights[asset] = float(weight)
+        weights[asset] = number(_SECTION, f"split.{asset}", weight, low=0.0)
     total = sum(weights.values())
     if abs(total - 1.0) > _WEIGHT_TOLERANCE:
         raise ConfigError(f"[inflow] split: weights must sum to 1, they sum to {total:g}")

@@ -45,7 +45,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from backtest.analogs.event_study import AnalogsConfig, bars_per_day
+from backtest.analogs.config import AnalogsConfig
+from backtest.analogs.event_study import bars_per_day
 from backtest.sim.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION, ImpactConfig
 from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError

@@ -25,6 +25,7 @@ from backtest.report import study_page
 from backtest.study.results import AnalogsOutcome, StudyRun
 from backtest.study.schedules import flows_table
 from flowimpact.atomic import atomic_write_text
+from flowimpact.config import config_id
 
 #: the one float format of every CSV flowimpact writes: ten significant digits keep cents on
 #: a $100 bn flow and 1e-10 relative on a metric, and the same number reads the same everywhere
@@ -111,9 +112,8 @@ def versions() -> dict[str, str]:
 def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
     resolved = run.study.resolved()
     fingerprints = data_fingerprints(run)
-    run_id = hashlib.sha256(
-        json.dumps([resolved, fingerprints], sort_keys=True, default=str).encode()
-    ).hexdigest()[:12]
+    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
+    run_id = config_id(resolved, fingerprints, length=12)
     finished = datetime.now(UTC)
     return {
         "run_id": run_id,

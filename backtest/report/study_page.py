@@ -13,6 +13,7 @@ import pandas as pd
 from backtest.report import figures
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
+from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
 from backtest.study.results import StudyRun
 from backtest.study.schedules import summary_table
@@ -208,7 +209,7 @@ def _portfolios(run: StudyRun, source: str) -> Section:
         "<b>baseline return %</b> is the portfolio's median return without the inflow, for "
         "scale. Strategies: "
         + "; ".join(
-            f"<b>{html.escape(n)}</b>: {html.escape(STRATEGY_TEXT.get(n, n))}" for n in strategies
+            f"<b>{html.escape(n)}</b>: {html.escape(STRATEGIES.get(n, n))}" for n in strategies
         )
         + ". Every scenario's CAGR, Sharpe, Sortino and maximum drawdown, with 5th/50th/95th "
         f"percentiles, are in scenarios.csv. Prices: {html.escape(source)}.</p>"
@@ -218,15 +219,6 @@ def _portfolios(run: StudyRun, source: str) -> Section:
         intro,
         tables=[("Return added by the inflow (percentage points), median.", pd.DataFrame(rows))],
     )
-
-
-STRATEGY_TEXT = {
-    "payroll_dca": "a participant buys a fixed amount of crypto on every pay day of the inflow",
-    "announcement_hold": "buy at the announcement close and hold [evaluate] hold_days",
-    "front_run": "buy [evaluate] front_run_lead_days before the first 401(k) dollar, sell at "
-    "the end of the ramp",
-    "buy_and_hold": "buy on the first day of the window, hold to the horizon",
-}
 
 
 def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:

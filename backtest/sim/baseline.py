@@ -28,21 +28,23 @@ random walk in log volume, the alternative, wanders without bound over years).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from flowimpact.config import choice, day, number, whole
 from flowimpact.errors import ConfigError, DataFormatError
 
 FloatArray = npt.NDArray[np.float64]
 ONE_DAY = pd.Timedelta(days=1)
 MIN_SOURCE_DAYS = 60
 #: ``[paths] drift`` values: "zero" demeans the resampled log returns, "historical" keeps them.
-DRIFTS = ("zero", "historical")
+Drift = Literal["zero", "historical"]
+DRIFTS: tuple[str, ...] = get_args(Drift)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,26 +72,16 @@ class PathsConfig:
     resample_start: str = "2019-01-01"
     warmup_days: int = 365
     volume_level_days: int = 90
-    drift: str = "zero"
+    drift: Drift = "zero"
 
     def __post_init__(self) -> None:
         for key, low in (("n_paths", 1), ("warmup_days", 2), ("volume_level_days", 1)):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"[paths] {key}: {value!r} must be a whole number >= {low}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"[paths] seed: {self.seed!r} must be a whole number >= 0")
-        block = self.block_mean_days
-        if (
-            isinstance(block, bool)
-            or not isinstance(block, (int, float))
-            or not (math.isfinite(block) and block >= 1.0)
-        ):
-            raise ConfigError(f"[paths] block_mean_days: {block!r} must be a number >= 1")
+            whole("paths", key, getattr(self, key), low=low)
+        whole("paths", "seed", self.seed, low=0)
+        number("paths", "block_mean_days", self.block_mean_days, low=1.0)
         for key in ("horizon_end", "resample_start"):
-            _parse_day(getattr(self, key), f"[paths] {key}")
-        if self.drift not in DRIFTS:
-            raise ConfigError(f"[paths] drift: {self.drift!r} must be one of {', '.join(DRIFTS)}")
+            day("paths", key, getattr(self, key))
+        choice("paths", "drift", self.drift, DRIFTS)
 
 
 @dataclass(frozen=True, eq=False)

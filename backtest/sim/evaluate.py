@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.metrics import QUANTILES, quantile_over_paths
 from flowimpact.errors import ConfigError
 from strategies import trading
@@ -25,51 +26,7 @@ from strategies import trading
 METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct")
 
 
-@dataclass(frozen=True, kw_only=True)
-class EvaluateConfig:
-    """The ``[evaluate]`` section: the portfolios and how they trade.
-
-    Defaults (all assumptions, stated as such): 10,000 USD starting cash; hold the
-    announcement trade 365 days; the front-runner buys 30 days before the first 401(k) dollar
-    and sells when the ramp ends; 10 bps per trade, about a large spot venue's taker fee
-    (Binance's base spot fee is 0.1%); a participant puts 100 USD of crypto in per pay day
-    (returns do not depend on the amount, fees being proportional).
-    """
-
-    init_cash_usd: float = 10_000.0
-    hold_days: int = 365
-    front_run_lead_days: int = 30
-    fees_bps: float = 10.0
-    dca_contribution_usd: float = 100.0
-    strategies: tuple[str, ...] = ("payroll_dca", "announcement_hold", "front_run", "buy_and_hold")
-
-    def __post_init__(self) -> None:
-        if self.init_cash_usd <= 0:
-            raise ConfigError("[evaluate] init_cash_usd must be positive")
-        if self.hold_days < 1:
-            raise ConfigError("[evaluate] hold_days must be at least 1")
-        if self.front_run_lead_days < 0:
-            raise ConfigError("[evaluate] front_run_lead_days must be 0 or more")
-        if not 0 <= self.fees_bps < 10_000:
-            raise ConfigError("[evaluate] fees_bps must be in [0, 10000)")
-        if self.dca_contribution_usd <= 0:
-            raise ConfigError("[evaluate] dca_contribution_usd must be positive")
-        if not self.strategies:
-            raise ConfigError(
-                f"[evaluate] strategies is empty; name at least one of {', '.join(STRATEGY_NAMES)}"
-            )
-        unknown = set(self.strategies) - set(STRATEGY_NAMES)
-        if unknown:
-            raise ConfigError(
-                f"[evaluate] strategies: unknown {sorted(unknown)}; "
-                f"allowed: {', '.join(STRATEGY_NAMES)}"
-            )
-
-
 DAYS_PER_YEAR = 365.0  # annualisation: crypto trades every day
-
-STRATEGY_NAMES = ("payroll_dca", "announcement_hold", "front_run", "buy_and_hold")
-
 
 @dataclass(frozen=True)
 class EvaluationInput:

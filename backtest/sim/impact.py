@@ -15,22 +15,25 @@ study section ``[impact]`` and ``impact_model(config)`` picks the class it names
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, runtime_checkable
+from dataclasses import dataclass, field, fields
+from typing import ClassVar, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
-MODELS = ("linear", "sqrt", "multiplier")
-DECAYS = ("exponential", "power")
+ImpactModelName = Literal["linear", "sqrt", "multiplier"]
+DecayName = Literal["exponential", "power"]
+MODELS: tuple[str, ...] = get_args(ImpactModelName)
+DECAYS: tuple[str, ...] = get_args(DecayName)
 USD_PER_BILLION = 1e9
+_SECTION = "impact"
 
 # Circulating supply around 2025-08 (public trackers: CoinGecko and blockchain.com for BTC,
 # ultrasound.money for ETH), in coins. Held fixed over the horizon: an assumption, since BTC
@@ -68,12 +71,12 @@ class ImpactConfig:
       around 2025-08 (CoinGecko, ultrasound.money), held fixed: an assumption.
     """
 
-    model: str = "multiplier"
+    model: ImpactModelName = "multiplier"
     lambda_per_billion_usd: float = 0.0022
     sqrt_y: float = 1.0
     multiplier: float = 5.0
     permanent_share: float = 0.5
-    decay: str = "exponential"
+    decay: DecayName = "exponential"
     half_life_days: float = 30.0
     power_tau_days: float = 1.0
     power_beta: float = 0.5
@@ -81,34 +84,38 @@ class ImpactConfig:
     volume_coverage: float = 10.0
     volatility_window_days: int = 30
     volume_window_days: int = 30
-    circulating_supply: dict[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_SUPPLY_COINS)
+    circulating_supply: Mapping[str, float] = field(
+        default_factory=lambda: frozen(DEFAULT_SUPPLY_COINS)
     )
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ConfigError(f"[impact] model: {self.model!r} is not one of {', '.join(MODELS)}")
-        if self.decay not in DECAYS:
-            raise ConfigError(f"[impact] decay: {self.decay!r} is not one of {', '.join(DECAYS)}")
+        choice(_SECTION, "model", self.model, MODELS)
+        choice(_SECTION, "decay", self.decay, DECAYS)
         for key in ("lambda_per_billion_usd", "sqrt_y", "multiplier"):
-            _check_number(key, getattr(self, key), low=0.0)
+            number(_SECTION, key, getattr(self, key), low=0.0)
         for key in ("permanent_share", "anticipation_share"):
-            _check_number(key, getattr(self, key), low=0.0, high=1.0)
+            number(_SECTION, key, getattr(self, key), low=0.0, high=1.0)
         for key in ("power_tau_days", "power_beta", "volume_coverage"):
-            _check_number(key, getattr(self, key), low=0.0, strict=True)
-        if self.half_life_days != math.inf:  # inf: the transient part never fades
-            _check_number("half_life_days", self.half_life_days, low=0.0, strict=True)
+            number(_SECTION, key, getattr(self, key), low=0.0, low_open=True)
+        # inf: the transient part never fades
+        number(_SECTION, "half_life_days", self.half_life_days, low=0.0, low_open=True,
+               allow_inf=True)
         for key in ("volatility_window_days", "volume_window_days"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise ConfigError(f"[impact] {key}: {value!r} must be a whole number of days >= 2")
+            whole(_SECTION, key, getattr(self, key), low=2)
         if not isinstance(self.circulating_supply, Mapping) or not self.circulating_supply:
             raise ConfigError(
                 "[impact] circulating_supply: give a table of coins per asset, e.g. "
                 "{ BTC = 19900000, ETH = 120700000 }"
             )
         for asset, coins in self.circulating_supply.items():
-            _check_number(f"circulating_supply.{asset}", coins, low=0.0, strict=True)
+            number(_SECTION, f"circulating_supply.{asset}", coins, low=0.0, low_open=True)
+        object.__setattr__(self, "circulating_supply", frozen(self.circulating_supply))
+
+    def __hash__(self) -> int:
+        # the supply table is a read-only mapping: hash its items so configs can key caches
+        return hash(tuple(sorted(self.circulating_supply.items())) + tuple(
+            getattr(self, f.name) for f in fields(self) if f.name != "circulating_supply"
+        ))
 
     def supply_coins(self, asset: str) -> float:
         """Circulating supply of ``asset`` in coins; ConfigError if the study gives none."""
@@ -118,19 +125,6 @@ class ImpactConfig:
             raise ConfigError(
                 f"[impact] circulating_supply has no entry for {asset}: add {asset} = <coins>"
             ) from None
-
-
-def _check_number(
-    key: str, value: object, *, low: float, high: float = math.inf, strict: bool = False
-) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if strict else value >= low) and value <= high
-    if not ok:
-        bound = f"> {low:g}" if strict else f">= {low:g}"
-        if high < math.inf:
-            bound += f" and <= {high:g}"
-        raise ConfigError(f"[impact] {key}: {value!r} must be a finite number {bound}")
 
 
 @runtime_checkable

@@ -14,39 +14,33 @@ different study. A grid value may also be a calibrated token such as ``"calibrat
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import hashlib
-import importlib
 import itertools
-import json
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from backtest.analogs.config import AnalogsConfig
+from backtest.sim.baseline import PathsConfig
+from backtest.sim.evaluate_config import EvaluateConfig
+from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
+from feeds.config import DataConfig
+from flowimpact.config import config_id, day, jsonable, whole
 from flowimpact.errors import ConfigError
+from flowimpact.schedule_config import ScheduleConfig
+from strategies.inflow_config import InflowConfig
 
-#: study-file section -> "module:Class" of its frozen config (imported on first use).
-SECTIONS: dict[str, str] = {
-    "study": "backtest.study.config:StudyConfig",
-    "data": "feeds.config:DataConfig",
-    "inflow": "strategies.inflow:InflowConfig",
-    "impact": "backtest.sim.impact:ImpactConfig",
-    "paths": "backtest.sim.baseline:PathsConfig",
-    "evaluate": "backtest.sim.evaluate:EvaluateConfig",
-    "analogs": "backtest.analogs.event_study:AnalogsConfig",
-    "schedule": "scheduler.config:ScheduleConfig",
-}
 #: sections in which a list for a scalar key is a grid axis.
 GRID_SECTIONS = ("inflow", "impact")
 CALIBRATED_PREFIX = "calibrated:"
+#: a grid value as written: a number, a choice, or a ``calibrated:`` token
+GridValue = float | int | str | bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,9 +59,21 @@ class StudyConfig:
     max_columns: int = 20_000
 
     def __post_init__(self) -> None:
-        _check_date("study", "start", self.start)
-        if self.max_columns < 1:
-            raise ConfigError("[study] max_columns must be a positive whole number")
+        day("study", "start", self.start)
+        whole("study", "max_columns", self.max_columns, low=1)
+
+
+#: study-file section -> its frozen config class; ``Study`` has one field of each.
+SECTIONS: Mapping[str, type] = {
+    "study": StudyConfig,
+    "data": DataConfig,
+    "inflow": InflowConfig,
+    "impact": ImpactConfig,
+    "paths": PathsConfig,
+    "evaluate": EvaluateConfig,
+    "analogs": AnalogsConfig,
+    "schedule": ScheduleConfig,
+}
 
 
 @dataclass(frozen=True)
@@ -79,31 +85,40 @@ class Scenario:
     """
 
     scenario_id: str
-    axes: Mapping[str, Any]
-    inflow: Any
-    impact: Any
+    axes: Mapping[str, GridValue]
+    inflow: InflowConfig
+    impact: ImpactConfig
 
     @property
     def label(self) -> str:
         return ", ".join(f"{key.split('.')[-1]}={value}" for key, value in self.axes.items())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Study:
-    """A validated study: one config per section plus the grid axes of ``[inflow]``/``[impact]``."""
+    """A validated study: one config per section plus the grid axes of ``[inflow]``/``[impact]``.
 
-    configs: Mapping[str, Any]
-    grid_axes: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    ``inflow`` and ``impact`` hold the first grid point; ``scenarios()`` gives every point.
+    ``raw`` keeps the grid sections' values as written (before grid expansion), from which each
+    scenario's configs are built.
+    """
+
+    study: StudyConfig
+    data: DataConfig
+    inflow: InflowConfig
+    impact: ImpactConfig
+    paths: PathsConfig
+    evaluate: EvaluateConfig
+    analogs: AnalogsConfig
+    schedule: ScheduleConfig
+    grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        # study.data, study.paths, ... : the section configs. Grid sections hold the first
-        # grid point; iterate ``scenarios()`` for all of them.
-        configs = self.__dict__.get("configs", {})
-        if name in configs:
-            return configs[name]
-        raise AttributeError(name)
+    @property
+    def configs(self) -> dict[str, Any]:
+        """Section name -> its config, in the order of ``SECTIONS``."""
+        return {section: getattr(self, section) for section in SECTIONS}
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -146,7 +161,7 @@ class Study:
                 built[section] = build_config(section, values)
             scenarios.append(
                 Scenario(
-                    scenario_id=_scenario_id(built["inflow"], built["impact"]),
+                    scenario_id=config_id(built["inflow"], built["impact"], prefix="s"),
                     axes=point,
                     inflow=built["inflow"],
                     impact=built["impact"],
@@ -167,7 +182,7 @@ class Study:
         """Every section with every default filled in, grid axes as lists (for run.json)."""
         out: dict[str, Any] = {}
         for section, config in self.configs.items():
-            values = _jsonable(dataclasses.asdict(config))
+            values = jsonable(config)
             for key, axis in self.grid_axes.items():
                 sect, name = key.split(".", 1)
                 if sect == section:
@@ -247,7 +262,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
         configs[section] = build_config(section, values)
     _check_window(configs["study"], configs["paths"])
     # every grid point must build (for example a combination of values that contradict)
-    study = Study(configs=configs, grid_axes=grid_axes, source=source, raw=first_points)
+    study = Study(
+        **configs, grid_axes=grid_axes, source=source, raw=first_points  # type: ignore[arg-type]
+    )
     if not study.calibrated_tokens:
         study.scenarios()
     return study
@@ -270,10 +287,9 @@ def build_config(section: str, values: Mapping[str, Any]) -> Any:
         raise ConfigError(f"[{section}] {exc}") from exc
 
 
-@cache
 def config_class(section: str) -> type:
-    module_name, class_name = SECTIONS[section].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    """The frozen config class of a study-file section."""
+    return SECTIONS[section]
 
 
 def default_study_text() -> str:
@@ -315,21 +331,10 @@ def _resolve_token(value: Any, key: str, resolve: Callable[[str, str], float] | 
     return resolve(value, key.split(".", 1)[1])
 
 
-def _check_date(section: str, key: str, value: str) -> None:
-    import datetime as dt
-
-    try:
-        dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"[{section}] {key}: {value!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _check_window(study: StudyConfig, paths: Any) -> None:
+def _check_window(study: StudyConfig, paths: PathsConfig) -> None:
     """The window runs forward: ``[paths] horizon_end`` must come after ``[study] start``."""
-    import datetime as dt
-
-    start = dt.date.fromisoformat(study.start)
-    end = dt.date.fromisoformat(paths.horizon_end)
+    start = day("study", "start", study.start)
+    end = day("paths", "horizon_end", paths.horizon_end)
     if end <= start:
         raise ConfigError(
             f"[paths] horizon_end {paths.horizon_end} is not after [study] start {study.start}; "
@@ -340,18 +345,3 @@ def _check_window(study: StudyConfig, paths: Any) -> None:
 def _suggest(word: str, choices: Mapping[str, Any] | list[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _scenario_id(*configs: Any) -> str:
-    payload = json.dumps([_jsonable(dataclasses.asdict(c)) for c in configs], sort_keys=True)
-    return "s" + hashlib.sha256(payload.encode()).hexdigest()[:8]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value == float("inf"):
-        return "inf"
-    return value
