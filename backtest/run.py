@@ -89,7 +89,7 @@ def run_study(
             evaluation = evaluate(
                 EvaluationInput(
                     days=baseline.days,
-                    impacted_close_usd=engine.close_usd,
+                    impacted_close_usd=engine.array("close_usd"),
                     baseline_close_usd=baseline.close_usd,
                     announcement_day=inputs.announcement_day,
                     first_flow_day=inputs.first_flow_day,
@@ -97,14 +97,11 @@ def run_study(
                     pay_day=inputs.pay_day,
                 ),
                 study.evaluate,
-                on_strategy_done=lambda name: (
-                    bar.set_postfix_str(f"evaluated {name}"),
-                    bar.update(1),
-                ),
+                on_strategy_done=lambda name: _advance(bar, f"evaluated {name}"),
             )
             impacts = impact_metrics(
-                engine.flow_usd,
-                engine.log_impact,
+                engine.array("flow_usd"),
+                engine.array("log_impact"),
                 baseline.volume_usd,
                 [s.impact.volume_coverage for s in scenarios],
             )
@@ -191,6 +188,11 @@ def _inflow_schedules(
     study: Study, prices: dict[str, pd.DataFrame] | None
 ) -> dict[str, FlowSchedule]:
     return build_schedules(study.inflow_scenarios(), study.days, study.data.assets, prices)
+
+
+def _advance(bar: tqdm, note: str) -> None:
+    bar.set_postfix_str(note)
+    bar.update(1)
 
 
 def _check_grid(study: Study, n_scenarios: int, allow_large_grid: bool) -> None:

@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
+from functools import partial
 from typing import Any
 
 import ccxt
@@ -146,7 +147,7 @@ def _update_series(
     with bar:
         while cursor_ms + step_ms <= now_ms:  # a closed candle can still start at the cursor
             page = retry.call(
-                lambda c=cursor_ms: _fetch_page(exchange, symbol, timeframe, c, page_limit, context)
+                partial(_fetch_page, exchange, symbol, timeframe, cursor_ms, page_limit, context)
             )
             requests += 1
             closed = page[(page[:, 0] >= cursor_ms) & (page[:, 0] + step_ms <= now_ms)]

@@ -69,7 +69,7 @@ def whole(
             -math.inf if low is None else low, math.inf if high is None else high, False, False
         )
         raise ConfigError(f"[{section}] {key}: {value!r} must be a whole number{bounds}")
-    return int(value)  # type: ignore[arg-type]
+    return int(value)  # type: ignore[call-overload]
 
 
 def fraction(section: str, key: str, value: object) -> float:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Literal, get_args
+from typing import Literal, TypeAlias, get_args
 
 import holidays
 import numpy as np
@@ -53,7 +53,7 @@ _FRIDAY = 4
 # (e.g. 2001-09-11..14); 20 days of look-ahead covers any of them.
 _LOOKAHEAD_DAYS = 20
 
-DayLike = str | dt.date | pd.Timestamp
+DayLike: TypeAlias = str | dt.date | pd.Timestamp
 
 
 def utc_day(value: DayLike) -> pd.Timestamp:

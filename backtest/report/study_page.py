@@ -130,7 +130,7 @@ def _paths(run: StudyRun, source: str) -> Section:
             figures.fan_chart(
                 run.baseline.days,
                 run.baseline.close_usd[:, :, a],
-                [run.engine.close_usd[i, :, :, a] for i in chosen],
+                [run.engine.array("close_usd")[i, :, :, a] for i in chosen],
                 [run.scenarios[i].label for i in chosen],
                 asset,
                 last_history_day=run.baseline.last_history_day,
@@ -222,7 +222,7 @@ def _portfolios(run: StudyRun, source: str) -> Section:
 
 
 def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
-    models = {}
+    models: dict[str, str] = {}
     for scenario in run.scenarios:
         model = impact_model(scenario.impact)
         models.setdefault(type(model).__name__, inspect.getdoc(model) or "")

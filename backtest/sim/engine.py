@@ -27,7 +27,7 @@ diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,13 @@ class EngineResult:
     flow_usd: FloatArray | None
     log_impact: FloatArray | None
     instant_log_impact: FloatArray | None
+
+    def array(self, name: str) -> FloatArray:
+        """One output by name; an error naming the ``outputs=`` to ask for when it was left out."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"the engine ran without {name!r}: pass outputs=(..., {name!r})")
+        return value
 
 
 def run_engine(
@@ -310,6 +317,7 @@ def _per_window(
     if volatility:
         prior = np.ascontiguousarray(baseline.prior_close_usd, dtype=np.float64)
         values = np.ascontiguousarray(baseline.close_usd, dtype=np.float64)
+        compute: Callable[[FloatArray, FloatArray, int], FloatArray]
         compute = kernels.trailing_log_return_std
     else:
         prior = np.ascontiguousarray(baseline.prior_volume_usd, dtype=np.float64)

@@ -83,7 +83,7 @@ def _try_coerce(value: Any, hint: Any) -> tuple[bool, Any]:  # noqa: C901 - one 
             items.append(converted)
         return True, tuple(items) if origin is tuple else items
     if origin in (dict, Mapping) or hint is dict:
-        if not isinstance(value, dict):
+        if not isinstance(value, Mapping):
             return False, None
         args = typing.get_args(hint)
         value_hint = args[1] if len(args) == 2 else Any
@@ -101,7 +101,7 @@ def _try_coerce(value: Any, hint: Any) -> tuple[bool, Any]:  # noqa: C901 - one 
 
 def _type_name(hint: Any) -> str:
     if typing.get_origin(hint) is typing.Literal:
-        return " | ".join(repr(a) for a in typing.get_args(hint))
+        return "one of " + ", ".join(str(a) for a in typing.get_args(hint))
     if typing.get_origin(hint) in (tuple, list):
         return "a list"
     if typing.get_origin(hint) in (dict, Mapping) or hint is dict:

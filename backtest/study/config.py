@@ -219,8 +219,10 @@ def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
     out = dict(default)
     for key, value in user.items():
         base = out.get(key)
-        both_tables = isinstance(base, dict) and isinstance(value, dict)
-        out[key] = {**base, **value} if both_tables else value
+        if isinstance(base, dict) and isinstance(value, dict):
+            out[key] = {**base, **value}
+        else:
+            out[key] = value
     return out
 
 
@@ -262,9 +264,7 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
         configs[section] = build_config(section, values)
     _check_window(configs["study"], configs["paths"])
     # every grid point must build (for example a combination of values that contradict)
-    study = Study(
-        **configs, grid_axes=grid_axes, source=source, raw=first_points  # type: ignore[arg-type]
-    )
+    study = Study(**configs, grid_axes=grid_axes, source=source, raw=first_points)
     if not study.calibrated_tokens:
         study.scenarios()
     return study

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -44,7 +45,7 @@ def resolve_data_config(
     from backtest.study.config import load_study  # here: the study pulls in every section's module
 
     data: DataConfig = load_study(config_path).data
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if exchange:
         overrides["exchange"] = exchange.strip().lower()
     if symbols:
