@@ -1,17 +1,14 @@
 """Atomic Parquet files and the one-writer lock shared by the candle and ETF-flow stores.
 
-A write goes to a temporary file in the destination's own folder, is flushed to disk, and
-then replaces the destination with ``os.replace`` (atomic on POSIX and Windows within one
-file system). A process killed at any moment therefore leaves either the previous file or the
-new one, never a half-written one; a stray ``*.tmp`` file may remain and is ignored.
+Writes go through ``flowimpact.atomic.atomic_write`` (a temporary file in the destination's
+folder, flushed, then ``os.replace``): a process killed at any moment leaves either the
+previous file or the new one, never a half-written one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowimpact.atomic import default_file_mode
+from flowimpact.atomic import atomic_write
 from flowimpact.errors import DataFormatError, FlowImpactError
 
 LOCK_FILE_NAME = ".flowimpact.lock"
@@ -57,19 +54,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path, metadata: dict[str, An
     merged = dict(table.schema.metadata or {})
     merged[_METADATA_KEY] = json.dumps(metadata, sort_keys=True).encode()
     table = table.replace_schema_metadata(merged)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp_path = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as sink:
-            pq.write_table(table, sink)
-            sink.flush()
-            os.fsync(sink.fileno())
-        temp_path.chmod(default_file_mode())  # mkstemp makes 0600
-        temp_path.replace(path)  # os.replace: atomic within one file system
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
+    atomic_write(path, lambda sink: pq.write_table(table, sink))
 
 
 def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -84,20 +69,6 @@ def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         ) from exc
     raw = (table.schema.metadata or {}).get(_METADATA_KEY, b"{}")
     return table.to_pandas(), json.loads(raw)
-
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename durable; best effort, as not every platform opens directories."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 __all__ = ["LOCK_FILE_NAME", "read_parquet", "write_parquet_atomic", "writer_lock"]

@@ -8,7 +8,7 @@ Formats (detected in this order from the first line):
    ``feeds.farside``): stored as a flow table in dollars (``feeds.etf_flows``).
 3. OHLCV with a header, column names case-insensitive: a time column (``timestamp``, ``date``,
    ``time``, ``datetime``, ``open_time``) and ``open high low close volume``; other columns
-   ignored. This covers the Binance kline CSVs of ../shared/data/prices
+   ignored. This covers the Binance kline CSVs of the reference data (prices/)
    (``timestamp,open,high,low,close,volume``) and Binance dumps with a header row.
 
 Candle times are candle OPEN times in UTC. A file is imported whole or not at all: an

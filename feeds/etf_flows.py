@@ -72,7 +72,7 @@ def read_etf_flows(root: Path, asset: str) -> pd.DataFrame:
     if not path.exists():
         raise DataUnavailableError(
             f"no ETF flow table for {asset.upper()} in {root}: run `flowimpact import "
-            f"../shared/data/etf_flows/farside_{asset.lower()}_etf_flows_daily.csv`"
+            f"path/to/farside_{asset.lower()}_etf_flows_daily.csv`"
         )
     return _read(path)
 

@@ -1,32 +1,54 @@
 """Atomic file writes: a temporary file in the destination's folder, then ``os.replace``.
 
 A process killed at any moment leaves either the previous file or the new one, never half of
-one. Used for every output file (report, CSV, JSON); the Parquet store has its own writer in
-``feeds._files`` that adds Parquet metadata.
+one; a stray ``.NAME.*.tmp`` file may remain and is ignored. The one home of this for every
+file flowimpact writes: outputs (report, CSV, JSON) through ``atomic_write_text`` and the
+Parquet store through ``atomic_write`` with pyarrow's writer.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Let ``write`` fill a temporary file, flush it to disk, then rename it onto ``path``.
+
+    Readers see the old file or the new one, never a part; the rename is made durable by
+    syncing the folder (best effort).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp_path = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as sink:
-            sink.write(data)
+            write(sink)
             sink.flush()
             os.fsync(sink.fileno())
         temp_path.chmod(default_file_mode())  # mkstemp makes 0600; outputs are for sharing
-        temp_path.replace(path)
+        temp_path.replace(path)  # os.replace: atomic within one file system
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+
+    def write(sink: BinaryIO) -> None:
+        sink.write(data)
+
+    atomic_write(path, write)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """``atomic_write_bytes`` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def default_file_mode() -> int:
@@ -36,9 +58,18 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """``atomic_write_bytes`` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename durable; best effort, as not every platform opens directories."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "default_file_mode"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "default_file_mode"]

@@ -57,7 +57,7 @@ class PathsConfig:
     ``seed`` 20250807 (the order's date, any fixed number works); ``horizon_end``
     2028-12-31 (about three years past the order, covering 6-24 month ramps and the steady
     state after them); ``resample_start`` 2019-01-01 (leaves out Binance's thin 2017-2018
-    volumes and the USDT de-pegs of 2018, see ../shared/data/SOURCES.md); ``warmup_days`` 365
+    volumes and the USDT de-pegs of 2018, see the reference data's SOURCES.md); ``warmup_days`` 365
     days of baseline kept before the study start for trailing volatility and volume;
     ``volume_level_days`` 90 for the volume ratio (see the module docstring); ``drift``
     "zero" (the history's mean log return removed before resampling, so the baseline is no

@@ -65,7 +65,7 @@ class ImpactConfig:
       α of the expected permanent impact of the announced flows is priced on the announcement
       day and taken out of the later flows' permanent part (see ``backtest.sim.engine``).
     - ``volume_coverage``: 10.0, market-wide USD volume / the venue's volume; an assumption
-      (Binance is one spot venue of many, see ../shared/data/SOURCES.md).
+      (Binance is one spot venue of many; see the reference data's SOURCES.md).
     - ``volatility_window_days`` and ``volume_window_days``: 30 trailing days (assumption).
     - ``circulating_supply`` (coins per asset, for MC = price × supply): BTC 19.9M, ETH 120.7M
       around 2025-08 (CoinGecko, ultrasound.money), held fixed: an assumption.

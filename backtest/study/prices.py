@@ -16,7 +16,7 @@ from flowimpact.errors import DataUnavailableError, FlowImpactError, InputError
 
 HOW_TO_IMPORT = (
     "import CSV files instead: `flowimpact import path/to/binance_BTCUSDT_1d.csv "
-    "path/to/binance_ETHUSDT_1d.csv` (or `scripts/run ../shared/data`)"
+    "path/to/binance_ETHUSDT_1d.csv`"
 )
 
 

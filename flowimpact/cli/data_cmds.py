@@ -29,7 +29,8 @@ from feeds.names import to_ccxt_symbol
 from flowimpact.cli._app import cli, config_option, data_dir_option
 
 _EMPTY_STORE_HINT = (
-    "run `flowimpact fetch` (online) or `flowimpact import ../shared/data/prices/*.csv` (offline)"
+    "run `flowimpact fetch` (online) or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...` "
+    "(offline)"
 )
 
 
