@@ -35,6 +35,7 @@ from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome, RunR
 from backtest.study.schedules import build_schedules, flows_table, summary_table
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
+from flowimpact.staging import staged_directory
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
@@ -50,7 +51,31 @@ def run_study(
     now: datetime | None = None,
     allow_large_grid: bool = False,
 ) -> RunResult:
-    """Run the whole study and write its report into ``out_dir``."""
+    """Run the whole study and write its report into ``out_dir``, all files as one set.
+
+    The files are written into a staging folder beside ``out_dir`` and swapped in when all are
+    complete (``flowimpact.staging``): a killed run or a full disk leaves the previous set.
+    An ``out_dir`` that cannot be written is refused (exit 2) before any computing.
+    """
+    with staged_directory(Path(out_dir)) as staging:
+        staged = _run_study(
+            study, data_dir, staging, progress=progress, now=now, allow_large_grid=allow_large_grid
+        )
+    files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
+    return RunResult(
+        out_dir=Path(out_dir), report_path=files["report.html"], files=files, run=staged.run
+    )
+
+
+def _run_study(
+    study: Study,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    progress: bool,
+    now: datetime | None,
+    allow_large_grid: bool,
+) -> RunResult:
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
     with tqdm(

@@ -36,6 +36,7 @@ from feeds.store import CandleStore
 from feeds.timeframes import timeframe_seconds
 from flowimpact.config import plain
 from flowimpact.errors import ConfigError
+from flowimpact.secrets import expand_env
 
 _MS_PER_SECOND = 1_000
 
@@ -60,7 +61,8 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
         near = get_close_matches(exchange_id, ccxt.exchanges, n=3)
         hint = f"did you mean {', '.join(near)}?" if near else "see ccxt.exchanges for the ids"
         raise PermanentFeedError(f"unknown exchange {exchange_id!r}: ccxt has no such id; {hint}")
-    return getattr(ccxt, exchange_id)(plain(config or {}))
+    # ${NAME} values come from the environment here, so no secret sits in a study file
+    return getattr(ccxt, exchange_id)(expand_env(plain(config or {})))
 
 
 def check_exchange(

@@ -34,6 +34,7 @@ from feeds.config import DataConfig
 from flowimpact.config import config_id, day, jsonable, whole
 from flowimpact.errors import ConfigError
 from flowimpact.schedule_config import ScheduleConfig
+from flowimpact.secrets import redact
 from strategies.inflow_config import InflowConfig
 
 #: sections in which a list for a scalar key is a grid axis.
@@ -179,10 +180,16 @@ class Study:
         return self.scenarios(lambda _token, _key: _placeholder(_token))
 
     def resolved(self) -> dict[str, Any]:
-        """Every section with every default filled in, grid axes as lists (for run.json)."""
+        """Every section with every default filled in, grid axes as lists (for run.json).
+
+        Credentials in ``[data]`` (ccxt keys) are ``"<redacted>"``: this is what every output,
+        ``--print-config`` and the report show.
+        """
         out: dict[str, Any] = {}
         for section, config in self.configs.items():
             values = jsonable(config)
+            if section == "data":
+                values = redact(values)
             for key, axis in self.grid_axes.items():
                 sect, name = key.split(".", 1)
                 if sect == section:

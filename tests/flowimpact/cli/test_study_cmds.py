@@ -170,3 +170,38 @@ def test_flows_writes_the_schedules_without_data(
     assert set(flows["inflow"]) == with_flow
     assert f"flows: {(out / 'flows.csv').resolve()}" in stdout
     assert "allocation=0.02" in stdout
+
+
+def test_credentials_never_reach_run_json_report_or_print_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets = {"apiKey": "AKIA-live-1234", "secret": "s3cr3t-5678", "password": "pw-9012"}
+    study = write_study(tmp_path / "study.toml")
+    extra = "".join(f'{key} = "{value}"\n' for key, value in secrets.items())
+    study.write_text(study.read_text(encoding="utf-8") + "\n[data.ccxt]\n" + extra, "utf-8")
+    write_synthetic_store(tmp_path / "data")
+    code, printed, err = _run(capsys, "run", "--config", str(study), "--print-config")
+    assert code == 0, err
+    out = tmp_path / "out"
+    code, stdout, err = _run(
+        capsys, "run", "--no-progress", "--config", str(study), "--data-dir",
+        str(tmp_path / "data"), "--out", str(out),
+    )
+    assert code == 0, err
+    for text in (printed, stdout, err, *(p.read_text("utf-8") for p in out.iterdir())):
+        for value in secrets.values():
+            assert value not in text
+    assert '"apiKey": "<redacted>"' in (out / "run.json").read_text("utf-8")
+
+
+def test_an_out_folder_that_cannot_be_written_exits_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an empty store: were the study to start, it would end in exit 3 (no data)
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    code, _, err = _run(
+        capsys, "run", "--no-progress", "--data-dir", str(tmp_path / "empty"),
+        "--out", str(tmp_path / "a_file" / "out"),
+    )
+    assert code == 2, err
+    assert "a_file" in err and err.count("\n") == 1
