@@ -24,13 +24,14 @@ from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
 from backtest.report.analogs_sections import write_analogs_page
+from backtest.report.sources import price_source
 from backtest.sim.baseline import build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
 from backtest.study import analogs_step, scenario_inputs
 from backtest.study.config import Study
-from backtest.study.prices import load_daily_prices
+from backtest.study.prices import freshness, load_daily_prices
 from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome, RunResult, StudyRun
 from backtest.study.schedules import build_schedules, flows_table, summary_table
 from backtest.study.table import scenarios_table
@@ -94,6 +95,7 @@ def _run_study(
         _check_grid(study, study.n_scenarios, allow_large_grid)
         with step("prices"):
             prices = load_daily_prices(study, data_dir, progress=progress)
+            last_day, warnings = freshness(prices, started, study.data.stale_after_days)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
         scenarios = study.scenarios(analogs.resolve)
@@ -142,6 +144,8 @@ def _run_study(
             analogs=analogs,
             timings_s=timings,
             started_utc=started,
+            last_candle_day=last_day,
+            warnings=warnings,
         )
         with step("outputs"):
             files = outputs.write_outputs(run, out_dir)
@@ -171,7 +175,9 @@ def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
         tables["flow_comparison.csv"] = outcome.comparison.table
         tables["flow_cumulative.csv"] = outcome.comparison.cumulative
     files = outputs.write_tables(out_dir, tables)
-    files["analogs.html"] = write_analogs_page(out_dir / "analogs.html", outcome)
+    files["analogs.html"] = write_analogs_page(
+        out_dir / "analogs.html", outcome, prices=price_source(study.data)
+    )
     return AnalogsResult(outcome=outcome, files=files)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from feeds.timeframes import timeframe_seconds
-from flowimpact.config import day, frozen_tree
+from flowimpact.config import day, frozen_tree, whole
 from flowimpact.errors import ConfigError
 
 
@@ -28,6 +28,9 @@ class DataConfig:
     since: str = "2017-08-17"
     # passed to the ccxt constructor as is (as plain dicts: ``flowimpact.config.plain``)
     ccxt: Mapping[str, Any] = field(default_factory=lambda: frozen_tree({}))
+    # a run warns when its newest candle is older than this many days (assumption: daily
+    # candles a weekend and a day behind are still current enough for a daily report)
+    stale_after_days: int = 3
 
     def __post_init__(self) -> None:
         if not self.exchange:
@@ -45,6 +48,7 @@ class DataConfig:
         if not isinstance(self.ccxt, Mapping):
             raise ConfigError("[data.ccxt] must be a table of ccxt constructor options")
         object.__setattr__(self, "ccxt", frozen_tree(self.ccxt))
+        whole("data", "stale_after_days", self.stale_after_days, low=0)
 
     @property
     def assets(self) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from flowimpact.errors import FlowImpactError
+
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Let ``write`` fill a temporary file, flush it to disk, then rename it onto ``path``.
@@ -21,8 +23,13 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     Readers see the old file or the new one, never a part; the rename is made durable by
     syncing the folder (best effort).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
     temp_path = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as sink:
@@ -31,10 +38,22 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             os.fsync(sink.fileno())
         temp_path.chmod(default_file_mode())  # mkstemp makes 0600; outputs are for sharing
         temp_path.replace(path)  # os.replace: atomic within one file system
+    except OSError as exc:
+        temp_path.unlink(missing_ok=True)
+        raise WriteError(path, exc) from exc
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+class WriteError(FlowImpactError):
+    """A file could not be written (disk full, read-only file system, ...): names the path."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        reason = cause.strerror or str(cause)
+        super().__init__(f"cannot write {path}: {reason}; nothing there was changed")
+        self.path = path
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -72,4 +91,10 @@ def _fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "default_file_mode"]
+__all__ = [
+    "WriteError",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "default_file_mode",
+]

@@ -136,8 +136,13 @@ def report_sections(
     result: EventStudyResult,
     comparison: FlowComparison | None,
     calibration: CalibrationResult | None,
+    *,
+    prices: str = "Binance spot klines",
 ) -> list[Section]:
-    """The analogs' parts of report.html: event study, flow comparison, calibration."""
+    """The analogs' parts of report.html: event study, flow comparison, calibration.
+
+    ``prices`` names where the candles came from (exchange, symbols, timeframe), for captions.
+    """
     sections = [
         Section(
             title="ETF-launch analogs: event study",
@@ -149,7 +154,7 @@ def report_sections(
                 "estimation window's variance (p) and Corrado's rank test in its single-event "
                 "Wilcoxon rank-sum form (rank_p)."
             ),
-            figures=(aligned_paths_figure(result),),
+            figures=(aligned_paths_figure(result, source=f"Source: {prices}"),),
             tables=(
                 (
                     "Cumulative abnormal returns and their p-values; volatility, volume and "
@@ -183,7 +188,11 @@ def report_sections(
                     "Flows also follow prices (see the flows_on_returns rows), so the same-day "
                     "slopes bound impact from above rather than measure it."
                 ),
-                figures=(calibration_figure(calibration),),
+                figures=(
+                    calibration_figure(
+                        calibration, source=f"Source: {prices}; Farside Investors ETF flows"
+                    ),
+                ),
                 tables=(("Calibration (calibration.csv)", table.drop(columns="unit")),),
             )
         )
@@ -226,9 +235,11 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def outcome_sections(outcome: AnalogsOutcome) -> list[Section]:
+def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
     """The report's sections on a run's analogs, flow comparison and calibration."""
-    sections = report_sections(outcome.events, outcome.comparison, outcome.calibration)
+    sections = report_sections(
+        outcome.events, outcome.comparison, outcome.calibration, prices=prices
+    )
     if outcome.calibration_skipped is not None:
         sections.append(
             Section(
@@ -249,8 +260,8 @@ def outcome_sections(outcome: AnalogsOutcome) -> list[Section]:
     return sections
 
 
-def write_analogs_page(path: Path, outcome: AnalogsOutcome) -> Path:
+def write_analogs_page(path: Path, outcome: AnalogsOutcome, *, prices: str) -> Path:
     """``analogs.html``: the event study and the flow comparison, self-contained."""
-    sections = report_sections(outcome.events, outcome.comparison, None)
+    sections = report_sections(outcome.events, outcome.comparison, None, prices=prices)
     subtitle = "US spot-ETF launches and the 401(k) order"
     return write_report(path, "flowimpact: analogs", subtitle, sections)

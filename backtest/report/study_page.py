@@ -13,6 +13,7 @@ import pandas as pd
 from backtest.report import figures
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
+from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
 from backtest.study.results import StudyRun
@@ -30,13 +31,15 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
-    sections.extend(outcome_sections(run.analogs))
+    sections.extend(outcome_sections(run.analogs, prices=price_source(run.study.data)))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"
-        f" · {len(run.scenarios)} scenarios × {run.baseline.n_paths} paths · study: "
-        f"{run.study.source}"
+        f" · prices to {run.last_candle_day} · {len(run.scenarios)} scenarios × "
+        f"{run.baseline.n_paths} paths · study: {run.study.source}"
     )
+    for warning in run.warnings:
+        subtitle += f'<br><b class="warning">Warning: {html.escape(warning)}</b>'
     return write_report(path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections)
 
 
@@ -231,11 +234,11 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
     )
     data = pd.DataFrame(manifest["data"])
     credits = (
-        "<p>Prices: exchange spot candles as stored in the flowimpact data directory (Binance "
-        "spot klines by default, through ccxt or imported CSV). ETF flows: Farside Investors' "
-        "public Bitcoin and Ethereum ETF flow tables. 401(k) assets: ICI (2025-03-31). "
-        "Contribution limits: IRS 2025. Every default's source is in its config class's "
-        "docstring; the values used are below.</p>"
+        f"<p>Prices: {html.escape(price_source(run.study.data))} candles as stored in the "
+        "flowimpact data directory (fetched through ccxt or imported from CSV). ETF flows: "
+        "Farside Investors' public Bitcoin and Ethereum ETF flow tables. 401(k) assets: ICI "
+        "(2025-03-31). Contribution limits: IRS 2025. Every default's source is in its config "
+        "class's docstring; the values used are below.</p>"
     )
     config = html.escape(json.dumps(manifest["config"], indent=2, default=str))
     versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())

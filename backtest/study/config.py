@@ -315,6 +315,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"study file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} is not a text file in UTF-8; a study file is TOML text (see "
+            "`flowimpact run --print-config`)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"study file {path} is a folder; give a .toml file") from None
 
 
 def _is_token(value: Any) -> bool:

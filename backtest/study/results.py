@@ -10,7 +10,7 @@ is what lets imports run one way (run → report → study → analogs → sim).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +63,8 @@ class StudyRun:
     analogs: AnalogsOutcome
     timings_s: dict[str, float] = field(default_factory=dict)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_candle_day: date | None = None  # the newest daily close the prices hold
+    warnings: tuple[str, ...] = ()  # said on stderr and at the top of the report
 
 
 @dataclass(frozen=True)

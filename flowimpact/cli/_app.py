@@ -11,6 +11,7 @@ import click
 import platformdirs
 
 from flowimpact import __version__
+from flowimpact.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,8 +33,19 @@ def data_dir_option(func: F) -> F:
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help=f"Where the store lives [default: ${DATA_DIR_ENV}, else {default_data_dir()}].",
-        callback=lambda _ctx, _param, value: value if value is not None else default_data_dir(),
+        callback=_data_dir,
     )(func)
+
+
+def _data_dir(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """``--data-dir`` or the default, refused at once when it names a file (every command)."""
+    path = value if value is not None else default_data_dir()
+    if path.exists() and not path.is_dir():
+        where = "--data-dir" if value is not None else f"${DATA_DIR_ENV}"
+        raise ConfigError(
+            f"{where} {path} is a file, not a folder; point it at the folder of the store"
+        )
+    return path
 
 
 def config_option(func: F) -> F:

@@ -48,6 +48,8 @@ def run_command(
     result = run_study(
         study, data_dir, out_dir, progress=not no_progress, allow_large_grid=allow_large_grid
     )
+    for warning in result.run.warnings:
+        click.echo(f"flowimpact: warning: {warning}", err=True)
     _print_headline(result.run.table)
     click.echo(f"report: {result.report_path.resolve()}")
     for name, path in sorted(result.files.items()):

@@ -310,3 +310,29 @@ def test_no_data_and_no_exchange_exits_3_saying_how_to_import(
     assert len(slept) == policy.max_attempts - 1  # the exchange was really tried, and retried
     assert not (out / "report.html").exists()
     assert not list(data_dir.rglob("*.parquet"))  # nothing half-stored
+
+
+def test_old_candles_are_said_on_stderr_and_in_the_report(
+    result: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the synthetic candles end 2025-10-31; the shared run started today, long after
+    page = result.report_path.read_text(encoding="utf-8")
+    assert result.run.last_candle_day == pd.Timestamp(LAST_DAY).date()
+    assert f"prices to {LAST_DAY}" in page
+    assert result.run.warnings and "stale_after_days" in result.run.warnings[0]
+    assert "Warning: the newest candle is from 2025-10-31" in page
+    study = write_study(tmp_path / "fresh.toml", data={"stale_after_days": 100_000})
+    data_dir = result.out_dir.parent / "data"
+    code = main(["run", "--no-progress", "--config", str(study), "--data-dir", str(data_dir),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 0 and "warning" not in err
+    code = main(["run", "--no-progress", "--config", str(write_study(tmp_path / "s.toml")),
+                 "--data-dir", str(data_dir), "--out", str(tmp_path / "out2")])
+    assert code == 0 and "flowimpact: warning: the newest candle is from" in capsys.readouterr().err
+
+
+def test_report_captions_name_the_venue_the_prices_came_from(result: RunResult) -> None:
+    page = result.report_path.read_text(encoding="utf-8")
+    assert "binance BTC/USDT, ETH/USDT 1d" in page
+    assert "Binance spot klines" not in page

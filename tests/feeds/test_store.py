@@ -14,6 +14,7 @@ import pytest
 from feeds._files import LOCK_FILE_NAME
 from feeds.schema import CANDLE_COLUMNS
 from feeds.store import CandleStore
+from flowimpact.atomic import WriteError
 from flowimpact.errors import ConfigError, FlowImpactError
 from tests.feeds.helpers import candles
 
@@ -76,7 +77,7 @@ def test_a_failed_replace_leaves_the_previous_file_and_no_temporary(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteError, match="disk full"):
         store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-02"], [2]))
     monkeypatch.undo()
     assert store.read("binance", "BTC/USDT", "1d")["close"].tolist() == [1.0]

@@ -205,3 +205,29 @@ def test_an_out_folder_that_cannot_be_written_exits_2_before_any_work(
     )
     assert code == 2, err
     assert "a_file" in err and err.count("\n") == 1
+
+
+def test_a_binary_study_file_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = tmp_path / "study.toml"
+    study.write_bytes(b"\xff\xfe[\x00i\x00n\x00f\x00l\x00o\x00w\x00]\x00")
+    code, _, err = _run(capsys, "run", "--config", str(study), "--print-config")
+    assert code == 2 and "UTF-8" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["data", "list"], ["import", "x.csv"], ["run", "--no-progress"], ["flows"]]
+)
+def test_a_data_dir_that_is_a_file_exits_2_for_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    not_a_folder = tmp_path / "store.txt"
+    not_a_folder.write_text("x", encoding="utf-8")
+    (tmp_path / "x.csv").write_text("timestamp,open,high,low,close,volume\n", encoding="utf-8")
+    monkeypatch.setenv("FLOWIMPACT_DATA_DIR", str(not_a_folder))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, *command)
+    assert code == 2, err
+    assert "FLOWIMPACT_DATA_DIR" in err and "is a file" in err
