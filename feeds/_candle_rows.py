@@ -5,7 +5,8 @@ Each check is vectorized and raises ``DataFormatError`` naming the file and the 
 store unusable. What each check guards against:
 
 - absurd values: a price or a traded amount (close x volume) above the ceilings of
-  ``feeds.limits`` is a unit or parsing error;
+  ``feeds.limits`` is a unit or parsing error, and so is a candle opening before 2009-01-03
+  (Bitcoin's genesis block: no crypto market is older; 1970-01-01 is an empty or zero cell);
 - far out of order: in a file running oldest first, a row earlier than every row above it or
   later than every row below it (1970-01-01 in the middle of 2021, an epoch parse of an empty
   cell) would become a stray candle years away from the rest. Files running newest first
@@ -29,6 +30,8 @@ from feeds.limits import price_ceiling, traded_ceiling
 from feeds.schema import PRICE_COLUMNS
 from feeds.timeframes import grid_description, off_grid, timeframe_seconds
 from flowimpact.errors import DataFormatError
+
+FIRST_CRYPTO_DAY = pd.Timestamp("2009-01-03", tz="UTC")  # Bitcoin's genesis block
 
 
 def check_values(path: Path, frame: pd.DataFrame, quote: str) -> None:
@@ -74,8 +77,18 @@ def check_order(path: Path, frame: pd.DataFrame) -> None:
         f"{'newest' if descending else 'oldest'} first, and this row is "
         f"{'earlier' if early != descending else 'later'} than every row "
         f"{'above' if early else 'below'} it",
-        fix="remove the row or fix its time",
+        fix="remove the row, fix its time or sort the file",
     )
+
+
+def check_era(path: Path, frame: pd.DataFrame) -> None:
+    """No candle opens before ``FIRST_CRYPTO_DAY``."""
+    bad = frame.index < FIRST_CRYPTO_DAY
+    if bad.any():
+        refuse(path, pd.Index(frame["line"].to_numpy()[bad]),
+               f"open time {frame.index[bad][0]} is before 2009-01-03, when the first bitcoin "
+               "was mined: no crypto candle is that old (an empty or zero time cell?)",
+               fix="remove the row or fix its time")
 
 
 def check_grid(path: Path, frame: pd.DataFrame, cells: pd.Series, timeframe: str) -> None:
@@ -121,4 +134,11 @@ def check_spacing(path: Path, index: pd.DatetimeIndex, timeframe: str) -> None:
         )
 
 
-__all__ = ["check_grid", "check_order", "check_spacing", "check_values"]
+__all__ = [
+    "FIRST_CRYPTO_DAY",
+    "check_era",
+    "check_grid",
+    "check_order",
+    "check_spacing",
+    "check_values",
+]

@@ -17,9 +17,10 @@ Formats (detected in this order from the first line):
 Candle times are candle OPEN times in UTC. A file is imported whole or not at all: an
 unparseable, infinite or absurd number (``feeds.limits``), an unparseable time, a missing
 price, a non-positive price, high below low, negative volume, conflicting duplicate times, a
-row far out of order, a time off the timeframe's grid, or a spacing that contradicts the
-timeframe refuse the file with its name and first bad line (``feeds._candle_rows``), and the
-store is left as it was, byte for byte. Gaps (real outages) are reported, not refused.
+row far out of order or older than crypto (2009), a time off the timeframe's grid, or a
+spacing that contradicts the timeframe refuse the file with its name and first bad line
+(``feeds._candle_rows``), and the store is left as it was, byte for byte. Gaps (real
+outages) are reported, not refused.
 
 The one exception to "whole": candles that are still open at import time (opened at t, so open
 while ``now < t + timeframe``; a dump downloaded mid-day ends with one) are left out and listed
@@ -38,7 +39,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feeds._candle_rows import check_grid, check_order, check_spacing, check_values
+from feeds._candle_rows import (
+    check_era,
+    check_grid,
+    check_order,
+    check_spacing,
+    check_values,
+)
 from feeds._csv_rows import numbers, read_table, refuse, timestamps
 from feeds.cdd import is_cdd_preamble, read_cdd_table
 from feeds.etf_flows import write_etf_flows
@@ -130,6 +137,7 @@ def _import_candles(
     quote = key.symbol.partition("/")[2].partition(":")[0]
     check_values(path, rows, quote)
     check_order(path, rows)
+    check_era(path, rows)
     check_grid(path, rows, time_cells, key.timeframe)
     frame = _deduplicated(path, rows)
     check_spacing(path, frame.index, key.timeframe)

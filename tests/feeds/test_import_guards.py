@@ -155,3 +155,16 @@ def test_a_quote_worth_far_less_than_a_dollar_gets_a_higher_ceiling(
     text = _rows("2025-01-01,1.6e9,1.7e9,1.5e9,1.65e9,10")
     import_csv(_write(tmp_path, "indodax_BTC-IDR_1d.csv", text), store)
     assert store.read("indodax", "BTC/IDR", "1d")["close"].tolist() == [1.65e9]
+
+
+def test_a_1970_row_at_the_old_end_of_a_newest_first_file_is_refused(
+    tmp_path: Path, store: CandleStore
+) -> None:
+    # in order, but no crypto candle is older than Bitcoin's genesis block (2009-01-03)
+    text = _rows(*(f"2021-05-{d:02d},100,110,90,105,1" for d in range(10, 6, -1)),
+                 "1970-01-01,100,110,90,105,1")
+    before = store_digest(store.root)
+    with pytest.raises(DataFormatError, match=r"line 6: open time 1970-01-01 00:00:00\+00:00 is "
+                                              r"before 2009-01-03"):
+        import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", text), store)
+    assert store_digest(store.root) == before
