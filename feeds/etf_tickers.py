@@ -5,8 +5,8 @@ ARK 21Shares ARKB, Invesco Galaxy BTCO, Franklin EZBC, Valkyrie BRRR, VanEck HOD
 BTCW, Hashdex DEFI, Grayscale GBTC and its mini trust BTC. ETH (launched 2024-07-23): iShares
 ETHA, Fidelity FETH, Bitwise ETHW, 21Shares TETH (also seen as CETH), VanEck ETHV, Invesco
 Galaxy QETH, Franklin EZET, Grayscale ETHE and its mini trust ETH. Source: the column headers
-of Farside Investors' "Bitcoin ETF Flow" and "Ethereum ETF Flow" tables (../shared/data
-SOURCES.md) and the funds' own pages.
+of Farside Investors' "Bitcoin ETF Flow" and "Ethereum ETF Flow" tables (the reference
+data's SOURCES.md) and the funds' own pages.
 """
 
 from __future__ import annotations
