@@ -20,15 +20,17 @@ _TO_MICROS_MULTIPLIER = np.array([1_000_000, 1_000, 1, 1], dtype="int64")
 _TO_MICROS_DIVISOR = np.array([1, 1, 1, 1_000], dtype="int64")
 
 
-def read_table(path: Path, *, header: bool) -> pd.DataFrame:
+def read_table(path: Path, *, header: bool, skip_lines: int = 0) -> pd.DataFrame:
     """All cells as stripped strings ("" when empty), blank lines dropped, line numbers kept.
 
-    The index of the result is the 1-based line number of each row in the file.
+    The index of the result is the 1-based line number of each row in the file. ``skip_lines``
+    lines before the header are skipped (a CryptoDataDownload export's URL line).
     """
     try:
         frame = pd.read_csv(
             path,
             header=0 if header else None,
+            skiprows=skip_lines,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -37,26 +39,32 @@ def read_table(path: Path, *, header: bool) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"{path.name}: {' '.join(str(exc).split())}") from exc
     frame = frame.fillna("").apply(lambda column: column.str.strip())
-    frame.index = frame.index + (2 if header else 1)
+    frame.index = frame.index + skip_lines + (2 if header else 1)
     return frame[(frame != "").any(axis=1)]
 
 
-def refuse(path: Path, lines: pd.Index, what: str) -> None:
+def refuse(path: Path, lines: pd.Index, what: str, *, fix: str = "fix the file") -> None:
     """Raise ``DataFormatError`` naming the first of ``lines`` when there is any."""
     if len(lines) == 0:
         return
     more = f" (and {len(lines) - 1} more row(s))" if len(lines) > 1 else ""
     raise DataFormatError(
-        f"{path.name} line {lines[0]}: {what}{more}; nothing was imported, fix the file"
+        f"{path.name} line {lines[0]}: {what}{more}; nothing was imported, {fix}"
     )
 
 
 def numbers(path: Path, cells: pd.Series, name: str, *, required: bool = True) -> pd.Series:
-    """``cells`` as float64; an empty cell is refused when ``required``, else NaN."""
+    """``cells`` as finite float64; an empty cell is refused when ``required``, else NaN.
+
+    ``inf``, ``-inf`` and ``Infinity`` parse as numbers but are never a price, volume or flow.
+    """
     values = pd.to_numeric(cells.where(cells != ""), errors="coerce").astype("float64")
     unparseable = cells.index[(cells != "") & values.isna()]
     if len(unparseable):
         refuse(path, unparseable, f"{name} {cells[unparseable[0]]!r} is not a number")
+    infinite = cells.index[np.isinf(values.to_numpy())]
+    if len(infinite):
+        refuse(path, infinite, f"{name} {cells[infinite[0]]!r} is not a finite number")
     if required:
         refuse(path, cells.index[cells == ""], f"missing {name}")
     return values
@@ -82,4 +90,11 @@ def timestamps(path: Path, cells: pd.Series, name: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed, name="timestamp").as_unit("us")
 
 
-__all__ = ["numbers", "read_table", "refuse", "timestamps"]
+def utc_offsets(cells: pd.Series) -> pd.Series:
+    """The UTC offset each ISO time cell carries: ``"+02:00"``; ``""`` for none, Z or +00:00."""
+    found = cells.str.extract(r"(Z|[+-]\d{2}:?\d{2})$", expand=False).fillna("")
+    found = found.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+    return found.mask(found.isin(["Z", "+00:00", "-00:00"]), "")
+
+
+__all__ = ["numbers", "read_table", "refuse", "timestamps", "utc_offsets"]

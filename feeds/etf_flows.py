@@ -6,8 +6,13 @@ by UTC day (``date``, midnight UTC), one float64 column per fund named ``<ticker
 published tables are in US$ millions; ``feeds.csv_import`` converts them to dollars on import,
 so every number here is in dollars.
 
-Writes merge by day (a day present in the new table replaces the stored day: newer source
-wins), hold the store's lock and replace the file atomically, as the candle store does.
+A day may hold only ``total_usd`` (fund columns NaN: unknown) when it came from a total-only
+table (Farside's "All Data" export). Readers that need a total per day (the analogs, the
+calibration) read ``total_usd``, which every day has.
+
+Writes merge by day (``feeds._etf_merge``: the new table wins a day, but a total-only day
+never overwrites a per-fund one; ``replace`` drops the stored days of the new table's span
+first), hold the store's lock and replace the file atomically, as the candle store does.
 """
 
 from __future__ import annotations
@@ -18,12 +23,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from feeds._etf_merge import TOTAL_COLUMN, merge_flows
 from feeds._files import read_parquet, write_parquet_atomic, writer_lock
+from feeds.etf_tickers import funds_by_asset
 from feeds.store import MergeResult
 from flowimpact.errors import DataFormatError, DataUnavailableError, InputError
 
-TOTAL_COLUMN = "total_usd"
 _LOCK_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtfMergeResult(MergeResult):
+    """What one ``write_etf_flows`` did (counts in days), with the total-only days."""
+
+    kept_fund_days: int = 0  # total-only days of the new table under stored per-fund days
+    total_mismatch_days: tuple[pd.Timestamp, ...] = ()  # of those, days with another total
+    total_only_days: tuple[pd.Timestamp, ...] = ()  # days of the stored table with only a total
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +51,8 @@ class EtfFlowEntry:
     rows: int
     funds: int
     cumulative_usd: float
+    total_only_days: tuple[pd.Timestamp, ...] = ()
+    foreign_funds: tuple[str, ...] = ()  # fund columns of another asset (merged by mistake)
 
 
 def etf_flows_path(root: Path, asset: str) -> Path:
@@ -45,24 +62,32 @@ def etf_flows_path(root: Path, asset: str) -> Path:
     return Path(root) / "etf_flows" / f"{asset.upper()}.parquet"
 
 
-def write_etf_flows(root: Path, asset: str, frame: pd.DataFrame) -> MergeResult:
-    """Merge a flow table (UTC-day index, ``*_usd`` columns incl. ``total_usd``) into the store."""
+def write_etf_flows(
+    root: Path, asset: str, frame: pd.DataFrame, *, replace: bool = False
+) -> EtfMergeResult:
+    """Merge a flow table (UTC-day index, ``*_usd`` columns incl. ``total_usd``) into the store.
+
+    ``replace``: the table's days replace every stored day of its span (first to last day).
+    """
     incoming = _normalized(frame)
     path = etf_flows_path(root, asset)
     with writer_lock(Path(root), _LOCK_TIMEOUT_SECONDS):
         stored = _read(path) if path.exists() else incoming.iloc[:0]
-        overlap = stored.index.intersection(incoming.index)
-        merged = pd.concat([stored.drop(index=overlap), incoming]).sort_index()
-        # a fund absent from one table had no flows there: Farside writes such days as 0.0
-        merged = merged.fillna(0.0)
-        merged = merged[[c for c in merged.columns if c != TOTAL_COLUMN] + [TOTAL_COLUMN]]
-        write_parquet_atomic(merged, path, {"asset": asset.upper(), "units": "USD"})
-    return MergeResult(
+        merge = merge_flows(stored, incoming, replace=replace)
+        if merge.added or merge.replaced or merge.removed or not path.exists() or (
+            list(merge.merged.columns) != list(stored.columns)
+        ):
+            write_parquet_atomic(merge.merged, path, {"asset": asset.upper(), "units": "USD"})
+    return EtfMergeResult(
         path=path,
         rows_before=len(stored),
-        rows_added=len(incoming) - len(overlap),
-        rows_replaced=len(overlap),
-        rows_after=len(merged),
+        rows_added=merge.added,
+        rows_replaced=merge.replaced,
+        rows_after=len(merge.merged),
+        rows_removed=merge.removed,
+        kept_fund_days=merge.kept_fund_days,
+        total_mismatch_days=merge.total_mismatch_days,
+        total_only_days=merge.total_only_days,
     )
 
 
@@ -95,14 +120,20 @@ def etf_flow_entries(root: Path) -> list[EtfFlowEntry]:
     entries = []
     for path in sorted((Path(root) / "etf_flows").glob("*.parquet")):
         frame = _read(path)
+        funds = [c for c in frame.columns if c != TOTAL_COLUMN]
+        total_only = frame[funds].isna().all(axis=1) if funds else frame[TOTAL_COLUMN].notna()
+        foreign = [c for a, cols in funds_by_asset(funds).items() if a != path.stem
+                   for c in cols]
         entries.append(
             EtfFlowEntry(
                 asset=path.stem,
                 first=frame.index.min() if len(frame) else None,
                 last=frame.index.max() if len(frame) else None,
                 rows=len(frame),
-                funds=len(frame.columns) - 1,
+                funds=len(funds),
                 cumulative_usd=float(frame[TOTAL_COLUMN].sum()),
+                total_only_days=tuple(frame.index[total_only.to_numpy()]),
+                foreign_funds=tuple(c for c in funds if c in foreign),
             )
         )
     return entries
@@ -133,6 +164,7 @@ def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "TOTAL_COLUMN",
     "EtfFlowEntry",
+    "EtfMergeResult",
     "etf_flow_entries",
     "etf_flows_path",
     "read_etf_flows",

@@ -6,6 +6,13 @@ flow). This reader multiplies by 1,000,000, so the stored table is in dollars; e
 fund cells are 0 (Farside's convention for a fund not launched or not reported). Summary rows
 (``Total``, ``Average``, ``Maximum``, ``Minimum``) are skipped. Each row's funds must add up to
 its Total within US$1M (Farside rounds each fund to 0.1M), else the row is refused.
+
+Farside's "All Data" page exports only ``Date`` and ``Total``: such a table is the asset's
+total flows, with no fund columns (``feeds.etf_flows`` merges it under per-fund days).
+
+The asset comes from ``--symbol``, else the file name, and must agree with the fund tickers
+(``feeds.etf_tickers``): the ETH table named ``*btc*`` or imported with ``--symbol BTC`` is
+refused, naming line 1, instead of merging 20 funds into one table.
 """
 
 from __future__ import annotations
@@ -18,14 +25,12 @@ import pandas as pd
 
 from feeds._csv_rows import numbers, read_table, refuse, timestamps
 from feeds.etf_flows import TOTAL_COLUMN
+from feeds.etf_tickers import funds_by_asset
 from flowimpact.errors import InputError
 
 USD_PER_MILLION = 1_000_000.0
 _SUM_TOLERANCE_MILLIONS = 1.0
 _SUMMARY_ROWS = {"total", "average", "maximum", "minimum"}
-# A few tickers that identify the asset when the file name does not.
-_BTC_TICKERS = {"IBIT", "FBTC", "GBTC", "BITB", "ARKB", "HODL", "BRRR", "EZBC", "BTCO", "BTCW"}
-_ETH_TICKERS = {"ETHA", "ETHE", "FETH", "ETHW", "ETHV", "QETH", "EZET", "CETH", "TETH"}
 
 
 def is_farside_header(columns: list[str]) -> bool:
@@ -35,20 +40,33 @@ def is_farside_header(columns: list[str]) -> bool:
 
 
 def farside_asset(path: Path, tickers: list[str], asset: str | None = None) -> str:
-    """``asset`` if given (``"BTC"`` or a symbol like ``"BTC/USD"``), else from name or tickers."""
+    """The asset of a table: ``asset`` (``"BTC"`` or ``"BTC/USD"``), else from the file name,
+    else from the tickers; ``InputError`` when they contradict each other or tell nothing."""
+    funds = funds_by_asset(tickers)
+    if len(funds) > 1:
+        mixed = " and ".join(f"{a} funds ({', '.join(t)})" for a, t in funds.items())
+        raise InputError(
+            f"{path.name} line 1: the table holds {mixed}; import one table per asset "
+            "(nothing was imported)"
+        )
+    by_tickers = next(iter(funds), None)
+    given, said_by = None, ""
     if asset:
-        return asset.split("/")[0].strip().upper()
-    tokens = set(re.split(r"[^a-z0-9]+", path.stem.lower()))
-    by_name = {"BTC"} if tokens & {"btc", "bitcoin"} else set()
-    by_name |= {"ETH"} if tokens & {"eth", "ether", "ethereum"} else set()
-    if len(by_name) == 1:
-        return by_name.pop()
-    upper = {t.upper() for t in tickers}
-    by_tickers = ({"BTC"} if upper & _BTC_TICKERS else set()) | (
-        {"ETH"} if upper & _ETH_TICKERS else set()
-    )
-    if len(by_tickers) == 1:
-        return by_tickers.pop()
+        given, said_by = asset.split("/")[0].strip().upper(), "--symbol"
+    else:
+        tokens = set(re.split(r"[^a-z0-9]+", path.stem.lower()))
+        by_name = {"BTC"} if tokens & {"btc", "bitcoin"} else set()
+        by_name |= {"ETH"} if tokens & {"eth", "ether", "ethereum"} else set()
+        if len(by_name) == 1:
+            given, said_by = by_name.pop(), "the file name"
+    if given and by_tickers and given != by_tickers:
+        raise InputError(
+            f"{path.name} line 1: the fund columns {', '.join(funds[by_tickers])} are "
+            f"{by_tickers} funds but {said_by} says {given}; pass --symbol {by_tickers} if this "
+            f"is the {by_tickers} table (nothing was imported)"
+        )
+    if given or by_tickers:
+        return str(given or by_tickers)
     raise InputError(
         f"{path.name}: cannot tell whether these ETF flows are BTC or ETH; pass --symbol BTC "
         "or --symbol ETH (or put btc or eth in the file name)"
@@ -58,6 +76,10 @@ def farside_asset(path: Path, tickers: list[str], asset: str | None = None) -> s
 def read_farside(path: Path) -> pd.DataFrame:
     """The table of ``path`` in US dollars: UTC-day index, ``<ticker>_usd`` and ``total_usd``."""
     table = read_table(path, header=True)
+    # spreadsheet exports add columns with no name and no cells
+    blank = [c for c in table.columns if (c.startswith("Unnamed:") or not c.strip())
+             and (table[c] == "").all()]
+    table = table.drop(columns=blank)
     date_column, *others = table.columns
     total_column = next(c for c in others if c.strip().lower() == "total")
     table = table[~table[date_column].str.lower().isin(_SUMMARY_ROWS)]
@@ -72,8 +94,9 @@ def read_farside(path: Path) -> pd.DataFrame:
         columns[f"{fund.strip().lower()}_usd"] = flows.fillna(0.0)
     total = numbers(path, _website_numbers(table[total_column]), "Total")
     frame = pd.DataFrame(columns, index=table.index)
-    mismatch = np.abs(frame.sum(axis=1) - total) > _SUM_TOLERANCE_MILLIONS
-    refuse(path, table.index[mismatch.to_numpy()], "the funds do not add up to Total")
+    if funds:  # a total-only table ("All Data") has nothing to add up
+        mismatch = np.abs(frame.sum(axis=1) - total) > _SUM_TOLERANCE_MILLIONS
+        refuse(path, table.index[mismatch.to_numpy()], "the funds do not add up to Total")
     frame[TOTAL_COLUMN] = total
     frame = frame * USD_PER_MILLION
     frame.index = pd.DatetimeIndex(days, name="date")

@@ -3,6 +3,7 @@
 Known patterns::
 
     binance_BTCUSDT_1d.csv          <exchange>_<SYMBOL>_<timeframe>.csv (also BTC-USDT)
+    Binance_BTCUSDT_d.csv           CryptoDataDownload: d, 1h, minute (also day, hour, ...)
     BTCUSDT-1d-2024-01.csv          Binance public dumps: <SYMBOL>-<timeframe>-<YYYY>-<MM>[-<DD>]
 """
 
@@ -17,9 +18,13 @@ from flowimpact.errors import InputError
 # Quote currencies tried longest first when splitting "BTCUSDT"; covers the common spot quotes.
 _QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "EUR", "GBP", "JPY", "TRY",
            "DAI", "BTC", "ETH", "BNB")
+# CryptoDataDownload writes the timeframe as a word or a bare unit
+_TIMEFRAME_WORDS = {"d": "1d", "day": "1d", "daily": "1d", "h": "1h", "hour": "1h",
+                    "hourly": "1h", "minute": "1m", "min": "1m", "w": "1w", "week": "1w",
+                    "weekly": "1w"}
 _EXCHANGE_SYMBOL_TF = re.compile(
     r"^(?P<exchange>[A-Za-z0-9]+)_(?P<symbol>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)_"
-    r"(?P<timeframe>\d+[smhdwM])\.csv$"
+    r"(?P<timeframe>\d+[smhdwM]|" + "|".join(_TIMEFRAME_WORDS) + r")\.csv$"
 )
 _BINANCE_DUMP = re.compile(
     r"^(?P<symbol>[A-Z0-9]+)-(?P<timeframe>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.csv$"
@@ -69,7 +74,8 @@ def series_key(
     chosen = {
         "exchange": exchange or from_name.get("exchange"),
         "symbol": symbol or from_name.get("symbol"),
-        "timeframe": timeframe or from_name.get("timeframe"),
+        "timeframe": timeframe or _TIMEFRAME_WORDS.get(str(from_name.get("timeframe")),
+                                                       from_name.get("timeframe")),
     }
     missing = [f"--{name}" for name, value in chosen.items() if not value]
     if missing:

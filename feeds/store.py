@@ -8,11 +8,14 @@ Layout under the data directory::
 Each file holds one candle frame (see ``feeds.schema``). The ccxt symbol is stored in the
 file's metadata, so symbols whose folder name is ambiguous (``BTC/USDT:USDT``) read back exact.
 
-Merging is "newer source wins": a candle arriving for a timestamp already stored replaces the
-stored one. That lets a re-download correct a candle stored while the exchange was still
-revising it, and a deliberate re-import correct a bad one; nothing is ever dropped except a
-candle replaced by one for the same open time. Every write holds the store's lock file and
-goes through a temporary file and ``os.replace`` (``feeds._files``).
+Merging is "newer source wins": a candle arriving for a timestamp already stored with other
+values replaces the stored one (the same values from another source leave it as it is). That
+lets a re-download correct a candle stored while the exchange was still revising it, and a
+deliberate re-import correct a bad one. Nothing is dropped except by a merge with
+``replace=True`` (the new rows replace every stored row over their span: ``flowimpact import
+--replace``) or by ``drop`` (``flowimpact data drop``): the repairs for bad rows an older
+version or another tool stored. Every write holds the store's lock file and goes through a
+temporary file and ``os.replace`` (``feeds._files``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from feeds._files import read_parquet, write_parquet_atomic, writer_lock
-from feeds.quality import check_candles
+from feeds.quality import Finding, check_candles
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
-from feeds.timeframes import timeframe_seconds
-from flowimpact.errors import ConfigError
+from feeds.timeframes import timeframe_delta, timeframe_seconds
+from flowimpact.errors import ConfigError, InputError
 
 _EXCHANGE_ID = re.compile(r"^[a-z0-9_]+$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$")
@@ -42,6 +46,19 @@ class MergeResult:
     rows_added: int  # open times that were not stored before
     rows_replaced: int  # open times already stored whose values changed
     rows_after: int
+    rows_removed: int = 0  # replace=True: stored open times of the span the new rows lack
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropResult:
+    """What one ``CandleStore.drop`` did (counts in candles)."""
+
+    path: Path
+    rows_before: int
+    rows_dropped: int
+    rows_after: int
+    first_dropped: pd.Timestamp | None = None
+    last_dropped: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +74,12 @@ class StoreEntry:
     gaps: int  # runs of missing candles inside [first, last]
     missing_bars: int  # candles missing in those runs
     path: Path
+    findings: tuple[Finding, ...] = ()  # bad rows stored (an older version or another tool)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One line per kind of bad row stored."""
+        return tuple(str(finding) for finding in self.findings)
 
 
 class CandleStore:
@@ -89,33 +112,94 @@ class CandleStore:
         return None if frame.empty else frame.index[-1]
 
     def merge(
-        self, exchange: str, symbol: str, timeframe: str, frame: pd.DataFrame
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        frame: pd.DataFrame,
+        *,
+        replace: bool = False,
     ) -> MergeResult:
         """Merge ``frame`` (candle schema, with ``source``) into the stored series.
 
         Duplicate timestamps inside ``frame`` keep their last row; a timestamp already stored
-        takes the incoming row (newer source wins). The file is replaced atomically.
+        takes the incoming row when its values differ (newer source wins). With ``replace``,
+        every stored candle opening in the span of ``frame`` (its first open time up to the
+        close of its last candle) that ``frame`` lacks is removed. The file is replaced
+        atomically, and not written at all when nothing changes.
         """
         path = self.path(exchange, symbol, timeframe)
         incoming = to_candles(frame)
         incoming = incoming[~incoming.index.duplicated(keep="last")]
         with writer_lock(self.root, self.lock_timeout_seconds):
             stored = self.read(exchange, symbol, timeframe)
+            removed = stored.index[:0]
+            if replace and len(incoming):
+                span_end = incoming.index[-1] + timeframe_delta(timeframe)
+                in_span = (stored.index >= incoming.index[0]) & (stored.index < span_end)
+                removed = stored.index[in_span].difference(incoming.index)
             overlap = stored.index.intersection(incoming.index)
-            changed = _rows_differ(stored.loc[overlap], incoming.loc[overlap])
-            merged = pd.concat([stored.drop(index=overlap), incoming]).sort_index(kind="stable")
-            if len(incoming) and (len(overlap) < len(incoming) or changed):
-                write_parquet_atomic(
-                    merged,
-                    path,
-                    {"exchange": exchange, "symbol": symbol, "timeframe": timeframe},
-                )
+            changed = _changed(stored.loc[overlap], incoming.loc[overlap])
+            kept = stored.drop(index=overlap[changed].append(removed))
+            merged = pd.concat([kept, incoming.drop(index=overlap[~changed])])
+            merged = merged.sort_index(kind="stable")
+            if len(incoming) and (len(overlap) < len(incoming) or changed.any() or len(removed)):
+                self._write(merged, path, exchange, symbol, timeframe)
         return MergeResult(
             path=path,
             rows_before=len(stored),
             rows_added=len(incoming) - len(overlap),
-            rows_replaced=changed,
+            rows_replaced=int(changed.sum()),
             rows_after=len(merged),
+            rows_removed=len(removed),
+        )
+
+    def drop(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        *,
+        since: pd.Timestamp | None = None,
+        until: pd.Timestamp | None = None,
+    ) -> DropResult:
+        """Remove the stored candles opening in [``since``, ``until``] (UTC, both inclusive).
+
+        Without bounds the whole series goes (its file is deleted). ``InputError`` when the
+        series is not stored. The file is replaced atomically.
+        """
+        path = self.path(exchange, symbol, timeframe)
+        with writer_lock(self.root, self.lock_timeout_seconds):
+            if not path.exists():
+                raise InputError(
+                    f"no {exchange} {symbol} {timeframe} candles stored in {self.root}; "
+                    "`flowimpact data list` shows what is"
+                )
+            stored = self.read(exchange, symbol, timeframe)
+            mask = np.ones(len(stored), dtype=bool)
+            if since is not None:
+                mask &= stored.index >= since
+            if until is not None:
+                mask &= stored.index <= until
+            dropped = stored.index[mask]
+            if since is None and until is None:
+                path.unlink()
+            elif len(dropped):
+                self._write(stored[~mask], path, exchange, symbol, timeframe)
+        return DropResult(
+            path=path,
+            rows_before=len(stored),
+            rows_dropped=len(dropped),
+            rows_after=len(stored) - len(dropped),
+            first_dropped=dropped[0] if len(dropped) else None,
+            last_dropped=dropped[-1] if len(dropped) else None,
+        )
+
+    def _write(
+        self, frame: pd.DataFrame, path: Path, exchange: str, symbol: str, timeframe: str
+    ) -> None:
+        write_parquet_atomic(
+            frame, path, {"exchange": exchange, "symbol": symbol, "timeframe": timeframe}
         )
 
     def entries(self) -> list[StoreEntry]:
@@ -126,7 +210,7 @@ class CandleStore:
             exchange = meta.get("exchange", path.parent.parent.name)
             symbol = meta.get("symbol", path.parent.name.replace("-", "/", 1))
             timeframe = meta.get("timeframe", path.stem)
-            report = check_candles(frame, timeframe)
+            report = check_candles(frame, timeframe, quote=_quote(symbol))
             found.append(
                 StoreEntry(
                     exchange=exchange,
@@ -138,20 +222,22 @@ class CandleStore:
                     gaps=len(report.gaps),
                     missing_bars=report.missing_bars,
                     path=path,
+                    findings=tuple(report.findings()),
                 )
             )
         return sorted(found, key=lambda e: (e.exchange, e.symbol, timeframe_seconds(e.timeframe)))
 
 
-def _rows_differ(stored: pd.DataFrame, incoming: pd.DataFrame) -> int:
-    """How many aligned rows differ in any value (NaN equal to NaN)."""
-    if stored.empty:
-        return 0
+def _changed(stored: pd.DataFrame, incoming: pd.DataFrame) -> np.ndarray:
+    """Per aligned row: does an OHLCV value differ (NaN equals NaN)? The source is no value."""
     old = stored[list(OHLCV_COLUMNS)].to_numpy()
     new = incoming.loc[stored.index, list(OHLCV_COLUMNS)].to_numpy()
-    same_numbers = ((old == new) | (pd.isna(old) & pd.isna(new))).all(axis=1)
-    same_source = stored["source"].to_numpy() == incoming.loc[stored.index, "source"].to_numpy()
-    return int((~(same_numbers & same_source)).sum())
+    return ~((old == new) | (np.isnan(old) & np.isnan(new))).all(axis=1)
+
+
+def _quote(symbol: str) -> str:
+    """``"BTC/USDT:USDT"`` → ``"USDT"``."""
+    return symbol.partition("/")[2].partition(":")[0]
 
 
 def _check_key(exchange: str, symbol: str, timeframe: str) -> None:
@@ -168,4 +254,4 @@ def _check_key(exchange: str, symbol: str, timeframe: str) -> None:
     timeframe_seconds(timeframe)
 
 
-__all__ = ["CandleStore", "MergeResult", "StoreEntry"]
+__all__ = ["CandleStore", "DropResult", "MergeResult", "StoreEntry"]

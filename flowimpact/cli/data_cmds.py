@@ -25,8 +25,10 @@ from feeds import (
     import_csv,
     update_store,
 )
+from feeds.etf_flows import EtfMergeResult
 from feeds.names import to_ccxt_symbol
 from flowimpact.cli._app import cli, config_option, data_dir_option
+from flowimpact.cli._store_notes import store_notes
 
 _EMPTY_STORE_HINT = (
     "run `flowimpact fetch` (online) or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...` "
@@ -95,21 +97,26 @@ def fetch_command(
     "--symbol", help="Symbol, e.g. BTC/USDT; ETF flows: BTC or ETH [default: from the file name]."
 )
 @click.option("--timeframe", help="Candle length, e.g. 1d [default: from the file name].")
+@click.option("--replace", is_flag=True,
+              help="The file's rows replace the stored rows over the file's span (a repair).")
 @data_dir_option
 def import_command(
     paths: tuple[Path, ...],
     exchange: str | None,
     symbol: str | None,
     timeframe: str | None,
+    replace: bool,
     data_dir: Path,
 ) -> None:
-    """Import CSV files (Binance klines or dumps, OHLCV with a header, Farside ETF flows).
+    """Import CSV files (Binance klines or dumps, CryptoDataDownload, OHLCV with a header,
+    Farside ETF flows).
 
     Each file is imported whole or not at all; the first bad file stops the command.
     """
     store = CandleStore(data_dir)
     for path in paths:
-        result = import_csv(path, store, exchange=exchange, symbol=symbol, timeframe=timeframe)
+        result = import_csv(path, store, exchange=exchange, symbol=symbol, timeframe=timeframe,
+                            replace=replace)
         click.echo(_import_line(result))
         for problem in result.quality.problems() if result.quality else ():
             click.echo(f"  warning: {problem}", err=True)
@@ -127,14 +134,20 @@ def data_group(ctx: click.Context, data_dir: Path) -> None:
         _print_store(data_dir)
 
 
+def group_data_dir(ctx: click.Context, data_dir: Path) -> Path:
+    """A subcommand's store: its own ``--data-dir`` if given, else that of ``data``."""
+    explicit_here = ctx.get_parameter_source("data_dir") is not click.core.ParameterSource.DEFAULT
+    parent_dir = (ctx.obj or {}).get("data_dir")
+    return parent_dir if parent_dir is not None and not explicit_here else data_dir
+
+
 @data_group.command("list")
 @data_dir_option
 @click.pass_context
 def list_command(ctx: click.Context, data_dir: Path) -> None:
-    """Stored series (exchange, symbol, timeframe, first, last, rows, gaps) and ETF flows."""
-    explicit_here = ctx.get_parameter_source("data_dir") is not click.core.ParameterSource.DEFAULT
-    parent_dir = (ctx.obj or {}).get("data_dir")
-    _print_store(parent_dir if parent_dir is not None and not explicit_here else data_dir)
+    """Stored series (exchange, symbol, timeframe, first, last, rows, gaps) and ETF flows,
+    then any bad rows stored and the command that repairs them."""
+    _print_store(group_data_dir(ctx, data_dir))
 
 
 def _print_store(data_dir: Path) -> None:
@@ -155,6 +168,8 @@ def _print_store(data_dir: Path) -> None:
             ["etf flows", "first", "last", "days", "funds", "net flow USD"],
             [_flow_row(entry) for entry in flows],
         ))
+    for line in store_notes(entries, flows):
+        click.echo(line)
 
 
 def _entry_row(entry: StoreEntry) -> list[str]:
@@ -195,9 +210,12 @@ def _fetch_line(report: FetchReport) -> str:
 
 def _import_line(result: ImportResult) -> str:
     merge = result.merge
-    counts = f"{merge.rows_added} new, {merge.rows_replaced} replaced, {merge.rows_after} stored"
+    removed = f"{merge.rows_removed} removed, " if merge.rows_removed else ""
+    counts = (f"{merge.rows_added} new, {merge.rows_replaced} replaced, {removed}"
+              f"{merge.rows_after} stored")
     if result.key is None:
-        return f"{result.path.name}: {result.rows} days of {result.asset} ETF flows (USD); {counts}"
+        line = f"{result.path.name}: {result.rows} days of {result.asset} ETF flows (USD); {counts}"
+        return line + (_flow_days(merge) if isinstance(merge, EtfMergeResult) else "")
     key, quality = result.key, result.quality
     gaps = "" if quality is None or not quality.gaps else (
         f"; {len(quality.gaps)} gap(s), {quality.missing_bars} missing bar(s), first "
@@ -213,4 +231,26 @@ def _import_line(result: ImportResult) -> str:
     )
 
 
-__all__ = ["fetch_command", "import_command", "list_command", "resolve_data_config"]
+def _flow_days(merge: EtfMergeResult) -> str:
+    """What a total-only table did to a per-fund one, and which days only have totals."""
+    text = ""
+    if merge.kept_fund_days:
+        text += f"; {merge.kept_fund_days} day(s) kept their per-fund figures"
+        if merge.total_mismatch_days:
+            text += (f" ({len(merge.total_mismatch_days)} with another total in this file, "
+                     f"first {_when(merge.total_mismatch_days[0], True)})")
+    days = merge.total_only_days
+    if days:
+        text += (f"; {len(days)} day(s) have only a total ({_when(days[0], True)} .. "
+                 f"{_when(days[-1], True)})")
+    return text
+
+
+__all__ = [
+    "data_group",
+    "fetch_command",
+    "group_data_dir",
+    "import_command",
+    "list_command",
+    "resolve_data_config",
+]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pandas as pd
 
 from feeds.schema import to_candles
@@ -21,3 +24,11 @@ def candles(days: list[str], closes: list[float], *, source: str = "test") -> pd
         index=index,
     )
     return to_candles(frame, source=source)
+
+
+def store_digest(root: Path) -> dict[str, str]:
+    """SHA-256 of every Parquet file under ``root``: equal digests mean a byte-identical store."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(Path(root).rglob("*.parquet"))
+    }

@@ -220,3 +220,23 @@ def test_reimport_after_the_candle_closed_stores_it(tmp_path: Path, store: Candl
     import_csv(path, store, now=pd.Timestamp("2024-01-01 10:00", tz="UTC"))
     result = import_csv(path, store, now=pd.Timestamp("2024-01-01 12:00", tz="UTC"))
     assert result.merge.rows_added == 1 and result.merge.rows_after == 3
+
+
+def test_replaced_counts_only_candles_whose_values_changed(
+    tmp_path: Path, store: CandleStore
+) -> None:
+    import_csv(_write(tmp_path, "binance_BTCUSDT_1d.csv", KLINE_HEADER + GOOD_ROWS), store)
+    copy = _write(tmp_path, "copy.csv", KLINE_HEADER + GOOD_ROWS)
+    same = import_csv(copy, store, exchange="binance", symbol="BTC/USDT", timeframe="1d")
+    assert (same.merge.rows_added, same.merge.rows_replaced) == (0, 0)
+    revised = _write(tmp_path, "copy.csv", KLINE_HEADER + GOOD_ROWS.replace(",101,3.5", ",102,3.5"))
+    changed = import_csv(revised, store, exchange="binance", symbol="BTC/USDT", timeframe="1d")
+    assert (changed.merge.rows_added, changed.merge.rows_replaced) == (0, 1)
+
+
+def test_farside_reimport_replaces_nothing(tmp_path: Path, store: CandleStore) -> None:
+    text = "Date,IBIT,GBTC,Total\n2024-01-11,111.7,-95.1,16.6\n2024-01-12,386.0,-484.1,-98.1\n"
+    path = _write(tmp_path, "farside_btc.csv", text)
+    import_csv(path, store)
+    again = import_csv(path, store)
+    assert (again.merge.rows_added, again.merge.rows_replaced, again.merge.rows_after) == (0, 0, 2)

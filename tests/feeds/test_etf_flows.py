@@ -64,3 +64,28 @@ def test_read_stored_etf_flows_leaves_out_assets_without_a_table(tmp_path: Path)
     stored = read_stored_etf_flows(tmp_path, ["BTC", "ETH"])
     assert list(stored) == ["BTC"]
     assert stored["BTC"]["total_usd"].tolist() == [1e8, 2e8]
+
+
+def test_replaced_counts_only_days_whose_values_changed(tmp_path: Path) -> None:
+    table = _table(["2024-01-11", "2024-01-12"], [1e6, 2e6], [1e6, 2e6])
+    write_etf_flows(tmp_path, "BTC", table)
+    again = write_etf_flows(tmp_path, "BTC", table)
+    assert (again.rows_added, again.rows_replaced, again.rows_after) == (0, 0, 2)
+    revised = _table(["2024-01-11", "2024-01-12"], [1e6, 3e6], [1e6, 3e6])
+    assert write_etf_flows(tmp_path, "BTC", revised).rows_replaced == 1
+
+
+def test_replace_drops_the_stored_days_and_funds_of_the_span(tmp_path: Path) -> None:
+    # a BTC table poisoned by an ETH table merged into it (an older version allowed that)
+    write_etf_flows(tmp_path, "BTC", _table(["2024-01-11", "2024-01-12", "2024-01-13"],
+                                            [1e6, 2e6, 3e6], [1e6, 2e6, 3e6]))
+    eth = pd.DataFrame({"etha_usd": [9e6], "total_usd": [9e6]},
+                       index=pd.DatetimeIndex(["2024-01-12"], name="date"))
+    write_etf_flows(tmp_path, "BTC", eth)
+    assert "etha_usd" in read_etf_flows(tmp_path, "BTC").columns
+    fix = _table(["2024-01-12", "2024-01-13"], [2e6, 3e6], [2e6, 3e6])
+    result = write_etf_flows(tmp_path, "BTC", fix, replace=True)
+    assert (result.rows_added, result.rows_replaced, result.rows_removed) == (0, 1, 0)
+    flows = read_etf_flows(tmp_path, "BTC")
+    assert list(flows.columns) == ["ibit_usd", "total_usd"]
+    assert flows["total_usd"].tolist() == [1e6, 2e6, 3e6]

@@ -73,3 +73,22 @@ def test_off_grid_timestamps_are_reported() -> None:
 def test_empty_frame() -> None:
     report = check_candles(candles([], []), "1d")
     assert report.rows == 0 and report.first is None and report.clean
+
+
+def test_non_finite_absurd_and_stray_candles_are_named() -> None:
+    days = ["1970-01-01", *(f"2024-01-{d:02d}" for d in range(1, 21))]
+    frame = candles(days, [5.0] * 21)
+    frame.iloc[2, frame.columns.get_loc("volume")] = np.inf
+    frame.iloc[3, frame.columns.get_loc("volume")] = 1e12  # 5e12 traded in one day
+    report = check_candles(frame, "1d", quote="USDT")
+    assert report.not_finite == (pd.Timestamp("2024-01-02", tz=UTC),)
+    assert report.absurd == (pd.Timestamp("2024-01-03", tz=UTC),)
+    assert report.stray == (pd.Timestamp("1970-01-01", tz=UTC),)
+
+
+def test_a_long_halt_between_two_long_runs_is_a_gap_not_stray_candles() -> None:
+    first = pd.date_range("2019-01-01", periods=400, freq="D")
+    second = pd.date_range("2022-01-01", periods=500, freq="D")
+    days = [f"{d:%Y-%m-%d}" for d in first.append(second)]
+    report = check_candles(candles(days, [1.0] * len(days)), "1d")
+    assert report.stray == () and len(report.gaps) == 1 and report.clean

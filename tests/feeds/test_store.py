@@ -15,7 +15,7 @@ from feeds._files import LOCK_FILE_NAME
 from feeds.schema import CANDLE_COLUMNS
 from feeds.store import CandleStore
 from flowimpact.atomic import WriteError
-from flowimpact.errors import ConfigError, FlowImpactError
+from flowimpact.errors import ConfigError, FlowImpactError, InputError
 from tests.feeds.helpers import candles
 
 
@@ -186,3 +186,73 @@ def test_keys_that_would_make_odd_paths_are_refused(
 ) -> None:
     with pytest.raises(ConfigError):
         CandleStore(tmp_path).path(exchange, symbol, timeframe)
+
+
+def test_same_values_from_another_source_are_not_replaced(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01", "2024-01-02"], [1, 2],
+                                                     source="ccxt:binance"))
+    mtime = store.path("binance", "BTC/USDT", "1d").stat().st_mtime_ns
+    result = store.merge("binance", "BTC/USDT", "1d",
+                         candles(["2024-01-01", "2024-01-02"], [1, 2], source="csv:x.csv"))
+    assert (result.rows_added, result.rows_replaced, result.rows_after) == (0, 0, 2)
+    assert store.path("binance", "BTC/USDT", "1d").stat().st_mtime_ns == mtime
+    assert store.read("binance", "BTC/USDT", "1d")["source"].tolist() == ["ccxt:binance"] * 2
+
+
+def _with_stray_row(store: CandleStore) -> None:
+    days = ["2024-01-01", "2024-01-02", "2024-01-02 13:37", "2024-01-03", "2024-01-04"]
+    store.merge("binance", "BTC/USDT", "1d", candles(days, [1, 2, 9, 3, 4]))
+
+
+def test_drop_removes_the_rows_of_a_span_atomically(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    _with_stray_row(store)
+    result = store.drop("binance", "BTC/USDT", "1d",
+                        since=pd.Timestamp("2024-01-02 13:37", tz="UTC"),
+                        until=pd.Timestamp("2024-01-02 13:37", tz="UTC"))
+    assert (result.rows_before, result.rows_dropped, result.rows_after) == (5, 1, 4)
+    assert store.read("binance", "BTC/USDT", "1d")["close"].tolist() == [1, 2, 3, 4]
+    nothing = store.drop("binance", "BTC/USDT", "1d", since=pd.Timestamp("2025-01-01", tz="UTC"))
+    assert nothing.rows_dropped == 0
+    tail = store.drop("binance", "BTC/USDT", "1d", since=pd.Timestamp("2024-01-03", tz="UTC"))
+    assert (tail.rows_dropped, tail.rows_after) == (2, 2)
+    everything = store.drop("binance", "BTC/USDT", "1d")
+    assert everything.rows_dropped == 2
+    assert not store.path("binance", "BTC/USDT", "1d").exists()
+
+
+def test_drop_of_a_series_not_stored_says_so(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no binance ETH/USDT 1d candles stored"):
+        CandleStore(tmp_path).drop("binance", "ETH/USDT", "1d")
+
+
+def test_replace_takes_the_new_rows_over_their_span(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    _with_stray_row(store)
+    good = candles(["2024-01-02", "2024-01-03"], [2, 30])
+    result = store.merge("binance", "BTC/USDT", "1d", good, replace=True)
+    assert (result.rows_added, result.rows_replaced, result.rows_removed, result.rows_after) == (
+        0, 1, 1, 4,
+    )
+    assert store.read("binance", "BTC/USDT", "1d")["close"].tolist() == [1, 2, 30, 4]
+
+
+def test_entries_name_the_bad_rows_an_older_version_stored(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    _with_stray_row(store)
+    frame = candles(["1970-01-01", *(f"2024-01-{d:02d}" for d in range(1, 21))], [5.0] * 21)
+    frame.iloc[3, frame.columns.get_loc("high")] = float("inf")
+    frame.iloc[4, :4] = 5e9  # open, high, low, close
+    store.merge("binance", "ETH/USDT", "1d", frame)
+    btc, eth = store.entries()
+    assert btc.problems == (
+        "1 candle off the timeframe grid, at 2024-01-02 13:37",
+    )
+    assert eth.problems == (
+        "1 candle not finite (inf), at 2024-01-03",
+        "1 candle with absurd prices or volumes (above 1e+09 USDT, or 1e+12 USDT traded), "
+        "at 2024-01-04",
+        "1 candle far from the rest (across a gap longer than the span of all the others), "
+        "at 1970-01-01",
+    )

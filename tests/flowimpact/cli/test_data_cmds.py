@@ -11,9 +11,13 @@ import pytest
 import tomli_w
 
 from feeds.ccxt_feed import update_store
+from feeds.etf_flows import read_etf_flows, write_etf_flows
+from feeds.farside import read_farside
 from feeds.retry import RetryPolicy
+from feeds.store import CandleStore
 from flowimpact.cli import data_cmds, main
 from tests.fake_exchange import FakeExchangeServer, make_candles, serve_fake_exchange
+from tests.feeds.helpers import candles, store_digest
 
 
 @pytest.fixture
@@ -154,3 +158,115 @@ def test_cli_summary_says_the_open_candle_was_not_stored(
     assert out.count("\n") == 1
     assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
     assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out
+
+
+HEADER = "timestamp,open,high,low,close,volume\n"
+ETH_FLOWS = "date,ETHA,FETH,ETHE,Total\n2024-07-23,266.5,71.3,-484.1,-146.3\n"
+
+
+def _daily(*stamps: str) -> str:
+    return HEADER + "".join(f"{stamp},100,110,90,105,1.5\n" for stamp in stamps)
+
+
+def _filled_store(tmp_path: Path) -> Path:
+    store = tmp_path / "store"
+    prices = tmp_path / "binance_BTCUSDT_1d.csv"
+    prices.write_text(_daily(*(f"2021-05-{d:02d}" for d in range(1, 11))))
+    flows = tmp_path / "farside_btc.csv"
+    flows.write_text("date,IBIT,GBTC,Total\n2024-07-23,10.0,-5.0,5.0\n")
+    assert main(["import", "--data-dir", str(store), str(prices), str(flows)]) == 0
+    return store
+
+
+REFUSED = {
+    "daily row at 13:37": ("binance_BTCUSDT_1d.csv", (),
+                           _daily("2021-05-11", "2021-05-12 13:37:00", "2021-05-13"), 3),
+    "+02:00 midnight": ("binance_BTCUSDT_1d.csv", (),
+                        _daily(*(f"2021-05-{d}T00:00:00+02:00" for d in (11, 12, 13))), 2),
+    "mixed Z and -05:00": ("binance_BTCUSDT_1d.csv", (),
+                           _daily("2021-05-11T00:00:00Z", "2021-05-12T00:00:00-05:00",
+                                  "2021-05-13T00:00:00Z"), 3),
+    "inf price": ("binance_BTCUSDT_1d.csv", (),
+                  HEADER + "2021-05-11,100,inf,90,105,1\n", 2),
+    "absurd price": ("binance_BTCUSDT_1d.csv", (),
+                     HEADER + "2021-05-11,100,3e9,90,105,1\n", 2),
+    "absurd volume": ("binance_BTCUSDT_1d.csv", (),
+                      HEADER + "2021-05-11,100,110,90,105,1e15\n", 2),
+    "1970 in 2021": ("binance_BTCUSDT_1d.csv", (),
+                     _daily("2021-05-11", "1970-01-01", "2021-05-12", "2021-05-13"), 3),
+    "ETH table named btc": ("farside_btc_etf_flows_daily.csv", (), ETH_FLOWS, 1),
+    "ETH table as --symbol BTC": ("farside_eth_etf_flows_daily.csv", ("--symbol", "BTC"),
+                                  ETH_FLOWS, 1),
+}
+
+
+@pytest.mark.parametrize(("name", "flags", "text", "line"), list(REFUSED.values()),
+                         ids=list(REFUSED))
+def test_poisonous_files_exit_2_naming_file_and_line_and_the_store_is_byte_identical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, flags: tuple[str, ...],
+    text: str, line: int,
+) -> None:
+    store = _filled_store(tmp_path)
+    before = store_digest(store)
+    capsys.readouterr()
+    bad = tmp_path / "bad" / name
+    bad.parent.mkdir()
+    bad.write_text(text)
+    assert main(["import", "--data-dir", str(store), *flags, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{name} line {line}:" in err
+    assert "--timeframe" not in err
+    assert store_digest(store) == before
+
+
+def test_import_replace_repairs_a_series_over_the_files_span(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = CandleStore(tmp_path / "store")
+    days = ["2024-01-01", "2024-01-02", "2024-01-02 13:37", "2024-01-03", "2024-01-04"]
+    store.merge("binance", "BTC/USDT", "1d", candles(days, [1.0, 2.0, 9.0, 3.0, 4.0]))
+    good = tmp_path / "binance_BTCUSDT_1d.csv"  # the right candles of 2 and 3 January
+    right = candles(["2024-01-02", "2024-01-03"], [2.0, 3.0])
+    good.write_text(HEADER + "".join(
+        f"{day:%Y-%m-%d},{row.open!r},{row.high!r},{row.low!r},{row.close!r},{row.volume!r}\n"
+        for day, row in right.iterrows()
+    ))
+    assert main(["import", "--replace", "--data-dir", str(store.root), str(good)]) == 0
+    assert "0 new, 0 replaced, 1 removed, 4 stored" in capsys.readouterr().out
+    assert store.read("binance", "BTC/USDT", "1d")["close"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_poisoned_etf_table_is_named_and_import_replace_repairs_it(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    btc = shared_data / "etf_flows" / "farside_btc_etf_flows_daily.csv"
+    eth = shared_data / "etf_flows" / "farside_eth_etf_flows_daily.csv"
+    store = tmp_path / "store"
+    assert main(["import", "--data-dir", str(store), str(btc)]) == 0
+    write_etf_flows(store, "BTC", read_farside(eth))  # what an older version let through
+    assert main(["data", "list", "--data-dir", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "BTC ETF flows: ETH fund columns (etha_usd, feth_usd" in out
+    assert "flowimpact import --replace --symbol BTC" in out
+    assert main(["import", "--replace", "--symbol", "BTC", "--data-dir", str(store),
+                 str(btc)]) == 0
+    flows = read_etf_flows(store, "BTC")
+    assert not any(column.startswith("eth") for column in flows.columns)
+    assert flows["total_usd"].sum() == pytest.approx(54_550e6, rel=0.01)  # SOURCES.md
+    assert main(["data", "list", "--data-dir", str(store)]) == 0
+    assert "ETH fund columns" not in capsys.readouterr().out
+
+
+def test_total_only_days_are_said_on_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = _filled_store(tmp_path)
+    capsys.readouterr()
+    total_only = tmp_path / "farside_btc_all_data.csv"
+    total_only.write_text("Date,Total\n23 Jul 2024,5.0\n24 Jul 2024,7.5\n25 Jul 2024,-\n"
+                          "Total,12.5\nAverage,4.2\nMaximum,7.5\nMinimum,0.0\n")
+    assert main(["import", "--data-dir", str(store), str(total_only)]) == 0
+    out = capsys.readouterr().out
+    assert "3 days of BTC ETF flows (USD); 2 new, 0 replaced, 3 stored" in out
+    assert "1 day(s) kept their per-fund figures" in out
+    assert "2 day(s) have only a total (2024-07-24 .. 2024-07-25)" in out
