@@ -10,10 +10,14 @@
   through the same steps and writer as the run, so both write the same ``analogs.csv``.
 - ``run_calibration``: impact parameters from the stored ETF flows (``flowimpact calibrate``).
 - ``run_flows``: every distinct inflow schedule (``flowimpact flows``), without the engine.
+- ``run_hindcast``: the stored ETF flows run back through the study's impact models over
+  history (``flowimpact hindcast``; ``backtest.analogs.hindcast``). The run does it too, in
+  its analogs step, for its report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,10 +32,16 @@ from backtest.sim.baseline import build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
-from backtest.study import analogs_step, scenario_inputs
+from backtest.study import analogs_step, hindcast_step, scenario_inputs
 from backtest.study.config import Study
 from backtest.study.prices import load_daily_prices
-from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome, RunResult, StudyRun
+from backtest.study.results import (
+    HOW_TO_IMPORT_ETF_FLOWS,
+    AnalogsOutcome,
+    HindcastRun,
+    RunResult,
+    StudyRun,
+)
 from backtest.study.schedules import build_schedules, flows_table, summary_table
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
@@ -96,6 +106,7 @@ def _run_study(
             prices = load_daily_prices(study, data_dir, progress=progress)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
+            analogs = hindcast_step.with_hindcast(study, prices, analogs)
         scenarios = study.scenarios(analogs.resolve)
         with step("baseline"):
             baseline = build_baseline(prices, study.paths, study.study.start)
@@ -209,6 +220,42 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
     return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules))
 
 
+@dataclass(frozen=True)
+class HindcastOutput:
+    """What ``run_hindcast`` computed and where it wrote it."""
+
+    run: HindcastRun
+    files: dict[str, Path]
+
+
+def run_hindcast(
+    study: Study, data_dir: Path, out_dir: Path, *, now: datetime | None = None
+) -> HindcastOutput:
+    """The stored ETF flows through the study's impact models over history; exit 3 if none.
+
+    Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html.
+    The calibration runs first, so a ``calibrated:`` grid value and each asset's own
+    calibrated value are in the table.
+    """
+    started = now or datetime.now(UTC)
+    timings: dict[str, float] = {}
+    with tqdm(total=3, disable=True) as bar:
+        with _Timer("prices", timings, bar):
+            prices = load_daily_prices(study, data_dir, progress=False)
+        with _Timer("calibration", timings, bar):
+            outcome = analogs_step.run_analogs(study, prices, data_dir)
+        with _Timer("hindcast", timings, bar):
+            result = hindcast_step.hindcast_study(study, prices, outcome)
+    run = HindcastRun(
+        study=study,
+        prices=prices,
+        analogs=dataclasses.replace(outcome, hindcast=result),
+        timings_s=timings,
+        started_utc=started,
+    )
+    return HindcastOutput(run=run, files=outputs.write_hindcast_outputs(run, out_dir))
+
+
 def _inflow_schedules(
     study: Study, prices: dict[str, pd.DataFrame] | None
 ) -> dict[str, FlowSchedule]:
@@ -249,10 +296,12 @@ __all__ = [
     "STEPS",
     "AnalogsResult",
     "FlowsResult",
+    "HindcastOutput",
     "RunResult",
     "StudyRun",
     "run_analogs",
     "run_calibration",
     "run_flows",
+    "run_hindcast",
     "run_study",
 ]

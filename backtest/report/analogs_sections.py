@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
+from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome
 
@@ -136,8 +137,12 @@ def report_sections(
     result: EventStudyResult,
     comparison: FlowComparison | None,
     calibration: CalibrationResult | None,
+    calibration_note: str = "",
 ) -> list[Section]:
-    """The analogs' parts of report.html: event study, flow comparison, calibration."""
+    """The analogs' parts of report.html: event study, flow comparison, calibration.
+
+    ``calibration_note`` (HTML) ends the calibration's prose, e.g. the hindcast's verdict.
+    """
     sections = [
         Section(
             title="ETF-launch analogs: event study",
@@ -182,6 +187,7 @@ def report_sections(
                     "Daily log returns on same-day and lagged ETF net flows, Newey-West errors. "
                     "Flows also follow prices (see the flows_on_returns rows), so the same-day "
                     "slopes bound impact from above rather than measure it."
+                    + calibration_note
                 ),
                 figures=(calibration_figure(calibration),),
                 tables=(("Calibration (calibration.csv)", table.drop(columns="unit")),),
@@ -228,7 +234,12 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
 
 def outcome_sections(outcome: AnalogsOutcome) -> list[Section]:
     """The report's sections on a run's analogs, flow comparison and calibration."""
-    sections = report_sections(outcome.events, outcome.comparison, outcome.calibration)
+    sections = report_sections(
+        outcome.events,
+        outcome.comparison,
+        outcome.calibration,
+        over_explained_note(outcome.hindcast),
+    )
     if outcome.calibration_skipped is not None:
         sections.append(
             Section(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.report import figures
+from backtest.report import figures, hindcast_sections
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.sim.evaluate_config import STRATEGIES
@@ -31,6 +31,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _portfolios(run, sources),
     ]
     sections.extend(outcome_sections(run.analogs))
+    sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"

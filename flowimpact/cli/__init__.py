@@ -12,7 +12,13 @@ import sys
 import click
 
 # Each import registers its commands on ``cli``; the modules stay small and separately owned.
-from flowimpact.cli import analogs_cmds, data_cmds, schedule_cmds, study_cmds  # noqa: F401
+from flowimpact.cli import (  # noqa: F401
+    analogs_cmds,
+    data_cmds,
+    hindcast_cmds,
+    schedule_cmds,
+    study_cmds,
+)
 from flowimpact.cli._app import cli
 from flowimpact.cli._errors import run_cli
 
