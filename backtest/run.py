@@ -32,7 +32,7 @@ from backtest.sim.baseline import build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
-from backtest.study import analogs_step, hindcast_step, scenario_inputs
+from backtest.study import analogs_step, flow_tables, hindcast_step, scenario_inputs
 from backtest.study.config import Study
 from backtest.study.prices import load_daily_prices
 from backtest.study.results import (
@@ -102,6 +102,7 @@ def _run_study(
 
         # the grid's size is known before calibration (a token is one value): refuse before any work
         _check_grid(study, study.n_scenarios, allow_large_grid)
+        extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
         with step("prices"):
             prices = load_daily_prices(study, data_dir, progress=progress)
         with step("analogs"):
@@ -111,7 +112,7 @@ def _run_study(
         with step("baseline"):
             baseline = build_baseline(prices, study.paths, study.study.start)
         with step("flows"):
-            inputs = scenario_inputs.build(scenarios, baseline, prices)
+            inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
             analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
         with step("engine"):
             engine = run_engine(
@@ -141,7 +142,9 @@ def _run_study(
                 baseline.volume_usd,
                 [s.impact.volume_coverage for s in scenarios],
             )
-            table = scenarios_table(scenarios, baseline.assets, impacts, evaluation)
+            table = scenarios_table(
+                scenarios, baseline.assets, impacts, evaluation, inputs.flow_sources
+            )
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -210,14 +213,17 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
     """Every distinct 401(k) inflow schedule of the study (``flows.csv``), without the engine.
 
     Prices are read only when a scenario splits money by market cap at the announcement; with
-    the default fixed split this needs no data at all. The sleeve's rebalancing trades depend
-    on the impacted price, so they are not in these tables (the sleeve's contributions are).
+    the default fixed split this needs no data at all (``[flows]`` tables are read, and an
+    ``etf:`` table needs the store); they are in every inflow's rows. The sleeve's rebalancing
+    trades depend on the impacted price, so they are not in these tables (the sleeve's
+    contributions are).
     """
+    extra = flow_tables.for_study(study, data_dir)
     needs_prices = any(s.inflow.split == MARKET_CAP_SPLIT for s in study.inflow_scenarios())
     prices = load_daily_prices(study, data_dir, progress=False) if needs_prices else None
     schedules = _inflow_schedules(study, prices)
-    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules)})
-    return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules))
+    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules, extra)})
+    return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules, extra))
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,25 @@ def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str,
 def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
     """Per input table: where it came from, its span, and a hash of the values used.
 
-    Prices (one entry per asset) and the stored ETF-flow tables, which the calibration, the
-    flow comparison, the hindcast and any ``calibrated:`` scenario depend on.
+    Prices (one entry per asset), the stored ETF-flow tables, which the calibration, the
+    flow comparison, the hindcast and any ``calibrated:`` scenario depend on, and the
+    ``[flows]`` tables every scenario carries.
     """
-    return fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
+    out = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
+    extra = run.inputs.extra_flows
+    for label, table in (extra.tables if extra is not None else {}).items():
+        out.append(
+            {
+                "asset": ",".join(table.columns),
+                "table": "flows",
+                "source": label,
+                "first": table.index[0].isoformat(),
+                "last": table.index[-1].isoformat(),
+                "rows": len(table),
+                "sha256": _sha256(table),
+            }
+        )
+    return out
 
 
 def fingerprints(
@@ -177,7 +192,7 @@ def write_outputs(run: StudyRun, out_dir: Path) -> dict[str, Path]:
     """Write every output atomically; ``run.json`` and then ``report.html`` come last."""
     tables = {
         "scenarios.csv": run.table,
-        "flows.csv": flows_table(run.inputs.by_inflow),
+        "flows.csv": flows_table(run.inputs.by_inflow, run.inputs.extra_flows),
         **analogs_tables(run.analogs),
     }
     files = write_tables(out_dir, tables)
