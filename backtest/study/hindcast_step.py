@@ -17,7 +17,6 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from backtest.analogs.calibrate import resolve_calibrated
 from backtest.analogs.hindcast import (
     PARAMETER_KEY,
     Calibrated,
@@ -92,7 +91,7 @@ def _with_calibrated(
             notes[model] = Calibrated(token, note=why)
             continue
         try:
-            value = resolve_calibrated(token, key, outcome.calibration)
+            value = outcome.resolve(token, key)  # as a grid token resolves
         except ConfigError as exc:
             notes[model] = Calibrated(token, note=str(exc))
             continue
