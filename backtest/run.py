@@ -239,27 +239,29 @@ def run_hindcast(
 ) -> HindcastOutput:
     """The stored ETF flows through the study's impact models over history; exit 3 if none.
 
-    Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html.
-    The calibration runs first, so a ``calibrated:`` grid value and each asset's own
-    calibrated value are in the table.
+    Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html,
+    as one set as the run does (``flowimpact.staging``). The calibration runs first, so a
+    ``calibrated:`` grid value and each asset's own calibrated value are in the table.
     """
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
-    with tqdm(total=3, disable=True) as bar:
+    with staged_directory(Path(out_dir)) as staging, tqdm(total=3, disable=True) as bar:
         with _Timer("prices", timings, bar):
             prices = load_daily_prices(study, data_dir, progress=False)
         with _Timer("calibration", timings, bar):
             outcome = analogs_step.run_analogs(study, prices, data_dir)
         with _Timer("hindcast", timings, bar):
             result = hindcast_step.hindcast_study(study, prices, outcome)
-    run = HindcastRun(
-        study=study,
-        prices=prices,
-        analogs=dataclasses.replace(outcome, hindcast=result),
-        timings_s=timings,
-        started_utc=started,
-    )
-    return HindcastOutput(run=run, files=outputs.write_hindcast_outputs(run, out_dir))
+        run = HindcastRun(
+            study=study,
+            prices=prices,
+            analogs=dataclasses.replace(outcome, hindcast=result),
+            timings_s=timings,
+            started_utc=started,
+        )
+        staged = outputs.write_hindcast_outputs(run, staging)
+    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
+    return HindcastOutput(run=run, files=files)
 
 
 def _inflow_schedules(

@@ -287,8 +287,7 @@ def explaining_value(
     realized = series.realized_log_return
 
     def residual(value: float) -> float:
-        changed = dataclasses.replace(impact, **{key: value})
-        return float(log_impact(series, changed)[1][-1]) - realized
+        return float(log_impact(series, with_parameter(impact, value))[1][-1]) - realized
 
     at_low, at_high = residual(low), residual(high)
     if at_low == 0.0:
@@ -301,6 +300,15 @@ def explaining_value(
         )
         return math.nan, low, high, reason
     return float(brentq(residual, low, high, xtol=1e-12 * high)), low, high, ""
+
+
+def with_parameter(impact: ImpactConfig, value: float) -> ImpactConfig:
+    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``."""
+    if impact.model == "multiplier":
+        return dataclasses.replace(impact, multiplier=value)
+    if impact.model == "sqrt":
+        return dataclasses.replace(impact, sqrt_y=value)
+    return dataclasses.replace(impact, lambda_per_billion_usd=value)
 
 
 def _multiplier_limit(series: RealizedSeries, impact: ImpactConfig) -> float:
@@ -415,4 +423,5 @@ __all__ = [
     "log_impact",
     "prior_days_needed",
     "realized_series",
+    "with_parameter",
 ]

@@ -25,6 +25,7 @@ from backtest.analogs.hindcast import (
     hindcast,
     prior_days_needed,
     realized_series,
+    with_parameter,
 )
 from backtest.study.config import Study
 from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
@@ -98,7 +99,7 @@ def _with_calibrated(
         notes[model] = Calibrated(token, value)
         if not any(c.impact.model == model and c.value == value for c in out):
             base = next(c for c in study_candidates if c.impact.model == model)
-            out.append(Candidate(dataclasses.replace(base.impact, **{key: value}), token))
+            out.append(Candidate(with_parameter(base.impact, value), token))
     return out, notes
 
 
