@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from backtest.run import (
         AnalogsResult,
         FlowsResult,
+        HindcastOutput,
         run_analogs,
         run_calibration,
         run_flows,
+        run_hindcast,
         run_study,
     )
     from backtest.sim.baseline import BaselinePaths, build_baseline
@@ -41,6 +43,8 @@ _EXPORTS = {
     "run_analogs": "backtest.run",
     "run_calibration": "backtest.run",
     "run_flows": "backtest.run",
+    "run_hindcast": "backtest.run",
+    "HindcastOutput": "backtest.run",
     "AnalogsResult": "backtest.run",
     "FlowsResult": "backtest.run",
     "RunResult": "backtest.study.results",
@@ -60,6 +64,7 @@ __all__ = [
     "BaselinePaths",
     "EngineResult",
     "FlowsResult",
+    "HindcastOutput",
     "ImpactConfig",
     "RunResult",
     "Scenario",
@@ -72,6 +77,7 @@ __all__ = [
     "run_calibration",
     "run_engine",
     "run_flows",
+    "run_hindcast",
     "run_study",
 ]
 

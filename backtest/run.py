@@ -10,10 +10,14 @@
   through the same steps and writer as the run, so both write the same ``analogs.csv``.
 - ``run_calibration``: impact parameters from the stored ETF flows (``flowimpact calibrate``).
 - ``run_flows``: every distinct inflow schedule (``flowimpact flows``), without the engine.
+- ``run_hindcast``: the stored ETF flows run back through the study's impact models over
+  history (``flowimpact hindcast``; ``backtest.analogs.hindcast``). The run does it too, in
+  its analogs step, for its report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +33,16 @@ from backtest.sim.baseline import build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
-from backtest.study import analogs_step, scenario_inputs
+from backtest.study import analogs_step, flow_tables, hindcast_step, scenario_inputs
 from backtest.study.config import Study
 from backtest.study.prices import freshness, load_daily_prices
-from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome, RunResult, StudyRun
+from backtest.study.results import (
+    HOW_TO_IMPORT_ETF_FLOWS,
+    AnalogsOutcome,
+    HindcastRun,
+    RunResult,
+    StudyRun,
+)
 from backtest.study.schedules import build_schedules, flows_table, summary_table
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
@@ -93,16 +103,18 @@ def _run_study(
 
         # the grid's size is known before calibration (a token is one value): refuse before any work
         _check_grid(study, study.n_scenarios, allow_large_grid)
+        extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
         with step("prices"):
             prices = load_daily_prices(study, data_dir, progress=progress)
             last_day, warnings = freshness(prices, started, study.data.stale_after_days)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
+            analogs = hindcast_step.with_hindcast(study, prices, analogs)
         scenarios = study.scenarios(analogs.resolve)
         with step("baseline"):
             baseline = build_baseline(prices, study.paths, study.study.start)
         with step("flows"):
-            inputs = scenario_inputs.build(scenarios, baseline, prices)
+            inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
             analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
         with step("engine"):
             engine = run_engine(
@@ -132,7 +144,9 @@ def _run_study(
                 baseline.volume_usd,
                 [s.impact.volume_coverage for s in scenarios],
             )
-            table = scenarios_table(scenarios, baseline.assets, impacts, evaluation)
+            table = scenarios_table(
+                scenarios, baseline.assets, impacts, evaluation, inputs.flow_sources
+            )
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -205,14 +219,55 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
     """Every distinct 401(k) inflow schedule of the study (``flows.csv``), without the engine.
 
     Prices are read only when a scenario splits money by market cap at the announcement; with
-    the default fixed split this needs no data at all. The sleeve's rebalancing trades depend
-    on the impacted price, so they are not in these tables (the sleeve's contributions are).
+    the default fixed split this needs no data at all (``[flows]`` tables are read, and an
+    ``etf:`` table needs the store); they are in every inflow's rows. The sleeve's rebalancing
+    trades depend on the impacted price, so they are not in these tables (the sleeve's
+    contributions are).
     """
+    extra = flow_tables.for_study(study, data_dir)
     needs_prices = any(s.inflow.split == MARKET_CAP_SPLIT for s in study.inflow_scenarios())
     prices = load_daily_prices(study, data_dir, progress=False) if needs_prices else None
     schedules = _inflow_schedules(study, prices)
-    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules)})
-    return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules))
+    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules, extra)})
+    return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules, extra))
+
+
+@dataclass(frozen=True)
+class HindcastOutput:
+    """What ``run_hindcast`` computed and where it wrote it."""
+
+    run: HindcastRun
+    files: dict[str, Path]
+
+
+def run_hindcast(
+    study: Study, data_dir: Path, out_dir: Path, *, now: datetime | None = None
+) -> HindcastOutput:
+    """The stored ETF flows through the study's impact models over history; exit 3 if none.
+
+    Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html,
+    as one set as the run does (``flowimpact.staging``). The calibration runs first, so a
+    ``calibrated:`` grid value and each asset's own calibrated value are in the table.
+    """
+    started = now or datetime.now(UTC)
+    timings: dict[str, float] = {}
+    with staged_directory(Path(out_dir)) as staging, tqdm(total=3, disable=True) as bar:
+        with _Timer("prices", timings, bar):
+            prices = load_daily_prices(study, data_dir, progress=False)
+        with _Timer("calibration", timings, bar):
+            outcome = analogs_step.run_analogs(study, prices, data_dir)
+        with _Timer("hindcast", timings, bar):
+            result = hindcast_step.hindcast_study(study, prices, outcome)
+        run = HindcastRun(
+            study=study,
+            prices=prices,
+            analogs=dataclasses.replace(outcome, hindcast=result),
+            timings_s=timings,
+            started_utc=started,
+        )
+        staged = outputs.write_hindcast_outputs(run, staging)
+    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
+    return HindcastOutput(run=run, files=files)
 
 
 def _inflow_schedules(
@@ -255,10 +310,12 @@ __all__ = [
     "STEPS",
     "AnalogsResult",
     "FlowsResult",
+    "HindcastOutput",
     "RunResult",
     "StudyRun",
     "run_analogs",
     "run_calibration",
     "run_flows",
+    "run_hindcast",
     "run_study",
 ]

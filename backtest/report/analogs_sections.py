@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
+from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome
 
@@ -136,11 +137,13 @@ def report_sections(
     result: EventStudyResult,
     comparison: FlowComparison | None,
     calibration: CalibrationResult | None,
+    calibration_note: str = "",
     *,
     prices: str = "Binance spot klines",
 ) -> list[Section]:
     """The analogs' parts of report.html: event study, flow comparison, calibration.
 
+    ``calibration_note`` (HTML) ends the calibration's prose, e.g. the hindcast's verdict;
     ``prices`` names where the candles came from (exchange, symbols, timeframe), for captions.
     """
     sections = [
@@ -187,6 +190,7 @@ def report_sections(
                     "Daily log returns on same-day and lagged ETF net flows, Newey-West errors. "
                     "Flows also follow prices (see the flows_on_returns rows), so the same-day "
                     "slopes bound impact from above rather than measure it."
+                    + calibration_note
                 ),
                 figures=(
                     calibration_figure(
@@ -238,7 +242,11 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
 def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
     """The report's sections on a run's analogs, flow comparison and calibration."""
     sections = report_sections(
-        outcome.events, outcome.comparison, outcome.calibration, prices=prices
+        outcome.events,
+        outcome.comparison,
+        outcome.calibration,
+        over_explained_note(outcome.hindcast),
+        prices=prices,
     )
     if outcome.calibration_skipped is not None:
         sections.append(

@@ -21,9 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.report import study_page
-from backtest.study.results import AnalogsOutcome, StudyRun
+from backtest.analogs.hindcast import HindcastResult
+from backtest.report import hindcast_sections, study_page
+from backtest.study.config import Study
+from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
 from backtest.study.schedules import flows_table
+from feeds.config import DataConfig
 from flowimpact.atomic import atomic_write_text
 from flowimpact.config import config_id
 
@@ -47,6 +50,8 @@ def analogs_tables(outcome: AnalogsOutcome) -> dict[str, pd.DataFrame]:
         tables["calibration.csv"] = outcome.calibration.table
     if outcome.comparison is not None:
         tables["flow_comparison.csv"] = outcome.comparison.table
+    if outcome.hindcast is not None:
+        tables.update(hindcast_tables(outcome.hindcast))
     return tables
 
 
@@ -59,12 +64,33 @@ def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str,
 def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
     """Per input table: where it came from, its span, and a hash of the values used.
 
-    Prices (one entry per asset) and the stored ETF-flow tables, which the calibration, the
-    flow comparison and any ``calibrated:`` scenario depend on.
+    Prices (one entry per asset), the stored ETF-flow tables, which the calibration, the
+    flow comparison, the hindcast and any ``calibrated:`` scenario depend on, and the
+    ``[flows]`` tables every scenario carries.
     """
-    data = run.study.data
+    out = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
+    extra = run.inputs.extra_flows
+    for label, table in (extra.tables if extra is not None else {}).items():
+        out.append(
+            {
+                "asset": ",".join(table.columns),
+                "table": "flows",
+                "source": label,
+                "first": table.index[0].isoformat(),
+                "last": table.index[-1].isoformat(),
+                "rows": len(table),
+                "sha256": _sha256(table),
+            }
+        )
+    return out
+
+
+def fingerprints(
+    data: DataConfig, prices: Mapping[str, pd.DataFrame], etf_flows: Mapping[str, pd.DataFrame]
+) -> list[dict[str, Any]]:
+    """``data_fingerprints`` from its parts: the ``[data]`` config, prices and ETF-flow tables."""
     out = []
-    for (asset, frame), symbol in zip(run.prices.items(), data.symbols, strict=True):
+    for (asset, frame), symbol in zip(prices.items(), data.symbols, strict=True):
         digest = _sha256(frame[["close", "volume"]])
         out.append(
             {
@@ -79,7 +105,7 @@ def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
                 "sha256": digest,
             }
         )
-    for asset, flows in run.analogs.etf_flows.items():
+    for asset, flows in etf_flows.items():
         out.append(
             {
                 "asset": asset,
@@ -110,44 +136,96 @@ def versions() -> dict[str, str]:
 
 
 def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
-    resolved = run.study.resolved()
-    fingerprints = data_fingerprints(run)
-    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
-    run_id = config_id(resolved, fingerprints, length=12)
-    finished = datetime.now(UTC)
-    return {
-        "run_id": run_id,
-        "study": run.study.source,
-        "started_utc": run.started_utc.isoformat(),
-        "finished_utc": finished.isoformat(),
-        "seconds_total": round((finished - run.started_utc).total_seconds(), 3),
-        "seconds_by_step": run.timings_s,
-        "scenarios": len(run.scenarios),
-        "paths": run.baseline.n_paths,
-        "assets": list(run.baseline.assets),
-        "window": {
+    return job_manifest(
+        run.study,
+        data_fingerprints(run),
+        started=run.started_utc,
+        timings_s=run.timings_s,
+        files=files,
+        scenarios=len(run.scenarios),
+        paths=run.baseline.n_paths,
+        assets=list(run.baseline.assets),
+        window={
             "first_day": run.baseline.days[0].date().isoformat(),
             "last_day": run.baseline.days[-1].date().isoformat(),
             "last_history_day": run.baseline.last_history_day.date().isoformat(),
         },
-        "data": fingerprints,
+    )
+
+
+def job_manifest(
+    study: Study,
+    data: list[dict[str, Any]],
+    *,
+    started: datetime,
+    timings_s: Mapping[str, float],
+    files: Sequence[str],
+    **fields: Any,
+) -> dict[str, Any]:
+    """run.json of any job: ``run_id`` (a hash of the resolved study and the data), the study,
+    times, the job's own ``fields``, data fingerprints, versions, the resolved study, files."""
+    resolved = study.resolved()
+    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
+    run_id = config_id(resolved, data, length=12)
+    finished = datetime.now(UTC)
+    return {
+        "run_id": run_id,
+        "study": study.source,
+        "started_utc": started.isoformat(),
+        "finished_utc": finished.isoformat(),
+        "seconds_total": round((finished - started).total_seconds(), 3),
+        "seconds_by_step": dict(timings_s),
+        **fields,
+        "data": data,
         "versions": versions(),
         "config": resolved,
         "files": sorted(files),
     }
 
 
+def write_manifest(path: Path, manifest: Mapping[str, Any]) -> Path:
+    atomic_write_text(path, json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
+
+
 def write_outputs(run: StudyRun, out_dir: Path) -> dict[str, Path]:
     """Write every output atomically; ``run.json`` and then ``report.html`` come last."""
     tables = {
         "scenarios.csv": run.table,
-        "flows.csv": flows_table(run.inputs.by_inflow),
+        "flows.csv": flows_table(run.inputs.by_inflow, run.inputs.extra_flows),
         **analogs_tables(run.analogs),
     }
     files = write_tables(out_dir, tables)
     names = [*files, "run.json", "report.html"]
     manifest = run_manifest(run, names)
-    files["run.json"] = out_dir / "run.json"
-    atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
+    files["run.json"] = write_manifest(out_dir / "run.json", manifest)
     files["report.html"] = study_page.write(run, out_dir / "report.html", manifest)
+    return files
+
+
+def hindcast_tables(result: HindcastResult) -> dict[str, pd.DataFrame]:
+    """Output file name → table, for a hindcast."""
+    return {
+        "hindcast.csv": result.table,
+        "hindcast_paths.csv": result.paths,
+        "hindcast_explaining.csv": result.explaining,
+    }
+
+
+def write_hindcast_outputs(run: HindcastRun, out_dir: Path) -> dict[str, Path]:
+    """hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, then run.json and report.html."""
+    files = write_tables(out_dir, hindcast_tables(run.hindcast))
+    data = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
+    manifest = job_manifest(
+        run.study,
+        data,
+        started=run.started_utc,
+        timings_s=run.timings_s,
+        files=[*files, "run.json", "report.html"],
+        assets=list(run.hindcast.table["asset"].unique()),
+    )
+    files["run.json"] = write_manifest(out_dir / "run.json", manifest)
+    files["report.html"] = hindcast_sections.write_hindcast_page(
+        out_dir / "report.html", run, manifest
+    )
     return files

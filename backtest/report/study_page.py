@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.report import figures
+from backtest.report import figures, hindcast_sections
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.report.sources import price_source
@@ -32,6 +32,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _portfolios(run, sources),
     ]
     sections.extend(outcome_sections(run.analogs, prices=price_source(run.study.data)))
+    sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"
@@ -170,21 +171,44 @@ def _flows(run: StudyRun) -> Section:
         cumulative = schedule.net_flow_usd.cumsum()
         for asset in cumulative.columns:
             columns[(label, asset)] = cumulative[asset]
+    extra = run.inputs.extra_flows
+    for asset, cumulative in (extra.total_usd.cumsum() if extra else pd.DataFrame()).items():
+        columns[("[flows] tables, in every scenario", asset)] = cumulative
     frame = pd.DataFrame(columns)
     figure = figures.flow_schedules(
         frame, source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json"
     )
-    summary = summary_table(run.inputs.by_inflow)
+    summary = summary_table(run.inputs.by_inflow, extra)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
         "contributions on US settlement days, withdrawals), cumulative, one line per distinct "
-        "inflow scenario. The full schedules are in flows.csv.</p>"
+        "inflow scenario. The full schedules are in flows.csv.</p>" + _flow_tables_note(run)
     )
     return Section(
         "Flow schedules",
         intro,
         figures=[figure],
         tables=[("Totals over the study window, per distinct inflow scenario.", summary)],
+    )
+
+
+def _flow_tables_note(run: StudyRun) -> str:
+    """Which ``[flows]`` tables every scenario carries, and what fell outside the window."""
+    extra = run.inputs.extra_flows
+    if extra is None:
+        return ""
+    dropped = [
+        f"{html.escape(label)} ${usd / 1e9:,.2f} bn" for label, usd in extra.outside_usd.items()
+        if usd != 0.0
+    ]
+    return (
+        "<p>Every scenario also carries the dated flows of the study's <code>[flows]</code> "
+        f"tables: {html.escape(', '.join(extra.by_source))} (rows <code>[flows] ...</code> "
+        "below; scenarios.csv's <code>flow_source</code> names what each scenario and asset "
+        "carries). Days inside the window that are history already hold whatever those flows "
+        "did to the price, so a table adds to history as well as to the bootstrap paths."
+        + (f" Left out, dated outside the window: {'; '.join(dropped)}." if dropped else "")
+        + "</p>"
     )
 
 

@@ -30,6 +30,7 @@ from backtest.sim.baseline import PathsConfig
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
+from backtest.study.flows_config import FlowsConfig
 from feeds.config import DataConfig
 from flowimpact.config import config_id, day, jsonable, whole
 from flowimpact.errors import ConfigError
@@ -74,6 +75,7 @@ SECTIONS: Mapping[str, type] = {
     "evaluate": EvaluateConfig,
     "analogs": AnalogsConfig,
     "schedule": ScheduleConfig,
+    "flows": FlowsConfig,
 }
 
 
@@ -112,6 +114,7 @@ class Study:
     evaluate: EvaluateConfig
     analogs: AnalogsConfig
     schedule: ScheduleConfig
+    flows: FlowsConfig
     grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -18,6 +18,7 @@ import pandas as pd
 from backtest.analogs.calibrate import CalibrationResult, resolve_calibrated
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
+from backtest.analogs.hindcast import HindcastResult
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult
 from backtest.study.config import Scenario, Study
@@ -39,6 +40,8 @@ class AnalogsOutcome:
     calibration: CalibrationResult | None
     comparison: FlowComparison | None = None
     calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
+    hindcast: HindcastResult | None = None  # the ETF flows run back through the impact models
+    hindcast_skipped: str | None = None  # why, when ETF flows exist but the hindcast could not run
 
     def resolve(self, token: str, key: str) -> float:
         """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
@@ -67,6 +70,23 @@ class StudyRun:
     warnings: tuple[str, ...] = ()  # said on stderr and at the top of the report
 
 
+@dataclass(frozen=True, eq=False)
+class HindcastRun:
+    """What one ``flowimpact hindcast`` computed: the analogs outcome holds the hindcast."""
+
+    study: Study
+    prices: dict[str, pd.DataFrame]
+    analogs: AnalogsOutcome
+    timings_s: dict[str, float] = field(default_factory=dict)
+    started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def hindcast(self) -> HindcastResult:
+        if self.analogs.hindcast is None:
+            raise ValueError("HindcastRun without a hindcast")
+        return self.analogs.hindcast
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Where a run wrote its files, and the run itself."""
@@ -77,4 +97,4 @@ class RunResult:
     run: StudyRun
 
 
-__all__ = ["HOW_TO_IMPORT_ETF_FLOWS", "AnalogsOutcome", "RunResult", "StudyRun"]
+__all__ = ["HOW_TO_IMPORT_ETF_FLOWS", "AnalogsOutcome", "HindcastRun", "RunResult", "StudyRun"]

@@ -1,7 +1,9 @@
 """From scenarios to engine arrays: each scenario's flow schedule, sleeve and key days.
 
 Schedules come from ``backtest.study.schedules``: one per distinct inflow, shared by the scenarios
-that differ only in their impact model.
+that differ only in their impact model. The ``[flows]`` tables (``backtest.study.flow_tables``)
+are added to every scenario's direct flows, so the engine sees 401(k) + table flows;
+``flow_sources`` says, per scenario and asset, which of them a scenario carries.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import SleeveArrays
 from backtest.study.config import Scenario
+from backtest.study.flow_tables import ExtraFlows, flow_source
 from backtest.study.schedules import build_schedules, inflow_label
 from flowimpact.errors import ConfigError
 from strategies.inflow import FlowSchedule
@@ -33,16 +36,20 @@ class ScenarioInputs:
     first_flow_day: np.ndarray
     ramp_end_day: np.ndarray
     pay_day: np.ndarray
+    extra_flows: ExtraFlows | None = None  # the [flows] tables, in direct_flow_usd too
+    flow_sources: list[dict[str, str]] | None = None  # per scenario: asset -> "401(k) + ..."
 
 
 def build(
     scenarios: Sequence[Scenario],
     baseline: BaselinePaths,
     daily_prices: Mapping[str, pd.DataFrame] | None = None,
+    extra_flows: ExtraFlows | None = None,
 ) -> ScenarioInputs:
     """Schedules, sleeve arrays and key days for every scenario, on the baseline's days.
 
-    ``daily_prices`` are needed only for a market-cap split between the assets.
+    ``daily_prices`` are needed only for a market-cap split between the assets;
+    ``extra_flows`` (``[flows]``) are added to every scenario's direct flows.
     """
     days, assets = baseline.days, baseline.assets
     announcement = _single_announcement(scenarios)
@@ -56,6 +63,10 @@ def build(
     schedules = [by_inflow[inflow_label(scenario)] for scenario in scenarios]
 
     direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
+    if extra_flows is not None:
+        direct = direct + extra_flows.total_usd.reindex(index=days, columns=list(assets)).fillna(
+            0.0
+        ).to_numpy()[None]
     pay_day = np.stack(
         [(s.flows_usd.xs("payroll", axis=1, level=1).to_numpy() > 0).any(axis=1) for s in schedules]
     )
@@ -71,6 +82,8 @@ def build(
         first_flow_day=first_flow,
         ramp_end_day=ramp_end,
         pay_day=pay_day,
+        extra_flows=extra_flows,
+        flow_sources=[flow_source(schedule, assets, extra_flows) for schedule in schedules],
     )
 
 

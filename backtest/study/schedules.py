@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from backtest.study.config import Scenario
+from backtest.study.flow_tables import ExtraFlows, flow_source
 from flowimpact.errors import DataUnavailableError
 from strategies.inflow import FlowSchedule, schedule_flows
 from strategies.inflow_config import MARKET_CAP_SPLIT
@@ -71,18 +72,46 @@ def market_caps_usd(
     return caps
 
 
-def flows_table(schedules: Mapping[str, FlowSchedule]) -> pd.DataFrame:
-    """flows.csv: one row per distinct inflow, day with a flow, and asset; USD by component."""
-    frames = [
-        schedule.to_frame(nonzero_only=True).assign(inflow=label)
-        for label, schedule in schedules.items()
-    ]
+def flows_table(
+    schedules: Mapping[str, FlowSchedule], extra: ExtraFlows | None = None
+) -> pd.DataFrame:
+    """flows.csv: one row per distinct inflow, day with a flow, and asset; USD by component.
+
+    With ``[flows]`` tables (``extra``), every inflow's rows also carry ``table_usd`` (the
+    tables' flows, the same for every scenario) inside ``net_usd``, and ``flow_source`` names
+    what the row's flows come from, so ``net_usd`` is what the engine receives.
+    """
+    frames = []
+    for label, schedule in schedules.items():
+        frame = schedule.to_frame(nonzero_only=extra is None).assign(inflow=label)
+        if extra is not None:
+            frame = _with_tables(frame, schedule, extra)
+        frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     return table[["inflow", *(c for c in table.columns if c != "inflow")]]
 
 
-def summary_table(schedules: Mapping[str, FlowSchedule]) -> pd.DataFrame:
-    """Per distinct inflow and asset: total, first and last flow day, peak daily flow."""
+def _with_tables(frame: pd.DataFrame, schedule: FlowSchedule, extra: ExtraFlows) -> pd.DataFrame:
+    tables = extra.total_usd.stack()
+    tables.index = tables.index.set_names(["day", "asset"])
+    tables = tables.rename("table_usd").reset_index()
+    tables["day"] = pd.DatetimeIndex(tables["day"]).strftime("%Y-%m-%d")
+    frame = frame.merge(tables, on=["day", "asset"], how="left").fillna({"table_usd": 0.0})
+    frame["net_usd"] = frame["net_usd"] + frame["table_usd"]
+    sources = flow_source(schedule, extra.assets, extra)
+    frame["flow_source"] = frame["asset"].map(sources)
+    value_columns = [c for c in frame.columns if c.endswith("_usd")]
+    return frame[frame[value_columns].ne(0.0).any(axis=1)].reset_index(drop=True)
+
+
+def summary_table(
+    schedules: Mapping[str, FlowSchedule], extra: ExtraFlows | None = None
+) -> pd.DataFrame:
+    """Per distinct inflow and asset: total, first and last flow day, peak daily flow.
+
+    ``[flows]`` sources (``extra``) follow as rows of their own (``inflow`` = the source, with
+    ``[flows]`` before it), carried by every scenario.
+    """
     rows = []
     for label, schedule in schedules.items():
         for asset, row in schedule.summary().iterrows():
@@ -94,6 +123,20 @@ def summary_table(schedules: Mapping[str, FlowSchedule]) -> pd.DataFrame:
                     "first_flow_day": _day(row["first_flow_day"]),
                     "last_flow_day": _day(row["last_flow_day"]),
                     "peak_daily_flow_usd_m": row["peak_daily_flow_usd"] / 1e6,
+                }
+            )
+    for label, frame in (extra.by_source if extra is not None else {}).items():
+        for asset in extra.assets:  # type: ignore[union-attr]
+            flowing = frame.index[frame[asset].ne(0.0)]
+            peak = frame[asset].to_numpy()[frame[asset].abs().to_numpy().argmax()]
+            rows.append(
+                {
+                    "inflow": f"[flows] {label}",
+                    "asset": asset,
+                    "total_usd_bn": float(frame[asset].sum()) / 1e9,
+                    "first_flow_day": _day(flowing[0]) if len(flowing) else "-",
+                    "last_flow_day": _day(flowing[-1]) if len(flowing) else "-",
+                    "peak_daily_flow_usd_m": float(peak) / 1e6,
                 }
             )
     return pd.DataFrame(rows)

@@ -15,6 +15,7 @@ import click
 from flowimpact.cli import (  # noqa: F401
     analogs_cmds,
     data_cmds,
+    hindcast_cmds,
     repair_cmds,
     schedule_cmds,
     study_cmds,

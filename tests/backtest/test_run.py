@@ -114,8 +114,11 @@ def test_scenarios_csv_follows_the_contract(result: RunResult, scenarios_csv: pd
     assert sorted(scenarios_csv["allocation"].unique()) == [0.0, 0.02]
     assert set(scenarios_csv["model"]) == {"multiplier"}
     assert scenarios_csv["scenario_id"].nunique() == 2
-    metrics = [c for c in scenarios_csv.columns if c not in IDENTITY]
+    metrics = [c for c in scenarios_csv.columns if c not in (*IDENTITY, "flow_source")]
     assert metrics, "no metric columns"
+    # no [flows] tables: a scenario carries its 401(k) flows, or none at a zero allocation
+    sources = scenarios_csv.set_index("allocation")["flow_source"]
+    assert set(sources.loc[0.0]) == {"none"} and set(sources.loc[0.02]) == {"401(k)"}
     assert [c for c in metrics if not UNIT.search(c)] == []
     for needed in (
         "cum_flow_usd_p50",

@@ -43,6 +43,7 @@ def test_scenarios_table_layout() -> None:
         "model",
         "lag_months",
         "ramp_months",
+        "flow_source",
         "cum_flow_usd_p50",
         "buy_and_hold_cagr_pct_p50",
     ]
@@ -73,9 +74,17 @@ def _prices(close_shift: float = 0.0) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _run(prices: dict[str, pd.DataFrame], etf_flows: dict[str, pd.DataFrame] | None = None):
+def _run(
+    prices: dict[str, pd.DataFrame],
+    etf_flows: dict[str, pd.DataFrame] | None = None,
+    flow_tables: dict[str, pd.DataFrame] | None = None,
+):
+    extra = SimpleNamespace(tables=flow_tables) if flow_tables else None
     return SimpleNamespace(
-        study=load_study(), prices=prices, analogs=SimpleNamespace(etf_flows=etf_flows or {})
+        study=load_study(),
+        prices=prices,
+        analogs=SimpleNamespace(etf_flows=etf_flows or {}),
+        inputs=SimpleNamespace(extra_flows=extra),
     )
 
 
@@ -109,6 +118,17 @@ def test_data_fingerprints_cover_the_etf_flow_tables() -> None:
     revised = flows.assign(total_usd=[1e8, 0.0, -3e7])
     changed = data_fingerprints(_run(_prices(), {"BTC": revised}))  # type: ignore[arg-type]
     assert next(p for p in changed if p["table"] == "etf_flows")["sha256"] != etf[0]["sha256"]
+
+
+def test_data_fingerprints_cover_the_flows_tables() -> None:
+    days = pd.date_range("2026-02-01", periods=2, freq="D", tz="UTC")
+    table = pd.DataFrame({"BTC": [5e8, 1e8]}, index=days)
+    prints = data_fingerprints(_run(_prices(), flow_tables={"my.csv": table}))  # type: ignore[arg-type]
+    (entry,) = [p for p in prints if p["table"] == "flows"]
+    assert (entry["source"], entry["asset"], entry["rows"]) == ("my.csv", "BTC", 2)
+    revised = {"my.csv": table * 2}
+    changed = data_fingerprints(_run(_prices(), flow_tables=revised))  # type: ignore[arg-type]
+    assert next(p for p in changed if p["table"] == "flows")["sha256"] != entry["sha256"]
 
 
 @pytest.mark.parametrize("package", ["pandas", "vectorbt", "ccxt", "numpy", "flowimpact"])

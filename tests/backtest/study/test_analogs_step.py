@@ -99,3 +99,15 @@ def test_a_calibration_without_enough_days_is_skipped_not_fatal(tmp_path: Path) 
     )
     with pytest.raises(InputError, match="fewer than"):
         run_study(needs_it, tmp_path / "data", tmp_path / "out2", progress=False)
+
+
+def test_the_run_writes_the_hindcast_and_reports_it(calibrated_run: RunResult) -> None:
+    hindcast = pd.read_csv(calibrated_run.out_dir / "hindcast.csv")
+    # BTC only (ETH has no table); the grid's token and BTC's own calibrated value coincide
+    assert set(hindcast["asset"]) == {"BTC"}
+    estimate = calibrated_run.run.analogs.calibration.value(TOKEN, "multiplier")
+    assert sorted(hindcast["value"]) == pytest.approx(sorted([estimate, 5.0]), rel=1e-9)
+    assert (calibrated_run.out_dir / "hindcast_paths.csv").exists()
+    report = (calibrated_run.out_dir / "report.html").read_text(encoding="utf-8")
+    assert "What the ETF flows did: a hindcast" in report
+    assert "BTC went from" in report

@@ -1,0 +1,427 @@
+"""The ETF flows that happened, run backwards through the engine's impact model: a hindcast.
+
+For each asset with a stored ETF-flow table, over the table's span (its first to its last
+listed day; a calendar day inside it that the table does not list had zero flow), the realized
+daily closes are taken as the engine's impacted path P' and the model is solved for the
+baseline B that would have produced them::
+
+    u_s = the study's impact model (``backtest.sim.impact``) applied to the ETF net flow F_s,
+          with MC_s = P'_{s-1} × circulating supply, σ_s and V_s trailing over the realized
+          days before s (the engine's kernels and windows, ``backtest.sim.kernels``)
+    I_t = Σ_{first ≤ s ≤ t} u_s · (θ + (1 − θ) · G(t − s))      (θ and G: ``backtest.sim.decay``)
+    B_t = P'_t · exp(−I_t)                                         the implied no-ETF path
+
+The flow of day s enters the close of day s (as in the engine, whose day-t flow moves the
+day-t close). Days without flow have u = 0 under every model, as in the engine.
+
+Why this inverts the engine: the engine prices day t's market cap from the previous IMPACTED
+close P'_{t-1} (``backtest.sim.kernels.simulate_impact``), and the realized close is what the
+hindcast takes P' to be, so MC is the same number in both. The linear and multiplier models read
+nothing else of the price, so for them ``run_engine(B, F)`` = P' implies ``hindcast(P', F)`` =
+B exactly (tests/backtest/analogs/test_hindcast.py recovers B to 1e-9). The square-root law
+also reads σ and V, which the engine takes from the baseline and the hindcast from the realized
+path (the baseline is what it solves for); there the inverse is off by the flows' own effect
+on trailing volatility and volume. G is the engine's exponential-sum form of the kernel
+(``DecayKernel.exponential_terms``): exact for the exponential kernel, the power law's fit
+(error bound in ``ExponentialTerms.max_abs_error``) otherwise, stepped as the engine steps it.
+The anticipation share is left out: the hindcast prices every flow on its own day.
+
+Figures per asset and parameter value: ``realized_log_return_bps`` = ln(P'_last / P'_{first−1})
+× 1e4 (the close on the last day over the close of the day before the first),
+``attributed_log_impact_bps`` = I_last × 1e4, ``attributed_share_pct`` = I_last / realized ×
+100, ``peak_log_impact_bps`` = max_t I_t × 1e4, ``implied_baseline_log_return_bps`` =
+ln(B_last / B_{first−1}) × 1e4 = realized − attributed (B = P' before the first flow).
+
+The explaining value of each model is the parameter at which the flows alone explain the whole
+realized move, I_last(value) = realized log return, found by root finding
+(``scipy.optimize.brentq``) on a bracket [0, high] (``BRACKET_HIGH``, assumptions: ten times
+the largest published multiplier, a hundred times the square-root law's Y of order 1, λ
+equivalent to M = 1000 on the default λ's $2.3 trillion); for the multiplier the bracket also
+stops below the first M at which a day's sell reaches MC/M (no price). No sign change on the
+bracket gives NaN and the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.signal import lfilter
+
+from backtest.analogs.calibrate import PARAMETERS
+from backtest.sim import kernels
+from backtest.sim.decay import decay_kernel
+from backtest.sim.impact import ImpactConfig, impact_model
+from flowimpact.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+BPS = 1e4
+#: model -> its ``[impact]`` key (the inverse of ``backtest.analogs.calibrate.PARAMETERS``)
+PARAMETER_KEY: Mapping[str, str] = {model: key for key, (model, _) in PARAMETERS.items()}
+#: top of the root-finding bracket per ``[impact]`` key (see the module docstring)
+BRACKET_HIGH: Mapping[str, float] = {
+    "multiplier": 1000.0,
+    "sqrt_y": 100.0,
+    "lambda_per_billion_usd": 0.44,
+}
+ROOT_METHOD = "scipy.optimize.brentq: I on last_day = realized log return"
+COLUMNS = (
+    "asset", "model", "parameter", "value", "first_day", "last_day", "cum_flow_usd",
+    "realized_log_return_bps", "attributed_log_impact_bps", "attributed_share_pct",
+    "peak_log_impact_bps", "implied_baseline_log_return_bps",
+)  # fmt: skip
+PATH_COLUMNS = (
+    "day", "asset", "model", "value", "close_usd", "implied_close_usd", "log_impact_bps",
+)  # fmt: skip
+EXPLAINING_COLUMNS = (
+    "asset", "model", "parameter", "first_day", "last_day", "realized_log_return_bps",
+    "explaining_value", "bracket_low", "bracket_high", "method", "reason",
+    "calibrated_token", "calibrated_value", "calibrated_note",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class RealizedSeries:
+    """One asset's realized market over the hindcast span, and its ETF net flows.
+
+    ``days`` are the span's UTC calendar days (first .. last listed day of the flow table);
+    ``flow_usd``, ``close_usd`` (P') and ``volume_usd`` (venue USD volume, close × base volume)
+    are float64 ``[day]``; ``prior_close_usd`` and ``prior_volume_usd`` hold the days before
+    the first one (at least one: the close before the first flow), for the trailing statistics.
+    """
+
+    asset: str
+    days: pd.DatetimeIndex
+    flow_usd: FloatArray
+    close_usd: FloatArray
+    volume_usd: FloatArray
+    prior_close_usd: FloatArray
+    prior_volume_usd: FloatArray
+
+    @property
+    def realized_log_return(self) -> float:
+        """ln(close on the last day / close on the day before the first)."""
+        return float(np.log(self.close_usd[-1] / self.prior_close_usd[-1]))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One impact config to hindcast an asset with; ``source`` says where its value came from."""
+
+    impact: ImpactConfig
+    source: str = "study"
+
+    @property
+    def parameter(self) -> str:
+        return PARAMETER_KEY[self.impact.model]
+
+    @property
+    def value(self) -> float:
+        return float(getattr(self.impact, self.parameter))
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """The calibrated value of one model's parameter for one asset, or why there is none."""
+
+    token: str
+    value: float = math.nan
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class HindcastResult:
+    """``table`` is hindcast.csv, ``paths`` hindcast_paths.csv, ``explaining`` the roots.
+
+    ``explaining`` (hindcast_explaining.csv) has one row per asset and model: the parameter value
+    at which the flows alone explain the whole realized move (NaN and ``reason`` without a
+    root), the bracket searched, and the calibrated value beside it (``calibrated_token``).
+    """
+
+    table: pd.DataFrame
+    paths: pd.DataFrame
+    explaining: pd.DataFrame
+
+
+def realized_series(
+    asset: str, daily: pd.DataFrame, flows: pd.DataFrame, *, prior_days: int = 1
+) -> RealizedSeries:
+    """The span of ``flows`` (a stored ETF-flow table: UTC-day index, ``total_usd``) on ``daily``.
+
+    ``daily`` holds ``close`` and ``volume`` (base units) per UTC day. Every day from
+    ``prior_days`` before the first listed day to the last one needs a close; InputError
+    naming the first day without one otherwise.
+    """
+    if "total_usd" not in flows.columns or flows.empty:
+        raise InputError(f"the {asset} ETF-flow table has no total_usd rows; import it again")
+    total = flows["total_usd"].astype("float64")
+    total.index = _utc_days(total.index)
+    if total.isna().any():
+        missing = total.index[total.isna()][0].date()
+        raise InputError(f"the {asset} ETF-flow table has no total on {missing}; import it again")
+    total = total.groupby(level=0).sum()
+    days = pd.date_range(total.index.min(), total.index.max(), freq="D", name="date")
+    every = pd.date_range(days[0] - pd.Timedelta(days=prior_days), days[-1], freq="D")
+    market = pd.DataFrame(
+        {"close": daily["close"].to_numpy(float), "volume": daily["volume"].to_numpy(float)},
+        index=_utc_days(daily.index),
+    )
+    market = market[~market.index.duplicated(keep="last")].reindex(every)
+    gone = market.index[~(market["close"] > 0)]
+    if len(gone):
+        raise InputError(
+            f"no {asset} close on {gone[0].date()}: the hindcast of the {asset} ETF flows "
+            f"({days[0].date()}..{days[-1].date()}) needs every day's close from "
+            f"{every[0].date()} on; fetch or import those prices"
+        )
+    close = market["close"].to_numpy(float)
+    usd_volume = close * np.nan_to_num(market["volume"].to_numpy(float))
+    return RealizedSeries(
+        asset=asset,
+        days=days,
+        flow_usd=total.reindex(days, fill_value=0.0).to_numpy(float),
+        close_usd=close[prior_days:],
+        volume_usd=usd_volume[prior_days:],
+        prior_close_usd=close[:prior_days],
+        prior_volume_usd=usd_volume[:prior_days],
+    )
+
+
+def _utc_days(index: pd.Index) -> pd.DatetimeIndex:
+    days = pd.DatetimeIndex(index)
+    days = days.tz_localize("UTC") if days.tz is None else days.tz_convert("UTC")
+    return days.normalize()
+
+
+def prior_days_needed(impacts: Sequence[ImpactConfig]) -> int:
+    """Days before the span that the trailing σ and V of these configs read (1 at least)."""
+    needs = [
+        max(c.volatility_window_days + 1, c.volume_window_days)
+        for c in impacts
+        if c.model == "sqrt"
+    ]
+    return max([1, *needs])
+
+
+def log_impact(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray, FloatArray]:
+    """``(u, I)`` per day of the span: the instant and the cumulative log impact of the flows.
+
+    u from the model class of ``impact`` (MC from the previous realized close, σ and V trailing
+    on the realized path), I from the engine's decay terms (module docstring). InputError when
+    a day's impact is not finite (a sell of MC/M or more, or zero trailing volume under sqrt).
+    """
+    model = impact_model(impact)
+    flow = series.flow_usd
+    previous_close = np.concatenate([series.prior_close_usd[-1:], series.close_usd[:-1]])
+    market_cap = previous_close * impact.supply_coins(series.asset)
+    sigma, volume = _trailing(series, impact) if impact.model == "sqrt" else (0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = model.instant_log_impact(flow, series.close_usd, volume, sigma, market_cap)
+    u = np.where(flow == 0.0, 0.0, raw)  # as the engine: a day without flow moves nothing
+    bad = ~np.isfinite(u)
+    if bad.any():
+        day = series.days[int(np.argmax(bad))].date()
+        key = PARAMETER_KEY[impact.model]
+        raise InputError(
+            f"{series.asset} {day}: the {impact.model} model with {key} = "
+            f"{getattr(impact, key):g} gives no finite impact (a sell of MC/M or more, or no "
+            "trailing volume); lower the parameter"
+        )
+    return u, _decayed(u, impact)
+
+
+def _trailing(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray, FloatArray]:
+    """σ and market-wide V on every day of the span from the engine's own kernels."""
+    needed = max(impact.volatility_window_days + 1, impact.volume_window_days)
+    if series.prior_close_usd.size < needed:
+        raise InputError(
+            f"{series.asset}: the square-root hindcast needs {needed} days of prices before "
+            f"{series.days[0].date()}, {series.prior_close_usd.size} are loaded"
+        )
+
+    def cube(values: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
+
+    sigma = kernels.trailing_log_return_std(
+        cube(series.prior_close_usd), cube(series.close_usd), impact.volatility_window_days
+    )[0, :, 0]
+    mean_volume = kernels.trailing_mean(
+        cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
+    )[0, :, 0]
+    return sigma, impact.volume_coverage * mean_volume
+
+
+def _decayed(u: FloatArray, impact: ImpactConfig) -> FloatArray:
+    """I_t = θ·Σ_{s≤t} u_s + (1 − θ)·Σ_k w_k·T_k,t with T_k,t = ρ_k·T_k,t−1 + u_t (the engine's)."""
+    terms = decay_kernel(impact).exponential_terms(u.size)
+    fading = np.zeros_like(u)
+    for weight, rho in zip(terms.weight, terms.decay_per_day, strict=True):
+        fading += weight * lfilter([1.0], [1.0, -rho], u)
+    theta = impact.permanent_share
+    return theta * np.cumsum(u) + (1.0 - theta) * fading
+
+
+def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArray) -> FloatArray:
+    """B_t = P'_t · exp(−I_t): the closes without the flows, under the model that gave I."""
+    return series.close_usd * np.exp(-cumulative_log_impact)
+
+
+def explaining_value(
+    series: RealizedSeries, impact: ImpactConfig
+) -> tuple[float, float, float, str]:
+    """``(value, low, high, reason)``: the parameter at which I_last equals the realized move.
+
+    Root of I_last(value) − realized on [low, high] by ``scipy.optimize.brentq``; NaN and the
+    reason when the bracket holds no sign change.
+    """
+    key = PARAMETER_KEY[impact.model]
+    low, high = 0.0, BRACKET_HIGH[key]
+    if impact.model == "multiplier":
+        high = min(high, _multiplier_limit(series, impact))
+    realized = series.realized_log_return
+
+    def residual(value: float) -> float:
+        return float(log_impact(series, with_parameter(impact, value))[1][-1]) - realized
+
+    at_low, at_high = residual(low), residual(high)
+    if at_low == 0.0:
+        return low, low, high, ""
+    if at_low * at_high > 0:
+        lo_bps, hi_bps = (realized + at_low) * BPS, (realized + at_high) * BPS
+        reason = (
+            f"no root: on [{low:g}, {high:g}] the flows give {lo_bps:+.0f} to {hi_bps:+.0f} bps "
+            f"on {series.days[-1].date()}, the realized move is {realized * BPS:+.0f} bps"
+        )
+        return math.nan, low, high, reason
+    return float(brentq(residual, low, high, xtol=1e-12 * high)), low, high, ""
+
+
+def with_parameter(impact: ImpactConfig, value: float) -> ImpactConfig:
+    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``."""
+    if impact.model == "multiplier":
+        return dataclasses.replace(impact, multiplier=value)
+    if impact.model == "sqrt":
+        return dataclasses.replace(impact, sqrt_y=value)
+    return dataclasses.replace(impact, lambda_per_billion_usd=value)
+
+
+def _multiplier_limit(series: RealizedSeries, impact: ImpactConfig) -> float:
+    """Just below the smallest M at which a day's sell reaches MC/M (ln(1 + M·F/MC) undefined)."""
+    previous_close = np.concatenate([series.prior_close_usd[-1:], series.close_usd[:-1]])
+    share = series.flow_usd / (previous_close * impact.supply_coins(series.asset))
+    sells = share[share < 0]
+    return math.inf if sells.size == 0 else 0.999 / float(np.max(-sells))
+
+
+def hindcast(
+    series: Mapping[str, RealizedSeries],
+    candidates: Mapping[str, Sequence[Candidate]],
+    calibrated: Mapping[str, Mapping[str, Calibrated]] | None = None,
+) -> HindcastResult:
+    """Every asset of ``series`` under each of its ``candidates``; the tables of the hindcast.
+
+    ``calibrated[asset][model]`` (optional) is set beside the explaining value in
+    ``explaining``; the candidates should already hold its value when it has one.
+    """
+    rows, paths, explaining = [], [], []
+    for asset, realized in series.items():
+        span = (realized.days[0].strftime("%Y-%m-%d"), realized.days[-1].strftime("%Y-%m-%d"))
+        realized_bps = realized.realized_log_return * BPS
+        first_of_model: dict[str, Candidate] = {}
+        for candidate in candidates.get(asset, ()):
+            first_of_model.setdefault(candidate.impact.model, candidate)
+            _, cumulative = log_impact(realized, candidate.impact)
+            attributed_bps = float(cumulative[-1]) * BPS
+            rows.append(
+                {
+                    "asset": asset,
+                    "model": candidate.impact.model,
+                    "parameter": candidate.parameter,
+                    "value": candidate.value,
+                    "first_day": span[0],
+                    "last_day": span[1],
+                    "cum_flow_usd": float(realized.flow_usd.sum()),
+                    "realized_log_return_bps": realized_bps,
+                    "attributed_log_impact_bps": attributed_bps,
+                    "attributed_share_pct": _share_pct(attributed_bps, realized_bps),
+                    "peak_log_impact_bps": float(cumulative.max()) * BPS,
+                    "implied_baseline_log_return_bps": realized_bps - attributed_bps,
+                }
+            )
+            paths.append(_path_rows(realized, candidate, cumulative))
+        for model, candidate in first_of_model.items():
+            value, low, high, reason = explaining_value(realized, candidate.impact)
+            note = (calibrated or {}).get(asset, {}).get(model)
+            explaining.append(
+                {
+                    "asset": asset,
+                    "model": model,
+                    "parameter": candidate.parameter,
+                    "first_day": span[0],
+                    "last_day": span[1],
+                    "realized_log_return_bps": realized_bps,
+                    "explaining_value": value,
+                    "bracket_low": low,
+                    "bracket_high": high,
+                    "method": ROOT_METHOD,
+                    "reason": reason,
+                    "calibrated_token": note.token if note else "",
+                    "calibrated_value": note.value if note else math.nan,
+                    "calibrated_note": note.note if note else "",
+                }
+            )
+    path_frame = (
+        pd.concat(paths, ignore_index=True) if paths else pd.DataFrame(columns=list(PATH_COLUMNS))
+    )
+    return HindcastResult(
+        table=pd.DataFrame(rows, columns=list(COLUMNS)),
+        paths=path_frame,
+        explaining=pd.DataFrame(explaining, columns=list(EXPLAINING_COLUMNS)),
+    )
+
+
+def _share_pct(attributed_bps: float, realized_bps: float) -> float:
+    return math.nan if realized_bps == 0 else attributed_bps / realized_bps * 100.0
+
+
+def _path_rows(
+    realized: RealizedSeries, candidate: Candidate, cumulative: FloatArray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "day": realized.days.strftime("%Y-%m-%d"),
+            "asset": realized.asset,
+            "model": candidate.impact.model,
+            "value": candidate.value,
+            "close_usd": realized.close_usd,
+            "implied_close_usd": implied_baseline_usd(realized, cumulative),
+            "log_impact_bps": cumulative * BPS,
+        },
+        columns=list(PATH_COLUMNS),
+    )
+
+
+__all__ = [
+    "BRACKET_HIGH",
+    "COLUMNS",
+    "EXPLAINING_COLUMNS",
+    "PARAMETER_KEY",
+    "PATH_COLUMNS",
+    "Calibrated",
+    "Candidate",
+    "HindcastResult",
+    "RealizedSeries",
+    "explaining_value",
+    "hindcast",
+    "implied_baseline_usd",
+    "log_impact",
+    "prior_days_needed",
+    "realized_series",
+    "with_parameter",
+]

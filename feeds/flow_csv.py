@@ -1,0 +1,67 @@
+"""A CSV of dated USD flows (``date,asset,flow_usd``) as a table, for a study's ``[flows]``.
+
+One row per flow: ``date`` a UTC day (``YYYY-MM-DD``), ``asset`` the base currency (``BTC``),
+``flow_usd`` the net flow in US dollars (buys positive, sells negative). Column names are
+case-insensitive; other columns are ignored; several rows of one asset on one day add up (two
+purchases on a day are two rows). The file is read whole or not at all: an unparseable or
+non-finite number, a date that is not a whole UTC day, an empty or unknown asset refuse it with
+the file's name and the first bad line (``feeds._csv_rows``, as every import does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feeds._csv_rows import numbers, read_table, refuse, timestamps
+from flowimpact.errors import DataFormatError, InputError
+
+FLOW_CSV_COLUMNS = ("date", "asset", "flow_usd")
+
+
+def read_flow_csv(path: Path, assets: Collection[str] | None = None) -> pd.DataFrame:
+    """Days × assets (USD, float64), indexed by UTC midnight ``date``, summed per day and asset.
+
+    ``assets`` (if given) are the only assets a row may name. Days without a row are absent
+    (a caller reindexes to its calendar with zeros).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such flow table (a CSV of date,asset,flow_usd)")
+    table = read_table(path, header=True).rename(columns=lambda c: c.strip().lower())
+    missing = [c for c in FLOW_CSV_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataFormatError(
+            f"{path.name}: no {', '.join(missing)} column; a flow table has the header "
+            "date,asset,flow_usd"
+        )
+    if table.empty:
+        raise DataFormatError(f"{path.name}: no flow rows after the header")
+    lines = table.index
+    when = timestamps(path, table["date"], "date")
+    refuse(path, lines[when != when.normalize()], "date is not a whole UTC day (write YYYY-MM-DD)")
+    asset = table["asset"].str.upper()
+    refuse(path, lines[asset == ""], "missing asset")
+    if assets is not None:
+        known = {a.upper() for a in assets}
+        unknown = lines[~asset.isin(known)]
+        if len(unknown):
+            refuse(
+                path, unknown,
+                f"asset {table['asset'][unknown[0]]!r} is not one of the study's assets "
+                f"({', '.join(sorted(known))})",
+            )
+    flow = numbers(path, table["flow_usd"], "flow_usd")
+    refuse(path, lines[~np.isfinite(flow.to_numpy())], "flow_usd is not a finite number")
+    long = pd.DataFrame(
+        {"date": when.normalize(), "asset": asset.to_numpy(), "flow": flow.to_numpy()}
+    )
+    wide = long.pivot_table(index="date", columns="asset", values="flow", aggfunc="sum")
+    wide.columns.name = "asset"
+    return wide.fillna(0.0).astype("float64")
+
+
+__all__ = ["FLOW_CSV_COLUMNS", "read_flow_csv"]

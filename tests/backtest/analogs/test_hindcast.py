@@ -1,0 +1,229 @@
+"""The hindcast: the engine run backwards on realized closes with the flows that happened."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtest.analogs.hindcast import (
+    BRACKET_HIGH,
+    COLUMNS,
+    PATH_COLUMNS,
+    Candidate,
+    RealizedSeries,
+    explaining_value,
+    hindcast,
+    log_impact,
+    realized_series,
+)
+from backtest.sim.engine import run_engine
+from backtest.sim.impact import ImpactConfig
+from flowimpact.errors import InputError
+from tests.backtest.sim.reference_engine import synthetic_baseline
+
+WINDOWS = {"volatility_window_days": 10, "volume_window_days": 7}
+N_DAYS, WARMUP, FIRST_FLOW = 60, 40, 5
+
+
+def config(**overrides: object) -> ImpactConfig:
+    return ImpactConfig(**{**WINDOWS, **overrides})
+
+
+def frames(
+    days: pd.DatetimeIndex,
+    prior_close: np.ndarray,
+    close: np.ndarray,
+    flow_usd: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A daily price frame (warm-up + span) and a flow table that lists only its flow days."""
+    every = pd.date_range(end=days[-1], periods=prior_close.size + close.size, freq="D")
+    closes = np.concatenate([prior_close, close])
+    daily = pd.DataFrame({"close": closes, "volume": 1e4}, index=every)
+    listed = flow_usd != 0.0
+    table = pd.DataFrame({"total_usd": flow_usd[listed]}, index=days[listed])
+    return daily, table
+
+
+ROUND_TRIP_MODELS = [
+    config(model="linear", lambda_per_billion_usd=0.01),
+    config(model="linear", lambda_per_billion_usd=0.004, permanent_share=0.2, half_life_days=3.0),
+    config(model="multiplier", multiplier=40.0),
+    config(model="multiplier", multiplier=15.0, permanent_share=0.8, half_life_days=5.0),
+    config(model="multiplier", multiplier=25.0, decay="power", power_tau_days=2.0),
+]
+
+
+def test_the_hindcast_inverts_the_engine_for_linear_and_multiplier() -> None:
+    baseline = synthetic_baseline(11, n_paths=2, n_days=N_DAYS, warmup=WARMUP)
+    rng = np.random.default_rng(12)
+    flows = rng.normal(2e8, 6e8, (len(ROUND_TRIP_MODELS), N_DAYS, 2))
+    flows[:, :FIRST_FLOW] = 0.0  # no flow before the table's first day
+    flows[:, rng.random(N_DAYS) < 0.3] = 0.0  # days the table does not list
+    flows[:, -1] = 3e8  # the table's last day is the window's last day
+    flows[:, FIRST_FLOW] = 1e8
+    engine = run_engine(baseline, flows, ROUND_TRIP_MODELS, outputs=("close_usd", "log_impact"))
+    checked = 0
+    for s, impact in enumerate(ROUND_TRIP_MODELS):
+        for p in range(baseline.n_paths):
+            for a, asset in enumerate(baseline.assets):
+                impacted = engine.close_usd[s, p, :, a]
+                span = baseline.days[FIRST_FLOW:]
+                prior = np.concatenate(
+                    [baseline.prior_close_usd[p, :, a], impacted[:FIRST_FLOW]]
+                )
+                daily, table = frames(span, prior, impacted[FIRST_FLOW:], flows[s, FIRST_FLOW:, a])
+                series = realized_series(asset, daily, table)
+                assert series.days.equals(span)
+                _, cumulative = log_impact(series, impact)
+                implied = series.close_usd * np.exp(-cumulative)
+                np.testing.assert_allclose(
+                    implied, baseline.close_usd[p, FIRST_FLOW:, a], rtol=1e-9, atol=0
+                )
+                np.testing.assert_allclose(
+                    cumulative, engine.log_impact[s, p, FIRST_FLOW:, a], rtol=0, atol=1e-10
+                )
+                assert np.abs(cumulative).max() > 0.01  # not a vacuous comparison
+                checked += 1
+    assert checked == len(ROUND_TRIP_MODELS) * 2 * 2
+
+
+def test_a_constant_flow_has_the_closed_form_impact_under_exponential_decay() -> None:
+    n_days, flow, lam, theta, half_life = 50, 1e9, 0.001, 0.4, 10.0
+    impact = config(
+        model="linear", lambda_per_billion_usd=lam, permanent_share=theta, half_life_days=half_life
+    )
+    days = pd.date_range("2024-01-11", periods=n_days, freq="D", tz="UTC")
+    series = RealizedSeries(
+        asset="BTC",
+        days=days,
+        flow_usd=np.full(n_days, flow),
+        close_usd=np.full(n_days, 40_000.0),
+        volume_usd=np.full(n_days, 1e10),
+        prior_close_usd=np.array([40_000.0]),
+        prior_volume_usd=np.array([1e10]),
+    )
+    u, cumulative = log_impact(series, impact)
+    rho = 2.0 ** (-1.0 / half_life)
+    t = np.arange(n_days)
+    # I_t = Σ_{j=0..t} λF·(θ + (1-θ)ρ^j) = λF·(θ(t+1) + (1-θ)(1-ρ^{t+1})/(1-ρ))
+    geometric = (1 - rho ** (t + 1)) / (1 - rho)
+    expected = lam * (flow / 1e9) * (theta * (t + 1) + (1 - theta) * geometric)
+    np.testing.assert_allclose(u, lam, rtol=1e-14)
+    np.testing.assert_allclose(cumulative, expected, rtol=1e-12)
+
+
+def _market_with_true_multiplier(
+    true_m: float, baseline_drift: float
+) -> tuple[RealizedSeries, np.ndarray, ImpactConfig]:
+    """Closes made by the engine from a known baseline and M; returns (series, B, config)."""
+    n_days = 120
+    baseline = synthetic_baseline(21, n_paths=1, n_days=n_days, warmup=WARMUP, assets=("BTC",))
+    drift = np.exp(baseline_drift * np.arange(1, n_days + 1))
+    baseline = dataclasses.replace(
+        baseline,
+        close_usd=np.full((1, n_days, 1), 50_000.0) * drift[None, :, None],
+        prior_close_usd=np.full((1, WARMUP, 1), 50_000.0),
+    )
+    rng = np.random.default_rng(22)
+    flows = rng.uniform(-2e8, 8e8, (1, n_days, 1))
+    flows[0, :, 0][baseline.days.day_of_week >= 5] = 0.0  # the ETFs do not trade on weekends
+    flows[0, 0, 0] = flows[0, -1, 0] = 4e8
+    impact = config(model="multiplier", multiplier=true_m)
+    engine = run_engine(baseline, flows, [impact], outputs=("close_usd",))
+    daily, table = frames(
+        baseline.days, baseline.prior_close_usd[0, :, 0], engine.close_usd[0, 0, :, 0],
+        flows[0, :, 0],
+    )
+    return realized_series("BTC", daily, table), baseline.close_usd[0, :, 0], impact
+
+
+def test_attribution_finds_the_true_multiplier_on_a_flat_baseline() -> None:
+    series, _, impact = _market_with_true_multiplier(12.0, 0.0)
+    value, low, high, reason = explaining_value(series, impact)
+    assert reason == "" and low == 0.0 and high <= BRACKET_HIGH["multiplier"]
+    assert value == pytest.approx(12.0, rel=1e-8)
+    result = hindcast(
+        {"BTC": series},
+        {"BTC": [Candidate(impact), Candidate(dataclasses.replace(impact, multiplier=4.0))]},
+    )
+    table = result.table.set_index("value")
+    assert list(result.table.columns) == list(COLUMNS)
+    assert table.loc[12.0, "attributed_share_pct"] == pytest.approx(100.0, rel=1e-9)
+    assert table.loc[12.0, "implied_baseline_log_return_bps"] == pytest.approx(0.0, abs=1e-8)
+    assert 0.0 < table.loc[4.0, "attributed_share_pct"] < 100.0
+    assert result.explaining["explaining_value"].iloc[0] == pytest.approx(12.0, rel=1e-8)
+    assert list(result.paths.columns) == list(PATH_COLUMNS)
+    assert len(result.paths) == 2 * len(series.days)
+
+
+def test_at_the_true_multiplier_the_implied_path_is_the_baseline_with_its_own_drift() -> None:
+    series, baseline_close, impact = _market_with_true_multiplier(12.0, 0.002)
+    row = hindcast({"BTC": series}, {"BTC": [Candidate(impact)]}).table.iloc[0]
+    true_baseline_bps = math.log(baseline_close[-1] / 50_000.0) * 1e4
+    assert row["implied_baseline_log_return_bps"] == pytest.approx(true_baseline_bps, rel=1e-9)
+    realized_bps = math.log(series.close_usd[-1] / series.prior_close_usd[-1]) * 1e4
+    assert row["realized_log_return_bps"] == pytest.approx(realized_bps, rel=1e-12)
+    assert row["attributed_log_impact_bps"] == pytest.approx(realized_bps - true_baseline_bps)
+    assert row["cum_flow_usd"] == pytest.approx(series.flow_usd.sum())
+    assert row["first_day"] == "2025-01-01" and row["last_day"] == "2025-04-30"
+    # the baseline rose too: flows alone explain the whole rise only at a larger M
+    value, *_ = explaining_value(series, impact)
+    assert 12.0 < value < BRACKET_HIGH["multiplier"]
+
+
+def test_no_root_when_the_price_fell_while_the_flows_bought() -> None:
+    days = pd.date_range("2024-01-11", periods=30, freq="D", tz="UTC")
+    close = 40_000.0 * np.exp(-0.01 * np.arange(1, 31))
+    daily, table = frames(days, np.array([40_000.0]), close, np.full(30, 3e8))
+    series = realized_series("BTC", daily, table)
+    value, _, _, reason = explaining_value(series, config(model="multiplier"))
+    assert math.isnan(value)
+    assert reason.startswith("no root") and "-3000 bps" in reason
+
+
+def test_the_multiplier_bracket_stops_before_a_sell_has_no_price() -> None:
+    days = pd.date_range("2024-01-11", periods=10, freq="D", tz="UTC")
+    flows = np.full(10, 1e9)
+    flows[4] = -5e9  # 0.5% of a $1 trillion market cap: no price at M >= 200
+    daily, table = frames(days, np.array([50_000.0]), np.full(10, 50_000.0), flows)
+    series = realized_series("BTC", daily, table)
+    impact = config(model="multiplier", circulating_supply={"BTC": 2e7})
+    _, _, high, _ = explaining_value(series, impact)
+    assert high == pytest.approx(0.999 * 200.0)
+    with pytest.raises(InputError, match=r"BTC 2024-01-15: the multiplier model with multiplier"):
+        log_impact(series, dataclasses.replace(impact, multiplier=250.0))
+
+
+def test_the_square_root_model_reads_trailing_statistics_of_the_realized_path() -> None:
+    rng = np.random.default_rng(5)
+    n_prior, n_days = 20, 30
+    every = pd.date_range("2023-12-22", periods=n_prior + n_days, freq="D", tz="UTC")
+    close = 40_000.0 * np.exp(np.cumsum(rng.normal(0, 0.03, every.size)))
+    volume = rng.uniform(1e4, 3e4, every.size)
+    daily = pd.DataFrame({"close": close, "volume": volume}, index=every)
+    table = pd.DataFrame({"total_usd": rng.normal(1e8, 3e8, n_days)}, index=every[n_prior:])
+    impact = config(model="sqrt", sqrt_y=0.7)
+    series = realized_series("BTC", daily, table, prior_days=n_prior)
+    u, _ = log_impact(series, impact)
+    # the calibration's pandas definitions of the same windows (backtest.analogs.calibrate)
+    returns = np.log(daily["close"]).diff()
+    sigma = returns.rolling(10).std().shift(1).to_numpy()[n_prior:]
+    usd = (daily["close"] * daily["volume"]).rolling(7).mean().shift(1).to_numpy()[n_prior:]
+    flow = table["total_usd"].to_numpy()
+    expected = 0.7 * sigma * np.sign(flow) * np.sqrt(np.abs(flow) / (10.0 * usd))
+    np.testing.assert_allclose(u, expected, rtol=1e-9)
+    with pytest.raises(InputError, match="needs 11 days of prices before 2024-01-11"):
+        log_impact(realized_series("BTC", daily, table, prior_days=5), impact)
+
+
+def test_a_missing_close_is_refused_naming_the_day() -> None:
+    days = pd.date_range("2024-01-11", periods=10, freq="D", tz="UTC")
+    daily, table = frames(days, np.array([40_000.0]), np.full(10, 40_000.0), np.full(10, 1e8))
+    with pytest.raises(InputError, match="no BTC close on 2024-01-14"):
+        realized_series("BTC", daily.drop(index=daily.index[4]), table)
+    with pytest.raises(InputError, match="no BTC close on 2024-01-10"):
+        realized_series("BTC", daily.iloc[1:], table)
