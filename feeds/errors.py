@@ -16,6 +16,9 @@ out the last one reaches the command line as exit 3 ("data unavailable").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import ccxt
 
 from flowimpact.errors import DataUnavailableError, FlowImpactError, InputError
@@ -66,6 +69,17 @@ def translate(exc: Exception, context: str) -> FeedError:
     return ExchangeRefusedError(f"{context}: {type(exc).__name__}: {detail}")
 
 
+T = TypeVar("T")
+
+
+def guarded(call: Callable[[], T], context: str) -> T:
+    """Run ``call()`` and turn any exception into our ``FeedError`` tree."""
+    try:
+        return call()
+    except Exception as exc:
+        raise translate(exc, context) from exc
+
+
 def _one_line(exc: Exception, limit: int = 300) -> str:
     """ccxt messages often embed a whole HTTP body: keep one short line."""
     text = " ".join(str(exc).split())
@@ -77,5 +91,6 @@ __all__ = [
     "FeedError",
     "PermanentFeedError",
     "TemporaryFeedError",
+    "guarded",
     "translate",
 ]

@@ -86,6 +86,16 @@ def test_unnamed_file_without_flags_exits_2_asking_for_them(
     assert main(args) == 0
 
 
+def _empty_windows_until_now(cursor: str, page_days: int) -> int:
+    """Requests the walk spends on empty windows from ``cursor`` to the real clock's now."""
+    now = pd.Timestamp.now(tz="UTC")
+    start = pd.Timestamp(cursor, tz="UTC")
+    count = 0
+    while start + pd.Timedelta(days=1) <= now:
+        count, start = count + 1, start + pd.Timedelta(days=page_days)
+    return count
+
+
 def test_fetch_through_a_study_file_then_up_to_date(
     fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     no_backoff: None,
@@ -94,13 +104,27 @@ def test_fetch_through_a_study_file_then_up_to_date(
     args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
             "--data-dir", str(tmp_path / "store"), "--no-progress"]
     assert main(args) == 0
-    # one page of 30, then one asking for candles after 2024-01-30: there are none
-    assert "binance BTC/USDT 1d: 30 candle(s) fetched in 2 request(s), 30 new" in (
+    # one page of 30, then empty 1000-day windows (Binance's page) up to today's clock
+    empty = _empty_windows_until_now("2024-01-31", 1000)
+    assert f"binance BTC/USDT 1d: 30 candle(s) fetched in {1 + empty} request(s), 30 new" in (
         capsys.readouterr().out
     )
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().out
-    assert fake_exchange.count("/api/v3/klines") == 3  # the rerun asked once, after the last
+    assert fake_exchange.count("/api/v3/klines") == 1 + 2 * empty  # the rerun: after the last
+
+
+def test_fetch_refuses_daily_rows_answering_a_4h_request_and_stores_nothing(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    fake_exchange.set_candles("BTC/USDT", "4h", make_candles("2024-01-01", 30, "1d"))
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange, timeframe="4h")),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "86400 s apart but timeframe 4h means 14400 s" in err
+    assert not (tmp_path / "store" / "candles").exists()
 
 
 def test_flags_override_the_study(
