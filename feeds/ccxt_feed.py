@@ -30,6 +30,7 @@ from feeds.retry import RetryPolicy
 from feeds.store import CandleStore
 from flowimpact.config import plain
 from flowimpact.errors import ConfigError
+from flowimpact.notify import Notify, to_stderr
 from flowimpact.secrets import expand_env
 
 
@@ -43,8 +44,20 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
     return getattr(ccxt, exchange_id)(expand_env(plain(config or {})))
 
 
+def ccxt_config(data: DataConfig) -> dict[str, Any]:
+    """The ccxt constructor config of ``data``: ``[data.ccxt]`` as it is, plus ccxt's
+    ``timeout`` (ms) from ``[data] timeout_seconds`` unless the table sets its own."""
+    config = dict(data.ccxt)
+    config.setdefault("timeout", round(data.timeout_seconds * 1_000))
+    return config
+
+
 def check_exchange(
-    exchange: ccxt.Exchange, symbols: tuple[str, ...], timeframe: str, retry: RetryPolicy
+    exchange: ccxt.Exchange,
+    symbols: tuple[str, ...],
+    timeframe: str,
+    retry: RetryPolicy,
+    notify: Notify | None = None,
 ) -> None:
     """Fail fast (``PermanentFeedError``) when the exchange cannot serve what is asked."""
     if not exchange.has.get("fetchOHLCV"):
@@ -56,7 +69,8 @@ def check_exchange(
         raise PermanentFeedError(
             f"{exchange.id} has no {timeframe!r} candles; it offers {offered}"
         )
-    retry.call(lambda: guarded(exchange.load_markets, f"{exchange.id} load_markets"))
+    retry.call(lambda: guarded(exchange.load_markets, f"{exchange.id} load_markets"),
+               notify=notify)
     for symbol in symbols:
         if symbol not in exchange.markets:
             near = get_close_matches(symbol, list(exchange.markets), n=3)
@@ -73,19 +87,21 @@ def update_store(
     progress: bool = True,
     retry: RetryPolicy | None = None,
     page_limit: int | None = None,
+    notify: Notify | None = to_stderr,
 ) -> list[FetchReport]:
     """Download every ``data.symbols`` series up to the newest closed candle; one report each.
 
     ``exchange`` replaces building one from ``data.exchange`` and ``data.ccxt`` (its id must
     equal ``data.exchange``, which keys the store). ``now`` (UTC, default the clock) decides
     which candles are closed. ``page_limit`` is the candles asked per request (default: the
-    exchange's own). Raises ``PermanentFeedError`` (exit 2) or, once retries are spent,
-    ``TemporaryFeedError`` (exit 3); what was fetched before stays stored.
+    exchange's own). ``retry`` replaces the policy of ``[data] retries``; ``notify`` gets one
+    line per retry (default: stderr; None: silent). Raises ``PermanentFeedError`` (exit 2) or,
+    once retries are spent, ``TemporaryFeedError`` (exit 3); what was fetched stays stored.
     """
-    retry = retry or RetryPolicy()
+    retry = retry or data.retry_policy()
     owned = exchange is None
     if exchange is None:
-        exchange = build_exchange(data.exchange, data.ccxt)
+        exchange = build_exchange(data.exchange, ccxt_config(data))
     elif exchange.id != data.exchange:
         raise ConfigError(
             f"the exchange instance is {exchange.id!r} but [data] exchange is {data.exchange!r}; "
@@ -93,7 +109,7 @@ def update_store(
         )
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
     try:
-        check_exchange(exchange, data.symbols, data.timeframe, retry)
+        check_exchange(exchange, data.symbols, data.timeframe, retry, notify)
         return [
             walk_series(
                 store,
@@ -101,6 +117,7 @@ def update_store(
                 SeriesRequest(symbol=symbol, timeframe=data.timeframe,
                               since=data.since_timestamp, now=now_ts, page_limit=page_limit),
                 retry=retry,
+                notify=notify,
                 progress=progress,
             )
             for symbol in data.symbols
@@ -115,4 +132,4 @@ def _utc(value: Any) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
-__all__ = ["FetchReport", "build_exchange", "check_exchange", "update_store"]
+__all__ = ["FetchReport", "build_exchange", "ccxt_config", "check_exchange", "update_store"]

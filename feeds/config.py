@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from feeds.timeframes import timeframe_seconds
-from flowimpact.config import day, frozen_tree
+from flowimpact.config import day, frozen_tree, number, whole
 from flowimpact.errors import ConfigError
+
+if TYPE_CHECKING:
+    from feeds.retry import RetryPolicy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +23,12 @@ class DataConfig:
     Defaults: Binance, whose BTC/USDT and ETH/USDT spot books are among the deepest and whose
     history starts 2017-08-17 (the first Binance candle); daily candles, since the inflow model
     works in days.
+
+    Waiting is bounded by ``retries`` and ``timeout_seconds``: one request to a server that
+    accepts and never answers costs at most ``(retries + 1) × timeout_seconds`` plus the
+    backoff between tries (``feeds.retry``: 1, 2, 4, 8 s, ... capped at 30 s, jittered down to
+    half), so about 65 s with the defaults. Defaults (assumptions): 4 retries, i.e. 5 tries,
+    ride out a rate-limit window or a dropped connection; 10 s is ccxt's own timeout.
     """
 
     exchange: str = "binance"
@@ -28,6 +37,8 @@ class DataConfig:
     since: str = "2017-08-17"
     # passed to the ccxt constructor as is (as plain dicts: ``flowimpact.config.plain``)
     ccxt: Mapping[str, Any] = field(default_factory=lambda: frozen_tree({}))
+    retries: int = 4  # tries after a failed request (temporary failures only)
+    timeout_seconds: float = 10.0  # per request; ccxt's ``timeout`` unless [data.ccxt] sets one
 
     def __post_init__(self) -> None:
         if not self.exchange:
@@ -45,11 +56,19 @@ class DataConfig:
         if not isinstance(self.ccxt, Mapping):
             raise ConfigError("[data.ccxt] must be a table of ccxt constructor options")
         object.__setattr__(self, "ccxt", frozen_tree(self.ccxt))
+        whole("data", "retries", self.retries, low=0)
+        number("data", "timeout_seconds", self.timeout_seconds, low=0.0, low_open=True)
 
     @property
     def assets(self) -> tuple[str, ...]:
         """Base currencies of the symbols, e.g. ``("BTC", "ETH")``."""
         return tuple(symbol.split("/")[0] for symbol in self.symbols)
+
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy of ``retries`` (``RetryPolicy``'s own delays)."""
+        from feeds.retry import RetryPolicy  # here: it imports ccxt, which a study load needs not
+
+        return RetryPolicy(max_attempts=self.retries + 1)
 
     @property
     def since_timestamp(self) -> pd.Timestamp:

@@ -94,7 +94,7 @@ def walk_series(
     series: SeriesRequest,
     *,
     retry: RetryPolicy,
-    on_retry: Callable[[int, Exception, float], None] | None = None,
+    notify: Callable[[str], None] | None = None,
     progress: bool = False,
 ) -> FetchReport:
     """Download ``series`` into ``store`` up to the newest closed candle (module docstring)."""
@@ -114,7 +114,7 @@ def walk_series(
         while cursor_ms + step_ms <= now_ms:  # a closed candle can still start at the cursor
             rows = retry.call(
                 partial(_fetch_page, exchange, symbol, timeframe, cursor_ms, page, context),
-                on_retry=on_retry,
+                notify=notify,
             )
             requests += 1
             closed = rows[(rows[:, 0] >= cursor_ms) & (rows[:, 0] + step_ms <= now_ms)]

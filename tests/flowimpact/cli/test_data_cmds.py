@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,9 +148,10 @@ def test_server_that_keeps_failing_exits_3_with_one_clear_line(
     args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
             "--data-dir", str(tmp_path / "store"), "--no-progress"]
     assert main(args) == 3
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.startswith("flowimpact: error: binance BTC/USDT 1d:") and "gave up after 3" in err
+    *retries, error = capsys.readouterr().err.splitlines()
+    assert len(retries) == 2 and all("next try in" in line for line in retries)
+    assert error.startswith("flowimpact: error: binance BTC/USDT 1d:")
+    assert "gave up after 3" in error
 
 
 def test_bad_symbol_and_bad_timeframe_exit_2(
@@ -178,3 +181,24 @@ def test_cli_summary_says_the_open_candle_was_not_stored(
     assert out.count("\n") == 1
     assert "3 candles" in out and "2 new, 0 replaced, 2 stored" in out
     assert f"1 still-open candle(s) not stored (from {today:%Y-%m-%d} 00:00 UTC" in out
+
+
+def test_fetch_from_a_silent_server_says_each_retry_and_stops_within_the_settings(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("hang", times=None)
+    study = _study(tmp_path, fake_exchange, retries=2, timeout_seconds=0.2)
+    raw = tomllib.loads(study.read_text())
+    del raw["data"]["ccxt"]["timeout"]  # the [data] timeout_seconds is the one that counts
+    study.write_text(tomli_w.dumps(raw))
+    started = time.monotonic()
+    code = main(["fetch", "--config", str(study), "--data-dir", str(tmp_path / "store"),
+                 "--no-progress"])
+    elapsed = time.monotonic() - started
+    assert code == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("; next try in")[0][-16:] for line in lines[:2]] == [
+        "(attempt 1 of 3)", "(attempt 2 of 3)"]
+    assert lines[2].startswith("flowimpact: error: ") and "gave up after 3 attempt" in lines[2]
+    assert len(lines) == 3
+    assert elapsed < 0.6 + 3.0 + 2.5  # 3 × 0.2 s, backoff of at most 1 + 2 s, start-up
