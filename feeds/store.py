@@ -99,7 +99,8 @@ class CandleStore:
         path = self.path(exchange, symbol, timeframe)
         incoming = to_candles(frame)
         incoming = incoming[~incoming.index.duplicated(keep="last")]
-        with writer_lock(self.root, self.lock_timeout_seconds):
+        with writer_lock(self.root, self.lock_timeout_seconds,
+                         purpose=f"writing {exchange} {symbol} {timeframe}"):
             stored = self.read(exchange, symbol, timeframe)
             overlap = stored.index.intersection(incoming.index)
             changed = _rows_differ(stored.loc[overlap], incoming.loc[overlap])
