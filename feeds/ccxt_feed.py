@@ -17,14 +17,21 @@ go through one ``RetryPolicy``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from typing import Any
 
 import ccxt
 import pandas as pd
 
-from feeds.config import DataConfig
-from feeds.errors import PermanentFeedError, guarded
+from feeds.config import DataConfig, Venue
+from feeds.errors import (
+    FeedError,
+    LocationRefusedError,
+    PermanentFeedError,
+    TemporaryFeedError,
+    guarded,
+)
 from feeds.pagination import FetchReport, SeriesRequest, walk_series
 from feeds.retry import RetryPolicy
 from feeds.store import CandleStore
@@ -44,10 +51,10 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
     return getattr(ccxt, exchange_id)(expand_env(plain(config or {})))
 
 
-def ccxt_config(data: DataConfig) -> dict[str, Any]:
-    """The ccxt constructor config of ``data``: ``[data.ccxt]`` as it is, plus ccxt's
-    ``timeout`` (ms) from ``[data] timeout_seconds`` unless the table sets its own."""
-    config = dict(data.ccxt)
+def ccxt_config(data: DataConfig, venue: Venue | None = None) -> dict[str, Any]:
+    """The ccxt constructor config of ``venue`` (default: ``[data] exchange``): its ccxt table
+    as it is, plus ccxt's ``timeout`` (ms) from ``[data] timeout_seconds`` unless it sets one."""
+    config = dict(data.ccxt if venue is None else venue.ccxt)
     config.setdefault("timeout", round(data.timeout_seconds * 1_000))
     return config
 
@@ -89,42 +96,119 @@ def update_store(
     page_limit: int | None = None,
     notify: Notify | None = to_stderr,
 ) -> list[FetchReport]:
-    """Download every ``data.symbols`` series up to the newest closed candle; one report each.
+    """Download every asset of ``data`` up to the newest closed candle; one report each.
 
-    ``exchange`` replaces building one from ``data.exchange`` and ``data.ccxt`` (its id must
-    equal ``data.exchange``, which keys the store). ``now`` (UTC, default the clock) decides
-    which candles are closed. ``page_limit`` is the candles asked per request (default: the
-    exchange's own). ``retry`` replaces the policy of ``[data] retries``; ``notify`` gets one
-    line per retry (default: stderr; None: silent). Raises ``PermanentFeedError`` (exit 2) or,
-    once retries are spent, ``TemporaryFeedError`` (exit 3); what was fetched stays stored.
+    Venues are tried in order, ``[data] exchange`` first, then ``[data] fallbacks``: when one
+    refuses this location or stays unreachable after its retries, the assets it has not
+    served go to the next, and each report names the venue that served (``exchange``,
+    ``symbol``) and why the ones before could not (``fallback_reason``).
+
+    ``exchange`` replaces building the first venue from ``data.exchange`` and ``data.ccxt``
+    (its id must equal ``data.exchange``, which keys the store). ``now`` (UTC, default the
+    clock) decides which candles are closed. ``page_limit`` caps the candles asked per request
+    (default: the venue's own). ``retry`` replaces the policy of ``[data] retries``; ``notify``
+    gets one line per retry and per hand-over (default: stderr; None: silent). Raises
+    ``PermanentFeedError`` (exit 2), ``LocationRefusedError`` or, once retries are spent,
+    ``TemporaryFeedError`` (exit 3) when no venue can serve; what was fetched stays stored.
     """
     retry = retry or data.retry_policy()
-    owned = exchange is None
-    if exchange is None:
-        exchange = build_exchange(data.exchange, ccxt_config(data))
-    elif exchange.id != data.exchange:
+    if exchange is not None and exchange.id != data.exchange:
         raise ConfigError(
             f"the exchange instance is {exchange.id!r} but [data] exchange is {data.exchange!r}; "
             "make them agree (the store is keyed by exchange id)"
         )
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
+    venues = data.venues()
+    served: dict[str, FetchReport] = {}
+    failures: list[FeedError] = []
+    for number, venue in enumerate(venues):
+        pending = [asset for asset in data.assets if asset not in served]
+        reason = "; ".join(str(failure) for failure in failures) or None
+        try:
+            _update_venue(
+                store, venue, pending, data, served,
+                _VenueRun(instance=exchange if number == 0 else None, now=now_ts, retry=retry,
+                          page_limit=page_limit, notify=notify, progress=progress,
+                          fallback_reason=reason),
+            )
+            break
+        except (LocationRefusedError, TemporaryFeedError) as exc:
+            failures.append(exc)
+            if number + 1 == len(venues):
+                raise _no_venue(data, failures) from exc
+            if notify is not None:
+                left = [asset for asset in data.assets if asset not in served]
+                after = venues[number + 1]
+                notify(
+                    f"{venue.exchange} cannot serve "
+                    f"{', '.join(venue.symbol_for(a) for a in left)}: {exc}; trying "
+                    f"{after.exchange} ({', '.join(after.symbol_for(a) for a in left)})"
+                )
+    return [served[asset] for asset in data.assets]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _VenueRun:
+    """How one venue is asked (the same for every venue of one ``update_store``)."""
+
+    instance: ccxt.Exchange | None
+    now: pd.Timestamp
+    retry: RetryPolicy
+    page_limit: int | None
+    notify: Notify | None
+    progress: bool
+    fallback_reason: str | None
+
+
+def _update_venue(
+    store: CandleStore,
+    venue: Venue,
+    assets: list[str],
+    data: DataConfig,
+    served: dict[str, FetchReport],
+    run: _VenueRun,
+) -> None:
+    """Fetch ``assets`` from ``venue``, adding each finished report to ``served`` at once, so
+    the assets it did serve stay served when it fails on a later one."""
+    exchange = run.instance or build_exchange(venue.exchange, ccxt_config(data, venue))
     try:
-        check_exchange(exchange, data.symbols, data.timeframe, retry, notify)
-        return [
-            walk_series(
+        symbols = tuple(venue.symbol_for(asset) for asset in assets)
+        check_exchange(exchange, symbols, data.timeframe, run.retry, run.notify)
+        for asset, symbol in zip(assets, symbols, strict=True):
+            report = walk_series(
                 store,
                 exchange,
                 SeriesRequest(symbol=symbol, timeframe=data.timeframe,
-                              since=data.since_timestamp, now=now_ts, page_limit=page_limit),
-                retry=retry,
-                notify=notify,
-                progress=progress,
+                              since=data.since_timestamp, now=run.now, page_limit=run.page_limit),
+                retry=run.retry,
+                notify=run.notify,
+                progress=run.progress,
             )
-            for symbol in data.symbols
-        ]
+            served[asset] = replace(report, asset=asset, fallback_reason=run.fallback_reason)
     finally:
-        if owned:
+        if run.instance is None:
             exchange.close()  # its HTTP session; a caller's own instance stays open
+
+
+def _no_venue(data: DataConfig, failures: list[FeedError]) -> FeedError:
+    """The error when every venue failed: one venue's own, or each venue's, in one line."""
+    last = failures[-1]
+    if len(failures) == 1:
+        if isinstance(last, LocationRefusedError):
+            return LocationRefusedError(f"{last}; {_location_hint(data)}")
+        return last
+    # each failure's message starts with its venue's id ("binance load_markets: ...")
+    said = "; ".join(str(failure) for failure in failures)
+    return type(last)(f"no venue could serve {', '.join(data.assets)}: {said}")
+
+
+def _location_hint(data: DataConfig) -> str:
+    usd = ", ".join(f'"{asset}/USD"' for asset in data.assets)
+    return (
+        f'get prices from a venue that serves you: add to [data] fallbacks = [{{ exchange = '
+        f'"coinbaseexchange", symbols = [{usd}] }}] (or set exchange and symbols so), or '
+        "import CSV files with `flowimpact import`"
+    )
 
 
 def _utc(value: Any) -> pd.Timestamp:

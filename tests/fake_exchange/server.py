@@ -47,6 +47,7 @@ class _Fault:
     path: str
     times: int | None
     skip: int
+    contains: str
 
 
 class FakeExchangeServer:
@@ -83,13 +84,22 @@ class FakeExchangeServer:
             self._candles[(symbol, timeframe)] = frame.copy()
 
     def add_fault(
-        self, kind: str, *, path: str = "/", times: int | None = 1, skip: int = 0
+        self,
+        kind: str,
+        *,
+        path: str = "/",
+        times: int | None = 1,
+        skip: int = 0,
+        contains: str = "",
     ) -> None:
-        """Inject ``kind`` on requests whose path starts with ``path`` (see module docstring)."""
+        """Inject ``kind`` on requests whose path starts with ``path`` and holds ``contains``
+        (e.g. ``"symbol=ETHUSDT"``, as ccxt orders query parameters its own way)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind {kind!r}: choose one of {', '.join(FAULT_KINDS)}")
         with self._lock:
-            self._faults.append(_Fault(kind=kind, path=path, times=times, skip=skip))
+            self._faults.append(
+                _Fault(kind=kind, path=path, times=times, skip=skip, contains=contains)
+            )
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -134,7 +144,9 @@ class FakeExchangeServer:
         with self._lock:
             self.requests.append(path)
             for fault in self._faults:
-                if not path.startswith(fault.path) or fault.times == 0:
+                if not path.startswith(fault.path) or fault.contains not in path:
+                    continue
+                if fault.times == 0:
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from feeds.ccxt_feed import ccxt_config
-from feeds.config import DataConfig
+from feeds.config import DataConfig, Venue
 from feeds.retry import RetryPolicy
 from flowimpact.errors import ConfigError
 
@@ -38,3 +40,57 @@ def test_bad_waiting_settings_are_refused_with_the_key(
 ) -> None:
     with pytest.raises(ConfigError, match=wanted):
         DataConfig(**{key: value})
+
+
+def test_fallbacks_load_from_a_study_file_as_venues(tmp_path: Path) -> None:
+    from backtest.study.config import load_study
+
+    path = tmp_path / "study.toml"
+    path.write_text(
+        '[data]\nfallbacks = [\n'
+        '  { exchange = "coinbaseexchange", symbols = ["ETH/USD", "BTC/USD"] },\n'
+        '  { exchange = "kraken", symbols = ["BTC/USD", "ETH/USD"], '
+        'ccxt = { rateLimit = 3000 } },\n'
+        ']\n'
+    )
+    data = load_study(path).data
+    assert data.fallbacks == (
+        Venue(exchange="coinbaseexchange", symbols=("ETH/USD", "BTC/USD")),
+        Venue(exchange="kraken", symbols=("BTC/USD", "ETH/USD"), ccxt={"rateLimit": 3000}),
+    )
+    assert [v.exchange for v in data.venues()] == ["binance", "coinbaseexchange", "kraken"]
+    assert data.fallbacks[0].symbol_for("BTC") == "BTC/USD"
+    assert load_study(None).data.fallbacks == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ('fallbacks = [{ exchange = "kraken", symbols = ["BTC/USD"] }]',
+         r"\[data\] fallbacks: kraken has no symbol for ETH; give one symbol per asset of "
+         r"\[data\] symbols \(BTC, ETH\)"),
+        ('fallbacks = [{ exchnage = "kraken", symbols = ["BTC/USD", "ETH/USD"] }]',
+         r"\[data\] fallbacks item 1: unknown key 'exchnage' \(did you mean 'exchange'\?\); "
+         r"allowed: exchange, symbols, ccxt"),
+        ('fallbacks = [{ symbols = ["BTC/USD", "ETH/USD"] }]',
+         r"\[data\] fallbacks item 1: exchange is missing"),
+        ('fallbacks = ["kraken"]',
+         r"\[data\] fallbacks item 1: expected a table \(exchange, symbols, ccxt\), got 'kraken'"),
+        ('fallbacks = [{ exchange = "kraken", symbols = "BTC/USD" }]',
+         r"\[data\] fallbacks item 1 symbols: expected a list, got 'BTC/USD'"),
+        ('fallbacks = [{ exchange = "binance", symbols = ["BTC/USDT", "ETH/USDT"] }]',
+         r"\[data\] fallbacks: binance is \[data\] exchange itself"),
+    ],
+    ids=["asset-missing", "unknown-key", "no-exchange", "not-a-table", "symbols-not-a-list",
+         "primary-again"],
+)
+def test_bad_fallbacks_are_one_line_naming_the_problem(
+    tmp_path: Path, text: str, wanted: str
+) -> None:
+    from backtest.study.config import load_study
+
+    path = tmp_path / "study.toml"
+    path.write_text(f"[data]\n{text}\n")
+    with pytest.raises(ConfigError, match=wanted) as caught:
+        load_study(path)
+    assert "\n" not in str(caught.value)
