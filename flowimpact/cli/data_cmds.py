@@ -76,14 +76,17 @@ def fetch_command(
     config_path: Path | None,
     data_dir: Path,
 ) -> None:
-    """Download candles through ccxt into the store, continuing after the last stored one."""
+    """Download candles through ccxt into the store, continuing after the last stored one.
+
+    Venues that cannot serve (a restricted location, unreachable) hand over to [data] fallbacks.
+    """
     data = resolve_data_config(
         config_path, exchange=exchange, symbols=symbols, timeframe=timeframe, since=since
     )
     show_progress = sys.stderr.isatty() if progress is None else progress
     reports = update_store(CandleStore(data_dir), data, progress=show_progress)
     for report in reports:
-        click.echo(_fetch_line(report))
+        click.echo(_fetch_line(report, data.exchange))
 
 
 @cli.command("import")
@@ -182,14 +185,19 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _fetch_line(report: FetchReport) -> str:
+def _fetch_line(report: FetchReport, primary: str) -> str:
     series = f"{report.exchange} {report.symbol} {report.timeframe}"
+    # the hand-over's reason went to stderr as it happened; stdout names the venue that served
+    fallback = "" if report.exchange == primary else (
+        f"; fallback for {primary}, which could not serve (see stderr)"
+    )
     if report.candles_fetched == 0:
         last = _when(report.last_stored, False)
-        return f"{series}: up to date (last stored candle {last}; {report.requests} request(s))"
+        return (f"{series}: up to date (last stored candle {last}; {report.requests} "
+                f"request(s)){fallback}")
     return (
         f"{series}: {report.candles_fetched} candle(s) fetched in {report.requests} request(s), "
-        f"{report.rows_added} new; stored up to {_when(report.last_stored, False)}"
+        f"{report.rows_added} new; stored up to {_when(report.last_stored, False)}{fallback}"
     )
 
 

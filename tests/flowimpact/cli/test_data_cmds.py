@@ -202,3 +202,39 @@ def test_fetch_from_a_silent_server_says_each_retry_and_stops_within_the_setting
     assert lines[2].startswith("flowimpact: error: ") and "gave up after 3 attempt" in lines[2]
     assert len(lines) == 3
     assert elapsed < 0.6 + 3.0 + 2.5  # 3 × 0.2 s, backoff of at most 1 + 2 s, start-up
+
+
+def test_fetch_from_a_restricted_location_exits_3_in_one_line_saying_what_to_do(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("451", times=None)
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 3
+    [line] = capsys.readouterr().err.splitlines()  # no retry lines: a refusal is not retried
+    assert line.startswith("flowimpact: error: binance load_markets: binance refuses requests "
+                           'from this location (HTTP 451, "Service unavailable from a restricted '
+                           'location"); get prices from a venue that serves you: add to [data] '
+                           'fallbacks = [{ exchange = "coinbaseexchange", symbols = ["BTC/USD"] }]')
+    assert len(fake_exchange.requests) == 1
+
+
+def test_fetch_falls_back_and_says_which_venue_served(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("451", path="/api/v3/", times=None)
+    fake_exchange.set_candles("BTC/USD", "1d", make_candles("2024-01-01", 30))
+    study = _study(tmp_path, fake_exchange)
+    raw = tomllib.loads(study.read_text())
+    raw["data"]["fallbacks"] = [{"exchange": "coinbaseexchange", "symbols": ["BTC/USD"],
+                                 "ccxt": fake_exchange.ccxt_config("coinbaseexchange")}]
+    study.write_text(tomli_w.dumps(raw))
+    args = ["fetch", "--config", str(study), "--data-dir", str(tmp_path / "store"),
+            "--no-progress"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    assert line.startswith("coinbaseexchange BTC/USD 1d: 30 candle(s) fetched in ")
+    assert line.endswith("; fallback for binance, which could not serve (see stderr)")
+    [handover] = captured.err.splitlines()
+    assert handover.startswith("flowimpact: binance cannot serve BTC/USDT: ")
