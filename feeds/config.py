@@ -3,6 +3,7 @@ prices from (``[data] exchange`` with its symbols, or one of ``[data] fallbacks`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,17 @@ class DataConfig:
     def assets(self) -> tuple[str, ...]:
         """Base currencies of the symbols, e.g. ``("BTC", "ETH")``."""
         return tuple(symbol.split("/")[0] for symbol in self.symbols)
+
+    def fallbacks_for(self, exchange: str, symbols: tuple[str, ...]) -> tuple[Venue, ...]:
+        """The fallbacks that can stand in for ``exchange`` with ``symbols`` (for flags that
+        override ``[data]``): each venue other than ``exchange`` that lists every asset of
+        ``symbols``, narrowed to those assets, in order."""
+        assets = tuple(symbol.split("/")[0] for symbol in symbols)
+        return tuple(
+            dataclasses.replace(venue, symbols=tuple(venue.symbol_for(a) for a in assets))
+            for venue in self.fallbacks
+            if venue.exchange != exchange and all(a in venue.assets for a in assets)
+        )
 
     def venues(self) -> tuple[Venue, ...]:
         """``[data] exchange`` with its symbols first, then the fallbacks, in order."""

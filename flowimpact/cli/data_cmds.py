@@ -42,7 +42,8 @@ def resolve_data_config(
     timeframe: str | None = None,
     since: str | None = None,
 ) -> DataConfig:
-    """The study's ``[data]`` (default study merged with ``config_path``), flags on top."""
+    """The study's ``[data]`` (default study merged with ``config_path``), flags on top; with
+    ``exchange`` or ``symbols`` given, the fallbacks that do not fit them are left out."""
     from backtest.study.config import load_study  # here: the study pulls in every section's module
 
     data: DataConfig = load_study(config_path).data
@@ -55,6 +56,10 @@ def resolve_data_config(
         overrides["timeframe"] = timeframe.strip()
     if since:
         overrides["since"] = since.strip()
+    if exchange or symbols:  # flags name the venue: keep the fallbacks that still fit it
+        overrides["fallbacks"] = data.fallbacks_for(
+            overrides.get("exchange", data.exchange), overrides.get("symbols", data.symbols)
+        )
     return dataclasses.replace(data, **overrides) if overrides else data
 
 

@@ -238,3 +238,20 @@ def test_fetch_falls_back_and_says_which_venue_served(
     assert line.endswith("; fallback for binance, which could not serve (see stderr)")
     [handover] = captured.err.splitlines()
     assert handover.startswith("flowimpact: binance cannot serve BTC/USDT: ")
+
+
+def test_exchange_and_symbol_flags_keep_only_the_fallbacks_that_still_fit(tmp_path: Path) -> None:
+    study = tmp_path / "study.toml"
+    study.write_text(tomli_w.dumps({"data": {"fallbacks": [
+        {"exchange": "coinbaseexchange", "symbols": ["BTC/USD", "ETH/USD"]},
+        {"exchange": "kraken", "symbols": ["ETH/USD", "BTC/USD"]},
+    ]}}))
+    only_eth = data_cmds.resolve_data_config(study, symbols="ETHUSDT")
+    assert [(v.exchange, v.symbols) for v in only_eth.fallbacks] == [
+        ("coinbaseexchange", ("ETH/USD",)), ("kraken", ("ETH/USD",))]
+    on_coinbase = data_cmds.resolve_data_config(study, exchange="coinbaseexchange",
+                                                symbols="BTC/USD,ETH/USD")
+    assert [(v.exchange, v.symbols) for v in on_coinbase.fallbacks] == [
+        ("kraken", ("BTC/USD", "ETH/USD"))]
+    # a new asset: no fallback lists it, so none stands in
+    assert data_cmds.resolve_data_config(study, symbols="SOL/USDT").fallbacks == ()
