@@ -2,17 +2,15 @@
 
 The notebook path is the command line's: ``update_store`` (``flowimpact fetch``),
 ``import_csv`` (``flowimpact import``), ``CandleStore.entries`` (``flowimpact data list``), and
-``load_prices`` for the engine (``daily_from_intraday`` turns intraday candles into days).
+``load_price_set`` / ``load_prices`` for the engine (``daily_from_intraday`` turns intraday
+candles into days); ``PriceSet.sources`` names the venue each asset's prices came from.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from feeds.config import DataConfig
+from feeds.config import DataConfig, Venue
 from feeds.csv_import import ImportResult, import_csv, read_candles
 from feeds.etf_flows import (
     EtfFlowEntry,
@@ -22,17 +20,18 @@ from feeds.etf_flows import (
     read_stored_etf_flows,
     write_etf_flows,
 )
+from feeds.prices import PriceSet, PriceSource, load_price_set, load_prices
 from feeds.quality import Gap, QualityReport, check_candles
 from feeds.resample import daily_from_intraday
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
 from feeds.store import CandleStore, MergeResult, StoreEntry
-from flowimpact.errors import DataUnavailableError
 
 if TYPE_CHECKING:
     from feeds.ccxt_feed import FetchReport, build_exchange, check_exchange, update_store
     from feeds.errors import (
         ExchangeRefusedError,
         FeedError,
+        LocationRefusedError,
         PermanentFeedError,
         TemporaryFeedError,
     )
@@ -47,6 +46,7 @@ _LAZY = {
     "update_store": "feeds.ccxt_feed",
     "ExchangeRefusedError": "feeds.errors",
     "FeedError": "feeds.errors",
+    "LocationRefusedError": "feeds.errors",
     "PermanentFeedError": "feeds.errors",
     "TemporaryFeedError": "feeds.errors",
     "RetryPolicy": "feeds.retry",
@@ -61,25 +61,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'feeds' has no attribute {name!r}")
 
 
-def load_prices(root: Path, data: DataConfig) -> dict[str, pd.DataFrame]:
-    """Stored candles of every ``data.symbols`` keyed by asset (base currency, e.g. ``"BTC"``).
-
-    Each frame has the UTC ``timestamp`` index and float64 ``open high low close volume``
-    (volume in base units). Raises ``DataUnavailableError`` (exit 3) naming the commands that
-    fill the store when a symbol has nothing stored.
-    """
-    store = CandleStore(root)
-    prices = {}
-    for asset, symbol in zip(data.assets, data.symbols, strict=True):
-        frame = store.read(data.exchange, symbol, data.timeframe)
-        if frame.empty:
-            raise DataUnavailableError(
-                f"no {data.exchange} {symbol} {data.timeframe} candles in {root}: run "
-                "`flowimpact fetch` or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...`"
-            )
-        prices[asset] = frame[list(OHLCV_COLUMNS)]
-    return prices
-
 
 __all__ = [
     "OHLCV_COLUMNS",
@@ -91,12 +72,16 @@ __all__ = [
     "FetchReport",
     "Gap",
     "ImportResult",
+    "LocationRefusedError",
     "MergeResult",
     "PermanentFeedError",
+    "PriceSet",
+    "PriceSource",
     "QualityReport",
     "RetryPolicy",
     "StoreEntry",
     "TemporaryFeedError",
+    "Venue",
     "build_exchange",
     "check_candles",
     "check_exchange",
@@ -105,6 +90,7 @@ __all__ = [
     "etf_flow_entries",
     "etf_flows_path",
     "import_csv",
+    "load_price_set",
     "load_prices",
     "read_candles",
     "read_etf_flows",

@@ -13,38 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import filelock
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowimpact.atomic import atomic_write
-from flowimpact.errors import DataFormatError, FlowImpactError
+from flowimpact.errors import DataFormatError
+from flowimpact.locking import LOCK_FILE_NAME, data_dir_lock
 
-LOCK_FILE_NAME = ".flowimpact.lock"
 _METADATA_KEY = b"flowimpact"
 
 
 @contextlib.contextmanager
-def writer_lock(root: Path, timeout_seconds: float) -> Iterator[None]:
+def writer_lock(
+    root: Path, timeout_seconds: float, *, purpose: str = "writing the store"
+) -> Iterator[None]:
     """Hold the store's lock file (``root/.flowimpact.lock``) so only one process writes.
 
-    The lock is the process-wide singleton for that file (``is_singleton``) and reentrant, so a
-    scheduler that already holds it for a whole update can write the store from inside it.
+    The data directory's one lock (``flowimpact.locking``): reentrant within a process, so a
+    scheduler that already holds it for a whole update can write the store from inside it; a
+    second process is told who holds it while it waits, then gets ``LockBusyError``.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(root / LOCK_FILE_NAME, is_singleton=True)
-    try:
-        lock.acquire(timeout=timeout_seconds)
-    except filelock.Timeout:
-        raise FlowImpactError(
-            f"the store {root} is being written by another flowimpact process (lock "
-            f"{root / LOCK_FILE_NAME} held for {timeout_seconds:g} s); wait for it to finish"
-        ) from None
-    try:
+    with data_dir_lock(root, timeout_seconds, purpose=purpose):
         yield
-    finally:
-        lock.release()
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:

@@ -5,54 +5,40 @@ is (options, rateLimit, urls, proxies, keys), or given as a ready ``ccxt.Exchang
 download the exchange is checked: ``has["fetchOHLCV"]``, the timeframe in
 ``exchange.timeframes``, every symbol in ``load_markets()``; these fail at once (exit 2).
 
-Each series is paginated by ``since``: it starts one candle after the newest stored one (or at
-``DataConfig.since`` when nothing is stored) and walks forward page by page until the newest
-CLOSED candle. A candle opened at t is closed when ``t + timeframe <= now``; the still-open one
-is dropped, so the store never holds a candle that will change. Every page is merged into the
-store as it arrives, so a crash or a give-up keeps what was fetched and the next run resumes
-after it. Throttling is ccxt's own (``enableRateLimit``, on by default, is left as given);
-failures go through one ``RetryPolicy``.
+Each series starts one candle after the newest stored one (or at ``DataConfig.since`` when
+nothing is stored) and walks forward window by window until the newest CLOSED candle, past
+empty windows (before the listing, inside an outage): see ``feeds.pagination``. The still-open
+candle is dropped, so the store never holds a candle that will change; every page is merged
+as it arrives, so a crash or a give-up keeps what was fetched and the next run resumes after
+it. Throttling is ccxt's own (``enableRateLimit``, on by default, is left as given); failures
+go through one ``RetryPolicy``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import get_close_matches
-from functools import partial
 from typing import Any
 
 import ccxt
-import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from feeds.config import DataConfig
-from feeds.errors import PermanentFeedError, TemporaryFeedError, translate
+from feeds.config import DataConfig, Venue
+from feeds.errors import (
+    FeedError,
+    LocationRefusedError,
+    PermanentFeedError,
+    TemporaryFeedError,
+    guarded,
+)
+from feeds.pagination import FetchReport, SeriesRequest, walk_series
 from feeds.retry import RetryPolicy
-from feeds.schema import OHLCV_COLUMNS, to_candles
 from feeds.store import CandleStore
-from feeds.timeframes import timeframe_seconds
 from flowimpact.config import plain
 from flowimpact.errors import ConfigError
+from flowimpact.notify import Notify, to_stderr
 from flowimpact.secrets import expand_env
-
-_MS_PER_SECOND = 1_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class FetchReport:
-    """What ``update_store`` did for one series."""
-
-    exchange: str
-    symbol: str
-    timeframe: str
-    requests: int  # OHLCV pages fetched successfully
-    candles_fetched: int  # closed candles received
-    rows_added: int  # candles new to the store
-    first_fetched: pd.Timestamp | None
-    last_stored: pd.Timestamp | None  # newest candle in the store afterwards
 
 
 def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) -> ccxt.Exchange:
@@ -65,8 +51,20 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
     return getattr(ccxt, exchange_id)(expand_env(plain(config or {})))
 
 
+def ccxt_config(data: DataConfig, venue: Venue | None = None) -> dict[str, Any]:
+    """The ccxt constructor config of ``venue`` (default: ``[data] exchange``): its ccxt table
+    as it is, plus ccxt's ``timeout`` (ms) from ``[data] timeout_seconds`` unless it sets one."""
+    config = dict(data.ccxt if venue is None else venue.ccxt)
+    config.setdefault("timeout", round(data.timeout_seconds * 1_000))
+    return config
+
+
 def check_exchange(
-    exchange: ccxt.Exchange, symbols: tuple[str, ...], timeframe: str, retry: RetryPolicy
+    exchange: ccxt.Exchange,
+    symbols: tuple[str, ...],
+    timeframe: str,
+    retry: RetryPolicy,
+    notify: Notify | None = None,
 ) -> None:
     """Fail fast (``PermanentFeedError``) when the exchange cannot serve what is asked."""
     if not exchange.has.get("fetchOHLCV"):
@@ -78,7 +76,8 @@ def check_exchange(
         raise PermanentFeedError(
             f"{exchange.id} has no {timeframe!r} candles; it offers {offered}"
         )
-    retry.call(lambda: _guarded(exchange.load_markets, f"{exchange.id} load_markets"))
+    retry.call(lambda: guarded(exchange.load_markets, f"{exchange.id} load_markets"),
+               notify=notify)
     for symbol in symbols:
         if symbol not in exchange.markets:
             near = get_close_matches(symbol, list(exchange.markets), n=3)
@@ -95,136 +94,121 @@ def update_store(
     progress: bool = True,
     retry: RetryPolicy | None = None,
     page_limit: int | None = None,
+    notify: Notify | None = to_stderr,
 ) -> list[FetchReport]:
-    """Download every ``data.symbols`` series up to the newest closed candle; one report each.
+    """Download every asset of ``data`` up to the newest closed candle; one report each.
 
-    ``exchange`` replaces building one from ``data.exchange`` and ``data.ccxt`` (its id must
-    equal ``data.exchange``, which keys the store). ``now`` (UTC, default the clock) decides
-    which candles are closed. ``page_limit`` is the candles asked per request (default: the
-    exchange's own). Raises ``PermanentFeedError`` (exit 2) or, once retries are spent,
-    ``TemporaryFeedError`` (exit 3); what was fetched before stays stored.
+    Venues are tried in order, ``[data] exchange`` first, then ``[data] fallbacks``: when one
+    refuses this location or stays unreachable after its retries, the assets it has not
+    served go to the next, and each report names the venue that served (``exchange``,
+    ``symbol``) and why the ones before could not (``fallback_reason``).
+
+    ``exchange`` replaces building the first venue from ``data.exchange`` and ``data.ccxt``
+    (its id must equal ``data.exchange``, which keys the store). ``now`` (UTC, default the
+    clock) decides which candles are closed. ``page_limit`` caps the candles asked per request
+    (default: the venue's own). ``retry`` replaces the policy of ``[data] retries``; ``notify``
+    gets one line per retry and per hand-over (default: stderr; None: silent). Raises
+    ``PermanentFeedError`` (exit 2), ``LocationRefusedError`` or, once retries are spent,
+    ``TemporaryFeedError`` (exit 3) when no venue can serve; what was fetched stays stored.
     """
-    retry = retry or RetryPolicy()
-    owned = exchange is None
-    if exchange is None:
-        exchange = build_exchange(data.exchange, data.ccxt)
-    elif exchange.id != data.exchange:
+    retry = retry or data.retry_policy()
+    if exchange is not None and exchange.id != data.exchange:
         raise ConfigError(
             f"the exchange instance is {exchange.id!r} but [data] exchange is {data.exchange!r}; "
             "make them agree (the store is keyed by exchange id)"
         )
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
+    venues = data.venues()
+    served: dict[str, FetchReport] = {}
+    failures: list[FeedError] = []
+    for number, venue in enumerate(venues):
+        pending = [asset for asset in data.assets if asset not in served]
+        reason = "; ".join(str(failure) for failure in failures) or None
+        try:
+            _update_venue(
+                store, venue, pending, data, served,
+                _VenueRun(instance=exchange if number == 0 else None, now=now_ts, retry=retry,
+                          page_limit=page_limit, notify=notify, progress=progress,
+                          fallback_reason=reason),
+            )
+            break
+        except (LocationRefusedError, TemporaryFeedError) as exc:
+            failures.append(exc)
+            if number + 1 == len(venues):
+                raise _no_venue(data, failures) from exc
+            if notify is not None:
+                left = [asset for asset in data.assets if asset not in served]
+                after = venues[number + 1]
+                notify(
+                    f"{venue.exchange} cannot serve "
+                    f"{', '.join(venue.symbol_for(a) for a in left)}: {exc}; trying "
+                    f"{after.exchange} ({', '.join(after.symbol_for(a) for a in left)})"
+                )
+    return [served[asset] for asset in data.assets]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _VenueRun:
+    """How one venue is asked (the same for every venue of one ``update_store``)."""
+
+    instance: ccxt.Exchange | None
+    now: pd.Timestamp
+    retry: RetryPolicy
+    page_limit: int | None
+    notify: Notify | None
+    progress: bool
+    fallback_reason: str | None
+
+
+def _update_venue(
+    store: CandleStore,
+    venue: Venue,
+    assets: list[str],
+    data: DataConfig,
+    served: dict[str, FetchReport],
+    run: _VenueRun,
+) -> None:
+    """Fetch ``assets`` from ``venue``, adding each finished report to ``served`` at once, so
+    the assets it did serve stay served when it fails on a later one."""
+    exchange = run.instance or build_exchange(venue.exchange, ccxt_config(data, venue))
     try:
-        check_exchange(exchange, data.symbols, data.timeframe, retry)
-        return [
-            _update_series(store, exchange, symbol, data.timeframe, data.since_timestamp, now_ts,
-                           progress, retry, page_limit)
-            for symbol in data.symbols
-        ]
+        symbols = tuple(venue.symbol_for(asset) for asset in assets)
+        check_exchange(exchange, symbols, data.timeframe, run.retry, run.notify)
+        for asset, symbol in zip(assets, symbols, strict=True):
+            report = walk_series(
+                store,
+                exchange,
+                SeriesRequest(symbol=symbol, timeframe=data.timeframe,
+                              since=data.since_timestamp, now=run.now, page_limit=run.page_limit),
+                retry=run.retry,
+                notify=run.notify,
+                progress=run.progress,
+            )
+            served[asset] = replace(report, asset=asset, fallback_reason=run.fallback_reason)
     finally:
-        if owned:
+        if run.instance is None:
             exchange.close()  # its HTTP session; a caller's own instance stays open
 
 
-def _update_series(
-    store: CandleStore,
-    exchange: ccxt.Exchange,
-    symbol: str,
-    timeframe: str,
-    since: pd.Timestamp,
-    now: pd.Timestamp,
-    progress: bool,
-    retry: RetryPolicy,
-    page_limit: int | None,
-) -> FetchReport:
-    step_ms = timeframe_seconds(timeframe) * _MS_PER_SECOND
-    now_ms = now.value // 1_000_000
-    last = store.last_timestamp(exchange.id, symbol, timeframe)
-    cursor_ms = since.value // 1_000_000 if last is None else last.value // 1_000_000 + step_ms
-    requests = fetched = added = 0
-    first_fetched: pd.Timestamp | None = None
-    context = f"{exchange.id} {symbol} {timeframe}"
-    bar = tqdm(total=max(0, (now_ms - cursor_ms) // step_ms), unit="candle", desc=context,
-               disable=not progress, leave=False)
-    with bar:
-        while cursor_ms + step_ms <= now_ms:  # a closed candle can still start at the cursor
-            page = retry.call(
-                partial(_fetch_page, exchange, symbol, timeframe, cursor_ms, page_limit, context)
-            )
-            requests += 1
-            closed = page[(page[:, 0] >= cursor_ms) & (page[:, 0] + step_ms <= now_ms)]
-            if len(closed) == 0:
-                break
-            frame = _to_frame(closed, source=f"ccxt:{exchange.id}")
-            added += store.merge(exchange.id, symbol, timeframe, frame).rows_added
-            first_fetched = first_fetched or frame.index[0]
-            fetched += len(frame)
-            bar.update(len(frame))
-            cursor_ms = int(closed[-1, 0]) + step_ms
-    return FetchReport(
-        exchange=exchange.id,
-        symbol=symbol,
-        timeframe=timeframe,
-        requests=requests,
-        candles_fetched=fetched,
-        rows_added=added,
-        first_fetched=first_fetched,
-        last_stored=store.last_timestamp(exchange.id, symbol, timeframe),
+def _no_venue(data: DataConfig, failures: list[FeedError]) -> FeedError:
+    """The error when every venue failed: one venue's own, or each venue's, in one line."""
+    last = failures[-1]
+    if len(failures) == 1:
+        if isinstance(last, LocationRefusedError):
+            return LocationRefusedError(f"{last}; {_location_hint(data)}")
+        return last
+    # each failure's message starts with its venue's id ("binance load_markets: ...")
+    said = "; ".join(str(failure) for failure in failures)
+    return type(last)(f"no venue could serve {', '.join(data.assets)}: {said}")
+
+
+def _location_hint(data: DataConfig) -> str:
+    usd = ", ".join(f'"{asset}/USD"' for asset in data.assets)
+    return (
+        f'get prices from a venue that serves you: add to [data] fallbacks = [{{ exchange = '
+        f'"coinbaseexchange", symbols = [{usd}] }}] (or set exchange and symbols so), or '
+        "import CSV files with `flowimpact import`"
     )
-
-
-def _fetch_page(
-    exchange: ccxt.Exchange,
-    symbol: str,
-    timeframe: str,
-    since_ms: int,
-    limit: int | None,
-    context: str,
-) -> np.ndarray:
-    """One page as a float array [n, 6] sorted by time; malformed answers are temporary errors."""
-    rows = _guarded(
-        lambda: exchange.fetch_ohlcv(symbol, timeframe, since=since_ms, limit=limit), context
-    )
-    if not rows:
-        _raise_if_malformed(exchange, context)
-        return np.empty((0, 6))
-    try:
-        page = np.asarray(rows, dtype="float64")
-    except (TypeError, ValueError) as exc:
-        raise TemporaryFeedError(f"{context}: candles of an unexpected shape ({exc})") from exc
-    if page.ndim != 2 or page.shape[1] < 6 or np.isnan(page[:, :5]).any():
-        raise TemporaryFeedError(f"{context}: candles with missing fields in the exchange's answer")
-    return page[np.argsort(page[:, 0], kind="stable"), :6]
-
-
-def _raise_if_malformed(exchange: ccxt.Exchange, context: str) -> None:
-    """ccxt turns an unparseable body into an empty list; tell that apart from "no candles".
-
-    Only possible while ``enableLastHttpResponse`` (ccxt's default) keeps the raw body.
-    """
-    body = getattr(exchange, "last_http_response", None)
-    if not isinstance(body, str) or not body.strip():
-        return
-    try:
-        json.loads(body)
-    except ValueError:
-        raise TemporaryFeedError(
-            f"{context}: the exchange answered with malformed JSON ({body[:60]!r}...)"
-        ) from None
-
-
-def _guarded(call: Any, context: str) -> Any:
-    """Run ``call()`` and turn any exception into our ``FeedError`` tree."""
-    try:
-        return call()
-    except Exception as exc:
-        raise translate(exc, context) from exc
-
-
-def _to_frame(rows: np.ndarray, *, source: str) -> pd.DataFrame:
-    index = pd.to_datetime(rows[:, 0].astype("int64"), unit="ms", utc=True)
-    frame = pd.DataFrame(rows[:, 1:6], columns=list(OHLCV_COLUMNS), index=index)
-    return to_candles(frame, source=source)
 
 
 def _utc(value: Any) -> pd.Timestamp:
@@ -232,4 +216,4 @@ def _utc(value: Any) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
-__all__ = ["FetchReport", "build_exchange", "check_exchange", "update_store"]
+__all__ = ["FetchReport", "build_exchange", "ccxt_config", "check_exchange", "update_store"]

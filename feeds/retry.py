@@ -56,10 +56,15 @@ class RetryPolicy:
         self,
         func: Callable[[], T],
         *,
-        on_retry: Callable[[int, Exception], None] | None = None,
+        on_retry: Callable[[int, Exception, float], None] | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> T:
         """``func()``, retried on ``TemporaryFeedError``; the last failure is re-raised with
-        the number of attempts added to its message."""
+        the number of attempts added to its message.
+
+        Before each wait, ``on_retry(attempt, error, delay_seconds)`` is called and ``notify``
+        gets one line saying what failed and when the next try is.
+        """
         rng = random.Random(self.seed)
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -70,9 +75,15 @@ class RetryPolicy:
                         f"{exc} (gave up after {attempt} attempt(s); check the network or "
                         "the exchange's status and run again: stored data is kept)"
                     ) from exc
+                delay = self.delay_seconds(attempt, rng)
                 if on_retry is not None:
-                    on_retry(attempt, exc)
-                self.sleep(self.delay_seconds(attempt, rng))
+                    on_retry(attempt, exc, delay)
+                if notify is not None:
+                    notify(
+                        f"{exc} (attempt {attempt} of {self.max_attempts}); next try in "
+                        f"{delay:.1f} s"
+                    )
+                self.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 

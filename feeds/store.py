@@ -131,7 +131,8 @@ class CandleStore:
         path = self.path(exchange, symbol, timeframe)
         incoming = to_candles(frame)
         incoming = incoming[~incoming.index.duplicated(keep="last")]
-        with writer_lock(self.root, self.lock_timeout_seconds):
+        with writer_lock(self.root, self.lock_timeout_seconds,
+                         purpose=f"writing {exchange} {symbol} {timeframe}"):
             stored = self.read(exchange, symbol, timeframe)
             removed = stored.index[:0]
             if replace and len(incoming):

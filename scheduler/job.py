@@ -117,7 +117,7 @@ def run_once(
         current = next_step
 
     try:
-        with process_lock(data_dir, lock_timeout_seconds):
+        with process_lock(data_dir, lock_timeout_seconds, purpose=f"the update of {day}"):
             checkpoint("fetch")
             summaries["fetch"] = _summary(steps.fetch(now))
             checkpoint("study")

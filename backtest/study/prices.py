@@ -3,18 +3,27 @@
 The engine works in UTC days. A study on 4-hour (or any intraday) candles is resampled to days
 by ``feeds.daily_from_intraday`` (open of the first bar, highest high, lowest low, close of the
 last bar, summed volume; an unfinished last day is dropped, earlier short days are kept).
+
+Each asset is read from the venue that serves it (``feeds.load_price_set``: with ``[data]
+fallbacks`` that may be another than ``[data] exchange``); ``load_daily_price_set`` returns
+the ``PriceSource`` of each asset beside its prices, for run.json and the report to name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from backtest.study.config import Study
 from flowimpact.errors import DataUnavailableError, FlowImpactError, InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from feeds import PriceSet
 
 HOW_TO_IMPORT = (
     "import CSV files instead: `flowimpact import path/to/binance_BTCUSDT_1d.csv "
@@ -22,30 +31,40 @@ HOW_TO_IMPORT = (
 )
 
 
-def load_daily_prices(study: Study, data_dir: Path, *, progress: bool) -> dict[str, pd.DataFrame]:
-    """Per asset a daily OHLCV frame (UTC midnight index); exit 3 if none can be had."""
+def load_daily_price_set(study: Study, data_dir: Path, *, progress: bool) -> PriceSet:
+    """Per asset a daily OHLCV frame (UTC midnight index) and the series it came from; exit 3
+    if none can be had."""
     import feeds
 
+    data = study.data
     try:
-        prices = feeds.load_prices(data_dir, study.data)
+        price_set = feeds.load_price_set(data_dir, data)
     except DataUnavailableError:
+        missing = _missing_symbols(data_dir, study)
+        nothing = f"no {data.timeframe} prices of {', '.join(missing)} stored in {data_dir}"
         try:
-            feeds.update_store(feeds.CandleStore(data_dir), study.data, progress=progress)
+            feeds.update_store(feeds.CandleStore(data_dir), data, progress=progress)
         except InputError:
             raise
+        except feeds.LocationRefusedError as exc:  # its message says what to do instead
+            raise DataUnavailableError(f"{nothing}, and {exc}") from exc
         except FlowImpactError as exc:
-            missing = _missing_symbols(data_dir, study)
             raise DataUnavailableError(
-                f"no {study.data.timeframe} prices of {', '.join(missing)} stored in "
-                f"{data_dir}, and {study.data.exchange} cannot be reached ({exc}); {HOW_TO_IMPORT}"
+                f"{nothing}, and {data.exchange} cannot be reached ({exc}); {HOW_TO_IMPORT}"
             ) from exc
-        prices = feeds.load_prices(data_dir, study.data)
-    if study.data.timeframe != "1d":
-        prices = {
-            asset: feeds.daily_from_intraday(frame, study.data.timeframe)
-            for asset, frame in prices.items()
-        }
-    return prices
+        price_set = feeds.load_price_set(data_dir, data)
+    if data.timeframe == "1d":
+        return price_set
+    daily = {
+        asset: feeds.daily_from_intraday(frame, data.timeframe)
+        for asset, frame in price_set.prices.items()
+    }
+    return feeds.PriceSet(prices=daily, sources=price_set.sources)
+
+
+def load_daily_prices(study: Study, data_dir: Path, *, progress: bool) -> dict[str, pd.DataFrame]:
+    """``load_daily_price_set(...).prices``: per asset a daily OHLCV frame."""
+    return load_daily_price_set(study, data_dir, progress=progress).prices
 
 
 def _missing_symbols(data_dir: Path, study: Study) -> list[str]:

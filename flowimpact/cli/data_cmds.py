@@ -44,7 +44,8 @@ def resolve_data_config(
     timeframe: str | None = None,
     since: str | None = None,
 ) -> DataConfig:
-    """The study's ``[data]`` (default study merged with ``config_path``), flags on top."""
+    """The study's ``[data]`` (default study merged with ``config_path``), flags on top; with
+    ``exchange`` or ``symbols`` given, the fallbacks that do not fit them are left out."""
     from backtest.study.config import load_study  # here: the study pulls in every section's module
 
     data: DataConfig = load_study(config_path).data
@@ -57,6 +58,10 @@ def resolve_data_config(
         overrides["timeframe"] = timeframe.strip()
     if since:
         overrides["since"] = since.strip()
+    if exchange or symbols:  # flags name the venue: keep the fallbacks that still fit it
+        overrides["fallbacks"] = data.fallbacks_for(
+            overrides.get("exchange", data.exchange), overrides.get("symbols", data.symbols)
+        )
     return dataclasses.replace(data, **overrides) if overrides else data
 
 
@@ -78,14 +83,17 @@ def fetch_command(
     config_path: Path | None,
     data_dir: Path,
 ) -> None:
-    """Download candles through ccxt into the store, continuing after the last stored one."""
+    """Download candles through ccxt into the store, continuing after the last stored one.
+
+    Venues that cannot serve (a restricted location, unreachable) hand over to [data] fallbacks.
+    """
     data = resolve_data_config(
         config_path, exchange=exchange, symbols=symbols, timeframe=timeframe, since=since
     )
     show_progress = sys.stderr.isatty() if progress is None else progress
     reports = update_store(CandleStore(data_dir), data, progress=show_progress)
     for report in reports:
-        click.echo(_fetch_line(report))
+        click.echo(_fetch_line(report, data.exchange))
 
 
 @cli.command("import")
@@ -197,14 +205,19 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _fetch_line(report: FetchReport) -> str:
+def _fetch_line(report: FetchReport, primary: str) -> str:
     series = f"{report.exchange} {report.symbol} {report.timeframe}"
+    # the hand-over's reason went to stderr as it happened; stdout names the venue that served
+    fallback = "" if report.exchange == primary else (
+        f"; fallback for {primary}, which could not serve (see stderr)"
+    )
     if report.candles_fetched == 0:
         last = _when(report.last_stored, False)
-        return f"{series}: up to date (last stored candle {last}; {report.requests} request(s))"
+        return (f"{series}: up to date (last stored candle {last}; {report.requests} "
+                f"request(s)){fallback}")
     return (
         f"{series}: {report.candles_fetched} candle(s) fetched in {report.requests} request(s), "
-        f"{report.rows_added} new; stored up to {_when(report.last_stored, False)}"
+        f"{report.rows_added} new; stored up to {_when(report.last_stored, False)}{fallback}"
     )
 
 

@@ -288,8 +288,8 @@ def _unreachable_ccxt() -> dict[str, object]:
 def test_no_data_and_no_exchange_exits_3_saying_how_to_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The run's retry policy is the default one (5 attempts, about 15 s of backoff); the study
-    # file has no key for it, so the test keeps every attempt and skips only the waiting.
+    # The run's retry policy is the default one (5 attempts, about 15 s of backoff, from
+    # [data] retries); the test keeps every attempt and skips only the waiting.
     slept: list[float] = []
     policy = feeds.RetryPolicy(sleep=slept.append)
     monkeypatch.setattr(feeds, "update_store", functools.partial(feeds.update_store, retry=policy))

@@ -6,6 +6,8 @@ only the missing requests (counted on the server).
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import ccxt
@@ -182,3 +184,25 @@ def test_a_ready_exchange_instance_is_used_as_given(
 def test_unknown_exchange_id_is_permanent_with_a_suggestion() -> None:
     with pytest.raises(PermanentFeedError, match="did you mean binance"):
         build_exchange("binanse", {})
+
+
+def test_a_server_that_accepts_and_never_answers_costs_at_most_the_configured_budget(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no retry policy and no ccxt timeout given: both come from [data] retries / timeout_seconds
+    fake_exchange.add_fault("hang", times=None)
+    config = fake_exchange.ccxt_config("binance")
+    del config["timeout"]
+    data = DataConfig(exchange="binance", symbols=("BTC/USDT",), since="2024-01-01",
+                      retries=1, timeout_seconds=0.3, ccxt=config)
+    started = time.monotonic()
+    with pytest.raises(TemporaryFeedError, match="gave up after 2 attempt") as caught:
+        update_store(CandleStore(tmp_path), data, now=NOW, progress=False)
+    elapsed = time.monotonic() - started
+    # 2 attempts of 0.3 s and one backoff of at most 1 s (RetryPolicy's first delay)
+    assert 0.6 <= elapsed < 2.6
+    assert caught.value.exit_code == 3
+    assert fake_exchange.count("/api/v3/exchangeInfo") == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("flowimpact: binance load_markets: RequestTimeout")
+    assert re.search(r"\(attempt 1 of 2\); next try in (0\.[5-9]|1\.0) s$", line)

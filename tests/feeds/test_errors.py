@@ -7,6 +7,7 @@ import pytest
 
 from feeds.errors import (
     ExchangeRefusedError,
+    LocationRefusedError,
     PermanentFeedError,
     TemporaryFeedError,
     translate,
@@ -43,3 +44,27 @@ def test_unclassified_refusal_is_not_retried_and_exits_3() -> None:
 def test_messages_stay_one_short_line() -> None:
     error = translate(ccxt.NetworkError("body\n" + "x" * 1000), "ctx")
     assert "\n" not in str(error) and len(str(error)) < 400
+
+
+# ccxt's message for Binance's answer to a US address (ccxt issue #16044): ExchangeNotAvailable
+RESTRICTED = (
+    'binance GET https://api.binance.com/api/v3/exchangeInfo 451  {"code":0,"msg":"Service '
+    "unavailable from a restricted location according to 'b. Eligibility' in "
+    'https://www.binance.com/en/terms."}'
+)
+
+
+def test_a_restricted_location_is_a_refusal_not_an_outage() -> None:
+    error = translate(ccxt.ExchangeNotAvailable(RESTRICTED), "binance load_markets")
+    assert isinstance(error, LocationRefusedError) and not isinstance(error, TemporaryFeedError)
+    assert error.exit_code == 3
+    assert str(error) == (
+        "binance load_markets: binance refuses requests from this location (HTTP 451, "
+        '"Service unavailable from a restricted location")'
+    )
+
+
+def test_a_451_inside_a_number_is_not_a_location_refusal() -> None:
+    error = translate(ccxt.ExchangeNotAvailable("binance GET ...startTime=1704510451000 503"),
+                      "ctx")
+    assert type(error) is TemporaryFeedError

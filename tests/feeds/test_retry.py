@@ -68,3 +68,25 @@ def test_permanent_failures_are_not_retried() -> None:
 def test_invalid_policies_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         RetryPolicy(**kwargs)
+
+
+def test_each_retry_says_what_failed_and_when_the_next_try_is() -> None:
+    lines: list[str] = []
+    seen: list[tuple[int, float]] = []
+    outcomes = iter([TemporaryFeedError("binance load_markets: RequestTimeout: 10000 ms"),
+                     TemporaryFeedError("binance load_markets: RequestTimeout: 10000 ms"), "ok"])
+
+    def flaky() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    policy = RetryPolicy(max_attempts=4, sleep=lambda _s: None, jitter_fraction=0.0)
+    assert policy.call(flaky, notify=lines.append,
+                       on_retry=lambda k, _e, delay: seen.append((k, delay))) == "ok"
+    assert lines == [
+        "binance load_markets: RequestTimeout: 10000 ms (attempt 1 of 4); next try in 1.0 s",
+        "binance load_markets: RequestTimeout: 10000 ms (attempt 2 of 4); next try in 2.0 s",
+    ]
+    assert seen == [(1, 1.0), (2, 2.0)]

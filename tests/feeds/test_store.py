@@ -129,7 +129,9 @@ def test_a_process_killed_while_writing_leaves_a_readable_store(tmp_path: Path) 
     assert path.exists()
 
 
-def test_a_second_writer_waits_for_the_lock_and_then_gives_a_clear_error(tmp_path: Path) -> None:
+def test_a_second_writer_says_who_holds_the_lock_waits_and_then_gives_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the lock is reentrant within a process, so the other writer must be another process
     holder = subprocess.Popen(
         [
@@ -147,8 +149,16 @@ def test_a_second_writer_waits_for_the_lock_and_then_gives_a_clear_error(tmp_pat
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         store = CandleStore(tmp_path, lock_timeout_seconds=0.2)
-        with pytest.raises(FlowImpactError, match="being written by another flowimpact process"):
+        with pytest.raises(FlowImpactError, match="another flowimpact process is writing") as (
+            caught
+        ):
             store.merge("binance", "BTC/USDT", "1d", candles(["2024-01-01"], [1]))
+        assert f"pid {holder.pid} on " in str(caught.value)
+        [waiting] = capsys.readouterr().err.splitlines()
+        assert waiting.startswith(f"flowimpact: {tmp_path / LOCK_FILE_NAME} is held by pid "
+                                  f"{holder.pid} on ")
+        assert ": writing the store, since " in waiting
+        assert waiting.endswith("; waiting up to 0.2 s")
         assert store.read("binance", "BTC/USDT", "1d").empty
     finally:
         assert holder.stdin is not None

@@ -1,4 +1,5 @@
-"""load_daily_prices: a 4h study gets the daily history, without an unfinished last day."""
+"""load_daily_prices: a 4h study gets the daily history, without an unfinished last day; with
+nothing stored, a fetch that falls back to another venue, and the venue said."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 
 from backtest.study.config import Study, load_study
-from backtest.study.prices import load_daily_prices
+from backtest.study.prices import load_daily_price_set, load_daily_prices
 from feeds import CandleStore, import_csv, read_candles
 from feeds.schema import to_candles
+from flowimpact.errors import DataUnavailableError
+from tests.fake_exchange import FakeExchangeServer, make_candles, serve_fake_exchange
 
 
 def four_hour_study(tmp_path: Path, symbols: tuple[str, ...]) -> Study:
@@ -65,3 +69,47 @@ def test_outage_day_is_kept_and_the_unfinished_last_day_dropped(tmp_path: Path) 
     assert btc["close"].tolist() == [6.0, 12.0]
     assert btc["volume"].tolist() == [6.0, 3.0]
     assert btc["open"].tolist() == [1.0, 7.0]
+
+
+def _venue_study(tmp_path: Path, server: FakeExchangeServer, *, fallback: bool) -> Study:
+    data: dict[str, object] = {"exchange": "binance", "symbols": ["BTC/USDT"],
+                               "since": "2024-01-01", "ccxt": server.ccxt_config("binance")}
+    if fallback:
+        data["fallbacks"] = [{"exchange": "coinbaseexchange", "symbols": ["BTC/USD"],
+                              "ccxt": server.ccxt_config("coinbaseexchange")}]
+    path = tmp_path / "study.toml"
+    path.write_text(tomli_w.dumps({"data": data}))
+    return load_study(path)
+
+
+def test_a_venue_refusing_this_location_is_said_once_with_what_to_do(tmp_path: Path) -> None:
+    with serve_fake_exchange() as server:
+        server.add_fault("451", times=None)
+        study = _venue_study(tmp_path, server, fallback=False)
+        with pytest.raises(DataUnavailableError) as caught:
+            load_daily_prices(study, tmp_path / "store", progress=False)
+        assert len(server.requests) == 1  # not retried
+    message = str(caught.value)
+    assert caught.value.exit_code == 3 and "\n" not in message
+    assert message.startswith(f"no 1d prices of BTC/USDT stored in {tmp_path / 'store'}, and "
+                              "binance load_markets: binance refuses requests from this location")
+    assert '[data] fallbacks = [{ exchange = "coinbaseexchange", symbols = ["BTC/USD"] }]' in (
+        message)
+    assert "cannot be reached" not in message
+
+
+def test_prices_come_from_the_fallback_and_the_run_is_told_which(tmp_path: Path) -> None:
+    served = make_candles("2024-01-01", 30, "1d")
+    with serve_fake_exchange() as server:
+        server.add_fault("451", path="/api/v3/", times=None)
+        server.set_candles("BTC/USD", "1d", served)
+        study = _venue_study(tmp_path, server, fallback=True)
+        price_set = load_daily_price_set(study, tmp_path / "store", progress=False)
+        asked = len(server.requests)
+        assert load_daily_prices(study, tmp_path / "store", progress=False)["BTC"].equals(
+            price_set.prices["BTC"])
+        assert len(server.requests) == asked  # read from the fallback's store: no new fetch
+    source = price_set.sources["BTC"]
+    assert (source.exchange, source.symbol, source.fallback, source.rows) == (
+        "coinbaseexchange", "BTC/USD", True, 30)
+    np.testing.assert_allclose(price_set.prices["BTC"]["close"], served["close"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +92,16 @@ def test_unnamed_file_without_flags_exits_2_asking_for_them(
     assert main(args) == 0
 
 
+def _empty_windows_until_now(cursor: str, page_days: int) -> int:
+    """Requests the walk spends on empty windows from ``cursor`` to the real clock's now."""
+    now = pd.Timestamp.now(tz="UTC")
+    start = pd.Timestamp(cursor, tz="UTC")
+    count = 0
+    while start + pd.Timedelta(days=1) <= now:
+        count, start = count + 1, start + pd.Timedelta(days=page_days)
+    return count
+
+
 def test_fetch_through_a_study_file_then_up_to_date(
     fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     no_backoff: None,
@@ -98,13 +110,27 @@ def test_fetch_through_a_study_file_then_up_to_date(
     args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
             "--data-dir", str(tmp_path / "store"), "--no-progress"]
     assert main(args) == 0
-    # one page of 30, then one asking for candles after 2024-01-30: there are none
-    assert "binance BTC/USDT 1d: 30 candle(s) fetched in 2 request(s), 30 new" in (
+    # one page of 30, then empty 1000-day windows (Binance's page) up to today's clock
+    empty = _empty_windows_until_now("2024-01-31", 1000)
+    assert f"binance BTC/USDT 1d: 30 candle(s) fetched in {1 + empty} request(s), 30 new" in (
         capsys.readouterr().out
     )
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().out
-    assert fake_exchange.count("/api/v3/klines") == 3  # the rerun asked once, after the last
+    assert fake_exchange.count("/api/v3/klines") == 1 + 2 * empty  # the rerun: after the last
+
+
+def test_fetch_refuses_daily_rows_answering_a_4h_request_and_stores_nothing(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_backoff: None,
+) -> None:
+    fake_exchange.set_candles("BTC/USDT", "4h", make_candles("2024-01-01", 30, "1d"))
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange, timeframe="4h")),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "86400 s apart but timeframe 4h means 14400 s" in err
+    assert not (tmp_path / "store" / "candles").exists()
 
 
 def test_flags_override_the_study(
@@ -126,9 +152,10 @@ def test_server_that_keeps_failing_exits_3_with_one_clear_line(
     args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
             "--data-dir", str(tmp_path / "store"), "--no-progress"]
     assert main(args) == 3
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.startswith("flowimpact: error: binance BTC/USDT 1d:") and "gave up after 3" in err
+    *retries, error = capsys.readouterr().err.splitlines()
+    assert len(retries) == 2 and all("next try in" in line for line in retries)
+    assert error.startswith("flowimpact: error: binance BTC/USDT 1d:")
+    assert "gave up after 3" in error
 
 
 def test_bad_symbol_and_bad_timeframe_exit_2(
@@ -270,3 +297,77 @@ def test_total_only_days_are_said_on_import(
     assert "3 days of BTC ETF flows (USD); 2 new, 0 replaced, 3 stored" in out
     assert "1 day(s) kept their per-fund figures" in out
     assert "2 day(s) have only a total (2024-07-24 .. 2024-07-25)" in out
+
+
+def test_fetch_from_a_silent_server_says_each_retry_and_stops_within_the_settings(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("hang", times=None)
+    study = _study(tmp_path, fake_exchange, retries=2, timeout_seconds=0.2)
+    raw = tomllib.loads(study.read_text())
+    del raw["data"]["ccxt"]["timeout"]  # the [data] timeout_seconds is the one that counts
+    study.write_text(tomli_w.dumps(raw))
+    started = time.monotonic()
+    code = main(["fetch", "--config", str(study), "--data-dir", str(tmp_path / "store"),
+                 "--no-progress"])
+    elapsed = time.monotonic() - started
+    assert code == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("; next try in")[0][-16:] for line in lines[:2]] == [
+        "(attempt 1 of 3)", "(attempt 2 of 3)"]
+    assert lines[2].startswith("flowimpact: error: ") and "gave up after 3 attempt" in lines[2]
+    assert len(lines) == 3
+    assert elapsed < 0.6 + 3.0 + 2.5  # 3 × 0.2 s, backoff of at most 1 + 2 s, start-up
+
+
+def test_fetch_from_a_restricted_location_exits_3_in_one_line_saying_what_to_do(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("451", times=None)
+    args = ["fetch", "--config", str(_study(tmp_path, fake_exchange)),
+            "--data-dir", str(tmp_path / "store"), "--no-progress"]
+    assert main(args) == 3
+    [line] = capsys.readouterr().err.splitlines()  # no retry lines: a refusal is not retried
+    assert line.startswith("flowimpact: error: binance load_markets: binance refuses requests "
+                           'from this location (HTTP 451, "Service unavailable from a restricted '
+                           'location"); get prices from a venue that serves you: add to [data] '
+                           'fallbacks = [{ exchange = "coinbaseexchange", symbols = ["BTC/USD"] }]')
+    assert len(fake_exchange.requests) == 1
+
+
+def test_fetch_falls_back_and_says_which_venue_served(
+    fake_exchange: FakeExchangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_exchange.add_fault("451", path="/api/v3/", times=None)
+    fake_exchange.set_candles("BTC/USD", "1d", make_candles("2024-01-01", 30))
+    study = _study(tmp_path, fake_exchange)
+    raw = tomllib.loads(study.read_text())
+    raw["data"]["fallbacks"] = [{"exchange": "coinbaseexchange", "symbols": ["BTC/USD"],
+                                 "ccxt": fake_exchange.ccxt_config("coinbaseexchange")}]
+    study.write_text(tomli_w.dumps(raw))
+    args = ["fetch", "--config", str(study), "--data-dir", str(tmp_path / "store"),
+            "--no-progress"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    assert line.startswith("coinbaseexchange BTC/USD 1d: 30 candle(s) fetched in ")
+    assert line.endswith("; fallback for binance, which could not serve (see stderr)")
+    [handover] = captured.err.splitlines()
+    assert handover.startswith("flowimpact: binance cannot serve BTC/USDT: ")
+
+
+def test_exchange_and_symbol_flags_keep_only_the_fallbacks_that_still_fit(tmp_path: Path) -> None:
+    study = tmp_path / "study.toml"
+    study.write_text(tomli_w.dumps({"data": {"fallbacks": [
+        {"exchange": "coinbaseexchange", "symbols": ["BTC/USD", "ETH/USD"]},
+        {"exchange": "kraken", "symbols": ["ETH/USD", "BTC/USD"]},
+    ]}}))
+    only_eth = data_cmds.resolve_data_config(study, symbols="ETHUSDT")
+    assert [(v.exchange, v.symbols) for v in only_eth.fallbacks] == [
+        ("coinbaseexchange", ("ETH/USD",)), ("kraken", ("ETH/USD",))]
+    on_coinbase = data_cmds.resolve_data_config(study, exchange="coinbaseexchange",
+                                                symbols="BTC/USD,ETH/USD")
+    assert [(v.exchange, v.symbols) for v in on_coinbase.fallbacks] == [
+        ("kraken", ("BTC/USD", "ETH/USD"))]
+    # a new asset: no fallback lists it, so none stands in
+    assert data_cmds.resolve_data_config(study, symbols="SOL/USDT").fallbacks == ()

@@ -67,9 +67,11 @@ def test_once_while_another_process_holds_the_lock_exits_1(
 ):
     study = _study(tmp_path, "[schedule]\nlock_timeout_seconds = 0.2\n")
     assert main(_args(tmp_path, "--config", study)) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "another flowimpact process is writing" in err and ".flowimpact.lock" in err
+    waiting, error = capsys.readouterr().err.splitlines()
+    assert ".flowimpact.lock is held by pid " in waiting and "a scheduled update" in waiting
+    assert waiting.endswith("waiting up to 0.2 s")
+    assert error.startswith("flowimpact: error: ")
+    assert "another flowimpact process is writing" in error and ".flowimpact.lock" in error
     assert fakes.fetch_calls(tmp_path / "data") == []
 
 

@@ -231,3 +231,24 @@ def test_a_data_dir_that_is_a_file_exits_2_for_every_command(
     code, _, err = _run(capsys, *command)
     assert code == 2, err
     assert "FLOWIMPACT_DATA_DIR" in err and "is a file" in err
+
+
+def test_run_from_a_restricted_location_exits_3_in_one_line_saying_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fake_exchange import serve_fake_exchange
+
+    with serve_fake_exchange() as server:
+        server.add_fault("451", times=None)
+        study = write_study(tmp_path / "study.toml",
+                            data={"ccxt": server.ccxt_config("binance")})
+        code, _out, err = _run(capsys, "run", "--config", str(study), "--data-dir",
+                               str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+                               "--no-progress")
+        assert len(server.requests) == 1
+    assert code == 3
+    errors = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert len(errors) == 1 and "Traceback" not in err
+    assert "binance refuses requests from this location (HTTP 451" in errors[0]
+    assert "[data] fallbacks = [{ exchange = \"coinbaseexchange\"" in errors[0]
+    assert not (tmp_path / "out" / "report.html").exists()
