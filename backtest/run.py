@@ -35,7 +35,7 @@ from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
 from backtest.study import analogs_step, flow_tables, hindcast_step, scenario_inputs
 from backtest.study.config import Study
-from backtest.study.prices import freshness, load_daily_prices
+from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import (
     HOW_TO_IMPORT_ETF_FLOWS,
     AnalogsOutcome,
@@ -105,7 +105,8 @@ def _run_study(
         _check_grid(study, study.n_scenarios, allow_large_grid)
         extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
         with step("prices"):
-            prices = load_daily_prices(study, data_dir, progress=progress)
+            price_set = load_daily_price_set(study, data_dir, progress=progress)
+            prices = price_set.prices
             last_day, warnings = freshness(prices, started, study.data.stale_after_days)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
@@ -159,6 +160,7 @@ def _run_study(
             timings_s=timings,
             started_utc=started,
             last_candle_day=last_day,
+            price_sources=price_set.sources,
             warnings=warnings,
         )
         with step("outputs"):

@@ -27,6 +27,7 @@ from backtest.study.config import Study
 from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
 from backtest.study.schedules import flows_table
 from feeds.config import DataConfig
+from feeds.prices import PriceSource
 from flowimpact.atomic import atomic_write_text
 from flowimpact.config import config_id
 
@@ -68,7 +69,7 @@ def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
     flow comparison, the hindcast and any ``calibrated:`` scenario depend on, and the
     ``[flows]`` tables every scenario carries.
     """
-    out = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
+    out = fingerprints(run.study.data, run.prices, run.analogs.etf_flows, run.price_sources)
     extra = run.inputs.extra_flows
     for label, table in (extra.tables if extra is not None else {}).items():
         out.append(
@@ -86,18 +87,27 @@ def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
 
 
 def fingerprints(
-    data: DataConfig, prices: Mapping[str, pd.DataFrame], etf_flows: Mapping[str, pd.DataFrame]
+    data: DataConfig,
+    prices: Mapping[str, pd.DataFrame],
+    etf_flows: Mapping[str, pd.DataFrame],
+    sources: Mapping[str, PriceSource] | None = None,
 ) -> list[dict[str, Any]]:
-    """``data_fingerprints`` from its parts: the ``[data]`` config, prices and ETF-flow tables."""
+    """``data_fingerprints`` from its parts: the ``[data]`` config, prices and ETF-flow tables.
+
+    ``sources`` name the venue each asset's prices were read from (a ``[data] fallbacks``
+    venue may have served); without them the ``[data]`` venue is named.
+    """
     out = []
     for (asset, frame), symbol in zip(prices.items(), data.symbols, strict=True):
         digest = _sha256(frame[["close", "volume"]])
+        source = (sources or {}).get(asset)
         out.append(
             {
                 "asset": asset,
                 "table": "prices",
-                "exchange": data.exchange,
-                "symbol": symbol,
+                "exchange": source.exchange if source else data.exchange,
+                "symbol": source.symbol if source else symbol,
+                "fallback": bool(source.fallback) if source else False,
                 "timeframe": data.timeframe,
                 "first": frame.index[0].isoformat(),
                 "last": frame.index[-1].isoformat(),

@@ -31,7 +31,8 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
-    sections.extend(outcome_sections(run.analogs, prices=price_source(run.study.data)))
+    venue = price_source(run.study.data, run.price_sources)
+    sections.extend(outcome_sections(run.analogs, prices=venue))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
@@ -258,7 +259,8 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
     )
     data = pd.DataFrame(manifest["data"])
     credits = (
-        f"<p>Prices: {html.escape(price_source(run.study.data))} candles as stored in the "
+        f"<p>Prices: {html.escape(price_source(run.study.data, run.price_sources))} candles "
+        "as stored in the "
         "flowimpact data directory (fetched through ccxt or imported from CSV). ETF flows: "
         "Farside Investors' public Bitcoin and Ethereum ETF flow tables. 401(k) assets: ICI "
         "(2025-03-31). Contribution limits: IRS 2025. Every default's source is in its config "

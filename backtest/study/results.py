@@ -9,6 +9,7 @@ is what lets imports run one way (run → report → study → analogs → sim).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult
 from backtest.study.config import Scenario, Study
 from backtest.study.scenario_inputs import ScenarioInputs
+from feeds.prices import PriceSource
 from flowimpact.errors import ConfigError
 
 HOW_TO_IMPORT_ETF_FLOWS = (
@@ -67,6 +69,7 @@ class StudyRun:
     timings_s: dict[str, float] = field(default_factory=dict)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_candle_day: date | None = None  # the newest daily close the prices hold
+    price_sources: Mapping[str, PriceSource] = field(default_factory=dict)  # venue per asset
     warnings: tuple[str, ...] = ()  # said on stderr and at the top of the report
 
 

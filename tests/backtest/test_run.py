@@ -339,3 +339,22 @@ def test_report_captions_name_the_venue_the_prices_came_from(result: RunResult) 
     page = result.report_path.read_text(encoding="utf-8")
     assert "binance BTC/USDT, ETH/USDT 1d" in page
     assert "Binance spot klines" not in page
+
+
+def test_prices_served_by_a_fallback_venue_are_named_in_run_json_and_the_report(
+    tmp_path: Path,
+) -> None:
+    store = feeds.CandleStore(tmp_path / "data")
+    for seed, (symbol, price) in enumerate(SYMBOLS.items()):
+        store.merge("coinbaseexchange", symbol.replace("USDT", "USD"), "1d",
+                    synthetic_candles(price, seed))
+    fallback = {"exchange": "coinbaseexchange", "symbols": ["BTC/USD", "ETH/USD"]}
+    study = load_study(write_study(tmp_path / "study.toml", data={"fallbacks": [fallback]}))
+    result = run_study(study, tmp_path / "data", tmp_path / "out", progress=False)
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    prices = [d for d in manifest["data"] if d["table"] == "prices"]
+    assert {(d["exchange"], d["symbol"], d["fallback"]) for d in prices} == {
+        ("coinbaseexchange", "BTC/USD", True), ("coinbaseexchange", "ETH/USD", True)
+    }
+    page = result.report_path.read_text(encoding="utf-8")
+    assert "coinbaseexchange BTC/USD, ETH/USD 1d (fallback for binance)" in page
