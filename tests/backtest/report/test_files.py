@@ -82,6 +82,7 @@ def _run(
     extra = SimpleNamespace(tables=flow_tables) if flow_tables else None
     return SimpleNamespace(
         study=load_study(),
+        price_sources={},
         prices=prices,
         analogs=SimpleNamespace(etf_flows=etf_flows or {}),
         inputs=SimpleNamespace(extra_flows=extra),
