@@ -97,6 +97,7 @@ def test_data_fingerprints_name_the_data_and_change_with_it() -> None:
         "table": "prices",
         "exchange": "binance",
         "symbol": "BTC/USDT",
+        "fallback": False,
         "timeframe": "1d",
         "first": "2024-01-01T00:00:00+00:00",
         "last": "2024-01-05T00:00:00+00:00",
