@@ -43,7 +43,7 @@ from backtest.study.results import (
     RunResult,
     StudyRun,
 )
-from backtest.study.schedules import build_schedules, flows_table, summary_table
+from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
 from flowimpact.staging import staged_directory
@@ -190,7 +190,10 @@ def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
         tables["flow_cumulative.csv"] = outcome.comparison.cumulative
     files = outputs.write_tables(out_dir, tables)
     files["analogs.html"] = write_analogs_page(
-        out_dir / "analogs.html", outcome, prices=price_source(study.data)
+        out_dir / "analogs.html",
+        outcome,
+        prices=price_source(study.data),
+        axes_of=inflow_axes(study.inflow_scenarios()),
     )
     return AnalogsResult(outcome=outcome, files=files)
 

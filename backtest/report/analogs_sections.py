@@ -8,7 +8,7 @@ the defaults below).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
+from backtest.report import picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome
@@ -55,25 +56,48 @@ def aligned_paths_figure(result: EventStudyResult, *, source: str = PRICE_SOURCE
 
 
 def flow_comparison_figure(
-    comparison: FlowComparison, *, max_days: int | None = None, source: str = FLOW_SOURCE
+    comparison: FlowComparison,
+    *,
+    max_days: int | None = None,
+    source: str = FLOW_SOURCE,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
 ) -> go.Figure:
-    """Cumulative US spot-ETF net flows and each 401(k) scenario's, by days since each start."""
+    """Cumulative US spot-ETF net flows and each 401(k) scenario's, by days since each start.
+
+    With ``axes_of`` (inflow label → its grid values, ``allocation`` among them) the scenario
+    lines are named by allocation and asset and the other values are chosen in dropdowns, so
+    the legend stays short at any grid size; without it every line is listed.
+    """
     curves = comparison.cumulative
     if max_days is not None:
         curves = curves[curves["days_since_start"] <= max_days]
     figure = go.Figure()
+    others: dict[str, list[object]] = {}
     for (kind, series), part in curves.groupby(["kind", "series"], sort=False):
         is_etf = kind == "etf"
-        figure.add_trace(
-            go.Scatter(
-                x=part["days_since_start"],
-                y=part["cumulative_usd"] / 1e9,
-                mode="lines",
-                name=series,
-                line={"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"},
-                hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
-            )
+        name, values = series, None
+        if axes_of is not None and not is_etf:
+            scenario_axes = axes_of.get(str(part["scenario"].iloc[0]), {})
+            allocation = scenario_axes.get("allocation")
+            if isinstance(allocation, float | int):
+                name = f"{allocation * 100:.4g}% · {part['asset'].iloc[0]}"
+            values = {k: v for k, v in scenario_axes.items() if k != "allocation"}
+            for key, value in values.items():
+                if value not in others.setdefault(key, []):
+                    others[key].append(value)
+        days = part["days_since_start"].to_numpy()
+        keep = picker.thin(len(days))
+        trace = go.Scatter(
+            x0=int(days[keep][0]) if len(days) else 0,
+            dx=keep.step or 1,
+            y=(part["cumulative_usd"].to_numpy()[keep] / 1e9).astype(np.float32),
+            mode="lines",
+            name=name,
+            legendgroup=series,
+            line={"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"},
+            hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
         )
+        figure.add_trace(picker.tag(trace, values) if values else trace)
     figure.add_vline(x=comparison.horizon_days - 1, line_dash="dot", line_color="#888")
     _finish(
         figure,
@@ -82,6 +106,8 @@ def flow_comparison_figure(
         x_title="days since launch / first inflow",
         y_title="cumulative net flow (USD bn)",
     )
+    if others:
+        picker.add_picker(figure, others)
     return figure
 
 
@@ -140,6 +166,7 @@ def report_sections(
     calibration_note: str = "",
     *,
     prices: str = "Binance spot klines",
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[Section]:
     """The analogs' parts of report.html: event study, flow comparison, calibration.
 
@@ -176,7 +203,7 @@ def report_sections(
                     "days_to_match_etf_year1: the day (since the scenario's first inflow) on "
                     f"which it has matched the ETFs' first {comparison.horizon_days} days."
                 ),
-                figures=(flow_comparison_figure(comparison),),
+                figures=(flow_comparison_figure(comparison, axes_of=axes_of),),
                 tables=(("Flow comparison (flow_comparison.csv; USD in billions here)",
                          _in_billions(comparison.table)),),
             )
@@ -239,14 +266,24 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
-    """The report's sections on a run's analogs, flow comparison and calibration."""
+def outcome_sections(
+    outcome: AnalogsOutcome,
+    *,
+    prices: str,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[Section]:
+    """The report's sections on a run's analogs, flow comparison and calibration.
+
+    ``axes_of``: inflow label → grid values (``backtest.study.schedules.inflow_axes``), for
+    the flow comparison's dropdowns.
+    """
     sections = report_sections(
         outcome.events,
         outcome.comparison,
         outcome.calibration,
         over_explained_note(outcome.hindcast),
         prices=prices,
+        axes_of=axes_of,
     )
     if outcome.calibration_skipped is not None:
         sections.append(
@@ -268,8 +305,16 @@ def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
     return sections
 
 
-def write_analogs_page(path: Path, outcome: AnalogsOutcome, *, prices: str) -> Path:
+def write_analogs_page(
+    path: Path,
+    outcome: AnalogsOutcome,
+    *,
+    prices: str,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
+) -> Path:
     """``analogs.html``: the event study and the flow comparison, self-contained."""
-    sections = report_sections(outcome.events, outcome.comparison, None, prices=prices)
+    sections = report_sections(
+        outcome.events, outcome.comparison, None, prices=prices, axes_of=axes_of
+    )
     subtitle = "US spot-ETF launches and the 401(k) order"
     return write_report(path, "flowimpact: analogs", subtitle, sections)

@@ -31,7 +31,9 @@ FIRST_DAY, LAST_DAY = "2023-05-01", "2025-10-31"
 SMALL_STUDY = {
     "study": {"name": "synthetic test study", "start": "2025-06-01"},
     "paths": {"n_paths": 8, "horizon_end": "2026-12-31"},
-    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12},
+    # one reallocation share: the default study's axis would double every grid here
+    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12,
+               "reallocation_share": 0.25},
     "impact": {"model": "multiplier"},
 }
 IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")

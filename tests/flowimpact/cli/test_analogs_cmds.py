@@ -95,7 +95,7 @@ def test_a_study_with_a_calibrated_grid_value_runs_the_flow_comparison(
     assert (
         main(["analogs", "--config", str(study), "--data-dir", str(store), "--out", str(out)]) == 0
     )
-    assert len(pd.read_csv(out / "flow_comparison.csv")) == 24
+    assert len(pd.read_csv(out / "flow_comparison.csv")) == 48  # 24 inflows x 2 assets
 
 
 def test_without_etf_flows_analogs_skips_the_comparison_and_calibrate_exits_3(
