@@ -8,7 +8,10 @@ Order and guarantees:
    keeps every candle stored before it;
 3. ``steps.study(staging, now)`` writes into a hidden staging folder in ``OUT``;
 4. publish: rename the staging folder to ``OUT/YYYY-MM-DD`` (the UTC date of ``now``), point
-   ``OUT/latest`` at it, prune dated folders older than ``keep_days``.
+   ``OUT/latest`` at it, prune dated folders older than ``keep_days``, and rewrite the archive
+   ``OUT/index.html`` (``scheduler.archive``) from the folders left. The report is published
+   before the archive is written, so an archive that cannot be written is logged and noted in
+   the outcome's summaries, and the update still counts as published.
 
 Any failure is logged with its cause (one line; the traceback at DEBUG) and recorded in the run
 log, the staging folder is deleted, and yesterday's report and ``latest`` stay as they were.
@@ -24,7 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flowimpact.errors import FlowImpactError, InputError
-from scheduler import publish
+from scheduler import archive, publish
 from scheduler.lock import LockBusyError, process_lock
 from scheduler.runlog import RunRecord, append_run, run_log_path
 from scheduler.steps import UpdateSteps
@@ -128,6 +131,7 @@ def run_once(
             report_dir = publish.publish_report(staging, out_dir, day)
             staging = None
             pruned = publish.prune_reports(out_dir, day, keep_days)
+            summaries["archive"] = _write_archive(out_dir)
     except LockBusyError as exc:
         status, error, exit_code = "busy", str(exc), exc.exit_code
     except UpdateCancelledError as exc:
@@ -154,6 +158,16 @@ def run_once(
     )
     _record(data_dir, outcome)
     return outcome
+
+
+def _write_archive(out_dir: Path) -> str:
+    try:
+        path = archive.write_index(out_dir)
+        return f"{path.name}: {len(publish.dated_reports(out_dir))} dated report(s)"
+    except Exception as exc:  # the report is out already; the archive catches up next time
+        logger.warning("could not write the archive %s: %s", out_dir / archive.INDEX_NAME, exc)
+        logger.debug("archive failure", exc_info=True)
+        return f"not written: {_one_line(exc)}"
 
 
 def _record(data_dir: Path, outcome: UpdateOutcome) -> None:

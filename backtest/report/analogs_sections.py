@@ -27,6 +27,8 @@ from backtest.study.results import AnalogsOutcome
 PRICE_SOURCE = "Source: Binance spot klines"
 FLOW_SOURCE = "Source: Farside Investors ETF flows; 401(k) scenarios: flowimpact inflow model"
 CALIBRATION_SOURCE = "Source: Binance spot klines; Farside Investors ETF flows"
+ASSET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+DASHES = ("dot", "dash", "dashdot", "longdash", "longdashdot")
 
 
 def aligned_paths_figure(result: EventStudyResult, *, source: str = PRICE_SOURCE) -> go.Figure:
@@ -73,14 +75,22 @@ def flow_comparison_figure(
         curves = curves[curves["days_since_start"] <= max_days]
     figure = go.Figure()
     others: dict[str, list[object]] = {}
+    # an asset's scenarios in its ETFs' colour, one dash per allocation
+    colours = {asset: ASSET_COLOURS[i % len(ASSET_COLOURS)]
+               for i, asset in enumerate(dict.fromkeys(curves["asset"]))}
+    dashes: dict[object, str] = {}
     for (kind, series), part in curves.groupby(["kind", "series"], sort=False):
         is_etf = kind == "etf"
         name, values = series, None
+        line = {"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"}
         if axes_of is not None and not is_etf:
             scenario_axes = axes_of.get(str(part["scenario"].iloc[0]), {})
             allocation = scenario_axes.get("allocation")
             if isinstance(allocation, float | int):
-                name = f"{allocation * 100:.4g}% · {part['asset'].iloc[0]}"
+                asset = part["asset"].iloc[0]
+                name = f"{allocation * 100:.4g}% · {asset}"
+                dash = dashes.setdefault(allocation, DASHES[len(dashes) % len(DASHES)])
+                line = {"width": 1.6, "dash": dash, "color": colours.get(asset)}
             values = {k: v for k, v in scenario_axes.items() if k != "allocation"}
             for key, value in values.items():
                 if value not in others.setdefault(key, []):
@@ -94,7 +104,7 @@ def flow_comparison_figure(
             mode="lines",
             name=name,
             legendgroup=series,
-            line={"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"},
+            line={**line, "color": colours.get(part["asset"].iloc[0])} if is_etf else line,
             hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
         )
         figure.add_trace(picker.tag(trace, values) if values else trace)

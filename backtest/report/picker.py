@@ -111,6 +111,7 @@ def add_picker(figure: go.Figure, axes: Mapping[str, Sequence[object]]) -> go.Fi
         meta={"picker": {"axes": list(choices), "values": choices}},
         height=HEIGHT_PX,
         margin={"t": TOP_PX, "b": BOTTOM_PX},
+        title={"y": 0.98, "yref": "container", "yanchor": "top"},  # above the menus
     )
     return figure
 

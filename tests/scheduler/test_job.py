@@ -32,7 +32,11 @@ def test_an_update_fetches_runs_the_study_and_publishes_the_utc_day(tmp_path):
     assert (outcome.report_dir / "report.html").read_text() == f"<p>{DAY1.isoformat()}</p>"
     assert latest_report(tmp_path / "reports") == outcome.report_dir
     assert fakes.fetch_calls(tmp_path / "data") == [DAY1]
-    assert outcome.summaries == {"fetch": "1 new candle(s) over 1 series", "study": "report.html"}
+    assert outcome.summaries == {
+        "fetch": "1 new candle(s) over 1 series",
+        "study": "report.html",
+        "archive": "index.html: 1 dated report(s)",
+    }
     [record] = read_runs(run_log_path(tmp_path / "data"))
     assert (record.status, record.day, record.report) == (
         "published", "2025-01-10", str(outcome.report_dir)
@@ -85,7 +89,7 @@ def test_a_study_failing_halfway_publishes_nothing_and_leaves_no_half_folder(tmp
     assert (failed.status, failed.failed_step, failed.exit_code) == ("failed", "study", 1)
     assert failed.error == "RuntimeError: engine ran out of memory"
     out = tmp_path / "reports"
-    assert sorted(p.name for p in out.iterdir()) == ["2025-01-10", "LATEST", "latest"]
+    assert sorted(p.name for p in out.iterdir()) == ["2025-01-10", "LATEST", "index.html", "latest"]
     assert latest_report(out) == out / "2025-01-10"
 
 
