@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,16 +62,25 @@ def run_study(
     progress: bool = True,
     now: datetime | None = None,
     allow_large_grid: bool = False,
+    notices: Sequence[str] = (),
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``, all files as one set.
 
     The files are written into a staging folder beside ``out_dir`` and swapped in when all are
     complete (``flowimpact.staging``): a killed run or a full disk leaves the previous set.
     An ``out_dir`` that cannot be written is refused (exit 2) before any computing.
+    ``notices``: more warnings about the data for the report, run.json and stderr (the
+    scheduler's files that could not be imported, say).
     """
     with staged_directory(Path(out_dir)) as staging:
         staged = _run_study(
-            study, data_dir, staging, progress=progress, now=now, allow_large_grid=allow_large_grid
+            study,
+            data_dir,
+            staging,
+            progress=progress,
+            now=now,
+            allow_large_grid=allow_large_grid,
+            notices=tuple(notices),
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
     return RunResult(
@@ -86,6 +96,7 @@ def _run_study(
     progress: bool,
     now: datetime | None,
     allow_large_grid: bool,
+    notices: tuple[str, ...] = (),
 ) -> RunResult:
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -106,7 +117,8 @@ def _run_study(
         extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
         with step("prices"):
             prices = load_daily_prices(study, data_dir, progress=progress)
-            last_day, warnings = freshness(prices, started, study.data.stale_after_days)
+            last_day, stale = freshness(prices, started, study.data.stale_after_days)
+            warnings = (*notices, *stale)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
             analogs = hindcast_step.with_hindcast(study, prices, analogs)
