@@ -68,7 +68,8 @@ def flow_comparison_figure(
 
     With ``axes_of`` (inflow label → its grid values, ``allocation`` among them) the scenario
     lines are named by allocation and asset and the other values are chosen in dropdowns, so
-    the legend stays short at any grid size; without it every line is listed.
+    the legend stays short at any grid size, and only the labels it holds are drawn (pass
+    ``picker.bounded_labels`` of them to bound the page); without it every line is listed.
     """
     curves = comparison.cumulative
     if max_days is not None:
@@ -84,7 +85,9 @@ def flow_comparison_figure(
         name, values = series, None
         line = {"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"}
         if axes_of is not None and not is_etf:
-            scenario_axes = axes_of.get(str(part["scenario"].iloc[0]), {})
+            if str(part["scenario"].iloc[0]) not in axes_of:
+                continue  # not among the drawn scenarios
+            scenario_axes = axes_of[str(part["scenario"].iloc[0])]
             allocation = scenario_axes.get("allocation")
             if isinstance(allocation, float | int):
                 asset = part["asset"].iloc[0]

@@ -141,6 +141,27 @@ def bounded_axes(
     return kept
 
 
+def bounded_labels(
+    axes_of: Mapping[str, Mapping[str, object]], max_labels: int
+) -> dict[str, Mapping[str, object]]:
+    """The labels (each with its grid values) a figure draws: at most about ``max_labels``.
+
+    The axes' values are cut by ``bounded_axes`` and the labels whose values all survive
+    are kept, in their order, so every dropdown still spans its range.
+    """
+    axes: dict[str, list[object]] = {}
+    for values in axes_of.values():
+        for key, value in values.items():
+            if value not in axes.setdefault(key, []):
+                axes[key].append(value)
+    kept = bounded_axes(axes, max_labels)
+    return {
+        label: values
+        for label, values in axes_of.items()
+        if all(value in kept[key] for key, value in values.items())
+    }
+
+
 def thin(length: int, max_points: int = MAX_POINTS) -> slice:
     """Every k-th of ``length`` evenly spaced points, at most about ``max_points``, ending on
     the last one (the horizon): the kept points stay evenly spaced, so a line needs only its
@@ -162,6 +183,7 @@ __all__ = [
     "PICKER_JS",
     "add_picker",
     "bounded_axes",
+    "bounded_labels",
     "daily_x",
     "has_picker",
     "tag",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import inspect
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     ]
     sections.extend(
         outcome_sections(
-            run.analogs, prices=price_source(run.study.data), axes_of=inflow_axes(run.scenarios)
+            run.analogs, prices=price_source(run.study.data), axes_of=_drawn_inflows(run)
         )
     )
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
@@ -212,6 +213,13 @@ def _drawn_scenarios(run: StudyRun) -> tuple[list[int], dict[str, list[object]]]
     return drawn, axes
 
 
+def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
+    """The inflow schedules the flow charts draw: label → grid values, at most ``MAX_DRAWN``."""
+    axes_of = inflow_axes(run.scenarios)
+    scheduled = {label: axes_of[label] for label in run.inputs.by_inflow if label in axes_of}
+    return picker.bounded_labels(scheduled, MAX_DRAWN)
+
+
 def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
     return {
         key.split(".", 1)[1]: value
@@ -226,7 +234,10 @@ def _allocation_name(scenario: Scenario) -> str:
 
 def _flows(run: StudyRun) -> Section:
     columns = {}
+    drawn = _drawn_inflows(run)
     for label, schedule in run.inputs.by_inflow.items():
+        if label not in drawn:
+            continue
         cumulative = schedule.net_flow_usd.cumsum()
         for asset in cumulative.columns:
             columns[(label, asset)] = cumulative[asset]
@@ -236,14 +247,21 @@ def _flows(run: StudyRun) -> Section:
     frame = pd.DataFrame(columns)
     figure = figures.flow_schedules_picker(
         frame,
-        inflow_axes(run.scenarios),
+        drawn,
         source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json",
     )
     summary = summary_table(run.inputs.by_inflow, extra)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
         "contributions on US settlement days, withdrawals), cumulative, one line per allocation; "
-        "the menus pick the other inflow values. The full schedules are in flows.csv.</p>"
+        "the menus pick the other inflow values. The full schedules are in flows.csv."
+        + (
+            f" The chart draws {len(drawn)} of the {len(run.inputs.by_inflow)} schedules (at "
+            f"most {MAX_DRAWN}, each axis's range kept)."
+            if len(drawn) < len(run.inputs.by_inflow)
+            else ""
+        )
+        + "</p>"
         + _flow_tables_note(run)
     )
     return Section(
@@ -294,7 +312,8 @@ def _portfolios(run: StudyRun, source: str) -> Section:
     intro = (
         "<p>What the inflow does to each portfolio: the median over paths of (total return on "
         "the impacted path minus total return of the same portfolio on the baseline path), in "
-        "percentage points, then the median over the other grid axes (lag, ramp). "
+        "percentage points, then the median over the other grid axes "
+        f"({html.escape(_other_axes(run, ['model']))}). "
         "<b>baseline return %</b> is the portfolio's median return without the inflow, for "
         "scale. Strategies: "
         + "; ".join(
