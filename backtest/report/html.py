@@ -32,7 +32,8 @@ th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
 .scroll { overflow-x: auto; } nav a { margin-right: 1rem; }
 pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
 .answer { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
-.warning { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 0.4rem 0.7rem; }
+.warning { display: inline-block; margin-top: 0.3rem; background: #fff4e5; color: #7a4100;
+           border-left: 4px solid #e8a33d; padding: 0.15rem 0.5rem; }
 .answer > div { flex: 0 1 auto; max-width: 100%; }
 .answer p.note { margin: 0.3rem 0; } .answer td { white-space: nowrap; }
 .answer th { max-width: 7.5rem; } .answer th, .answer td { padding: 0.2rem 0.35rem; }
