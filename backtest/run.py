@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from backtest.study.results import (
     RunResult,
     StudyRun,
 )
-from backtest.study.schedules import build_schedules, flows_table, summary_table
+from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
 from flowimpact.staging import staged_directory
@@ -61,16 +62,25 @@ def run_study(
     progress: bool = True,
     now: datetime | None = None,
     allow_large_grid: bool = False,
+    notices: Sequence[str] = (),
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``, all files as one set.
 
     The files are written into a staging folder beside ``out_dir`` and swapped in when all are
     complete (``flowimpact.staging``): a killed run or a full disk leaves the previous set.
     An ``out_dir`` that cannot be written is refused (exit 2) before any computing.
+    ``notices``: more warnings about the data for the report, run.json and stderr (the
+    scheduler's files that could not be imported, say).
     """
     with staged_directory(Path(out_dir)) as staging:
         staged = _run_study(
-            study, data_dir, staging, progress=progress, now=now, allow_large_grid=allow_large_grid
+            study,
+            data_dir,
+            staging,
+            progress=progress,
+            now=now,
+            allow_large_grid=allow_large_grid,
+            notices=tuple(notices),
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
     return RunResult(
@@ -86,6 +96,7 @@ def _run_study(
     progress: bool,
     now: datetime | None,
     allow_large_grid: bool,
+    notices: tuple[str, ...] = (),
 ) -> RunResult:
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -107,7 +118,8 @@ def _run_study(
         with step("prices"):
             price_set = load_daily_price_set(study, data_dir, progress=progress)
             prices = price_set.prices
-            last_day, warnings = freshness(prices, started, study.data.stale_after_days)
+            last_day, stale = freshness(prices, started, study.data.stale_after_days)
+            warnings = (*notices, *stale)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
             analogs = hindcast_step.with_hindcast(study, prices, analogs)
@@ -192,7 +204,10 @@ def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
         tables["flow_cumulative.csv"] = outcome.comparison.cumulative
     files = outputs.write_tables(out_dir, tables)
     files["analogs.html"] = write_analogs_page(
-        out_dir / "analogs.html", outcome, prices=price_source(study.data)
+        out_dir / "analogs.html",
+        outcome,
+        prices=price_source(study.data),
+        axes_of=inflow_axes(study.inflow_scenarios()),
     )
     return AnalogsResult(outcome=outcome, files=files)
 

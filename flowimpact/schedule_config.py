@@ -27,12 +27,21 @@ class ScheduleConfig:
     - ``lock_timeout_seconds``: how long a run waits for another flowimpact process holding the
       data directory's lock before it gives up (default 600: a default study runs in a few
       minutes on this project's machines, an assumption). 0 means do not wait.
+    - ``import_dir``: a folder of CSV files (Farside ETF-flow tables, candle CSVs) imported
+      before each scheduled update when new or changed since the last one (by content hash,
+      kept in the data directory), so dropping the day's Farside export there keeps the
+      analogs, the calibration and the hindcast current. A file that cannot be imported is
+      reported in the run log and the day's report and leaves the store unchanged; the update
+      goes on with what is stored. Default ``""``: no folder. A relative path is taken from
+      the working directory of the process (give an absolute one to a service); ``~`` is
+      expanded.
     """
 
     at: str = "00:15"
     keep_days: int = 30
     misfire_grace_seconds: int = 86_400
     lock_timeout_seconds: float = 600.0
+    import_dir: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.at, str) or not _AT_PATTERN.match(self.at.strip()):
@@ -42,6 +51,11 @@ class ScheduleConfig:
         whole("schedule", "keep_days", self.keep_days, low=1)
         whole("schedule", "misfire_grace_seconds", self.misfire_grace_seconds, low=1)
         number("schedule", "lock_timeout_seconds", self.lock_timeout_seconds, low=0.0)
+        if not isinstance(self.import_dir, str):
+            raise ConfigError(
+                f"[schedule] import_dir: {self.import_dir!r} must be a folder path as a string, "
+                'e.g. "/srv/flowimpact/inbox" (or "" for none)'
+            )
 
     @property
     def hour(self) -> int:

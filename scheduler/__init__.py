@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         scheduled_update,
         serve,
     )
-    from scheduler.steps import StepsFactory, UpdateSteps
+    from scheduler.steps import StepReport, StepsFactory, UpdateSteps
 
 # APScheduler and SQLAlchemy take about a second to import: only the service needs them, so
 # the names load on first use and reading a study's [schedule] section stays light.
@@ -51,7 +51,7 @@ _LAZY = {
         ),
         "scheduler.service",
     ),
-    **dict.fromkeys(("StepsFactory", "UpdateSteps"), "scheduler.steps"),
+    **dict.fromkeys(("StepReport", "StepsFactory", "UpdateSteps"), "scheduler.steps"),
 }
 
 
@@ -69,6 +69,7 @@ __all__ = [
     "LockBusyError",
     "RunRecord",
     "ScheduleConfig",
+    "StepReport",
     "StepsFactory",
     "UpdateCancelledError",
     "UpdateFailedError",

@@ -4,11 +4,15 @@ Order and guarantees:
 
 1. take the data directory's process lock (``scheduler.lock``); busy after the timeout → the
    outcome says so and nothing else happens;
-2. ``steps.fetch(now)``: the store's own writes are atomic per series, so a failing fetch
-   keeps every candle stored before it;
+2. ``steps.import_files(now)`` when the steps have it (``[schedule] import_dir``): its
+   failure is a warning, not the update's end; then ``steps.fetch(now)``: the store's own
+   writes are atomic per series, so a failing fetch keeps every candle stored before it;
 3. ``steps.study(staging, now)`` writes into a hidden staging folder in ``OUT``;
 4. publish: rename the staging folder to ``OUT/YYYY-MM-DD`` (the UTC date of ``now``), point
-   ``OUT/latest`` at it, prune dated folders older than ``keep_days``.
+   ``OUT/latest`` at it, prune dated folders older than ``keep_days``, and rewrite the archive
+   ``OUT/index.html`` (``scheduler.archive``) from the folders left. The report is published
+   before the archive is written, so an archive that cannot be written is logged and noted in
+   the outcome's summaries, and the update still counts as published.
 
 Any failure is logged with its cause (one line; the traceback at DEBUG) and recorded in the run
 log, the staging folder is deleted, and yesterday's report and ``latest`` stay as they were.
@@ -24,14 +28,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flowimpact.errors import FlowImpactError, InputError
-from scheduler import publish
+from scheduler import archive, publish
 from scheduler.lock import LockBusyError, process_lock
 from scheduler.runlog import RunRecord, append_run, run_log_path
-from scheduler.steps import UpdateSteps
+from scheduler.steps import StepReport, UpdateSteps
 
 logger = logging.getLogger("flowimpact.scheduler")
 
-STEP_NAMES = ("lock", "fetch", "study", "publish")
+STEP_NAMES = ("lock", "import", "fetch", "study", "publish")
 
 
 class UpdateCancelledError(FlowImpactError):
@@ -62,6 +66,7 @@ class UpdateOutcome:
     exit_code: int = 0
     summaries: dict[str, str] = field(default_factory=dict)
     pruned: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()  # went wrong without stopping the update
 
     @property
     def ok(self) -> bool:
@@ -104,6 +109,7 @@ def run_once(
     day = now.date()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     summaries: dict[str, str] = {}
+    warnings: list[str] = []
     current = "lock"
     staging: Path | None = None
     report_dir: Path | None = None
@@ -118,16 +124,20 @@ def run_once(
 
     try:
         with process_lock(data_dir, lock_timeout_seconds, purpose=f"the update of {day}"):
+            if steps.import_files is not None:
+                checkpoint("import")
+                summaries["import"] = _import(steps.import_files, now, warnings)
             checkpoint("fetch")
-            summaries["fetch"] = _summary(steps.fetch(now))
+            summaries["fetch"] = _summary(steps.fetch(now), warnings)
             checkpoint("study")
             publish.remove_stale_staging(out_dir)
             staging = publish.new_staging_dir(out_dir, day)
-            summaries["study"] = _summary(steps.study(staging, now))
+            summaries["study"] = _summary(steps.study(staging, now), warnings)
             checkpoint("publish")
             report_dir = publish.publish_report(staging, out_dir, day)
             staging = None
             pruned = publish.prune_reports(out_dir, day, keep_days)
+            summaries["archive"] = _write_archive(out_dir)
     except LockBusyError as exc:
         status, error, exit_code = "busy", str(exc), exc.exit_code
     except UpdateCancelledError as exc:
@@ -151,15 +161,38 @@ def run_once(
         exit_code=exit_code,
         summaries=summaries,
         pruned=tuple(pruned),
+        warnings=tuple(warnings),
     )
     _record(data_dir, outcome)
     return outcome
+
+
+def _import(step: Callable[[datetime], object], now: datetime, warnings: list[str]) -> str:
+    """The optional import step: what it cannot do is a warning, and the update goes on."""
+    try:
+        return _summary(step(now), warnings)
+    except Exception as exc:  # the store is as it was: run on what is stored
+        logger.debug("the import step failed", exc_info=True)
+        warnings.append(f"import: {_one_line(exc)}; the update used the data already stored")
+        return "failed"
+
+
+def _write_archive(out_dir: Path) -> str:
+    try:
+        path = archive.write_index(out_dir)
+        return f"{path.name}: {len(publish.dated_reports(out_dir))} dated report(s)"
+    except Exception as exc:  # the report is out already; the archive catches up next time
+        logger.warning("could not write the archive %s: %s", out_dir / archive.INDEX_NAME, exc)
+        logger.debug("archive failure", exc_info=True)
+        return f"not written: {_one_line(exc)}"
 
 
 def _record(data_dir: Path, outcome: UpdateOutcome) -> None:
     (logger.info if outcome.ok else logger.error)("%s", outcome.describe())
     for step, summary in outcome.summaries.items():
         logger.info("  %s: %s", step, summary)
+    for warning in outcome.warnings:
+        logger.warning("  warning: %s", warning)
     try:
         append_run(
             run_log_path(data_dir),
@@ -172,13 +205,16 @@ def _record(data_dir: Path, outcome: UpdateOutcome) -> None:
                 error=outcome.error,
                 report=str(outcome.report_dir) if outcome.report_dir else None,
                 pruned=tuple(str(path) for path in outcome.pruned),
+                warnings=outcome.warnings,
             ),
         )
     except OSError as exc:  # the log is a record, not the work: losing a line must not fail it
         logger.warning("could not append to the run log: %s", exc)
 
 
-def _summary(value: object) -> str:
+def _summary(value: object, warnings: list[str] | None = None) -> str:
+    if isinstance(value, StepReport) and warnings is not None:
+        warnings.extend(value.warnings)
     return "done" if value is None else _one_line(value)
 
 

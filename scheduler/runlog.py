@@ -27,6 +27,7 @@ class RunRecord:
     error: str | None = None
     report: str | None = None
     pruned: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # went wrong without stopping the update (a bad import)
 
 
 def run_log_path(data_dir: Path) -> Path:
@@ -54,6 +55,7 @@ def read_runs(path: Path) -> list[RunRecord]:
         try:
             raw = json.loads(line)
             raw["pruned"] = tuple(raw.get("pruned", ()))
+            raw["warnings"] = tuple(raw.get("warnings", ()))
             records.append(RunRecord(**raw))
         except (json.JSONDecodeError, TypeError, AttributeError):
             continue

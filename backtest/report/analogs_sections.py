@@ -8,7 +8,7 @@ the defaults below).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
+from backtest.report import picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome
@@ -26,6 +27,8 @@ from backtest.study.results import AnalogsOutcome
 PRICE_SOURCE = "Source: Binance spot klines"
 FLOW_SOURCE = "Source: Farside Investors ETF flows; 401(k) scenarios: flowimpact inflow model"
 CALIBRATION_SOURCE = "Source: Binance spot klines; Farside Investors ETF flows"
+ASSET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+DASHES = ("dot", "dash", "dashdot", "longdash", "longdashdot")
 
 
 def aligned_paths_figure(result: EventStudyResult, *, source: str = PRICE_SOURCE) -> go.Figure:
@@ -55,25 +58,59 @@ def aligned_paths_figure(result: EventStudyResult, *, source: str = PRICE_SOURCE
 
 
 def flow_comparison_figure(
-    comparison: FlowComparison, *, max_days: int | None = None, source: str = FLOW_SOURCE
+    comparison: FlowComparison,
+    *,
+    max_days: int | None = None,
+    source: str = FLOW_SOURCE,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
 ) -> go.Figure:
-    """Cumulative US spot-ETF net flows and each 401(k) scenario's, by days since each start."""
+    """Cumulative US spot-ETF net flows and each 401(k) scenario's, by days since each start.
+
+    With ``axes_of`` (inflow label → its grid values, ``allocation`` among them) the scenario
+    lines are named by allocation and asset and the other values are chosen in dropdowns, so
+    the legend stays short at any grid size, and only the labels it holds are drawn (pass
+    ``picker.bounded_labels`` of them to bound the page); without it every line is listed.
+    """
     curves = comparison.cumulative
     if max_days is not None:
         curves = curves[curves["days_since_start"] <= max_days]
     figure = go.Figure()
+    others: dict[str, list[object]] = {}
+    # an asset's scenarios in its ETFs' colour, one dash per allocation
+    colours = {asset: ASSET_COLOURS[i % len(ASSET_COLOURS)]
+               for i, asset in enumerate(dict.fromkeys(curves["asset"]))}
+    dashes: dict[object, str] = {}
     for (kind, series), part in curves.groupby(["kind", "series"], sort=False):
         is_etf = kind == "etf"
-        figure.add_trace(
-            go.Scatter(
-                x=part["days_since_start"],
-                y=part["cumulative_usd"] / 1e9,
-                mode="lines",
-                name=series,
-                line={"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"},
-                hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
-            )
+        name, values = series, None
+        line: dict[str, float | str | None] = {"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"}
+        if axes_of is not None and not is_etf:
+            if str(part["scenario"].iloc[0]) not in axes_of:
+                continue  # not among the drawn scenarios
+            scenario_axes = axes_of[str(part["scenario"].iloc[0])]
+            allocation = scenario_axes.get("allocation")
+            if isinstance(allocation, float | int):
+                asset = part["asset"].iloc[0]
+                name = f"{allocation * 100:.4g}% · {asset}"
+                dash = dashes.setdefault(allocation, DASHES[len(dashes) % len(DASHES)])
+                line = {"width": 1.6, "dash": dash, "color": colours.get(asset)}
+            values = {k: v for k, v in scenario_axes.items() if k != "allocation"}
+            for key, value in values.items():
+                if value not in others.setdefault(key, []):
+                    others[key].append(value)
+        days = part["days_since_start"].to_numpy()
+        keep = picker.thin(len(days))
+        trace = go.Scatter(
+            x0=int(days[keep][0]) if len(days) else 0,
+            dx=keep.step or 1,
+            y=(part["cumulative_usd"].to_numpy()[keep] / 1e9).astype(np.float32),
+            mode="lines",
+            name=name,
+            legendgroup=series,
+            line={**line, "color": colours.get(part["asset"].iloc[0])} if is_etf else line,
+            hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
         )
+        figure.add_trace(picker.tag(trace, values) if values else trace)
     figure.add_vline(x=comparison.horizon_days - 1, line_dash="dot", line_color="#888")
     _finish(
         figure,
@@ -82,6 +119,8 @@ def flow_comparison_figure(
         x_title="days since launch / first inflow",
         y_title="cumulative net flow (USD bn)",
     )
+    if others:
+        picker.add_picker(figure, others)
     return figure
 
 
@@ -140,6 +179,7 @@ def report_sections(
     calibration_note: str = "",
     *,
     prices: str = "Binance spot klines",
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[Section]:
     """The analogs' parts of report.html: event study, flow comparison, calibration.
 
@@ -176,7 +216,7 @@ def report_sections(
                     "days_to_match_etf_year1: the day (since the scenario's first inflow) on "
                     f"which it has matched the ETFs' first {comparison.horizon_days} days."
                 ),
-                figures=(flow_comparison_figure(comparison),),
+                figures=(flow_comparison_figure(comparison, axes_of=axes_of),),
                 tables=(("Flow comparison (flow_comparison.csv; USD in billions here)",
                          _in_billions(comparison.table)),),
             )
@@ -239,14 +279,24 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
-    """The report's sections on a run's analogs, flow comparison and calibration."""
+def outcome_sections(
+    outcome: AnalogsOutcome,
+    *,
+    prices: str,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[Section]:
+    """The report's sections on a run's analogs, flow comparison and calibration.
+
+    ``axes_of``: inflow label → grid values (``backtest.study.schedules.inflow_axes``), for
+    the flow comparison's dropdowns.
+    """
     sections = report_sections(
         outcome.events,
         outcome.comparison,
         outcome.calibration,
         over_explained_note(outcome.hindcast),
         prices=prices,
+        axes_of=axes_of,
     )
     if outcome.calibration_skipped is not None:
         sections.append(
@@ -268,8 +318,16 @@ def outcome_sections(outcome: AnalogsOutcome, *, prices: str) -> list[Section]:
     return sections
 
 
-def write_analogs_page(path: Path, outcome: AnalogsOutcome, *, prices: str) -> Path:
+def write_analogs_page(
+    path: Path,
+    outcome: AnalogsOutcome,
+    *,
+    prices: str,
+    axes_of: Mapping[str, Mapping[str, object]] | None = None,
+) -> Path:
     """``analogs.html``: the event study and the flow comparison, self-contained."""
-    sections = report_sections(outcome.events, outcome.comparison, None, prices=prices)
+    sections = report_sections(
+        outcome.events, outcome.comparison, None, prices=prices, axes_of=axes_of
+    )
     subtitle = "US spot-ETF launches and the 401(k) order"
     return write_report(path, "flowimpact: analogs", subtitle, sections)

@@ -160,6 +160,7 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
             "last_day": run.baseline.days[-1].date().isoformat(),
             "last_history_day": run.baseline.last_history_day.date().isoformat(),
         },
+        warnings=list(run.warnings),  # stale candles, files the scheduler could not import
     )
 
 

@@ -17,11 +17,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from backtest.report.picker import PICKER_CALL, PICKER_JS, has_picker
 from flowimpact.atomic import atomic_write_text
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
-       max-width: 1200px; color: #222; line-height: 1.45; padding: 0 1rem; }
+       max-width: 1320px; color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd;
      padding-bottom: 0.2rem; margin-top: 2.5rem; }
 .meta { color: #666; font-size: 0.9rem; } .note { color: #444; font-size: 0.92rem; }
@@ -30,6 +31,13 @@ th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
 .scroll { overflow-x: auto; } nav a { margin-right: 1rem; }
 pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+.answer { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+.warning { display: inline-block; margin-top: 0.3rem; background: #fff4e5; color: #7a4100;
+           border-left: 4px solid #e8a33d; padding: 0.15rem 0.5rem; }
+.answer > div { flex: 0 1 auto; max-width: 100%; }
+.answer p.note { margin: 0.3rem 0; } .answer td { white-space: nowrap; }
+.answer th { max-width: 7.5rem; } .answer th, .answer td { padding: 0.2rem 0.35rem; }
+.answer > div:last-child { flex: 1 1 28rem; }
 """
 
 
@@ -55,7 +63,8 @@ def render_report(title: str, subtitle: str, sections: Sequence[Section]) -> str
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        f'<script type="text/javascript">{PICKER_JS}</script></head><body>'
         f'<h1>{html.escape(title)}</h1><p class="meta">{subtitle}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )
@@ -88,7 +97,12 @@ def _render_section(section: Section) -> str:
     parts = [f'<h2 id="{section.anchor}">{html.escape(section.title)}</h2>', section.intro_html]
     for figure in section.figures:
         parts.append(
-            figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+            figure.to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                config={"responsive": True},
+                post_script=PICKER_CALL if has_picker(figure) else None,
+            )
         )
     for caption, frame in section.tables:
         parts.append(f'<p class="note">{caption}</p>{table_html(frame)}')

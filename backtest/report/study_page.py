@@ -5,19 +5,22 @@ from __future__ import annotations
 import html
 import inspect
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from backtest.report import figures, hindcast_sections
+from backtest.report import dollars, figures, hindcast_sections, picker
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
+from backtest.study.config import Scenario
 from backtest.study.results import StudyRun
-from backtest.study.schedules import summary_table
+from backtest.study.schedules import inflow_axes, summary_table
 
 UPLIFT = "price_uplift_at_horizon_pct"
 
@@ -32,7 +35,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _portfolios(run, sources),
     ]
     venue = price_source(run.study.data, run.price_sources)
-    sections.extend(outcome_sections(run.analogs, prices=venue))
+    sections.extend(outcome_sections(run.analogs, prices=venue, axes_of=_drawn_inflows(run)))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
     sections.append(_assumptions(run, manifest))
     subtitle = html.escape(
@@ -58,49 +61,67 @@ def _price_source(manifest: dict[str, Any]) -> str:
 def _answer(run: StudyRun, source: str) -> Section:
     table = run.table
     horizon = run.baseline.days[-1].date()
-    headline = table.pivot_table(
-        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p50", aggfunc="median"
-    )
-    low = table.pivot_table(
-        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p05", aggfunc="min"
-    )
-    high = table.pivot_table(
-        index=["asset", "model"], columns="allocation", values=f"{UPLIFT}_p95", aggfunc="max"
-    )
+    # a reallocation-share axis is two readings of the same allocation: rows, not columns
+    rows = ["asset", "model"]
+    if _is_axis(run, "reallocation_share"):
+        rows.append("reallocation_share")
+
+    def pivot(quantile: str, how: str) -> pd.DataFrame:
+        return table.pivot_table(
+            index=rows, columns="allocation", values=f"{UPLIFT}_{quantile}", aggfunc=how
+        )
+
+    headline, low, high = pivot("p50", "median"), pivot("p05", "min"), pivot("p95", "max")
     cells = headline.copy().astype(object)
     for column in headline.columns:
         cells[column] = [
             f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
             for m, lo, hi in zip(headline[column], low[column], high[column], strict=True)
         ]
-    cells.columns = [f"{a:.0%} allocation" for a in headline.columns]
+    cells.columns = [figures.allocation_text(a) for a in headline.columns]
+    cells = cells.reset_index()
+    if "reallocation_share" in cells.columns:
+        cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
+        cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
     inflow = run.scenarios[0].inflow
-    intro = (
-        "<p>The question: if a share of the US 401(k) plans' assets "
+    question = (
+        "<p>If a share of the US 401(k) plans' assets "
         f"(${inflow.plan_assets_usd / 1e12:.1f} trillion, ICI) flows into crypto after the "
-        f"{inflow.announcement} executive order, phased in over months and then paid in on every "
-        f"payday, how far does it lift the price of each asset by {horizon}? Each cell is the "
-        "median over the study's scenarios with that allocation and model (other grid axes: lag "
-        "and ramp) of the median over bootstrap paths; brackets give the widest 5th-95th "
-        "percentile range over those scenarios and paths. The uplift is the impacted price over "
-        "the baseline on the same path, so market direction cancels out: this is the inflow's "
-        "effect, not a price forecast.</p>"
+        f"{inflow.announcement} executive order, how far does it lift each price by {horizon}? "
+        "Median price uplift [5th, 95th percentile]:</p>"
     )
-    flows = table.groupby(["allocation", "asset"])["cum_flow_usd_p50"].median().unstack() / 1e9
-    flows.columns = [f"{asset} (USD bn)" for asset in flows.columns]
-    flows.index = [f"{a:.0%}" for a in flows.index]
+    money = (
+        f'<div><p class="note"><b>The dollars behind each allocation</b>: USD bn reaching each '
+        f"asset by {horizon} in the model (medians over the other grid axes) beside the "
+        "sources' count; reallocated + payroll + withdrawn = both.</p>"
+        f"{table_html(dollars.dollars_table(run), float_format='{:,.1f}')}"
+        f'<p class="note">{dollars.why_they_differ(run)}</p></div>'
+    )
+    reading = (
+        "<p>Each cell is the median over the study's scenarios with that allocation and model "
+        f"(other grid axes: {html.escape(_other_axes(run, rows))}) of the median over bootstrap "
+        "paths; brackets give the widest 5th-95th percentile range over those scenarios and "
+        "paths. The uplift is the impacted price over the baseline on the same path, so market "
+        "direction cancels out: this is the inflow's effect, not a price forecast.</p>"
+    )
     return Section(
         "The answer",
-        intro + table_html(cells.reset_index()) + _reading_notes(run),
+        question
+        + f'<div class="answer"><div>{table_html(cells)}</div>{money}</div>'
+        + reading
+        + _reading_notes(run),
         figures=[figures.impact_by_allocation(table, value=UPLIFT, source=source)],
-        tables=[
-            (
-                f"Net 401(k) dollars that reach each asset by {horizon} (median over scenarios "
-                "and paths): the ramp and the payroll stream, less withdrawals.",
-                flows.rename_axis("allocation").reset_index(),
-            )
-        ],
     )
+
+
+def _is_axis(run: StudyRun, key: str) -> bool:
+    return key in run.table.columns and run.table[key].nunique() > 1
+
+
+def _other_axes(run: StudyRun, shown: list[str]) -> str:
+    names = [key.split(".", 1)[1] for key in run.study.grid_axes]
+    others = [n for n in names if n not in (*shown, "allocation")]
+    return ", ".join(others) or "none"
 
 
 def _reading_notes(run: StudyRun) -> str:
@@ -127,48 +148,93 @@ def _reading_notes(run: StudyRun) -> str:
 
 
 def _paths(run: StudyRun, source: str) -> Section:
-    chosen = _fan_scenarios(run)
-    figs = []
+    drawn, axes = _drawn_scenarios(run)
+    # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths
+    bands = np.percentile(run.engine.array("close_usd")[drawn], figures.BAND, axis=1)
+    baseline = np.percentile(run.baseline.close_usd, figures.BAND, axis=0)
     announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
+    others = {axis: values for axis, values in axes.items() if axis != "allocation"}
+    figs = []
     for a, asset in enumerate(run.baseline.assets):
+        scenario_bands = [
+            (_other_values(run.scenarios[i], others), _allocation_name(run.scenarios[i]),
+             bands[:, k, :, a])
+            for k, i in enumerate(drawn)
+        ]
         figs.append(
-            figures.fan_chart(
+            figures.fan_chart_picker(
                 run.baseline.days,
-                run.baseline.close_usd[:, :, a],
-                [run.engine.array("close_usd")[i, :, :, a] for i in chosen],
-                [run.scenarios[i].label for i in chosen],
+                baseline[:, :, a],
+                scenario_bands,
                 asset,
+                axes=others,
                 last_history_day=run.baseline.last_history_day,
                 announcement=announcement,
                 source=source,
             )
         )
+    chosen = "; ".join(f"{axis}: {', '.join(map(str, v))}" for axis, v in others.items())
+    limited = (
+        f" The chart holds {len(drawn)} of the {len(run.scenarios)} scenarios (at most "
+        f"{MAX_DRAWN}; every one is in scenarios.csv)."
+        if len(drawn) < len(run.scenarios)
+        else ""
+    )
     intro = (
         "<p>History up to the last stored bar, then seeded stationary block-bootstrap paths of "
-        "historical daily returns (BTC and ETH resampled on the same days). Shown: one scenario "
-        "per allocation (the first value of every other axis); bands are the 5th-95th percentile "
-        "over paths.</p>"
+        "historical daily returns (BTC and ETH resampled on the same days). One line per "
+        "allocation; the menus above each chart pick the scenario's other grid values"
+        f"{' (' + html.escape(chosen) + ')' if chosen else ''}. Bands are the 5th-95th "
+        f"percentile over paths.{limited}</p>"
     )
     return Section("Price paths", intro, figures=figs)
 
 
-def _fan_scenarios(run: StudyRun) -> list[int]:
-    first: dict[float, int] = {}
-    reference = run.scenarios[0].axes
-    for index, scenario in enumerate(run.scenarios):
-        others_first = all(
-            scenario.axes[key] == reference[key]
-            for key in scenario.axes
-            if key != "inflow.allocation"
-        )
-        if others_first:
-            first.setdefault(scenario.inflow.allocation, index)
-    return list(first.values())
+#: scenarios a fan chart draws at most (each is three lines of about 500 points per asset)
+MAX_DRAWN = 96
+
+
+def _grid_values(run: StudyRun) -> dict[str, list[object]]:
+    """Every grid axis by its key name (``lag_months``), values in grid order."""
+    return {key.split(".", 1)[1]: list(values) for key, values in run.study.grid_axes.items()}
+
+
+def _drawn_scenarios(run: StudyRun) -> tuple[list[int], dict[str, list[object]]]:
+    """The scenarios the charts draw (all, unless over ``MAX_DRAWN``) and the axes they span."""
+    axes = picker.bounded_axes(_grid_values(run), MAX_DRAWN)
+    drawn = [
+        index
+        for index, scenario in enumerate(run.scenarios)
+        if all(value in axes[key.split(".", 1)[1]] for key, value in scenario.axes.items())
+    ]
+    return drawn, axes
+
+
+def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
+    """The inflow schedules the flow charts draw: label → grid values, at most ``MAX_DRAWN``."""
+    axes_of = inflow_axes(run.scenarios)
+    scheduled = {label: axes_of[label] for label in run.inputs.by_inflow if label in axes_of}
+    return picker.bounded_labels(scheduled, MAX_DRAWN)
+
+
+def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
+    return {
+        key.split(".", 1)[1]: value
+        for key, value in scenario.axes.items()
+        if key.split(".", 1)[1] in others
+    }
+
+
+def _allocation_name(scenario: Scenario) -> str:
+    return figures.allocation_text(scenario.inflow.allocation)
 
 
 def _flows(run: StudyRun) -> Section:
     columns = {}
+    drawn = _drawn_inflows(run)
     for label, schedule in run.inputs.by_inflow.items():
+        if label not in drawn:
+            continue
         cumulative = schedule.net_flow_usd.cumsum()
         for asset in cumulative.columns:
             columns[(label, asset)] = cumulative[asset]
@@ -176,14 +242,24 @@ def _flows(run: StudyRun) -> Section:
     for asset, cumulative in (extra.total_usd.cumsum() if extra else pd.DataFrame()).items():
         columns[("[flows] tables, in every scenario", asset)] = cumulative
     frame = pd.DataFrame(columns)
-    figure = figures.flow_schedules(
-        frame, source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json"
+    figure = figures.flow_schedules_picker(
+        frame,
+        drawn,
+        source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json",
     )
     summary = summary_table(run.inputs.by_inflow, extra)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "
-        "contributions on US settlement days, withdrawals), cumulative, one line per distinct "
-        "inflow scenario. The full schedules are in flows.csv.</p>" + _flow_tables_note(run)
+        "contributions on US settlement days, withdrawals), cumulative, one line per allocation; "
+        "the menus pick the other inflow values. The full schedules are in flows.csv."
+        + (
+            f" The chart draws {len(drawn)} of the {len(run.inputs.by_inflow)} schedules (at "
+            f"most {MAX_DRAWN}, each axis's range kept)."
+            if len(drawn) < len(run.inputs.by_inflow)
+            else ""
+        )
+        + "</p>"
+        + _flow_tables_note(run)
     )
     return Section(
         "Flow schedules",
@@ -233,7 +309,8 @@ def _portfolios(run: StudyRun, source: str) -> Section:
     intro = (
         "<p>What the inflow does to each portfolio: the median over paths of (total return on "
         "the impacted path minus total return of the same portfolio on the baseline path), in "
-        "percentage points, then the median over the other grid axes (lag, ramp). "
+        "percentage points, then the median over the other grid axes "
+        f"({html.escape(_other_axes(run, ['model']))}). "
         "<b>baseline return %</b> is the portfolio's median return without the inflow, for "
         "scale. Strategies: "
         + "; ".join(

@@ -32,6 +32,24 @@ def inflow_label(scenario: Scenario) -> str:
     return ", ".join(parts) or "default inflow"
 
 
+def inflow_axes(scenarios: Sequence[Scenario]) -> dict[str, dict[str, object]]:
+    """``inflow_label`` → that inflow's grid values by key name (``{"lag_months": 6, ...}``).
+
+    ``allocation`` is always there (the charts group by it), an axis or not.
+    """
+    return {
+        inflow_label(scenario): {
+            "allocation": scenario.inflow.allocation,
+            **{
+                key.split(".", 1)[1]: value
+                for key, value in scenario.axes.items()
+                if key.startswith("inflow.")
+            },
+        }
+        for scenario in scenarios
+    }
+
+
 def build_schedules(
     scenarios: Sequence[Scenario],
     days: pd.DatetimeIndex,

@@ -31,7 +31,9 @@ FIRST_DAY, LAST_DAY = "2023-05-01", "2025-10-31"
 SMALL_STUDY = {
     "study": {"name": "synthetic test study", "start": "2025-06-01"},
     "paths": {"n_paths": 8, "horizon_end": "2026-12-31"},
-    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12},
+    # one reallocation share: the default study's axis would double every grid here
+    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12,
+               "reallocation_share": 0.25},
     "impact": {"model": "multiplier"},
 }
 IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")
@@ -358,3 +360,47 @@ def test_prices_served_by_a_fallback_venue_are_named_in_run_json_and_the_report(
     }
     page = result.report_path.read_text(encoding="utf-8")
     assert "coinbaseexchange BTC/USD, ETH/USD 1d (fallback for binance)" in page
+
+
+def test_the_answer_shows_the_dollars_the_sources_count_and_the_models(
+    result: RunResult, scenarios_csv: pd.DataFrame
+) -> None:
+    from backtest.report.dollars import dollars_table, why_they_differ
+
+    table = dollars_table(result.run).set_index("allocation")
+    # one reallocation share in this study: no column for it
+    assert "reallocation_share" not in " ".join(table.columns)
+    sources = table["sources' count (× $8.7 T)"]
+    assert sources.loc["2%"] == pytest.approx(0.02 * 8.7e12 / 1e9)  # 174 bn
+    assert sources.loc["0%"] == 0.0
+    some = scenarios_csv[scenarios_csv["allocation"] == 0.02].set_index("asset")
+    assert table.loc["2%", "BTC"] == pytest.approx(some.loc["BTC", "cum_flow_usd_p50"] / 1e9)
+    assert table.loc["2%", "both"] == pytest.approx(table.loc["2%", ["BTC", "ETH"]].sum())
+    # without a sleeve the components add up to what reaches the assets
+    parts = table.loc["2%", ["reallocated", "payroll", "withdrawn"]]
+    assert parts.sum() == pytest.approx(table.loc["2%", "both"], rel=1e-9)
+    assert table.loc["2%", "withdrawn"] < 0 < table.loc["2%", "payroll"]
+    assert table.loc["0%"].drop("sources' count (× $8.7 T)").abs().sum() == 0.0
+    # the reason names the settings with this study's values
+    sentence = why_they_differ(result.run)
+    assert "2% of $8.7 T = $174 bn" in sentence
+    for words in ("<code>reallocation_share</code>", "(0.25)", "<code>ramp_months</code> = 12",
+                  "<code>lag_months</code> = 6", "payroll", "withdrawal_rate_per_year"):
+        assert words in sentence, words
+    page = result.report_path.read_text(encoding="utf-8")
+    assert sentence in page
+    assert page.index("The dollars behind each allocation") < page.index('id="price-paths"')
+
+
+def test_the_charts_bound_what_they_draw_and_say_so(
+    result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtest.report import study_page
+
+    monkeypatch.setattr(study_page, "MAX_DRAWN", 1)
+    manifest = json.loads((result.out_dir / "run.json").read_text(encoding="utf-8"))
+    page = study_page.write(result.run, tmp_path / "report.html", manifest).read_text("utf-8")
+    assert "The chart holds 1 of the 2 scenarios (at most 1;" in page
+    assert "The chart draws 1 of the 1 schedules" not in page  # one schedule: all of it drawn
+    full = result.report_path.read_text(encoding="utf-8")
+    assert "The chart holds" not in full  # under the cap, nothing is left out

@@ -47,3 +47,11 @@ def test_config_is_frozen_and_keyword_only():
     config = ScheduleConfig()
     with pytest.raises(AttributeError):
         config.at = "01:00"  # type: ignore[misc]
+
+
+def test_import_dir_is_off_by_default_and_must_be_a_path_string():
+    assert ScheduleConfig().import_dir == ""
+    assert ScheduleConfig(import_dir="/srv/inbox").import_dir == "/srv/inbox"
+    with pytest.raises(ConfigError, match=r"\[schedule\] import_dir") as caught:
+        ScheduleConfig(import_dir=["/srv/inbox"])
+    assert "\n" not in str(caught.value)

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+import feeds
 import feeds._files
 from feeds import CandleStore
 from flowimpact.cli.update_steps import default_steps
 from scheduler.job import run_once
 from scheduler.lock import process_lock
 from scheduler.publish import dated_reports, latest_report
+from scheduler.runlog import read_runs, run_log_path
 from scheduler.steps import UpdateSteps
 from tests.fake_exchange import make_candles, serve_fake_exchange
 from tests.scheduler import fakes
@@ -73,11 +75,18 @@ def test_a_day_later_only_the_new_candle_is_fetched_and_a_new_report_published(t
 def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    # the whole path a cron job takes: CLI, lock, ccxt fetch, the real study, publishing
+    # the whole path a cron job takes: CLI, lock, import folder, ccxt fetch, the real study,
+    # publishing and the archive
     from flowimpact.cli import main
     from tests.backtest.test_run import SYMBOLS, synthetic_candles, write_study
 
     data_dir, out_dir = tmp_path / "data", tmp_path / "reports"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "farside_btc_etf_flows_daily.csv").write_text(
+        "date,IBIT,FBTC,Total\n2024-01-11,111.7,227.0,338.7\n2024-01-12,386.0,195.3,581.3\n"
+    )
+    (inbox / "farside_eth_etf_flows_daily.csv").write_text("date,ETHA,Total\n2024-07-23,x,1\n")
     with serve_fake_exchange() as server:
         for seed, (symbol, price) in enumerate(SYMBOLS.items()):
             server.set_candles(symbol, "1d", synthetic_candles(price, seed).drop(columns="source"))
@@ -88,6 +97,7 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
                 "since": "2023-05-01",
                 "ccxt": server.ccxt_config("binance"),
             },
+            schedule={"import_dir": str(inbox)},
         )
         code = main(["schedule", "--once", "--config", str(study), "--data-dir", str(data_dir),
                      "--out", str(out_dir)])
@@ -99,3 +109,15 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
         assert (latest / name).is_file(), name
     stored = CandleStore(data_dir).read("binance", "ETH/USDT", "1d")
     assert stored.index[-1] == datetime(2025, 10, 31, tzinfo=UTC)
+    # the good ETF table went in before the run; the bad one did not, and says so
+    assert list(feeds.read_etf_flows(data_dir, "BTC")["total_usd"]) == [338.7e6, 581.3e6]
+    assert not feeds.etf_flows_path(data_dir, "ETH").exists()
+    [record] = read_runs(run_log_path(data_dir))
+    assert len(record.warnings) == 1
+    assert "farside_eth_etf_flows_daily.csv not imported" in record.warnings[0]
+    report = (latest / "report.html").read_text(encoding="utf-8")
+    assert "Warning: [schedule] import_dir: farside_eth_etf_flows_daily.csv not imported" in report
+    assert "farside_eth_etf_flows_daily.csv" in captured.err  # the warning on stderr too
+    # the archive links the day's report
+    index = (out_dir / "index.html").read_text(encoding="utf-8")
+    assert f'href="{latest.name}/report.html"' in index

@@ -32,7 +32,11 @@ def test_an_update_fetches_runs_the_study_and_publishes_the_utc_day(tmp_path):
     assert (outcome.report_dir / "report.html").read_text() == f"<p>{DAY1.isoformat()}</p>"
     assert latest_report(tmp_path / "reports") == outcome.report_dir
     assert fakes.fetch_calls(tmp_path / "data") == [DAY1]
-    assert outcome.summaries == {"fetch": "1 new candle(s) over 1 series", "study": "report.html"}
+    assert outcome.summaries == {
+        "fetch": "1 new candle(s) over 1 series",
+        "study": "report.html",
+        "archive": "index.html: 1 dated report(s)",
+    }
     [record] = read_runs(run_log_path(tmp_path / "data"))
     assert (record.status, record.day, record.report) == (
         "published", "2025-01-10", str(outcome.report_dir)
@@ -85,7 +89,7 @@ def test_a_study_failing_halfway_publishes_nothing_and_leaves_no_half_folder(tmp
     assert (failed.status, failed.failed_step, failed.exit_code) == ("failed", "study", 1)
     assert failed.error == "RuntimeError: engine ran out of memory"
     out = tmp_path / "reports"
-    assert sorted(p.name for p in out.iterdir()) == ["2025-01-10", "LATEST", "latest"]
+    assert sorted(p.name for p in out.iterdir()) == ["2025-01-10", "LATEST", "index.html", "latest"]
     assert latest_report(out) == out / "2025-01-10"
 
 
@@ -143,3 +147,47 @@ def test_a_keyboard_interrupt_propagates_and_removes_the_staging_folder(tmp_path
 def test_a_naive_now_is_refused(tmp_path):
     with pytest.raises(InputError, match="no timezone"):
         _run(tmp_path, datetime(2025, 1, 10, 0, 15))
+
+
+# --- the optional import step --------------------------------------------------------------
+
+
+def _with_import(tmp_path: Path, import_files) -> UpdateSteps:
+    base = fakes.file_steps(tmp_path / "data", None)
+    return UpdateSteps(fetch=base.fetch, study=base.study, import_files=import_files)
+
+
+def test_the_import_step_runs_first_and_its_warnings_reach_the_run_log(tmp_path):
+    from scheduler.steps import StepReport
+
+    order: list[str] = []
+
+    def import_files(now: datetime) -> StepReport:
+        order.append("import")
+        assert fakes.fetch_calls(tmp_path / "data") == []  # before the fetch
+        return StepReport(summary="inbox: 1 file(s) imported, 1 not imported",
+                          warnings=("bad.csv not imported: line 3: not a number",))
+
+    (tmp_path / "data").mkdir()
+    outcome = run_once(DAY1, steps=_with_import(tmp_path, import_files),
+                       data_dir=tmp_path / "data", out_dir=tmp_path / "reports",
+                       keep_days=3, lock_timeout_seconds=0.0)
+    assert outcome.ok and order == ["import"]
+    assert outcome.summaries["import"] == "inbox: 1 file(s) imported, 1 not imported"
+    assert outcome.warnings == ("bad.csv not imported: line 3: not a number",)
+    [record] = read_runs(run_log_path(tmp_path / "data"))
+    assert record.warnings == ("bad.csv not imported: line 3: not a number",)
+
+
+def test_an_import_step_that_fails_does_not_stop_the_update(tmp_path):
+    def import_files(now: datetime) -> None:
+        raise PermissionError(13, "Permission denied", "/srv/inbox")
+
+    (tmp_path / "data").mkdir()
+    outcome = run_once(DAY1, steps=_with_import(tmp_path, import_files),
+                       data_dir=tmp_path / "data", out_dir=tmp_path / "reports",
+                       keep_days=3, lock_timeout_seconds=0.0)
+    assert outcome.ok, outcome.describe()
+    assert outcome.summaries["import"] == "failed"
+    assert len(outcome.warnings) == 1 and "Permission denied" in outcome.warnings[0]
+    assert fakes.fetch_calls(tmp_path / "data") == [DAY1]  # the rest of the update ran

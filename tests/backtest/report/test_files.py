@@ -16,7 +16,13 @@ from backtest.study.table import scenarios_table
 
 def _scenarios() -> list:
     study = load_study()
-    return [s for s in study.scenarios() if s.inflow.lag_months == 6 and s.inflow.ramp_months == 12]
+    return [
+        s
+        for s in study.scenarios()
+        if s.inflow.lag_months == 6
+        and s.inflow.ramp_months == 12
+        and s.inflow.reallocation_share == 0.25
+    ]
 
 
 def _frame(n_rows: int, columns: list[str], start: float) -> pd.DataFrame:
@@ -43,6 +49,7 @@ def test_scenarios_table_layout() -> None:
         "model",
         "lag_months",
         "ramp_months",
+        "reallocation_share",
         "flow_source",
         "cum_flow_usd_p50",
         "buy_and_hold_cagr_pct_p50",

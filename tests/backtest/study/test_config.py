@@ -32,16 +32,19 @@ def _default_mapping() -> dict[str, dict[str, Any]]:
 # --- the default study ---------------------------------------------------------------------
 
 
-def test_default_study_loads_with_24_scenarios() -> None:
+def test_default_study_loads_with_48_scenarios() -> None:
     study = load_study()
     assert study.source == "default study"
-    assert study.n_scenarios == 24
+    assert study.n_scenarios == 48
     scenarios = study.scenarios()
-    assert len(scenarios) == 24
+    assert len(scenarios) == 48
+    # the reallocation share is an axis: the model's 0.25 and the sources' whole allocation
+    assert study.grid_axes["inflow.reallocation_share"] == (0.25, 1.0)
     assert set(study.grid_axes) == {
         "inflow.allocation",
         "inflow.lag_months",
         "inflow.ramp_months",
+        "inflow.reallocation_share",
         "impact.model",
     }
     assert study.grid_axes["inflow.allocation"] == (0.01, 0.02, 0.05)
@@ -74,9 +77,10 @@ def test_user_file_merges_over_the_default(tmp_path: Path) -> None:
     assert study.data.ccxt == {"options": {"defaultType": "spot"}}
     assert study.grid_axes["inflow.lag_months"] == (6, 12)
     assert study.grid_axes["impact.model"] == ("multiplier", "sqrt")
-    # a scalar replaces the default's axis: 1 allocation x 2 lags x 2 ramps x 2 models
+    # a scalar replaces the default's axis: 1 allocation x 2 lags x 2 ramps x 2 reallocation
+    # shares x 2 models
     assert "inflow.allocation" not in study.grid_axes
-    assert study.n_scenarios == 8
+    assert study.n_scenarios == 16
     assert {s.inflow.allocation for s in study.scenarios()} == {0.03}
 
 

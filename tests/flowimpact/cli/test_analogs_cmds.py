@@ -57,7 +57,7 @@ def test_analogs_writes_its_files_and_agrees_with_the_raw_csv(
     row = table.set_index(["event", "asset"]).loc[("eth_spot_etf", "ETH")]
     assert row["car_30d_pct"] == pytest.approx(100 * car, rel=1e-6)
     comparison = pd.read_csv(out / "flow_comparison.csv")
-    assert len(comparison) == 12 * 2  # 12 distinct inflow schedules x BTC, ETH
+    assert len(comparison) == 24 * 2  # 24 distinct inflow schedules x BTC, ETH
     assert set(comparison["etf_launch"]) == {"2024-01-11", "2024-07-23"}
     page = (out / "analogs.html").read_text()
     assert "Farside Investors" in page and '<script src="http' not in page
@@ -95,7 +95,7 @@ def test_a_study_with_a_calibrated_grid_value_runs_the_flow_comparison(
     assert (
         main(["analogs", "--config", str(study), "--data-dir", str(store), "--out", str(out)]) == 0
     )
-    assert len(pd.read_csv(out / "flow_comparison.csv")) == 24
+    assert len(pd.read_csv(out / "flow_comparison.csv")) == 48  # 24 inflows x 2 assets
 
 
 def test_without_etf_flows_analogs_skips_the_comparison_and_calibrate_exits_3(

@@ -101,9 +101,10 @@ def test_default_study_print_config_shows_the_24_scenario_grid(
     assert printed["inflow"]["allocation"] == [0.01, 0.02, 0.05]
     assert printed["impact"]["model"] == ["multiplier", "sqrt"]
     grid = 1
-    for values in (printed["inflow"][k] for k in ("allocation", "lag_months", "ramp_months")):
+    inflow_axes = ("allocation", "lag_months", "ramp_months", "reallocation_share")
+    for values in (printed["inflow"][k] for k in inflow_axes):
         grid *= len(values)
-    assert grid * len(printed["impact"]["model"]) == 24
+    assert grid * len(printed["impact"]["model"]) == 48
 
 
 def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
