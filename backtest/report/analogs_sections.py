@@ -83,7 +83,10 @@ def flow_comparison_figure(
     for (kind, series), part in curves.groupby(["kind", "series"], sort=False):
         is_etf = kind == "etf"
         name, values = series, None
-        line: dict[str, float | str | None] = {"width": 3.5 if is_etf else 1.2, "dash": "solid" if is_etf else "dot"}
+        line: dict[str, float | str | None] = {
+            "width": 3.5 if is_etf else 1.2,
+            "dash": "solid" if is_etf else "dot",
+        }
         if axes_of is not None and not is_etf:
             if str(part["scenario"].iloc[0]) not in axes_of:
                 continue  # not among the drawn scenarios
