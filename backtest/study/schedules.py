@@ -1,7 +1,9 @@
 """Every distinct 401(k) flow schedule of a study, built once.
 
 Scenarios that differ only in ``[impact]`` share their flows, so schedules are keyed by the
-scenario's ``[inflow]`` grid values (``inflow_label``) and built once per key. The run, the
+scenario's ``[inflow]`` grid values (``inflow_label``) and built once per key, all together by
+``strategies.inflow_batch.schedule_batch`` (NumPy over [schedule, day], the numbers of
+``schedule_flows``). The run, the
 ``flows`` command and the flow comparison all take their schedules from here, as do the
 ``flows.csv`` table and its summary.
 
@@ -18,7 +20,8 @@ import pandas as pd
 from backtest.study.config import Scenario
 from backtest.study.flow_tables import ExtraFlows, flow_source
 from flowimpact.errors import DataUnavailableError
-from strategies.inflow import FlowSchedule, schedule_flows
+from strategies.inflow import FlowSchedule
+from strategies.inflow_batch import schedule_batch
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
 
@@ -57,16 +60,15 @@ def build_schedules(
     daily_prices: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, FlowSchedule]:
     """One schedule per distinct inflow, keyed by ``inflow_label``, in the scenarios' order."""
-    schedules: dict[str, FlowSchedule] = {}
+    distinct: dict[str, Scenario] = {}
     for scenario in scenarios:
-        label = inflow_label(scenario)
-        if label in schedules:
-            continue
-        caps = None
-        if scenario.inflow.split == MARKET_CAP_SPLIT:
-            caps = market_caps_usd(scenario, daily_prices)
-        schedules[label] = schedule_flows(scenario.inflow, days, assets, caps)
-    return schedules
+        distinct.setdefault(inflow_label(scenario), scenario)
+    caps = [
+        market_caps_usd(s, daily_prices) if s.inflow.split == MARKET_CAP_SPLIT else None
+        for s in distinct.values()
+    ]
+    batch = schedule_batch([s.inflow for s in distinct.values()], days, assets, caps)
+    return {label: batch.schedule(row) for row, label in enumerate(distinct)}
 
 
 def market_caps_usd(
