@@ -18,13 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backtest.sim.evaluate_config import METRICS as METRICS  # re-exported: the old home
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.metrics import QUANTILES, quantile_over_paths
 from flowimpact.errors import ConfigError
 from strategies import trading
-
-METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct")
-
 
 DAYS_PER_YEAR = 365.0  # annualisation: crypto trades every day
 

@@ -28,6 +28,8 @@ STRATEGIES: Mapping[str, str] = frozen(
     }
 )
 STRATEGY_NAMES: tuple[str, ...] = get_args(StrategyName)
+#: the metrics of every strategy (``{strategy}_{metric}`` columns of scenarios.csv)
+METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct")
 _SECTION = "evaluate"
 
 
@@ -68,4 +70,4 @@ class EvaluateConfig:
         object.__setattr__(self, "strategies", tuple(self.strategies))
 
 
-__all__ = ["STRATEGIES", "STRATEGY_NAMES", "EvaluateConfig", "StrategyName"]
+__all__ = ["METRICS", "STRATEGIES", "STRATEGY_NAMES", "EvaluateConfig", "StrategyName"]

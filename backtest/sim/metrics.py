@@ -22,6 +22,14 @@ import numpy as np
 import pandas as pd
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
+#: the per-path impact figures, in the order of scenarios.csv (each with the QUANTILES suffixes)
+IMPACT_METRICS = (
+    "cum_flow_usd",
+    "flow_share_of_volume_pct",
+    "log_impact_at_horizon_bps",
+    "peak_log_impact_bps",
+    "price_uplift_at_horizon_pct",
+)
 
 
 def impact_metrics(
@@ -51,7 +59,8 @@ def impact_metrics(
         "price_uplift_at_horizon_pct": np.expm1(log_impact[:, :, -1, :]) * 100,
     }
     columns = {}
-    for name, cube in per_path.items():
+    for name in IMPACT_METRICS:
+        cube = per_path[name]
         for label, q in QUANTILES.items():
             columns[f"{name}_{label}"] = quantile_over_paths(cube, q)
     frame = pd.DataFrame(columns)
@@ -64,7 +73,11 @@ def impact_metrics(
 def quantile_over_paths(cube: np.ndarray, q: float) -> np.ndarray:
     """Quantile over axis 1 of a [scenario, path, asset] cube, NaN where a cell has no value."""
     n_scen, _, n_assets = cube.shape
-    cube = np.where(np.isfinite(cube), cube, np.nan)
+    finite = np.isfinite(cube)
+    if finite.all():
+        # the usual case; np.nanquantile loops in Python over cells, np.quantile does not
+        return np.quantile(cube, q, axis=1).reshape(-1)
+    cube = np.where(finite, cube, np.nan)
     out = np.full((n_scen, n_assets), np.nan)
     has_value = np.isfinite(cube).any(axis=1)
     if has_value.any():

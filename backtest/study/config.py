@@ -31,6 +31,7 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from backtest.study.flows_config import FlowsConfig
+from backtest.study.sensitivity_config import SensitivityConfig
 from feeds.config import DataConfig
 from flowimpact.config import config_id, day, jsonable, whole
 from flowimpact.errors import ConfigError
@@ -76,6 +77,7 @@ SECTIONS: Mapping[str, type] = {
     "analogs": AnalogsConfig,
     "schedule": ScheduleConfig,
     "flows": FlowsConfig,
+    "sensitivity": SensitivityConfig,
 }
 
 
@@ -115,6 +117,7 @@ class Study:
     analogs: AnalogsConfig
     schedule: ScheduleConfig
     flows: FlowsConfig
+    sensitivity: SensitivityConfig
     grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -1,0 +1,207 @@
+"""A sensitivity analysis's scenarios through the engine, in chunks of bounded memory.
+
+``evaluate_samples(inflows, impacts, baseline)`` gives the metrics of scenarios.csv for every
+scenario (one inflow config and one impact config each) and asset. The scenarios are cut into
+chunks of at most ``chunk_columns`` scenario × path × asset columns (whole scenarios), and each
+chunk is one pure task, ``evaluate_chunk(chunk, shared)``: its distinct inflow schedules built
+together (``strategies.inflow_batch``), the engine, the impact metrics (and, when asked, the
+vectorbt evaluation). Peak memory is one chunk's engine arrays, whatever the number of samples.
+
+Chunks run one after another in this process (``_map_in_process``). The shape of the task
+(a module-level function of a picklable chunk and one shared input) is the one the chunked
+Dask executor of ``[compute]`` takes, so running them on Dask is a change of the mapper only;
+until that executor is on main, ``workers`` and ``scheduler`` are accepted and not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from backtest.sim.baseline import BaselinePaths
+from backtest.sim.engine import SleeveArrays, run_engine
+from backtest.sim.evaluate_config import EvaluateConfig
+from backtest.sim.impact import ImpactConfig
+from backtest.sim.metrics import impact_metrics
+from flowimpact.errors import ConfigError
+from strategies.inflow_batch import ScheduleBatch, schedule_batch
+from strategies.inflow_config import InflowConfig
+
+#: scenario × path × asset columns per chunk: about 60 kB per column over the default window
+#: (the engine's flow and impact arrays, then the metrics' volume arrays), so about 0.5 GB a
+#: chunk; the [compute] chunk_columns default of the chunked executor
+CHUNK_COLUMNS = 8_000
+
+Task = TypeVar("Task")
+Shared = TypeVar("Shared")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, eq=False)
+class SharedInputs:
+    """What every chunk reads: the baseline paths, the caps of a market-cap split, and so on."""
+
+    baseline: BaselinePaths
+    announcement_day: int
+    market_caps_usd: Mapping[str, float] | None = None
+    evaluate: EvaluateConfig | None = None
+
+
+@dataclass(frozen=True)
+class SampleChunk:
+    """Whole scenarios: the inflow and the impact config of each."""
+
+    inflows: tuple[InflowConfig, ...]
+    impacts: tuple[ImpactConfig, ...]
+
+
+def evaluate_samples(
+    inflows: Sequence[InflowConfig],
+    impacts: Sequence[ImpactConfig],
+    baseline: BaselinePaths,
+    *,
+    market_caps_usd: Mapping[str, float] | None = None,
+    evaluate: EvaluateConfig | None = None,
+    chunk_columns: int = CHUNK_COLUMNS,
+    workers: int = 0,
+    scheduler: str = "",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """The metrics of every scenario and asset, rows in scenario order then asset order.
+
+    The frame has the impact metrics of ``backtest.sim.metrics`` (and with ``evaluate`` the
+    portfolio metrics of ``backtest.sim.evaluate``) and a (``scenario_index``,
+    ``asset_index``) index. ``workers`` and ``scheduler`` are for the Dask executor and are
+    not used yet (see the module docstring).
+    """
+    if len(inflows) != len(impacts):
+        raise ValueError(f"{len(inflows)} inflow configs for {len(impacts)} impact configs")
+    if not inflows:
+        raise ValueError("evaluate_samples needs at least one scenario")
+    shared = SharedInputs(
+        baseline=baseline,
+        announcement_day=_announcement_day(inflows, baseline),
+        market_caps_usd=market_caps_usd,
+        evaluate=evaluate,
+    )
+    per_chunk = max(int(chunk_columns) // (baseline.n_paths * len(baseline.assets)), 1)
+    tasks = [
+        SampleChunk(tuple(inflows[i : i + per_chunk]), tuple(impacts[i : i + per_chunk]))
+        for i in range(0, len(inflows), per_chunk)
+    ]
+    frames: list[pd.DataFrame | None] = [None] * len(tasks)
+    for position, frame in _map_in_process(evaluate_chunk, tasks, shared, progress=progress):
+        frames[position] = frame
+    table = pd.concat(frames, ignore_index=True)
+    table.index = pd.MultiIndex.from_product(
+        [range(len(inflows)), range(len(baseline.assets))],
+        names=["scenario_index", "asset_index"],
+    )
+    return table
+
+
+def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
+    """The metrics of one chunk's scenarios (a pure function: same chunk, same numbers)."""
+    baseline = shared.baseline
+    distinct = list(dict.fromkeys(chunk.inflows))
+    row_of = {config: row for row, config in enumerate(distinct)}
+    rows = np.array([row_of[config] for config in chunk.inflows])
+    caps = [shared.market_caps_usd if config.split == "market_cap" else None for config in distinct]
+    batch = schedule_batch(distinct, baseline.days, baseline.assets, caps)
+    outputs = ("flow_usd", "log_impact") + (("close_usd",) if shared.evaluate else ())
+    engine = run_engine(
+        baseline,
+        batch.net_flow_usd()[rows],
+        list(chunk.impacts),
+        _sleeve_arrays(batch, rows),
+        shared.announcement_day,
+        outputs=outputs,
+    )
+    table = impact_metrics(
+        engine.flow_usd,
+        engine.log_impact,
+        baseline.volume_usd,
+        [config.volume_coverage for config in chunk.impacts],
+    )
+    if shared.evaluate is None:
+        return table.reset_index(drop=True)
+    # imported here: vectorbt costs seconds to load, and only evaluate = true needs it
+    from backtest.sim.evaluate import EvaluationInput, evaluate
+
+    days = baseline.days
+    evaluation = evaluate(
+        EvaluationInput(
+            days=days,
+            impacted_close_usd=engine.close_usd,
+            baseline_close_usd=baseline.close_usd,
+            announcement_day=shared.announcement_day,
+            first_flow_day=np.array([_index(days, c.first_flow_day) for c in chunk.inflows]),
+            ramp_end_day=np.array([_index(days, c.ramp_end_day) for c in chunk.inflows]),
+            pay_day=batch.pay_day()[rows],
+        ),
+        shared.evaluate,
+    )
+    return pd.concat([table, evaluation], axis=1).reset_index(drop=True)
+
+
+def _map_in_process(
+    function: Callable[[Task, Shared], Result],
+    tasks: Sequence[Task],
+    shared: Shared,
+    *,
+    progress: bool,
+) -> Iterator[tuple[int, Result]]:
+    """``(position, function(task, shared))`` for every task, one after another."""
+    with tqdm(
+        total=len(tasks), desc="samples", unit="chunk", disable=not progress, leave=False
+    ) as bar:
+        for position, task in enumerate(tasks):
+            result = function(task, shared)
+            bar.update(1)
+            yield position, result
+
+
+def _sleeve_arrays(batch: ScheduleBatch, rows: np.ndarray) -> SleeveArrays | None:
+    sleeve = batch.sleeve
+    if sleeve is None or not sleeve.has_sleeve[rows].any():
+        return None
+    n_days = len(batch.days)
+    start = np.minimum(batch.days.searchsorted(sleeve.start_day), n_days)
+    return SleeveArrays(
+        target_weight=sleeve.target_weight[rows],
+        initial_fund_usd=np.zeros(len(rows)),
+        contribution_usd=sleeve.contribution_usd[rows],
+        rebalance_day=sleeve.rebalance_day[rows],
+        drift_band=sleeve.drift_band[rows],
+        start_day_index=np.where(sleeve.has_sleeve, start, n_days)[rows].astype(np.int64),
+    )
+
+
+def _announcement_day(inflows: Sequence[InflowConfig], baseline: BaselinePaths) -> int:
+    dates = {config.announcement for config in inflows}
+    if len(dates) != 1:
+        raise ConfigError(
+            "[inflow] announcement: one analysis has one announcement date; run one per date"
+        )
+    day = pd.Timestamp(inflows[0].announcement_day)
+    index = int(baseline.days.searchsorted(day))
+    if index >= len(baseline.days) or baseline.days[index] != day:
+        raise ConfigError(
+            f"[inflow] announcement {day.date()} is outside the study window "
+            f"{baseline.days[0].date()}..{baseline.days[-1].date()}; move [study] start or "
+            "[paths] horizon_end"
+        )
+    return index
+
+
+def _index(days: pd.DatetimeIndex, day: pd.Timestamp) -> int:
+    """Row of ``day`` in ``days``, clipped to one past the end when it lies beyond the window."""
+    return int(min(days.searchsorted(pd.Timestamp(day)), len(days)))
+
+
+__all__ = ["CHUNK_COLUMNS", "SampleChunk", "SharedInputs", "evaluate_chunk", "evaluate_samples"]

@@ -1,0 +1,190 @@
+"""The analysis of a plan: designs, every sample through the engine, SALib's indices.
+
+``analyse(plan, baseline)`` runs the plan's design (Sobol', Morris or one at a time) and, for
+Sobol' and Morris, the one-at-a-time design too (2·D + 1 more runs per model, so every analysis
+has its tornado), for each impact model of the plan over the same samples, and gives
+``sensitivity.csv`` (one row per method's model, asset, output and parameter) and
+``sensitivity_samples.csv`` (one row per design point, model and asset: the parameter values
+and the outputs) as frames. ``tornado(plan, baseline)`` is the one-at-a-time part alone, for
+the main run's report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from backtest.sim.baseline import BaselinePaths
+from backtest.study.sensitivity import (
+    INDEX_COLUMNS,
+    Design,
+    indices,
+    morris_design,
+    oat_design,
+    sobol_design,
+)
+from backtest.study.sensitivity_config import output_columns
+from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples
+from backtest.study.sensitivity_plan import SensitivityPlan
+
+IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")
+
+
+@dataclass(frozen=True, eq=False)
+class SensitivityOutcome:
+    """``table`` is sensitivity.csv, ``samples`` sensitivity_samples.csv."""
+
+    plan: SensitivityPlan
+    assets: tuple[str, ...]
+    table: pd.DataFrame
+    samples: pd.DataFrame
+    n_runs: int
+    timings_s: dict[str, float] = field(default_factory=dict)
+    skipped: str | None = None  # why a run's tornado is missing (the run still goes on)
+
+
+def analyse(
+    plan: SensitivityPlan,
+    baseline: BaselinePaths,
+    *,
+    market_caps_usd: Mapping[str, float] | None = None,
+    chunk_columns: int = CHUNK_COLUMNS,
+    workers: int = 0,
+    scheduler: str = "",
+    progress: bool = False,
+    oat_only: bool = False,
+) -> SensitivityOutcome:
+    """The whole analysis of ``plan`` on ``baseline`` (see the module docstring)."""
+    config = plan.config
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    designs = [oat_design(plan.parameters, plan.study_values)]
+    if not oat_only and config.method == "sobol":
+        designs.insert(0, sobol_design(plan.parameters, config.samples, config.seed))
+    elif not oat_only and config.method == "morris":
+        designs.insert(
+            0,
+            morris_design(plan.parameters, config.samples, config.morris_levels, config.seed),
+        )
+    timings["sample"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    values = np.vstack([d.values for d in designs])
+    inflows, impacts = plan.configs(values)
+    # scenario order: model-major, so that each model's samples sit together in the result
+    all_inflows = [c for _ in plan.models for c in inflows]
+    all_impacts = [c for model in plan.models for c in impacts[model]]
+    timings["scenarios"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    metrics = evaluate_samples(
+        all_inflows,
+        all_impacts,
+        baseline,
+        market_caps_usd=market_caps_usd,
+        evaluate=plan.evaluate if config.evaluate else None,
+        chunk_columns=chunk_columns,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    timings["engine"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    samples = _samples_table(plan, designs, baseline.assets, metrics)
+    table = _indices_table(plan, designs, samples, baseline.assets)
+    timings["analyse"] = round(time.perf_counter() - started, 3)
+    return SensitivityOutcome(
+        plan=plan,
+        assets=tuple(baseline.assets),
+        table=table,
+        samples=samples,
+        n_runs=len(all_inflows),
+        timings_s=timings,
+    )
+
+
+def tornado(
+    plan: SensitivityPlan,
+    baseline: BaselinePaths,
+    *,
+    market_caps_usd: Mapping[str, float] | None = None,
+) -> SensitivityOutcome:
+    """Only the one-at-a-time swings of ``plan`` (for the main run's report)."""
+    return analyse(plan, baseline, market_caps_usd=market_caps_usd, oat_only=True)
+
+
+def _samples_table(
+    plan: SensitivityPlan,
+    designs: list[Design],
+    assets: tuple[str, ...],
+    metrics: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per design point, model and asset: role, parameter values, outputs."""
+    columns = output_columns(plan.config.outputs)
+    points = pd.concat(
+        [
+            d.frame().assign(design=d.method, point=list(d.point), sample=np.arange(len(d)))
+            for d in designs
+        ],
+        ignore_index=True,
+    )
+    n_points, n_assets = len(points), len(assets)
+    frames = []
+    for m, model in enumerate(plan.models):
+        block = metrics.iloc[m * n_points * n_assets : (m + 1) * n_points * n_assets]
+        for a, asset in enumerate(assets):
+            rows = block.iloc[a::n_assets]
+            frame = points.copy()
+            frame.insert(0, "asset", asset)
+            frame.insert(0, "model", model)
+            for name, column in columns.items():
+                frame[name] = rows[column].to_numpy()
+            frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    keys = [p.key for p in plan.parameters]
+    return table[["design", "sample", "point", "model", "asset", *keys, *columns]]
+
+
+def _indices_table(
+    plan: SensitivityPlan,
+    designs: list[Design],
+    samples: pd.DataFrame,
+    assets: tuple[str, ...],
+) -> pd.DataFrame:
+    """sensitivity.csv: the main method's indices with the one-at-a-time swings beside them."""
+    config = plan.config
+    main, oat = designs[0], designs[-1]
+    rows = []
+    for model in plan.models:
+        for asset in assets:
+            here = samples[(samples["model"] == model) & (samples["asset"] == asset)]
+            for output in config.outputs:
+                swings = indices(oat, here.loc[here["design"] == "oat", output].to_numpy())
+                if main.method == "oat":
+                    found = swings
+                else:
+                    y = here.loc[here["design"] == main.method, output].to_numpy()
+                    found = indices(
+                        main,
+                        y,
+                        resamples=config.resamples,
+                        confidence=config.confidence,
+                        seed=config.seed,
+                    )
+                    for column in ("output_at_low", "output_at_high", "output_at_study"):
+                        found[column] = swings[column].to_numpy()
+                found.insert(0, "output", output)
+                found.insert(0, "asset", asset)
+                found.insert(0, "model", model)
+                found.insert(0, "method", main.method)
+                rows.append(found)
+    table = pd.concat(rows, ignore_index=True)
+    return table[[*IDENTITY, *INDEX_COLUMNS]]
+
+
+__all__ = ["IDENTITY", "SensitivityOutcome", "analyse", "tornado"]
