@@ -13,6 +13,8 @@
 - ``run_hindcast``: the stored ETF flows run back through the study's impact models over
   history (``flowimpact hindcast``; ``backtest.analogs.hindcast``). The run does it too, in
   its analogs step, for its report.
+- ``run_sensitivity``: the global sensitivity analysis of ``[sensitivity]`` (Sobol', Morris or
+  one at a time; ``flowimpact sensitivity``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,12 +31,19 @@ from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
 from backtest.report.analogs_sections import write_analogs_page
+from backtest.report.sensitivity_files import write_sensitivity_outputs
 from backtest.report.sources import price_source
 from backtest.sim.baseline import build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.metrics import impact_metrics
-from backtest.study import analogs_step, flow_tables, hindcast_step, scenario_inputs
+from backtest.study import (
+    analogs_step,
+    flow_tables,
+    hindcast_step,
+    scenario_inputs,
+    sensitivity_step,
+)
 from backtest.study.config import Study
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import (
@@ -45,6 +54,8 @@ from backtest.study.results import (
     StudyRun,
 )
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
+from backtest.study.sensitivity_plan import market_caps, sensitivity_plan
+from backtest.study.sensitivity_step import SensitivityOutcome
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
 from flowimpact.staging import staged_directory
@@ -160,6 +171,7 @@ def _run_study(
             table = scenarios_table(
                 scenarios, baseline.assets, impacts, evaluation, inputs.flow_sources
             )
+        tornado = sensitivity_step.run_tornado(study, baseline, prices, timings)
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -174,6 +186,7 @@ def _run_study(
             last_candle_day=last_day,
             price_sources=price_set.sources,
             warnings=warnings,
+            tornado=tornado,
         )
         with step("outputs"):
             files = outputs.write_outputs(run, out_dir)
@@ -287,6 +300,55 @@ def run_hindcast(
     return HindcastOutput(run=run, files=files)
 
 
+@dataclass(frozen=True)
+class SensitivityResult:
+    """What ``run_sensitivity`` computed and where it wrote it."""
+
+    outcome: SensitivityOutcome
+    files: dict[str, Path]
+    report_path: Path
+
+
+def run_sensitivity(
+    study: Study,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    progress: bool = True,
+    workers: int = 0,
+    scheduler: str = "",
+    now: datetime | None = None,
+) -> SensitivityResult:
+    """The global sensitivity analysis of ``[sensitivity]`` (``flowimpact sensitivity``).
+
+    The plan is checked before any work (exit 2 naming the key); then the daily prices, the
+    baseline with ``[sensitivity] n_paths`` paths, every sample through the engine in chunks,
+    SALib's indices, and ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and
+    ``report.html``. ``workers`` and ``scheduler`` are for the Dask executor, not wired yet.
+    """
+    started = now or datetime.now(UTC)
+    plan = sensitivity_plan(study)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    prices = load_daily_prices(study, data_dir, progress=progress)
+    paths = replace(study.paths, n_paths=plan.config.n_paths)
+    baseline = build_baseline(prices, paths, study.study.start)
+    timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
+    outcome = sensitivity_step.analyse(
+        plan,
+        baseline,
+        market_caps_usd=market_caps(plan, prices),
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    timings.update(outcome.timings_s)
+    files = write_sensitivity_outputs(
+        outcome, study, prices, baseline, out_dir, started_utc=started, timings_s=timings
+    )
+    return SensitivityResult(outcome=outcome, files=files, report_path=files["report.html"])
+
+
 def _inflow_schedules(
     study: Study, prices: dict[str, pd.DataFrame] | None
 ) -> dict[str, FlowSchedule]:
@@ -329,10 +391,12 @@ __all__ = [
     "FlowsResult",
     "HindcastOutput",
     "RunResult",
+    "SensitivityResult",
     "StudyRun",
     "run_analogs",
     "run_calibration",
     "run_flows",
     "run_hindcast",
+    "run_sensitivity",
     "run_study",
 ]

@@ -135,9 +135,10 @@ def _sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed).hexdigest()
 
 
-def versions() -> dict[str, str]:
+def versions(extra: Sequence[str] = ()) -> dict[str, str]:
+    """Python's and every ``VERSIONED`` package's version (plus ``extra`` packages)."""
     found = {"python": platform.python_version()}
-    for name in VERSIONED:
+    for name in (*VERSIONED, *extra):
         try:
             found[name] = version(name)
         except PackageNotFoundError:

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from backtest.sim.metric_kernels import column_figures
+
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 #: the per-path impact figures, in the order of scenarios.csv (each with the QUANTILES suffixes)
 IMPACT_METRICS = (
@@ -44,19 +46,20 @@ def impact_metrics(
     factor per scenario.
     """
     n_scen, _, _, n_assets = flow_usd.shape
-    coverage = np.asarray(volume_coverage, dtype=float)[:, None, None]
-    flowing = flow_usd != 0.0
-    market_volume = volume_usd[None] * coverage[..., None]  # [scenario, path, day, asset]
-    volume_when_flowing = np.where(flowing, market_volume, 0.0).sum(axis=2)
-    cum_flow = flow_usd.sum(axis=2)  # [scenario, path, asset]
+    cum_flow, volume_when_flowing, last, peak = column_figures(
+        np.ascontiguousarray(flow_usd, dtype=np.float64),
+        np.ascontiguousarray(log_impact, dtype=np.float64),
+        np.ascontiguousarray(volume_usd, dtype=np.float64),
+        np.ascontiguousarray(volume_coverage, dtype=np.float64),
+    )  # [scenario, path, asset] each, in one pass over the days
     with np.errstate(divide="ignore", invalid="ignore"):
         share_pct = np.where(volume_when_flowing > 0, cum_flow / volume_when_flowing * 100, 0.0)
     per_path = {
         "cum_flow_usd": cum_flow,
         "flow_share_of_volume_pct": share_pct,
-        "log_impact_at_horizon_bps": log_impact[:, :, -1, :] * 1e4,
-        "peak_log_impact_bps": log_impact.max(axis=2) * 1e4,
-        "price_uplift_at_horizon_pct": np.expm1(log_impact[:, :, -1, :]) * 100,
+        "log_impact_at_horizon_bps": last * 1e4,
+        "peak_log_impact_bps": peak * 1e4,
+        "price_uplift_at_horizon_pct": np.expm1(last) * 100,
     }
     columns = {}
     for name in IMPACT_METRICS:

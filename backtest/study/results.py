@@ -24,6 +24,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult
 from backtest.study.config import Scenario, Study
 from backtest.study.scenario_inputs import ScenarioInputs
+from backtest.study.sensitivity_step import RunTornado
 from feeds.prices import PriceSource
 from flowimpact.errors import ConfigError
 
@@ -71,6 +72,7 @@ class StudyRun:
     last_candle_day: date | None = None  # the newest daily close the prices hold
     price_sources: Mapping[str, PriceSource] = field(default_factory=dict)  # venue per asset
     warnings: tuple[str, ...] = ()  # said on stderr and at the top of the report
+    tornado: RunTornado | None = None  # the [sensitivity] ranges one at a time, if asked for
 
 
 @dataclass(frozen=True, eq=False)

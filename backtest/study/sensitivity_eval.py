@@ -108,9 +108,12 @@ def evaluate_samples(
 def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
     """The metrics of one chunk's scenarios (a pure function: same chunk, same numbers)."""
     baseline = shared.baseline
-    distinct = list(dict.fromkeys(chunk.inflows))
-    row_of = {config: row for row, config in enumerate(distinct)}
-    rows = np.array([row_of[config] for config in chunk.inflows])
+    # samples that share an inflow share its config object (SensitivityPlan.configs): one
+    # schedule per object, found by identity, which costs no hashing of every field
+    by_id = {id(config): config for config in chunk.inflows}
+    distinct = list(by_id.values())
+    row_of = {key: row for row, key in enumerate(by_id)}
+    rows = np.array([row_of[id(config)] for config in chunk.inflows])
     caps = [shared.market_caps_usd if config.split == "market_cap" else None for config in distinct]
     batch = schedule_batch(distinct, baseline.days, baseline.assets, caps)
     outputs = ("flow_usd", "log_impact") + (("close_usd",) if shared.evaluate else ())

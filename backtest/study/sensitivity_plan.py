@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
-from backtest.study.config import CALIBRATED_PREFIX, Study, build_config, load_study
+from backtest.study.config import CALIBRATED_PREFIX, Scenario, Study, build_config, load_study
+from backtest.study.schedules import market_caps_usd
 from backtest.study.sensitivity_config import ParameterRange, SensitivityConfig
 from flowimpact.errors import ConfigError
-from strategies.inflow_config import InflowConfig
+from strategies.inflow_config import MARKET_CAP_SPLIT, InflowConfig
 
 _RANGES = "sensitivity.ranges"
 
@@ -133,6 +135,15 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     return plan
 
 
+def market_caps(
+    plan: SensitivityPlan, prices: Mapping[str, pd.DataFrame] | None
+) -> dict[str, float] | None:
+    """The caps a ``split = "market_cap"`` needs (the same for every sample), else None."""
+    if plan.inflow.split != MARKET_CAP_SPLIT:
+        return None
+    return market_caps_usd(Scenario("", {}, plan.inflow, plan.impact), prices)
+
+
 def _check_ends(plan: SensitivityPlan) -> None:
     """Both ends of every range build with the study's other values (exit 2 naming the key)."""
     for parameter in plan.parameters:
@@ -156,4 +167,4 @@ def _replaced(config: Any, values: Mapping[str, float | int]) -> Any:
         raise ConfigError(f"[{_RANGES}] {exc}") from exc
 
 
-__all__ = ["SensitivityPlan", "sensitivity_plan"]
+__all__ = ["SensitivityPlan", "market_caps", "sensitivity_plan"]

@@ -5,8 +5,8 @@ Sobol' and Morris, the one-at-a-time design too (2·D + 1 more runs per model, s
 has its tornado), for each impact model of the plan over the same samples, and gives
 ``sensitivity.csv`` (one row per method's model, asset, output and parameter) and
 ``sensitivity_samples.csv`` (one row per design point, model and asset: the parameter values
-and the outputs) as frames. ``tornado(plan, baseline)`` is the one-at-a-time part alone, for
-the main run's report.
+and the outputs) as frames. ``run_tornado`` is the one-at-a-time part alone, for the main
+run's report when the study file has a ``[sensitivity]`` section.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
+from backtest.study.config import Study
 from backtest.study.sensitivity import (
     INDEX_COLUMNS,
     Design,
@@ -29,7 +30,8 @@ from backtest.study.sensitivity import (
 )
 from backtest.study.sensitivity_config import output_columns
 from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples
-from backtest.study.sensitivity_plan import SensitivityPlan
+from backtest.study.sensitivity_plan import SensitivityPlan, market_caps, sensitivity_plan
+from flowimpact.errors import ConfigError
 
 IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")
 
@@ -44,7 +46,14 @@ class SensitivityOutcome:
     samples: pd.DataFrame
     n_runs: int
     timings_s: dict[str, float] = field(default_factory=dict)
-    skipped: str | None = None  # why a run's tornado is missing (the run still goes on)
+
+
+@dataclass(frozen=True, eq=False)
+class RunTornado:
+    """The main run's one-at-a-time swings, or why there are none (the run goes on)."""
+
+    outcome: SensitivityOutcome | None
+    skipped: str | None = None
 
 
 def analyse(
@@ -108,14 +117,40 @@ def analyse(
     )
 
 
-def tornado(
-    plan: SensitivityPlan,
+def n_runs(plan: SensitivityPlan) -> int:
+    """Engine scenarios the analysis runs: its design plus the one-at-a-time points, per model."""
+    d, n = len(plan.parameters), plan.config.samples
+    design = {"sobol": n * (d + 2), "morris": n * (d + 1), "oat": 0}[plan.config.method]
+    return (design + 2 * d + 1) * len(plan.models)
+
+
+def run_tornado(
+    study: Study,
     baseline: BaselinePaths,
-    *,
-    market_caps_usd: Mapping[str, float] | None = None,
-) -> SensitivityOutcome:
-    """Only the one-at-a-time swings of ``plan`` (for the main run's report)."""
-    return analyse(plan, baseline, market_caps_usd=market_caps_usd, oat_only=True)
+    prices: Mapping[str, pd.DataFrame],
+    timings_s: dict[str, float],
+) -> RunTornado | None:
+    """The one-at-a-time swings of the study's ranges on the run's paths, if it asks for them.
+
+    None without a ``[sensitivity]`` section in the study file; a section the analysis would
+    refuse (say, a grid axis over a ranged key, which the run itself is happy with) gives the
+    reason instead, for the report.
+    """
+    if not sensitivity_requested(study):
+        return None
+    started = time.perf_counter()
+    try:
+        plan = sensitivity_plan(study)
+    except ConfigError as exc:
+        return RunTornado(None, str(exc))
+    outcome = analyse(plan, baseline, market_caps_usd=market_caps(plan, prices), oat_only=True)
+    timings_s["sensitivity"] = round(time.perf_counter() - started, 3)
+    return RunTornado(outcome)
+
+
+def sensitivity_requested(study: Study) -> bool:
+    """True when the study file has a ``[sensitivity]`` section (the default study has none)."""
+    return bool(study.raw.get("sensitivity"))
 
 
 def _samples_table(
@@ -187,4 +222,12 @@ def _indices_table(
     return table[[*IDENTITY, *INDEX_COLUMNS]]
 
 
-__all__ = ["IDENTITY", "SensitivityOutcome", "analyse", "tornado"]
+__all__ = [
+    "IDENTITY",
+    "RunTornado",
+    "SensitivityOutcome",
+    "analyse",
+    "n_runs",
+    "run_tornado",
+    "sensitivity_requested",
+]

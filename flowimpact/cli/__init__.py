@@ -18,6 +18,7 @@ from flowimpact.cli import (  # noqa: F401
     hindcast_cmds,
     repair_cmds,
     schedule_cmds,
+    sensitivity_cmds,
     study_cmds,
 )
 from flowimpact.cli._app import cli

@@ -1,0 +1,100 @@
+"""``flowimpact sensitivity``: which assumption drives the answer (Sobol, Morris, one at a time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: the message the command prints while the chunked Dask executor is not on main
+NOT_WIRED = (
+    "note: --workers and --scheduler are accepted but not wired yet (the Dask executor has not "
+    "landed): the chunks run one after another in this process; results are the same"
+)
+
+
+@cli.command("sensitivity")
+@config_option
+@out_option("out/sensitivity")
+@data_dir_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Worker processes of a local Dask cluster (0: in this process).",
+)
+@click.option(
+    "--scheduler", default="", help="Address of an existing Dask cluster, e.g. tcp://host:8786."
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def sensitivity_command(
+    config_path: Path | None,
+    out_dir: Path,
+    data_dir: Path,
+    workers: int,
+    scheduler: str,
+    no_progress: bool,
+) -> None:
+    """Global sensitivity of the outputs to the [sensitivity.ranges] of the assumptions.
+
+    Without --config: the packaged default analysis (eight assumptions, Sobol', N = 1024,
+    50 paths). Writes sensitivity.csv, sensitivity_samples.csv, run.json and report.html.
+    """
+    from backtest.run import run_sensitivity
+    from backtest.study.config import load_study
+    from backtest.study.sensitivity_plan import sensitivity_plan
+    from backtest.study.sensitivity_step import n_runs
+    from flowimpact.errors import ConfigError
+
+    if scheduler and "://" not in scheduler:
+        raise ConfigError(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address; give one such as "
+            "tcp://host:8786"
+        )
+    study = load_study(config_path)
+    plan = sensitivity_plan(study)
+    config = plan.config
+    click.echo(
+        f"sensitivity: {config.method}, {len(plan.parameters)} parameters "
+        f"({', '.join(p.key for p in plan.parameters)}), models {', '.join(plan.models)}: "
+        f"{n_runs(plan):,} runs x {config.n_paths} paths x {len(study.data.symbols)} assets; "
+        f"data in {data_dir}"
+    )
+    if workers or scheduler:
+        click.echo(NOT_WIRED, err=True)
+    result = run_sensitivity(
+        study,
+        data_dir,
+        out_dir,
+        progress=not no_progress,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    _print_top(result.outcome.table, config.outputs[0])
+    click.echo(f"report: {result.report_path.resolve()}")
+    for name, path in sorted(result.files.items()):
+        if name != "report.html":
+            click.echo(f"  {name}: {path}")
+
+
+def _print_top(table: pd.DataFrame, output: str) -> None:
+    """The leading parameters per asset and model, for the headline output."""
+    from backtest.report.sensitivity_figures import ranking
+
+    rows = table[table["output"] == output]
+    method = rows["method"].iloc[0]
+    columns = {"sobol": ["S1", "S1_conf", "ST", "ST_conf"], "morris": ["mu_star", "sigma"]}.get(
+        method, ["output_at_low", "output_at_high"]
+    )
+    click.echo(f"{output}: leading parameters per asset and model ({method})")
+    for (asset, model), group in rows.groupby(["asset", "model"], sort=False):
+        top = ranking(group).head(3)[["parameter", *columns]]
+        click.echo(f"  {asset} {model}:")
+        click.echo("    " + top.round(3).to_string(index=False).replace("\n", "\n    "))
