@@ -22,7 +22,6 @@ Morris' mu* is per whole range, comparable across parameters. Nothing here knows
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -177,18 +176,15 @@ def indices(
 
     if design.unit is None:
         raise ValueError("a Morris design needs its points on the unit cube")
-    with warnings.catch_warnings():
-        # SALib's bootstrap warns when every resample of an effect is equal (a flat parameter)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        found = morris.analyze(
-            problem(design.parameters),
-            design.unit,
-            y,
-            num_resamples=resamples,
-            conf_level=confidence,
-            num_levels=design.levels,
-            seed=salib_seed,
-        )
+    found = morris.analyze(
+        problem(design.parameters),
+        design.unit,
+        y,
+        num_resamples=resamples,
+        conf_level=confidence,
+        num_levels=design.levels,
+        seed=salib_seed,
+    )
     for column in ("mu_star", "mu_star_conf", "sigma"):
         table[column] = np.asarray(found[column], dtype=np.float64)
     return table

@@ -144,6 +144,11 @@ class SensitivityConfig:
         whole(_SECTION, "seed", self.seed, low=0)
         whole(_SECTION, "n_paths", self.n_paths, low=1)
         whole(_SECTION, "morris_levels", self.morris_levels, low=2)
+        if self.morris_levels % 2:
+            raise ConfigError(
+                f"[sensitivity] morris_levels: {self.morris_levels} is odd; Morris' design needs "
+                "an even number of levels (4, 6, 8, ...)"
+            )
         whole(_SECTION, "resamples", self.resamples, low=10)
         number(
             _SECTION,
