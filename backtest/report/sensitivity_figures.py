@@ -141,7 +141,10 @@ def indices_chart(rows: pd.DataFrame, title: str, *, source: str) -> go.Figure:
 
 
 def tornado_chart(rows: pd.DataFrame, title: str, *, source: str) -> go.Figure:
-    """Each parameter at its low and high end, the others at their study values."""
+    """Each parameter at its low and high end, the others at their study values.
+
+    Bars start at the output of the study point; whole-range swings, largest on top.
+    """
     rows = rows.copy()
     rows["swing"] = (rows["output_at_high"] - rows["output_at_low"]).abs()
     rows = rows.sort_values("swing", kind="stable")
@@ -166,7 +169,7 @@ def tornado_chart(rows: pd.DataFrame, title: str, *, source: str) -> go.Figure:
     figure.update_layout(
         title=title,
         barmode="overlay",
-        xaxis_title=f"output (study value {center:,.4g})",
+        xaxis_title=f"{output_label(str(rows['output'].iloc[0]))}; study point {center:,.4g}",
         height=140 + 40 * len(names),
     )
     return with_source(figure, source)
@@ -194,7 +197,7 @@ def scatter_chart(
         )
     )
     figure.update_layout(
-        title=title, xaxis_title=label(parameter), yaxis_title=output_label(output), height=380
+        title=title, xaxis_title=label(parameter), yaxis_title=output_label(output), height=460
     )
     if log_x:
         figure.update_xaxes(type="log")

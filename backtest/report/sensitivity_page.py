@@ -71,8 +71,9 @@ def tornado_section(outcome: SensitivityOutcome | None, skipped: str | None) -> 
         "<p>Each parameter of <code>[sensitivity.ranges]</code> at the low and at the high end "
         "of its range, the others at their study values (the first value of a grid axis), on "
         "this run's paths. For the share of the variance each one carries, run "
-        "<code>flowimpact sensitivity</code> with the same study file (Sobol' indices, "
-        "report in its own folder).</p>"
+        "<code>flowimpact sensitivity --config</code> with the same study file: Sobol' "
+        "indices in a report of their own (with the default <code>--out</code>, at <a "
+        'href="sensitivity/report.html">sensitivity/report.html</a> beside this one).</p>'
         + "".join(
             f"<p>{html.escape(charts.sentence(outcome.table, a, output))}</p>"
             for a in outcome.assets
