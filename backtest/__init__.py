@@ -23,10 +23,12 @@ if TYPE_CHECKING:
         AnalogsResult,
         FlowsResult,
         HindcastOutput,
+        SensitivityResult,
         run_analogs,
         run_calibration,
         run_flows,
         run_hindcast,
+        run_sensitivity,
         run_study,
     )
     from backtest.sim.baseline import BaselinePaths, build_baseline
@@ -45,6 +47,8 @@ _EXPORTS = {
     "run_flows": "backtest.run",
     "run_hindcast": "backtest.run",
     "HindcastOutput": "backtest.run",
+    "run_sensitivity": "backtest.run",
+    "SensitivityResult": "backtest.run",
     "AnalogsResult": "backtest.run",
     "FlowsResult": "backtest.run",
     "RunResult": "backtest.study.results",
@@ -68,6 +72,7 @@ __all__ = [
     "ImpactConfig",
     "RunResult",
     "Scenario",
+    "SensitivityResult",
     "Study",
     "StudyRun",
     "build_baseline",
@@ -78,6 +83,7 @@ __all__ = [
     "run_engine",
     "run_flows",
     "run_hindcast",
+    "run_sensitivity",
     "run_study",
 ]
 

@@ -21,8 +21,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from backtest.sim.metric_kernels import column_figures
-
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 #: the per-path impact figures, in the order of scenarios.csv (each with the QUANTILES suffixes)
 IMPACT_METRICS = (
@@ -45,6 +43,9 @@ def impact_metrics(
     ``volume_usd`` is the baseline venue volume ``[path, day, asset]``; ``volume_coverage`` one
     factor per scenario.
     """
+    # imported here: the metric names above are read by config checks that need no numba
+    from backtest.sim.metric_kernels import column_figures
+
     n_scen, _, _, n_assets = flow_usd.shape
     cum_flow, volume_when_flowing, last, peak = column_figures(
         np.ascontiguousarray(flow_usd, dtype=np.float64),
