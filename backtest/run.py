@@ -171,7 +171,7 @@ def _run_study(
             table = scenarios_table(
                 scenarios, baseline.assets, impacts, evaluation, inputs.flow_sources
             )
-        tornado = sensitivity_step.run_tornado(study, baseline, prices, timings)
+        tornado = sensitivity_step.run_tornado(study, baseline, prices, timings, extra_flows)
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -324,28 +324,41 @@ def run_sensitivity(
     The plan is checked before any work (exit 2 naming the key); then the daily prices, the
     baseline with ``[sensitivity] n_paths`` paths, every sample through the engine in chunks,
     SALib's indices, and ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and
-    ``report.html``. ``workers`` and ``scheduler`` are for the Dask executor, not wired yet.
+    ``report.html``, written as one set as the run's (``flowimpact.staging``). The ``[flows]``
+    tables are added to every sample, as the run adds them to every scenario. ``workers`` and
+    ``scheduler`` are for the Dask executor, not wired yet.
     """
     started = now or datetime.now(UTC)
     plan = sensitivity_plan(study)
+    extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    prices = load_daily_prices(study, data_dir, progress=progress)
-    paths = replace(study.paths, n_paths=plan.config.n_paths)
-    baseline = build_baseline(prices, paths, study.study.start)
-    timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
-    outcome = sensitivity_step.analyse(
-        plan,
-        baseline,
-        market_caps_usd=market_caps(plan, prices),
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-    )
-    timings.update(outcome.timings_s)
-    files = write_sensitivity_outputs(
-        outcome, study, prices, baseline, out_dir, started_utc=started, timings_s=timings
-    )
+    with staged_directory(Path(out_dir)) as staging:
+        clock = time.perf_counter()
+        prices = load_daily_prices(study, data_dir, progress=progress)
+        paths = replace(study.paths, n_paths=plan.config.n_paths)
+        baseline = build_baseline(prices, paths, study.study.start)
+        timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
+        outcome = sensitivity_step.analyse(
+            plan,
+            baseline,
+            market_caps_usd=market_caps(plan, prices),
+            extra_flows=extra_flows,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+        timings.update(outcome.timings_s)
+        staged = write_sensitivity_outputs(
+            outcome,
+            study,
+            prices,
+            baseline,
+            staging,
+            started_utc=started,
+            timings_s=timings,
+            extra_flows=extra_flows,
+        )
+    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
     return SensitivityResult(outcome=outcome, files=files, report_path=files["report.html"])
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report import hindcast_sections, study_page
 from backtest.study.config import Study
+from backtest.study.flow_tables import ExtraFlows
 from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
 from backtest.study.schedules import flows_table
 from feeds.config import DataConfig
@@ -70,7 +71,12 @@ def data_fingerprints(run: StudyRun) -> list[dict[str, Any]]:
     ``[flows]`` tables every scenario carries.
     """
     out = fingerprints(run.study.data, run.prices, run.analogs.etf_flows, run.price_sources)
-    extra = run.inputs.extra_flows
+    return out + flows_fingerprints(run.inputs.extra_flows)
+
+
+def flows_fingerprints(extra: ExtraFlows | None) -> list[dict[str, Any]]:
+    """Per ``[flows]`` table: its label, span, rows and sha256 (none without ``[flows]``)."""
+    out = []
     for label, table in (extra.tables if extra is not None else {}).items():
         out.append(
             {

@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.report.files import fingerprints, versions, write_tables
+from backtest.report.files import fingerprints, flows_fingerprints, versions, write_tables
 from backtest.report.sensitivity_page import write_page
 from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
+from backtest.study.flow_tables import ExtraFlows
 from backtest.study.sensitivity_step import SensitivityOutcome
 from flowimpact.atomic import atomic_write_text
 from flowimpact.config import config_id, jsonable
@@ -35,6 +36,7 @@ def write_sensitivity_outputs(
     *,
     started_utc: datetime,
     timings_s: Mapping[str, float],
+    extra_flows: ExtraFlows | None = None,
 ) -> dict[str, Path]:
     """Every file atomically; ``run.json`` and then ``report.html`` come last."""
     files = write_tables(
@@ -49,6 +51,7 @@ def write_sensitivity_outputs(
         [*files, "run.json", "report.html"],
         started_utc,
         timings_s,
+        extra_flows,
     )
     files["run.json"] = out_dir / "run.json"
     atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
@@ -74,9 +77,11 @@ def sensitivity_manifest(
     files: list[str],
     started_utc: datetime,
     timings_s: Mapping[str, float],
+    extra_flows: ExtraFlows | None = None,
 ) -> dict[str, Any]:
     resolved = resolved_config(outcome, study)
-    data = fingerprints(study.data, prices, {})  # prices only: no ETF flow enters the analysis
+    # the prices and the [flows] tables every sample carries (the calibration does not run)
+    data = fingerprints(study.data, prices, {}) + flows_fingerprints(extra_flows)
     finished = datetime.now(UTC)
     return {
         "run_id": config_id(resolved, data, length=12),

@@ -28,6 +28,7 @@ from backtest.sim.engine import SleeveArrays, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.sim.metrics import impact_metrics
+from backtest.study.flow_tables import ExtraFlows
 from flowimpact.errors import ConfigError
 from strategies.inflow_batch import ScheduleBatch, schedule_batch
 from strategies.inflow_config import InflowConfig
@@ -50,6 +51,7 @@ class SharedInputs:
     announcement_day: int
     market_caps_usd: Mapping[str, float] | None = None
     evaluate: EvaluateConfig | None = None
+    extra_flow_usd: np.ndarray | None = None  # [day, asset]: the [flows] tables, every sample
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def evaluate_samples(
     *,
     market_caps_usd: Mapping[str, float] | None = None,
     evaluate: EvaluateConfig | None = None,
+    extra_flow_usd: np.ndarray | None = None,
     chunk_columns: int = CHUNK_COLUMNS,
     workers: int = 0,
     scheduler: str = "",
@@ -76,8 +79,9 @@ def evaluate_samples(
 
     The frame has the impact metrics of ``backtest.sim.metrics`` (and with ``evaluate`` the
     portfolio metrics of ``backtest.sim.evaluate``) and a (``scenario_index``,
-    ``asset_index``) index. ``workers`` and ``scheduler`` are for the Dask executor and are
-    not used yet (see the module docstring).
+    ``asset_index``) index. ``extra_flow_usd[day, asset]`` (the ``[flows]`` tables) is added to
+    every scenario's direct flows, as the run does. ``workers`` and ``scheduler`` are for the
+    Dask executor and are not used yet (see the module docstring).
     """
     if len(inflows) != len(impacts):
         raise ValueError(f"{len(inflows)} inflow configs for {len(impacts)} impact configs")
@@ -88,6 +92,7 @@ def evaluate_samples(
         announcement_day=_announcement_day(inflows, baseline),
         market_caps_usd=market_caps_usd,
         evaluate=evaluate,
+        extra_flow_usd=extra_flow_usd,
     )
     per_chunk = max(int(chunk_columns) // (baseline.n_paths * len(baseline.assets)), 1)
     tasks = [
@@ -117,9 +122,12 @@ def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
     caps = [shared.market_caps_usd if config.split == "market_cap" else None for config in distinct]
     batch = schedule_batch(distinct, baseline.days, baseline.assets, caps)
     outputs = ("flow_usd", "log_impact") + (("close_usd",) if shared.evaluate else ())
+    flows = batch.net_flow_usd()[rows]
+    if shared.extra_flow_usd is not None:
+        flows = flows + shared.extra_flow_usd[None]
     engine = run_engine(
         baseline,
-        batch.net_flow_usd()[rows],
+        flows,
         list(chunk.impacts),
         _sleeve_arrays(batch, rows),
         shared.announcement_day,
@@ -150,6 +158,15 @@ def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
         shared.evaluate,
     )
     return pd.concat([table, evaluation], axis=1).reset_index(drop=True)
+
+
+def extra_flow_usd(extra: ExtraFlows | None, baseline: BaselinePaths) -> np.ndarray | None:
+    """The ``[flows]`` tables as ``[day, asset]`` USD on the baseline's days, as the run adds
+    them to every scenario (``scenario_inputs.build``); None without ``[flows]``."""
+    if extra is None:
+        return None
+    total = extra.total_usd.reindex(index=baseline.days, columns=list(baseline.assets))
+    return np.ascontiguousarray(total.fillna(0.0).to_numpy(), dtype=np.float64)
 
 
 def _map_in_process(
@@ -207,4 +224,11 @@ def _index(days: pd.DatetimeIndex, day: pd.Timestamp) -> int:
     return int(min(days.searchsorted(pd.Timestamp(day)), len(days)))
 
 
-__all__ = ["CHUNK_COLUMNS", "SampleChunk", "SharedInputs", "evaluate_chunk", "evaluate_samples"]
+__all__ = [
+    "CHUNK_COLUMNS",
+    "SampleChunk",
+    "SharedInputs",
+    "evaluate_chunk",
+    "evaluate_samples",
+    "extra_flow_usd",
+]

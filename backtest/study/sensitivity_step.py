@@ -20,6 +20,7 @@ import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
+from backtest.study.flow_tables import ExtraFlows
 from backtest.study.sensitivity import (
     INDEX_COLUMNS,
     Design,
@@ -29,7 +30,7 @@ from backtest.study.sensitivity import (
     sobol_design,
 )
 from backtest.study.sensitivity_config import output_columns
-from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples
+from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples, extra_flow_usd
 from backtest.study.sensitivity_plan import SensitivityPlan, market_caps, sensitivity_plan
 from flowimpact.errors import ConfigError
 
@@ -61,6 +62,7 @@ def analyse(
     baseline: BaselinePaths,
     *,
     market_caps_usd: Mapping[str, float] | None = None,
+    extra_flows: ExtraFlows | None = None,
     chunk_columns: int = CHUNK_COLUMNS,
     workers: int = 0,
     scheduler: str = "",
@@ -96,6 +98,7 @@ def analyse(
         baseline,
         market_caps_usd=market_caps_usd,
         evaluate=plan.evaluate if config.evaluate else None,
+        extra_flow_usd=extra_flow_usd(extra_flows, baseline),
         chunk_columns=chunk_columns,
         workers=workers,
         scheduler=scheduler,
@@ -129,6 +132,7 @@ def run_tornado(
     baseline: BaselinePaths,
     prices: Mapping[str, pd.DataFrame],
     timings_s: dict[str, float],
+    extra_flows: ExtraFlows | None = None,
 ) -> RunTornado | None:
     """The one-at-a-time swings of the study's ranges on the run's paths, if it asks for them.
 
@@ -143,7 +147,8 @@ def run_tornado(
         plan = sensitivity_plan(study)
     except ConfigError as exc:
         return RunTornado(None, str(exc))
-    outcome = analyse(plan, baseline, market_caps_usd=market_caps(plan, prices), oat_only=True)
+    caps = market_caps(plan, prices)
+    outcome = analyse(plan, baseline, market_caps_usd=caps, extra_flows=extra_flows, oat_only=True)
     timings_s["sensitivity"] = round(time.perf_counter() - started, 3)
     return RunTornado(outcome)
 

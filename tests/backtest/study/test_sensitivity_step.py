@@ -16,9 +16,9 @@ import pytest
 from backtest.sim.baseline import BaselinePaths, build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.metrics import impact_metrics
-from backtest.study import scenario_inputs
+from backtest.study import flow_tables, scenario_inputs
 from backtest.study.config import Study, load_study
-from backtest.study.sensitivity_eval import evaluate_samples
+from backtest.study.sensitivity_eval import evaluate_samples, extra_flow_usd
 from backtest.study.sensitivity_plan import sensitivity_plan
 from backtest.study.sensitivity_step import analyse, n_runs
 from tests.backtest.test_run import synthetic_candles
@@ -167,14 +167,22 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
 ) -> None:
     # the run's path (FlowSchedule objects, scenario_inputs, run_engine, impact_metrics) and
     # the analysis' path (schedule_batch in chunks) on the same scenarios, sleeve included
+    # and a [flows] table that every scenario carries
+    (tmp_path / "flows.csv").write_text(
+        "date,asset,flow_usd\n2025-09-02,BTC,5e9\n2026-03-02,ETH,-1e9\n2026-06-01,BTC,2e9\n",
+        encoding="utf-8",
+    )
     study = _study(
         tmp_path,
         "[inflow]\nallocation = [0.01, 0.04]\nlag_months = [3, 9]\nsleeve_share = [0.0, 0.5]\n"
-        '[impact]\nmodel = ["multiplier", "sqrt"]\nanticipation_share = 0.3\n',
+        '[impact]\nmodel = ["multiplier", "sqrt"]\nanticipation_share = 0.3\n'
+        '[flows]\ntables = ["flows.csv"]\n',
     )
     scenarios = study.scenarios()
     baseline = _baseline(study, prices)
-    inputs = scenario_inputs.build(scenarios, baseline, prices)
+    extra = flow_tables.for_study(study, tmp_path)
+    assert extra is not None
+    inputs = scenario_inputs.build(scenarios, baseline, prices, extra)
     engine = run_engine(
         baseline,
         inputs.direct_flow_usd,
@@ -192,6 +200,7 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
         [s.inflow for s in scenarios],
         [s.impact for s in scenarios],
         baseline,
+        extra_flow_usd=extra_flow_usd(extra, baseline),
         chunk_columns=5 * 4 * 2,
     )
     assert len(got) == len(scenarios) * 2
