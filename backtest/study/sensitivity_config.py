@@ -21,7 +21,7 @@ eight assumptions the default report's spread comes from:
   peak (Moro et al. 2009), widened both ways (assumption);
 - ``half_life_days`` 10-180: from order-book resilience of days to months (assumption);
 - ``volume_coverage`` 3-20: market-wide over Binance spot volume, the square-root model's
-  only link to the venue (assumption; see ../shared/data/SOURCES.md).
+  only link to the venue (assumption; see the reference data's SOURCES.md).
 
 Other keys (defaults are assumptions): ``method`` "sobol" (variance-based indices, the answer
 to "which assumption carries the variance"), "morris" (elementary effects, a cheaper
