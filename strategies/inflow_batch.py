@@ -35,6 +35,8 @@ from strategies.inflow_config import InflowConfig
 from strategies.inflow_schedule import COMPONENTS, FlowSchedule, SleeveSpec
 
 FloatArray = npt.NDArray[np.float64]
+#: which schedules: a slice, or row numbers
+Rows = slice | list[int] | npt.NDArray[np.int64]
 ROWS_PER_BLOCK = 2048
 ONE_DAY = pd.Timedelta(days=1)
 
@@ -75,20 +77,20 @@ class ScheduleBatch:
     def __len__(self) -> int:
         return self.totals_usd.shape[0]
 
-    def direct_flows_usd(self, rows: slice | npt.ArrayLike = slice(None)) -> FloatArray:
+    def direct_flows_usd(self, rows: Rows = slice(None)) -> FloatArray:
         """Direct flows ``[schedule, day, asset, component]`` in USD (the sleeve's excluded)."""
         share = self.direct_share[rows][:, None, None, None]
         return share * self.totals_usd[rows][:, :, None, :] * self.weights[rows][:, None, :, None]
 
-    def net_flow_usd(self, rows: slice | npt.ArrayLike = slice(None)) -> FloatArray:
+    def net_flow_usd(self, rows: Rows = slice(None)) -> FloatArray:
         """Net direct flow ``[schedule, day, asset]`` in USD (what the engine takes)."""
         flows = self.direct_flows_usd(rows)
         return flows[..., 0] + flows[..., 1] + flows[..., 2]
 
-    def pay_day(self, rows: slice | npt.ArrayLike = slice(None)) -> npt.NDArray[np.bool_]:
+    def pay_day(self, rows: Rows = slice(None)) -> npt.NDArray[np.bool_]:
         """``[schedule, day]``: a direct payroll flow reaches some asset that day."""
         payroll = COMPONENTS.index("payroll")
-        return (self.direct_flows_usd(rows)[..., payroll] > 0).any(axis=2)
+        return np.asarray((self.direct_flows_usd(rows)[..., payroll] > 0).any(axis=2))
 
     def schedule(self, row: int) -> FlowSchedule:
         """Row ``row`` as the ``FlowSchedule`` that ``schedule_flows`` gives for its config."""
@@ -170,7 +172,7 @@ def _component_totals(
     active = np.flatnonzero(t0 <= last)
     if active.size == 0:
         return out
-    chosen = [configs[i] for i in active]
+    chosen = [configs[int(i)] for i in active]
     t0 = t0[active]
     g0 = t0.min()
     grid = pd.date_range(g0, last, freq="D")
@@ -287,7 +289,7 @@ def _sleeves(
     rebalance = np.zeros((n_rows, n_days), dtype=bool)
     sleeved = np.flatnonzero(has)
     by_calendar = _groups(
-        [configs[i] for i in sleeved], lambda c: (c.sleeve_rebalance, c.settlement)
+        [configs[int(i)] for i in sleeved], lambda c: (c.sleeve_rebalance, c.settlement)
     )
     for (schedule, rule), rows in by_calendar:
         calendar = np.asarray(days.isin(rebalance_days(schedule, days[0], days[-1], rule=rule)))

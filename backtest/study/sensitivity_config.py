@@ -254,6 +254,8 @@ def _checked_range(key: str, spec: object) -> dict[str, Any]:
             f"got {spec!r}"
         )
     scale = choice(_RANGES, f"{key} scale", table.get("scale", "linear"), SCALES)
+    low: float
+    high: float
     if kind is int:
         low = whole(_RANGES, f"{key} low", table["low"])
         high = whole(_RANGES, f"{key} high", table["high"])

@@ -134,8 +134,8 @@ def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
         outputs=outputs,
     )
     table = impact_metrics(
-        engine.flow_usd,
-        engine.log_impact,
+        engine.array("flow_usd"),
+        engine.array("log_impact"),
         baseline.volume_usd,
         [config.volume_coverage for config in chunk.impacts],
     )
@@ -148,7 +148,7 @@ def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
     evaluation = evaluate(
         EvaluationInput(
             days=days,
-            impacted_close_usd=engine.close_usd,
+            impacted_close_usd=engine.array("close_usd"),
             baseline_close_usd=baseline.close_usd,
             announcement_day=shared.announcement_day,
             first_flow_day=np.array([_index(days, c.first_flow_day) for c in chunk.inflows]),

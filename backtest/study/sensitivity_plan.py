@@ -17,17 +17,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from backtest.sim.evaluate_config import EvaluateConfig
-from backtest.sim.impact import ImpactConfig
+from backtest.sim.impact import MODELS, ImpactConfig, ImpactModelName
 from backtest.study.config import CALIBRATED_PREFIX, Scenario, Study, build_config, load_study
 from backtest.study.schedules import market_caps_usd
 from backtest.study.sensitivity_config import ParameterRange, SensitivityConfig
+from flowimpact.config import choice
 from flowimpact.errors import ConfigError
 from strategies.inflow_config import MARKET_CAP_SPLIT, InflowConfig
 
@@ -45,7 +46,7 @@ class SensitivityPlan:
 
     config: SensitivityConfig
     parameters: tuple[ParameterRange, ...]
-    models: tuple[str, ...]
+    models: tuple[ImpactModelName, ...]
     inflow: InflowConfig
     impact: ImpactConfig
     study_values: tuple[float, ...]
@@ -91,11 +92,11 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     parameters = config.parameters
     ranged = {p.key for p in parameters}
     default_axes = load_study(None).grid_axes
-    models: tuple[str, ...] = (study.impact.model,)
+    models: tuple[ImpactModelName, ...] = (study.impact.model,)
     for axis, axis_values in study.grid_axes.items():
         section, key = axis.split(".", 1)
         if axis == "impact.model":
-            models = tuple(str(v) for v in dict.fromkeys(axis_values))
+            models = tuple(_model(v) for v in dict.fromkeys(axis_values))
             continue
         from_default = tuple(default_axes.get(axis, ())) == tuple(axis_values)
         if key in ranged and not from_default:
@@ -142,6 +143,10 @@ def market_caps(
     if plan.inflow.split != MARKET_CAP_SPLIT:
         return None
     return market_caps_usd(Scenario("", {}, plan.inflow, plan.impact), prices)
+
+
+def _model(value: object) -> ImpactModelName:
+    return cast(ImpactModelName, choice("impact", "model", value, MODELS))
 
 
 def _check_ends(plan: SensitivityPlan) -> None:
