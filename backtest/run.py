@@ -334,7 +334,8 @@ def run_sensitivity(
     timings: dict[str, float] = {}
     with staged_directory(Path(out_dir)) as staging:
         clock = time.perf_counter()
-        prices = load_daily_prices(study, data_dir, progress=progress)
+        price_set = load_daily_price_set(study, data_dir, progress=progress)
+        prices = price_set.prices
         paths = replace(study.paths, n_paths=plan.config.n_paths)
         baseline = build_baseline(prices, paths, study.study.start)
         timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
@@ -357,6 +358,7 @@ def run_sensitivity(
             started_utc=started,
             timings_s=timings,
             extra_flows=extra_flows,
+            price_sources=price_set.sources,
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.items()}
     return SensitivityResult(outcome=outcome, files=files, report_path=files["report.html"])

@@ -23,6 +23,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
 from backtest.study.sensitivity_step import SensitivityOutcome
+from feeds.prices import PriceSource
 from flowimpact.atomic import atomic_write_text
 from flowimpact.config import config_id, jsonable
 
@@ -37,6 +38,7 @@ def write_sensitivity_outputs(
     started_utc: datetime,
     timings_s: Mapping[str, float],
     extra_flows: ExtraFlows | None = None,
+    price_sources: Mapping[str, PriceSource] | None = None,
 ) -> dict[str, Path]:
     """Every file atomically; ``run.json`` and then ``report.html`` come last."""
     files = write_tables(
@@ -52,6 +54,7 @@ def write_sensitivity_outputs(
         started_utc,
         timings_s,
         extra_flows,
+        price_sources,
     )
     files["run.json"] = out_dir / "run.json"
     atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
@@ -78,10 +81,11 @@ def sensitivity_manifest(
     started_utc: datetime,
     timings_s: Mapping[str, float],
     extra_flows: ExtraFlows | None = None,
+    price_sources: Mapping[str, PriceSource] | None = None,
 ) -> dict[str, Any]:
     resolved = resolved_config(outcome, study)
     # the prices and the [flows] tables every sample carries (the calibration does not run)
-    data = fingerprints(study.data, prices, {}) + flows_fingerprints(extra_flows)
+    data = fingerprints(study.data, prices, {}, price_sources) + flows_fingerprints(extra_flows)
     finished = datetime.now(UTC)
     return {
         "run_id": config_id(resolved, data, length=12),
