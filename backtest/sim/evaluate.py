@@ -3,9 +3,11 @@
 Columns are (price kind, scenario, path, asset), where the kind is ``impacted`` (the engine's
 path) or ``baseline`` (the same path without the inflow), so every strategy is measured with the
 same dates on both and the difference is the inflow's effect on that portfolio. The order
-arrays come from ``strategies.trading``; vectorbt simulates them and its numba metric kernels
-give the metrics; the summary over paths (5th, 50th and 95th percentiles) is NumPy. Baseline
-columns are evaluated once per distinct order timing, not once per scenario.
+arrays come from ``strategies.trading``; vectorbt simulates them and its numba kernels give the
+metrics, on plain arrays read where the engine left them (``backtest.sim.portfolio``: no pandas
+frame, no grid-sized copy per strategy); the summary over paths (5th, 50th and 95th
+percentiles) is NumPy. Baseline columns are evaluated once per distinct order timing, not once
+per scenario.
 
 Annualisation uses 365 days a year, since crypto trades every day.
 """
@@ -55,8 +57,15 @@ def evaluate(
     ``{strategy}_{metric}_vs_baseline_{q}``: the per-path difference impacted minus baseline.
     ``on_strategy_done(name)`` is called after each strategy (for a progress bar).
     """
+    from backtest.sim import portfolio  # imported here: vectorbt takes seconds to import
+
     n_scen, n_paths, n_days, n_assets = inputs.impacted_close_usd.shape
-    impacted_2d = _as_columns(inputs.impacted_close_usd)
+    per_path = n_paths * n_assets
+    # read in place by the metric kernel: [scenario × path, day, asset], [path, day, asset]
+    impacted = np.ascontiguousarray(inputs.impacted_close_usd, dtype=np.float64).reshape(
+        n_scen * n_paths, n_days, n_assets
+    )
+    baseline = np.ascontiguousarray(inputs.baseline_close_usd, dtype=np.float64)
     frames = []
     for name in config.strategies:
         plan = _scenario_plan(name, inputs, config, n_days, n_scen)
@@ -68,16 +77,10 @@ def evaluate(
         )
         groups = np.unique(group_of_scenario, return_index=True)[1]
         n_groups = len(groups)
-        baseline_2d = _as_columns(
-            np.broadcast_to(inputs.baseline_close_usd[None], (n_groups, n_paths, n_days, n_assets))
-        )
-        close_2d = np.hstack([impacted_2d, baseline_2d])
-        per_path = n_paths * n_assets
+        rows = portfolio.order_days(plan.size)
+        on_rows = plan.size[rows]  # [order day, scenario]
         size = np.hstack(
-            [
-                np.repeat(plan.size, per_path, axis=1),
-                np.repeat(plan.size[:, groups], per_path, axis=1),
-            ]
+            [np.repeat(on_rows, per_path, axis=1), np.repeat(on_rows[:, groups], per_path, axis=1)]
         )
         init_cash = np.concatenate(
             [
@@ -85,13 +88,23 @@ def evaluate(
                 np.repeat(plan.init_cash_usd[groups], per_path),
             ]
         )
-        values = _run_vectorbt(close_2d, size, plan.size_type, init_cash, config.fees_bps)
-        split = n_scen * per_path
+        metrics = portfolio.portfolio_metrics(
+            [
+                portfolio.CloseColumns(impacted, n_scen * per_path),
+                portfolio.CloseColumns(baseline, n_groups * per_path),
+            ],
+            rows,
+            size,
+            plan.size_type,
+            init_cash,
+            config.fees_bps / 10_000,
+            DAYS_PER_YEAR,
+        )
         frames.append(
             _summarise(
                 plan.name,
-                values,
-                split,
+                dict(zip(METRICS, metrics, strict=True)),
+                n_scen * per_path,
                 (n_scen, n_paths, n_assets),
                 (n_groups, n_paths, n_assets),
                 group_of_scenario.reshape(-1),
@@ -104,12 +117,6 @@ def evaluate(
         [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]
     )
     return table
-
-
-def _as_columns(close: np.ndarray) -> np.ndarray:
-    """[group, path, day, asset] → [day, (group, path, asset)] as one contiguous 2-D array."""
-    n_days = close.shape[2]
-    return np.ascontiguousarray(np.moveaxis(close, 2, 0).reshape(n_days, -1))
 
 
 def _scenario_plan(
@@ -153,45 +160,26 @@ def _scenario_plan(
 def _run_vectorbt(
     close_2d: np.ndarray, size: np.ndarray, size_type: str, init_cash: np.ndarray, fees_bps: float
 ) -> dict[str, np.ndarray]:
-    """One vectorbt simulation over every column; the metrics of the contract per column.
+    """The metrics of the contract per column of ``[day, column]`` close and order arrays.
 
-    The metrics are vectorbt's own numba kernels (``vectorbt.portfolio.nb``,
-    ``vectorbt.returns.nb``) applied to the simulation's order records as plain arrays: the
-    same numbers as ``Portfolio.value()`` and its returns accessor (checked in the tests), but
-    without the pandas frames those build, which took most of the evaluation's time.
+    The same path as ``evaluate`` (``backtest.sim.portfolio``: vectorbt's simulation on the
+    order days, its record and return kernels per column), for plain 2-D arrays: the tests
+    compare it with vectorbt's own ``Portfolio`` accessors, the study benchmark uses it.
     """
-    import vectorbt as vbt  # imported here: it takes seconds and only evaluation needs it
-    import vectorbt.portfolio.nb as portfolio_nb
-    import vectorbt.returns.nb as returns_nb
-    from vectorbt.portfolio.enums import Direction
+    from backtest.sim import portfolio  # imported here: vectorbt takes seconds to import
 
-    with np.errstate(divide="ignore", invalid="ignore"):  # flat cash columns: 0/0 ratios
-        portfolio = vbt.Portfolio.from_orders(
-            close_2d,
-            size,
-            size_type=size_type,
-            direction="longonly",  # ALL_OUT closes the position; it must never open a short
-            init_cash=init_cash,
-            fees=fees_bps / 10_000,
-            freq="1D",
-        )
-        records, col_map = portfolio.orders.values, portfolio.orders.col_mapper.col_map
-        shape = close_2d.shape
-        assets = portfolio_nb.assets_nb(
-            portfolio_nb.asset_flow_nb(shape, records, col_map, Direction.Both)
-        )
-        cash = portfolio_nb.cash_nb(
-            portfolio_nb.cash_flow_nb(shape, records, col_map, False), init_cash
-        )
-        value = cash + close_2d * assets
-        returns = returns_nb.returns_nb(value, init_cash)
-        return {
-            "total_return_pct": (value[-1] / init_cash - 1.0) * 100,
-            "cagr_pct": returns_nb.annualized_return_nb(returns, DAYS_PER_YEAR) * 100,
-            "sharpe": returns_nb.sharpe_ratio_nb(returns, DAYS_PER_YEAR),
-            "sortino": returns_nb.sortino_ratio_nb(returns, DAYS_PER_YEAR),
-            "max_drawdown_pct": returns_nb.max_drawdown_nb(returns) * 100,
-        }
+    close_2d = np.asarray(close_2d, dtype=np.float64)
+    rows = portfolio.order_days(size)
+    metrics = portfolio.portfolio_metrics(
+        [portfolio.CloseColumns(close_2d[None], close_2d.shape[1])],
+        rows,
+        np.asarray(size)[rows],
+        size_type,
+        init_cash,
+        fees_bps / 10_000,
+        DAYS_PER_YEAR,
+    )
+    return dict(zip(METRICS, metrics, strict=True))
 
 
 def _summarise(
