@@ -1,7 +1,8 @@
 """The portfolios vectorbt evaluates, as order arrays: no I/O, no ccxt, no vectorbt.
 
 Each strategy turns per-column event days into a ``[day, column]`` order array that
-``backtest.sim.evaluate`` hands to ``vectorbt.Portfolio.from_orders`` in one broadcast call. A
+``backtest.sim.evaluate`` hands to vectorbt's order simulation (``simulate_from_orders``, the
+call behind ``Portfolio.from_orders``) in one broadcast call, on the days that hold an order. A
 column is one (scenario, path, asset) price series; the arrays are built with NumPy indexing,
 never a Python loop per column or per day.
 
