@@ -135,11 +135,14 @@ class ImpactModel(Protocol):
     arguments broadcastable float arrays: net flow in USD (buys positive), the close the flow
     meets (USD), market-wide USD volume (trailing, coverage applied), the daily log-return
     volatility (a fraction, e.g. 0.03) and the market cap (USD). ``u`` is a log-price change.
-    ``code`` and ``parameter`` hand the model to the numba kernel (``backtest.sim.kernels``).
+    ``code`` and ``parameter`` hand the model to the numba kernel (``backtest.sim.kernels``);
+    ``reads_sigma_and_volume`` says whether u depends on σ and V at all (the kernel loads them
+    only for a model that reads them).
     """
 
     name: ClassVar[str]
     code: ClassVar[int]
+    reads_sigma_and_volume: ClassVar[bool]
 
     @property
     def parameter(self) -> float: ...
@@ -166,6 +169,7 @@ class LinearImpact:
     lambda_per_usd: float
     name: ClassVar[str] = "linear"
     code: ClassVar[int] = 0
+    reads_sigma_and_volume: ClassVar[bool] = False
 
     @property
     def parameter(self) -> float:
@@ -194,6 +198,7 @@ class SquareRootImpact:
     y: float
     name: ClassVar[str] = "sqrt"
     code: ClassVar[int] = 1
+    reads_sigma_and_volume: ClassVar[bool] = True
 
     @property
     def parameter(self) -> float:
@@ -224,6 +229,7 @@ class MultiplierImpact:
     m: float
     name: ClassVar[str] = "multiplier"
     code: ClassVar[int] = 2
+    reads_sigma_and_volume: ClassVar[bool] = False
 
     @property
     def parameter(self) -> float:

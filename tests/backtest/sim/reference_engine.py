@@ -107,11 +107,13 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
                         other -= trade
         for a in range(n_assets):
             flow = float(flows[t, a]) + sleeve_flow[a]
-            sigma = trailing_sigma(closes[:, a], warm + t, config.volatility_window_days)
-            window = config.volume_window_days
-            volume = config.volume_coverage * float(
-                np.mean(volumes[warm + t - window : warm + t, a])
-            )
+            sigma = volume = math.nan  # not an input of this model: not computed (as the engine)
+            if model.reads_sigma_and_volume:
+                sigma = trailing_sigma(closes[:, a], warm + t, config.volatility_window_days)
+                window = config.volume_window_days
+                volume = config.volume_coverage * float(
+                    np.mean(volumes[warm + t - window : warm + t, a])
+                )
             cap = previous[a] * supply[a]
             u = float(model.instant_log_impact(flow, previous[a], volume, sigma, cap))
             if announced and t == announce and alpha > 0:

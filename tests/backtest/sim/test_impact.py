@@ -110,3 +110,17 @@ def test_square_root_scales_with_the_root_of_the_flow() -> None:
     one, four = model.instant_log_impact(np.array([1e8, 4e8]), 1.0, 1e10, 0.02, 1.0)
     assert four == pytest.approx(2 * one)
     assert model.instant_log_impact(0.0, 1.0, 1e10, 0.02, 1.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    "model", [LinearImpact(3e-12), SquareRootImpact(1.0), MultiplierImpact(5.0)]
+)
+def test_a_model_that_says_it_reads_no_sigma_or_volume_does_not(model) -> None:
+    # the kernel and the reference engine skip σ and V for such a model: it must not need them
+    flow, close, cap = 2e8, 6e4, 1.2e12
+    known = model.instant_log_impact(flow, close, 3e10, 0.04, cap)
+    unknown = model.instant_log_impact(flow, close, math.nan, math.nan, cap)
+    assert np.isfinite(known)
+    assert np.isnan(unknown) == model.reads_sigma_and_volume
+    if not model.reads_sigma_and_volume:
+        assert unknown == known
