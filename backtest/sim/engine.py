@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from backtest.sim import kernels
+from backtest.sim import kernels, market
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
@@ -155,52 +155,29 @@ def run_engine(
     if not np.all(np.isfinite(flows)):
         raise InputError("flow_usd holds NaN or infinite values; check the inflow schedule")
     params = _scenario_parameters(impacts, baseline)
-    sigma = _per_window(baseline, params.sigma_windows, volatility=True)
-    mean_volume = _per_window(baseline, params.volume_windows, volatility=False)
-    has_sleeve = sleeve is not None
-    if sleeve is None:
-        sleeve = SleeveArrays(
-            target_weight=np.zeros((n_scenarios, n_assets)),
-            initial_fund_usd=np.zeros(n_scenarios),
-            contribution_usd=np.zeros((n_scenarios, n_days)),
-            rebalance_day=np.zeros((n_scenarios, n_days), dtype=np.bool_),
-            drift_band=np.full(n_scenarios, np.inf),
-            start_day_index=np.full(n_scenarios, n_days, dtype=np.int64),
-        )
-    sleeve = sleeve.checked(n_scenarios, n_days, n_assets)
-    planned = _planned_flows(flows, sleeve, has_sleeve, int(announcement_day_index))
+    market_arrays = kernels.Market(
+        close_usd=np.ascontiguousarray(baseline.close_usd, dtype=np.float64),
+        prior_close_usd=np.ascontiguousarray(baseline.prior_close_usd[:, -1, :], dtype=np.float64),
+        sigma=_per_window(baseline, params.sigma_windows, volatility=True),
+        venue_volume_usd=_per_window(baseline, params.volume_windows, volatility=False),
+    )
+    sleeve_params = _sleeve_params(sleeve, n_scenarios, n_days, n_assets)
+    planned = _planned_flows(flows, sleeve_params, int(announcement_day_index))
     shape = (n_scenarios, n_paths, n_days, n_assets)
     unused = np.empty((0, 0, 0, 0))
     out = [np.empty(shape) if wanted else unused for wanted in write]
     n_bad = kernels.simulate_impact(
-        np.ascontiguousarray(baseline.close_usd, dtype=np.float64),
-        np.ascontiguousarray(baseline.prior_close_usd[:, -1, :], dtype=np.float64),
-        sigma,
-        mean_volume,
-        flows,
-        planned,
-        kernels.planned_flow_sums(params.model_code, planned),
-        params.model_code,
-        params.model_parameter,
-        params.permanent_share,
-        params.anticipation_share,
-        params.volume_coverage,
-        params.decay_weight,
-        params.decay_per_day,
-        params.n_terms,
-        params.sigma_slot,
-        params.volume_slot,
-        params.supply_coins,
-        has_sleeve,
-        sleeve.target_weight,
-        sleeve.initial_fund_usd,
-        sleeve.contribution_usd,
-        sleeve.rebalance_day,
-        sleeve.drift_band,
-        sleeve.start_day_index,
-        int(announcement_day_index),
-        write,
-        *out,
+        market_arrays,
+        kernels.Flows(
+            flow_usd=flows,
+            planned_flow_usd=planned,
+            planned_sum=kernels.planned_flow_sums(params.impact.model_code, planned),
+            announcement_day=int(announcement_day_index),
+        ),
+        params.impact,
+        params.decay,
+        sleeve_params,
+        kernels.Outputs(write, *out),
     )
     if n_bad:
         raise InputError(
@@ -222,8 +199,34 @@ def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
     return np.array([name in outputs for name in ENGINE_OUTPUTS], dtype=np.bool_)
 
 
+def _sleeve_params(
+    sleeve: SleeveArrays | None, n_scenarios: int, n_days: int, n_assets: int
+) -> kernels.SleeveParams:
+    """The checked sleeve as kernel arrays; without a sleeve, inactive zero arrays."""
+    if sleeve is None:
+        return kernels.SleeveParams(
+            active=False,
+            target_weight=np.zeros((n_scenarios, n_assets)),
+            initial_fund_usd=np.zeros(n_scenarios),
+            contribution_usd=np.zeros((n_scenarios, n_days)),
+            rebalance_day=np.zeros((n_scenarios, n_days), dtype=np.bool_),
+            drift_band=np.full(n_scenarios, np.inf),
+            start_day=np.full(n_scenarios, n_days, dtype=np.int64),
+        )
+    checked = sleeve.checked(n_scenarios, n_days, n_assets)
+    return kernels.SleeveParams(
+        active=True,
+        target_weight=checked.target_weight,
+        initial_fund_usd=checked.initial_fund_usd,
+        contribution_usd=checked.contribution_usd,
+        rebalance_day=checked.rebalance_day,
+        drift_band=checked.drift_band,
+        start_day=checked.start_day_index,
+    )
+
+
 def _planned_flows(
-    flows: FloatArray, sleeve: SleeveArrays, has_sleeve: bool, announcement_day: int
+    flows: FloatArray, sleeve: kernels.SleeveParams, announcement_day: int
 ) -> FloatArray:
     """``[scenario, day, asset]`` USD flows scheduled after the announcement day, else 0.
 
@@ -237,9 +240,9 @@ def _planned_flows(
         return planned
     later = slice(announcement_day + 1, None)
     planned[:, later] = flows[:, later]
-    if has_sleeve:
+    if sleeve.active:
         day = np.arange(n_days)
-        start = sleeve.start_day_index[:, None]
+        start = sleeve.start_day[:, None]
         invested = np.where(day >= start, sleeve.contribution_usd, 0.0)
         invested += np.where(day == start, sleeve.initial_fund_usd[:, None], 0.0)
         planned[:, later] += sleeve.target_weight[:, None, :] * invested[:, later, None]
@@ -248,19 +251,10 @@ def _planned_flows(
 
 @dataclass(frozen=True, eq=False)
 class _Parameters:
-    model_code: npt.NDArray[np.int64]
-    model_parameter: FloatArray
-    permanent_share: FloatArray
-    anticipation_share: FloatArray
-    volume_coverage: FloatArray
-    decay_weight: FloatArray
-    decay_per_day: FloatArray
-    n_terms: npt.NDArray[np.int64]
-    sigma_windows: tuple[int, ...]
-    sigma_slot: npt.NDArray[np.int64]
-    volume_windows: tuple[int, ...]
-    volume_slot: npt.NDArray[np.int64]
-    supply_coins: FloatArray
+    impact: kernels.ImpactParams
+    decay: kernels.DecayParams
+    sigma_windows: tuple[int, ...]  # the distinct σ windows, in slot order
+    volume_windows: tuple[int, ...]  # the distinct volume windows, in slot order
 
 
 def _scenario_parameters(
@@ -278,7 +272,7 @@ def _scenario_parameters(
         decay_weight[row, : term.weight.size] = term.weight
         decay_per_day[row, : term.weight.size] = term.decay_per_day
     for config in impacts:
-        longest = max(config.volatility_window_days + 1, config.volume_window_days)
+        longest = market.days_needed(config.volatility_window_days, config.volume_window_days)
         if longest > warmup:
             raise ConfigError(
                 f"[impact] trailing windows need {longest} days before the study start but "
@@ -286,20 +280,15 @@ def _scenario_parameters(
             )
     sigma_windows = tuple(sorted({c.volatility_window_days for c in impacts}))
     volume_windows = tuple(sorted({c.volume_window_days for c in impacts}))
-    return _Parameters(
-        model_code=np.array([model.code for model in models], dtype=np.int64),
+    impact = kernels.ImpactParams(
+        model_code=np.array([int(model.code) for model in models], dtype=np.int64),
         model_parameter=np.array([model.parameter for model in models], dtype=np.float64),
         permanent_share=np.array([c.permanent_share for c in impacts], dtype=np.float64),
         anticipation_share=np.array([c.anticipation_share for c in impacts], dtype=np.float64),
         volume_coverage=np.array([c.volume_coverage for c in impacts], dtype=np.float64),
-        decay_weight=decay_weight,
-        decay_per_day=decay_per_day,
-        n_terms=np.array([term.weight.size for term in terms], dtype=np.int64),
-        sigma_windows=sigma_windows,
         sigma_slot=np.array(
             [sigma_windows.index(c.volatility_window_days) for c in impacts], dtype=np.int64
         ),
-        volume_windows=volume_windows,
         volume_slot=np.array(
             [volume_windows.index(c.volume_window_days) for c in impacts], dtype=np.int64
         ),
@@ -308,6 +297,12 @@ def _scenario_parameters(
             dtype=np.float64,
         ),
     )
+    decay = kernels.DecayParams(
+        weight=decay_weight,
+        decay_per_day=decay_per_day,
+        n_terms=np.array([term.weight.size for term in terms], dtype=np.int64),
+    )
+    return _Parameters(impact, decay, sigma_windows, volume_windows)
 
 
 def _per_window(
@@ -315,14 +310,11 @@ def _per_window(
 ) -> FloatArray:
     """Trailing σ (or mean venue USD volume) ``[window slot, path, day, asset]``."""
     if volatility:
-        prior = np.ascontiguousarray(baseline.prior_close_usd, dtype=np.float64)
-        values = np.ascontiguousarray(baseline.close_usd, dtype=np.float64)
-        compute: Callable[[FloatArray, FloatArray, int], FloatArray]
-        compute = kernels.trailing_log_return_std
+        prior, values = baseline.prior_close_usd, baseline.close_usd
+        compute: Callable[[FloatArray, FloatArray, int], FloatArray] = market.trailing_sigma
     else:
-        prior = np.ascontiguousarray(baseline.prior_volume_usd, dtype=np.float64)
-        values = np.ascontiguousarray(baseline.volume_usd, dtype=np.float64)
-        compute = kernels.trailing_mean
+        prior, values = baseline.prior_volume_usd, baseline.volume_usd
+        compute = market.trailing_venue_volume_usd
     return np.stack([compute(prior, values, window) for window in windows])
 
 

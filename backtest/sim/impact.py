@@ -22,12 +22,14 @@ from typing import ClassVar, Literal, Protocol, get_args, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from backtest.sim.codes import ImpactModelCode
 from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
+#: the ``[impact] model`` choices: the names of ``ImpactModelCode``'s members (a test pins them)
 ImpactModelName = Literal["linear", "sqrt", "multiplier"]
 DecayName = Literal["exponential", "power"]
 MODELS: tuple[str, ...] = get_args(ImpactModelName)
@@ -141,7 +143,7 @@ class ImpactModel(Protocol):
     """
 
     name: ClassVar[str]
-    code: ClassVar[int]
+    code: ClassVar[ImpactModelCode]
     reads_sigma_and_volume: ClassVar[bool]
 
     @property
@@ -167,8 +169,8 @@ class LinearImpact:
     """
 
     lambda_per_usd: float
-    name: ClassVar[str] = "linear"
-    code: ClassVar[int] = 0
+    name: ClassVar[str] = ImpactModelCode.LINEAR.model_name
+    code: ClassVar[ImpactModelCode] = ImpactModelCode.LINEAR
     reads_sigma_and_volume: ClassVar[bool] = False
 
     @property
@@ -196,8 +198,8 @@ class SquareRootImpact:
     """
 
     y: float
-    name: ClassVar[str] = "sqrt"
-    code: ClassVar[int] = 1
+    name: ClassVar[str] = ImpactModelCode.SQRT.model_name
+    code: ClassVar[ImpactModelCode] = ImpactModelCode.SQRT
     reads_sigma_and_volume: ClassVar[bool] = True
 
     @property
@@ -227,8 +229,8 @@ class MultiplierImpact:
     """
 
     m: float
-    name: ClassVar[str] = "multiplier"
-    code: ClassVar[int] = 2
+    name: ClassVar[str] = ImpactModelCode.MULTIPLIER.model_name
+    code: ClassVar[ImpactModelCode] = ImpactModelCode.MULTIPLIER
     reads_sigma_and_volume: ClassVar[bool] = False
 
     @property
@@ -250,9 +252,9 @@ class MultiplierImpact:
 
 def impact_model(config: ImpactConfig) -> ImpactModel:
     """The model class ``config.model`` names, with its parameter."""
-    if config.model == "linear":
+    if config.model == LinearImpact.name:
         return LinearImpact(config.lambda_per_billion_usd / USD_PER_BILLION)
-    if config.model == "sqrt":
+    if config.model == SquareRootImpact.name:
         return SquareRootImpact(config.sqrt_y)
     return MultiplierImpact(config.multiplier)
 

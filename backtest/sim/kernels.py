@@ -1,9 +1,11 @@
 """Numba kernels of the engine: pure functions on float64 arrays, no pandas, no config objects.
 
-``backtest.sim.engine`` turns configs into the arrays these take. Layouts: baseline arrays are
-``[path, day, asset]``, per-scenario flows ``[scenario, day, asset]``, outputs
-``[scenario, path, day, asset]``. Model codes follow ``backtest.sim.impact`` (0 linear, 1 square
-root, 2 multiplier); the formulas are documented there and repeated in ``_instant_log_impact``.
+``backtest.sim.engine`` turns configs into the arrays these take, grouped in the named tuples
+below (as vectorbt passes its ``Order`` tuples into its nb functions). Layouts: baseline
+arrays are ``[path, day, asset]``, per-scenario flows ``[scenario, day, asset]``, outputs
+``[scenario, path, day, asset]``. Model codes are ``backtest.sim.codes.ImpactModelCode``; the
+formulas are those of the model classes in ``backtest.sim.impact``; σ and V are defined in
+``backtest.sim.market``.
 
 error_model="numpy" makes a division by zero give inf/NaN as in NumPy instead of raising, so
 the kernels agree bit for bit in spirit with the NumPy model classes; the engine then checks
@@ -14,87 +16,87 @@ arithmetic, about half of it libm's exp and log1p, not by memory: skipping every
 saves under 5% on one thread. Writing costs mostly the first touch of fresh output pages, so
 the engine fills only the outputs asked for; the trailing statistics use rolling sums; a cell
 loads σ and volume only under the model that reads them. Stepping four scenarios together to
-overlap their dependency chains was tried and measured slower (kept out).
+overlap their dependency chains was tried and measured slower (kept out). The named tuples
+are unpacked into locals before the parallel loop, so the loop body compiles as it did with
+positional arrays (benchmarks/bench_engine.py shows no slowdown).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
+from backtest.sim.codes import ImpactModelCode
+from backtest.sim.market import market_volume_usd
+
 Array = np.ndarray
 
-LINEAR, SQRT, MULTIPLIER = 0, 1, 2
+# plain ints: numba folds module-level int constants into the compiled code
+_LINEAR = int(ImpactModelCode.LINEAR)
+_SQRT = int(ImpactModelCode.SQRT)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def trailing_log_return_std(prior_close: Array, close: Array, window: int) -> Array:
-    """σ[path, day, asset]: sample std (ddof 1) of the ``window`` daily log returns before day.
+class Market(NamedTuple):
+    """The baseline every scenario meets, per path (no scenario axis)."""
 
-    Day t reads closes t-window-1 .. t-1 only (no look-ahead); ``prior_close`` holds the
-    warm-up days before day 0 and must have at least ``window + 1`` of them. Rolling sums:
-    every ``window`` days the window is summed afresh (two-pass: mean K, then Σ(r − K) and
-    Σ(r − K)²), in between each day adds the entering return and drops the leaving one, so
-    rounding cannot build up over more than ``window`` steps; var = (Σ(r−K)² − (Σ(r−K))²/n)
-    / (n − 1), shifted by K so that no large sums cancel.
-    """
-    n_paths, n_prior, n_assets = prior_close.shape
-    n_days = close.shape[1]
-    out = np.empty(close.shape)
-    for p in prange(n_paths):
-        series = np.concatenate((prior_close[p], close[p]))
-        for a in range(n_assets):
-            returns = np.log(series[1:, a] / series[:-1, a])
-            shift = sum_shifted = sum_squares = 0.0
-            for t in range(n_days):
-                # return j of ``returns`` ends on combined day j + 1; day t is combined n_prior + t
-                end = n_prior + t - 1
-                if t % window == 0:
-                    shift = returns[end - window : end].sum() / window
-                    sum_shifted = sum_squares = 0.0
-                    for r in returns[end - window : end]:
-                        sum_shifted += r - shift
-                        sum_squares += (r - shift) ** 2
-                else:
-                    entering, leaving = returns[end - 1] - shift, returns[end - 1 - window] - shift
-                    sum_shifted += entering - leaving
-                    sum_squares += entering * entering - leaving * leaving
-                variance = (sum_squares - sum_shifted * sum_shifted / window) / (window - 1)
-                out[p, t, a] = np.sqrt(max(variance, 0.0))
-    return out
+    close_usd: Array  # [path, day, asset] B_t, USD
+    prior_close_usd: Array  # [path, asset] B on the day before day 0, USD
+    sigma: Array  # [σ slot, path, day, asset] trailing daily log-return std
+    venue_volume_usd: Array  # [volume slot, path, day, asset] trailing mean venue USD volume
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def trailing_mean(prior_values: Array, values: Array, window: int) -> Array:
-    """Mean[path, day, asset] of the ``window`` values before each day (days t-window .. t-1).
+class Flows(NamedTuple):
+    """Per-scenario flows and the announcement."""
 
-    A rolling sum, summed afresh every ``window`` days so rounding cannot build up.
-    """
-    n_paths, n_prior, n_assets = prior_values.shape
-    n_days = values.shape[1]
-    out = np.empty(values.shape)
-    for p in prange(n_paths):
-        series = np.concatenate((prior_values[p], values[p]))
-        for a in range(n_assets):
-            total = 0.0
-            for t in range(n_days):
-                end = n_prior + t
-                if t % window == 0:
-                    total = series[end - window : end, a].sum()
-                else:
-                    total += series[end - 1, a] - series[end - 1 - window, a]
-                out[p, t, a] = total / window
-    return out
+    flow_usd: Array  # [scenario, day, asset] exogenous net flows, USD
+    planned_flow_usd: Array  # [scenario, day, asset] flows scheduled after the announcement
+    planned_sum: Array  # [scenario, asset] planned_flow_sums of them
+    announcement_day: int  # outside 0..days-1: no anticipation in the window
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _instant_log_impact(code, parameter, flow_usd, sigma, volume_usd, market_cap_usd):
-    # linear u = λF; square root u = Y·σ·sign(F)·sqrt(|F|/V); multiplier u = ln(1 + M·F/MC)
-    if code == LINEAR:
-        return parameter * flow_usd
-    if code == SQRT:
-        return parameter * sigma * np.sign(flow_usd) * np.sqrt(np.abs(flow_usd) / volume_usd)
-    return np.log1p(parameter * flow_usd / market_cap_usd)
+class ImpactParams(NamedTuple):
+    """Per-scenario impact model and what it reads, all ``[scenario]`` unless noted."""
+
+    model_code: Array  # int64, ImpactModelCode
+    model_parameter: Array  # λ per USD, Y or M
+    permanent_share: Array  # θ
+    anticipation_share: Array  # α
+    volume_coverage: Array  # market-wide / venue volume
+    sigma_slot: Array  # int64, index into Market.sigma
+    volume_slot: Array  # int64, index into Market.venue_volume_usd
+    supply_coins: Array  # [scenario, asset]
+
+
+class DecayParams(NamedTuple):
+    """Per-scenario decay kernel as exponential terms (``backtest.sim.decay``)."""
+
+    weight: Array  # [scenario, term] w_k
+    decay_per_day: Array  # [scenario, term] ρ_k
+    n_terms: Array  # [scenario] int64, terms in use
+
+
+class SleeveParams(NamedTuple):
+    """The balanced fund's sleeve (``backtest.sim.engine.SleeveArrays``); unused if not active."""
+
+    active: bool  # False: no sleeve in this run
+    target_weight: Array  # [scenario, asset]
+    initial_fund_usd: Array  # [scenario]
+    contribution_usd: Array  # [scenario, day]
+    rebalance_day: Array  # [scenario, day] bool
+    drift_band: Array  # [scenario]
+    start_day: Array  # [scenario] int64
+
+
+class Outputs(NamedTuple):
+    """The arrays the kernel fills, ``[scenario, path, day, asset]``; ``write`` picks them."""
+
+    write: Array  # [4] bool, in field order below; an output not written may be empty
+    close_usd: Array  # P'_t, USD
+    flow_usd: Array  # exogenous + sleeve flow, USD
+    log_impact: Array  # I_t
+    instant_log_impact: Array  # u_t
 
 
 def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
@@ -107,9 +109,9 @@ def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
     asset]``, zero up to the announcement day.
     """
     sums = np.zeros((planned_flow_usd.shape[0], planned_flow_usd.shape[2]))
-    linear = model_code == LINEAR
+    linear = model_code == _LINEAR
     sums[linear] = planned_flow_usd[linear].sum(axis=1)
-    root = model_code == SQRT
+    root = model_code == _SQRT
     signed_root = np.sign(planned_flow_usd[root]) * np.sqrt(np.abs(planned_flow_usd[root]))
     sums[root] = signed_root.sum(axis=1)
     return sums
@@ -120,9 +122,9 @@ def _anticipated_log_impact(
     code, parameter, planned_flow_usd, planned_sum, sigma, volume_usd, market_cap_usd
 ):
     # Σ_s û_s over the planned flows, the model taken with the announcement day's σ, V and MC
-    if code == LINEAR:
+    if code == _LINEAR:
         return parameter * planned_sum
-    if code == SQRT:
+    if code == _SQRT:
         return parameter * sigma * planned_sum / np.sqrt(volume_usd)
     total = 0.0
     for flow in planned_flow_usd:
@@ -133,37 +135,12 @@ def _anticipated_log_impact(
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def simulate_impact(
-    baseline_close,  # [path, day, asset] B_t, USD
-    prior_close,  # [path, asset] B on the day before day 0, USD
-    sigma,  # [vol slot, path, day, asset] trailing daily log-return std
-    mean_volume,  # [volume slot, path, day, asset] trailing venue USD volume
-    flow_usd,  # [scenario, day, asset] exogenous net flows, USD
-    planned_flow_usd,  # [scenario, day, asset] flows scheduled after the announcement, USD
-    planned_sum,  # [scenario, asset] planned_flow_sums of them
-    model_code,  # [scenario] int
-    model_parameter,  # [scenario] λ per USD, Y or M
-    permanent_share,  # [scenario] θ
-    anticipation_share,  # [scenario] α
-    volume_coverage,  # [scenario] market-wide / venue volume
-    decay_weight,  # [scenario, term] w_k
-    decay_per_day,  # [scenario, term] ρ_k
-    n_terms,  # [scenario] int, terms in use
-    sigma_slot,  # [scenario] int, index into sigma
-    volume_slot,  # [scenario] int, index into mean_volume
-    supply_coins,  # [scenario, asset]
-    has_sleeve,  # bool
-    target_weight,  # [scenario, asset]
-    initial_fund_usd,  # [scenario]
-    contribution_usd,  # [scenario, day]
-    rebalance_day,  # [scenario, day] bool
-    drift_band,  # [scenario]
-    sleeve_start,  # [scenario] int
-    announcement_day,  # int; outside 0..days-1 means no anticipation in the window
-    write,  # [4] bool: which of the four outputs below to fill (the others are not touched)
-    out_close,  # [scenario, path, day, asset] P'_t, USD
-    out_flow,  # [scenario, path, day, asset] exogenous + sleeve flow, USD
-    out_log_impact,  # [scenario, path, day, asset] I_t
-    out_instant,  # [scenario, path, day, asset] u_t
+    market: Market,
+    flows: Flows,
+    impact: ImpactParams,
+    decay: DecayParams,
+    sleeve: SleeveParams,
+    outputs: Outputs,
 ) -> int:
     """Step every (scenario, path) column through time; returns the count of non-finite u.
 
@@ -178,6 +155,23 @@ def simulate_impact(
     Columns run path-major (all scenarios of one path, then the next path), so a thread reads
     one path's baseline, σ and volume from cache for every scenario instead of from memory.
     """
+    # locals before the parallel loop: its body reads plain arrays, as it always did
+    baseline_close, prior_close = market.close_usd, market.prior_close_usd
+    sigma, mean_volume = market.sigma, market.venue_volume_usd
+    flow_usd, planned_flow_usd = flows.flow_usd, flows.planned_flow_usd
+    planned_sum, announcement_day = flows.planned_sum, flows.announcement_day
+    model_code, model_parameter = impact.model_code, impact.model_parameter
+    permanent_share, anticipation_share = impact.permanent_share, impact.anticipation_share
+    volume_coverage, supply_coins = impact.volume_coverage, impact.supply_coins
+    sigma_slot, volume_slot = impact.sigma_slot, impact.volume_slot
+    decay_weight, decay_per_day, n_terms = decay.weight, decay.decay_per_day, decay.n_terms
+    has_sleeve, target_weight = sleeve.active, sleeve.target_weight
+    initial_fund_usd, contribution_usd = sleeve.initial_fund_usd, sleeve.contribution_usd
+    rebalance_day, drift_band, sleeve_start = (
+        sleeve.rebalance_day, sleeve.drift_band, sleeve.start_day
+    )
+    write, out_close, out_flow = outputs.write, outputs.close_usd, outputs.flow_usd
+    out_log_impact, out_instant = outputs.log_impact, outputs.instant_log_impact
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
     n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
@@ -220,7 +214,7 @@ def simulate_impact(
                     jump[a] = alpha * theta * _anticipated_log_impact(
                         code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a],
                         sigma[sigma_slot[s], p, t, a],
-                        coverage * mean_volume[volume_slot[s], p, t, a],
+                        market_volume_usd(mean_volume[volume_slot[s], p, t, a], coverage),
                         previous_close[a] * supply_coins[s, a],
                     )
                     n_bad[column] += not np.isfinite(jump[a])
@@ -243,7 +237,7 @@ def _cell_log_impact(
     code, parameter, flow_usd, sigma, mean_volume, sigma_slot, volume_slot, coverage,
     market_cap_usd, p, t, a,
 ):
-    """u_t of one cell (the formulas of ``_instant_log_impact``).
+    """u_t of one cell: the formulas of the model classes in ``backtest.sim.impact``.
 
     σ and the trailing volume are loaded only by the square-root model, the one that reads
     them: a load per cell that the other models would throw away is measurable here. A day
@@ -252,10 +246,10 @@ def _cell_log_impact(
     """
     if flow_usd == 0.0:
         return 0.0
-    if code == LINEAR:
+    if code == _LINEAR:
         return parameter * flow_usd
-    if code == SQRT:
-        volume_usd = coverage * mean_volume[volume_slot, p, t, a]
+    if code == _SQRT:
+        volume_usd = market_volume_usd(mean_volume[volume_slot, p, t, a], coverage)
         sig = sigma[sigma_slot, p, t, a]
         return parameter * sig * np.sign(flow_usd) * np.sqrt(np.abs(flow_usd) / volume_usd)
     return np.log1p(parameter * flow_usd / market_cap_usd)
