@@ -14,7 +14,8 @@ with MC_t = C_{t-1} × circulating supply (the previous close, so the scale does
 the return it explains), σ_t the sample std (ddof 1) of the ``volatility_window_days`` daily
 log returns before day t, V_t the mean USD volume (close × base volume) of the
 ``volume_window_days`` days before t times ``volume_coverage`` (the venue sees only part of
-the market) — the engine's definitions, so a calibrated value plugs into the same model.
+the market). σ_t and V_t come from ``backtest.sim.market``, the functions the engine uses, so
+a calibrated value plugs into the same model (a test pins the two together).
 Standard errors are Newey-West (HAC, statsmodels ``cov_type="HAC"``, ``hac_max_lags_days``
 lags), intervals normal. ``<param>_lag<j>d`` rows give b_j, ``<param>_cumulative`` Σ b_j.
 
@@ -47,6 +48,7 @@ from scipy import stats
 
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
+from backtest.sim import market
 from backtest.sim.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION, ImpactConfig
 from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError
@@ -222,7 +224,7 @@ def _daily_inputs(
     daily = daily_candles(candles)
     close = daily["close"].astype("float64")
     log_return = np.log(close).diff()
-    usd_volume = close * daily["volume"]
+    usd_volume = market.venue_volume_usd(close, daily["volume"].astype("float64"))
     flow = flows[TOTAL_COLUMN].astype("float64")
     flow.index = flow.index.normalize()
     # Before the first ETF day there were no ETF flows, and a day inside the table's span that
@@ -236,9 +238,10 @@ def _daily_inputs(
             "return": log_return,
             "flow_usd": flow_full,
             "market_cap_usd": close.shift(1) * float(config.supply_coins[asset]),
-            "sigma": log_return.rolling(config.volatility_window_days).std().shift(1),
-            "volume_usd": usd_volume.rolling(config.volume_window_days).mean().shift(1)
-            * config.volume_coverage,
+            "sigma": market.history_sigma(close, config.volatility_window_days),
+            "volume_usd": market.history_volume_usd(
+                usd_volume, config.volume_window_days, config.volume_coverage
+            ),
         }
     )
     return frame, (flow.index.min(), flow.index.max())

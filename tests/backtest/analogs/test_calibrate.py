@@ -12,10 +12,16 @@ import statsmodels.api as sm
 from backtest.analogs.calibrate import (
     CalibrationConfig,
     CalibrationResult,
+    _daily_inputs,
+    _scaled_flow,
     calibrate,
     daily_candles,
     resolve_calibrated,
 )
+from backtest.sim.baseline import BaselinePaths
+from backtest.sim.engine import _per_window, run_engine
+from backtest.sim.impact import ImpactConfig
+from backtest.sim.market import market_volume_usd
 from flowimpact.errors import ConfigError, InputError
 
 SUPPLY = 20_000_000.0
@@ -262,3 +268,45 @@ def test_unfinished_last_day_is_dropped_and_outage_days_kept() -> None:
     assert daily["close"].tolist() == [6.0, 12.0]
     assert daily["volume"].tolist() == [6.0, 4.0]
     assert list(daily.columns) == ["close", "volume"]
+
+
+def test_calibration_and_engine_read_the_same_sigma_and_volume() -> None:
+    # one daily series, seen by the calibration as history and by the engine as a baseline
+    # path (its first WARMUP days the warm-up): σ_t, V_t and the square-root regressor
+    # x_t = σ_t·sign(F_t)·sqrt(|F_t|/V_t) must agree with the engine's u_t for Y = 1
+    flows = synthetic_flows(11)
+    prices = simulate(lambda t, f, c, v: 0.0, flows, seed=12, noise_sd=0.03)
+    config = CalibrationConfig(
+        supply_coins={"BTC": SUPPLY}, volume_coverage=7.0,
+        volatility_window_days=20, volume_window_days=12,
+    )  # fmt: skip
+    inputs, _ = _daily_inputs(prices, flow_table(flows), "BTC", config)
+
+    warmup = 45  # not a multiple of either window: the rolling sums restart on other days
+    close = prices["close"].to_numpy()[None, :, None]
+    venue_usd = close * prices["volume"].to_numpy()[None, :, None]
+    baseline = BaselinePaths(
+        days=DAYS[warmup:], assets=("BTC",),
+        close_usd=close[:, warmup:], volume_usd=venue_usd[:, warmup:],
+        last_history_day=DAYS[-1],
+        prior_close_usd=close[:, :warmup], prior_volume_usd=venue_usd[:, :warmup],
+    )  # fmt: skip
+    impact = ImpactConfig(
+        model="sqrt", sqrt_y=1.0, volume_coverage=config.volume_coverage,
+        volatility_window_days=config.volatility_window_days,
+        volume_window_days=config.volume_window_days,
+    )  # fmt: skip
+    engine_sigma = _per_window(baseline, (20,), volatility=True)[0, 0, :, 0]
+    engine_venue = _per_window(baseline, (12,), volatility=False)[0, 0, :, 0]
+    engine_volume = market_volume_usd.py_func(engine_venue, impact.volume_coverage)
+    np.testing.assert_allclose(inputs["sigma"].to_numpy()[warmup:], engine_sigma, rtol=1e-12)
+    np.testing.assert_allclose(inputs["volume_usd"].to_numpy()[warmup:], engine_volume, rtol=1e-12)
+
+    result = run_engine(
+        baseline, flows[None, warmup:, None], [impact], outputs=("instant_log_impact",)
+    )
+    engine_u = result.instant_log_impact[0, 0, :, 0]
+    calibration_x = _scaled_flow("sqrt", inputs).to_numpy()[warmup:]
+    flowing = flows[warmup:] != 0.0
+    assert flowing.sum() > 300  # the comparison is not vacuous
+    np.testing.assert_allclose(engine_u[flowing], calibration_x[flowing], rtol=1e-12)
