@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from backtest.sim.market import market_volume_usd
+
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def column_figures(
@@ -44,7 +46,7 @@ def column_figures(
                 flow = flow_usd[s, p, t, a]
                 total += flow
                 if flow != 0.0:
-                    volume += volume_usd[p, t, a] * coverage
+                    volume += market_volume_usd(volume_usd[p, t, a], coverage)
                 impact = log_impact[s, p, t, a]
                 if impact != impact:
                     undefined = True

@@ -4,7 +4,8 @@ Per column (scenario, path, asset) over the study window:
 
 - ``cum_flow_usd``: Σ_t F_t, total net flow including the sleeve's rebalancing;
 - ``flow_share_of_volume_pct``: Σ F_t / Σ V_t × 100 over the days with a flow, V the
-  market-wide USD volume (venue volume × the impact config's ``volume_coverage``);
+  market-wide USD volume of the same day (``backtest.sim.market.market_volume_usd``: venue
+  volume × the impact config's ``volume_coverage``);
 - ``log_impact_at_horizon_bps``: I_T × 10,000 on the last day;
 - ``peak_log_impact_bps``: max_t I_t × 10,000;
 - ``price_uplift_at_horizon_pct``: (P'_T / B_T − 1) × 100 = (exp(I_T) − 1) × 100, the impacted
