@@ -35,6 +35,7 @@ import feeds
 from backtest.run import RunResult, run_study
 from backtest.sim.evaluate import EvaluationInput, _run_vectorbt, _scenario_plan
 from backtest.study.config import load_study
+from flowimpact.units import BPS_PER_UNIT, DAYS_PER_YEAR
 
 
 def import_prices(shared: Path, data_dir: Path) -> float:
@@ -73,7 +74,7 @@ def front_run_columns(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.nda
     per_scenario = n_paths * n_assets
     size = np.repeat(plan.size, per_scenario, axis=1)
     cash = np.repeat(plan.init_cash_usd, per_scenario)
-    return close_2d, size, cash, config.fees_bps / 10_000
+    return close_2d, size, cash, config.fees_bps / BPS_PER_UNIT
 
 
 def numpy_metrics(close: np.ndarray, size: np.ndarray, cash: float, fee: float) -> np.ndarray:
@@ -97,9 +98,9 @@ def numpy_metrics(close: np.ndarray, size: np.ndarray, cash: float, fee: float) 
     return np.array(
         [
             total * 100,
-            ((1 + total) ** (365 / returns.size) - 1) * 100,
-            mean / std * math.sqrt(365) if std else math.inf,
-            mean * 365 / (downside * math.sqrt(365)) if downside else math.inf,
+            ((1 + total) ** (DAYS_PER_YEAR / returns.size) - 1) * 100,
+            mean / std * math.sqrt(DAYS_PER_YEAR) if std else math.inf,
+            mean * DAYS_PER_YEAR / (downside * math.sqrt(DAYS_PER_YEAR)) if downside else math.inf,
             (value / np.maximum.accumulate(value) - 1).min() * 100,
         ]
     )
@@ -108,16 +109,17 @@ def numpy_metrics(close: np.ndarray, size: np.ndarray, cash: float, fee: float) 
 def compare_evaluation(result: RunResult, loop_columns: int) -> None:
     close, size, cash, fee = front_run_columns(result)
     n_days, n_columns = close.shape
-    _run_vectorbt(close[:, :2], size[:, :2], "amount", cash[:2], fee * 1e4)  # compiled already
+    fee_bps = fee * BPS_PER_UNIT
+    _run_vectorbt(close[:, :2], size[:, :2], "amount", cash[:2], fee_bps)  # compiled already
 
     started = time.perf_counter()
-    broadcast = _run_vectorbt(close, size, "amount", cash, fee * 1e4)
+    broadcast = _run_vectorbt(close, size, "amount", cash, fee_bps)
     broadcast_s = time.perf_counter() - started
 
     subset = min(loop_columns, n_columns)
     started = time.perf_counter()
     looped = [
-        _run_vectorbt(close[:, [c]], size[:, [c]], "amount", cash[[c]], fee * 1e4)
+        _run_vectorbt(close[:, [c]], size[:, [c]], "amount", cash[[c]], fee_bps)
         for c in range(subset)
     ]
     vbt_loop_s = (time.perf_counter() - started) * n_columns / subset

@@ -33,13 +33,14 @@ import pandas as pd
 from numba import njit
 
 from backtest.sim.evaluate import (
-    DAYS_PER_YEAR,
+    ANNUALISATION,
     METRICS,
     EvaluateConfig,
     EvaluationInput,
     _scenario_plan,
 )
 from backtest.sim.metrics import QUANTILES, quantile_over_paths
+from flowimpact.units import BPS_PER_UNIT
 
 # vectorbt's tolerance for "enough cash" (vectorbt.utils.math_.rel_tol / abs_tol)
 _REL_TOL = 1e-9
@@ -144,10 +145,10 @@ def reference_per_column(
     orders = np.ascontiguousarray(plan.size.T)  # [scenario, day]
     value_orders = plan.size_type == "value"
     cash = np.asarray(plan.init_cash_usd, dtype=float)
-    fee = config.fees_bps / 10_000
+    fee = config.fees_bps / BPS_PER_UNIT
     impacted = reference_metrics_nb(
         inputs.impacted_close_usd, np.arange(n_scen), np.arange(n_scen), orders, value_orders,
-        cash, fee, DAYS_PER_YEAR,
+        cash, fee, ANNUALISATION,
     )
     # scenarios with the same orders share one baseline computation, as in the package
     _, first, group_of_scenario = np.unique(
@@ -156,7 +157,7 @@ def reference_per_column(
     )
     baseline = reference_metrics_nb(
         inputs.baseline_close_usd[None], np.zeros(first.size, dtype=np.int64), first, orders,
-        value_orders, cash, fee, DAYS_PER_YEAR,
+        value_orders, cash, fee, ANNUALISATION,
     )
     return impacted, baseline, group_of_scenario.reshape(-1)
 

@@ -27,8 +27,8 @@ from feeds._csv_rows import numbers, read_table, refuse, timestamps
 from feeds.etf_flows import TOTAL_COLUMN
 from feeds.etf_tickers import funds_by_asset
 from flowimpact.errors import InputError
+from flowimpact.units import USD_PER_MILLION
 
-USD_PER_MILLION = 1_000_000.0
 _SUM_TOLERANCE_MILLIONS = 1.0
 _SUMMARY_ROWS = {"total", "average", "maximum", "minimum"}
 

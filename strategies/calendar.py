@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from flowimpact.errors import ConfigError
+from flowimpact.units import MEAN_CALENDAR_YEAR_DAYS
 
 SettlementRule = Literal["nyse", "every_day"]
 PayrollCalendar = Literal["biweekly", "semimonthly", "monthly"]
@@ -43,7 +44,7 @@ REBALANCE_SCHEDULES: tuple[str, ...] = get_args(RebalanceSchedule)
 #: 26.09) so that an annual contribution spread over it adds up to the annual figure on average,
 #: whether a year has 26 or 27 bi-weekly Fridays.
 PAY_PERIODS_PER_YEAR: dict[str, float] = {
-    "biweekly": 365.25 / 14,
+    "biweekly": MEAN_CALENDAR_YEAR_DAYS / 14,
     "semimonthly": 24.0,
     "monthly": 12.0,
 }

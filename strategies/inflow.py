@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from flowimpact.errors import ConfigError, InputError
+from flowimpact.units import MEAN_CALENDAR_YEAR_DAYS
 from strategies.calendar import (
     PAY_PERIODS_PER_YEAR,
     next_settlement_day,
@@ -53,8 +54,6 @@ from strategies.calendar import (
 )
 from strategies.inflow_config import MARKET_CAP_SPLIT, InflowConfig
 from strategies.inflow_schedule import COMPONENTS, FlowSchedule, SleeveSpec
-
-_DAYS_PER_YEAR = 365.25
 
 
 def ramp_fraction(elapsed: np.ndarray, shape: str, steepness: float = 10.0) -> np.ndarray:
@@ -149,7 +148,7 @@ def _component_totals(config: InflowConfig, days: pd.DatetimeIndex) -> dict[str,
     ramp_days = (config.ramp_end_day - t0).days
     elapsed = np.arange(1, n + 1) / ramp_days if ramp_days > 0 else np.ones(n)
     adopted = ramp_fraction(elapsed, config.ramp_shape, config.ramp_steepness)
-    years = (grid - config.plan_assets_day).days.to_numpy() / _DAYS_PER_YEAR
+    years = (grid - config.plan_assets_day).days.to_numpy() / MEAN_CALENDAR_YEAR_DAYS
 
     plan_assets = config.plan_assets_usd * (1.0 + config.asset_growth_per_year) ** years
     newly_adopted = np.diff(adopted, prepend=0.0)
@@ -166,7 +165,7 @@ def _component_totals(config: InflowConfig, days: pd.DatetimeIndex) -> dict[str,
     settle_at = (next_settlement_day(grid, rule=config.settlement) - t0).days.to_numpy()
     realloc, payroll = (_settle(a, settle_at, n) for a in (realloc, payroll))
 
-    daily_rate = 1.0 - (1.0 - config.withdrawal_rate_per_year) ** (1.0 / _DAYS_PER_YEAR)
+    daily_rate = 1.0 - (1.0 - config.withdrawal_rate_per_year) ** (1.0 / MEAN_CALENDAR_YEAR_DAYS)
     # imported here: scipy.signal costs ~0.8 s, and loading a study needs none of it
     from scipy.signal import lfilter
 

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from flowimpact.units import MEAN_CALENDAR_YEAR_DAYS
 from strategies.calendar import (
     PAY_PERIODS_PER_YEAR,
     next_settlement_day,
@@ -30,7 +31,7 @@ from strategies.calendar import (
     rebalance_days,
     utc_day,
 )
-from strategies.inflow import _DAYS_PER_YEAR, _checked_days, asset_weights, ramp_fraction
+from strategies.inflow import _checked_days, asset_weights, ramp_fraction
 from strategies.inflow_config import InflowConfig
 from strategies.inflow_schedule import COMPONENTS, FlowSchedule, SleeveSpec
 
@@ -199,7 +200,7 @@ def _component_totals(
         chosen,
         lambda c: (c.plan_assets_date, c.asset_growth_per_year, c.contribution_growth_per_year),
     ):
-        years = ((g0 - dates.day(day)).days + np.arange(n)) / _DAYS_PER_YEAR
+        years = ((g0 - dates.day(day)).days + np.arange(n)) / MEAN_CALENDAR_YEAR_DAYS
         plan_growth[rows] = (1.0 + g) ** years
         contribution_growth[rows] = (1.0 + cg) ** years
     plan_assets = column("plan_assets_usd") * plan_growth
@@ -228,7 +229,7 @@ def _component_totals(
         rates = [chosen[i].withdrawal_rate_per_year for i in rule_rows]
         for rate, sub in _groups_of(rates):
             rows = rule_rows[sub]
-            daily_rate = 1.0 - (1.0 - rate) ** (1.0 / _DAYS_PER_YEAR)
+            daily_rate = 1.0 - (1.0 - rate) ** (1.0 / MEAN_CALENDAR_YEAR_DAYS)
             holdings = lfilter([1.0], [1.0, -(1.0 - daily_rate)], realloc[rows] + payroll[rows])
             shifted = np.zeros_like(holdings)
             shifted[:, 1:] = holdings[:, :-1]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flowimpact.units import BPS_PER_UNIT
+
 ALL_IN = np.inf
 ALL_OUT = -np.inf
 
@@ -95,7 +97,7 @@ def payroll_dca(
     n_payments = pay_day.sum(axis=0)
     # a column without a pay day still needs some cash to have defined returns; without the
     # fees in it the last order of every column would be cut short by its own fee
-    init_cash = np.maximum(n_payments, 1) * contribution_usd * (1.0 + fees_bps / 10_000)
+    init_cash = np.maximum(n_payments, 1) * contribution_usd * (1.0 + fees_bps / BPS_PER_UNIT)
     return OrderPlan(
         "payroll_dca",
         size,

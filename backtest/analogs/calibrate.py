@@ -49,11 +49,12 @@ from scipy import stats
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
 from backtest.sim import market
-from backtest.sim.impact import DEFAULT_SUPPLY_COINS, USD_PER_BILLION, ImpactConfig
+from backtest.sim.impact import DEFAULT_SUPPLY_COINS, ImpactConfig
+from feeds.etf_flows import TOTAL_COLUMN
 from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError
+from flowimpact.units import USD_PER_BILLION
 
-TOTAL_COLUMN = "total_usd"
 #: [impact] key -> (model, unit of the estimate)
 PARAMETERS: Mapping[str, tuple[str, str]] = {
     "multiplier": ("multiplier", "dimensionless (USD of value per USD of flow)"),

@@ -48,8 +48,7 @@ from backtest.analogs.config import (
     AnalogsConfig,
 )
 from flowimpact.errors import InputError
-
-DAYS_PER_YEAR = 365  # crypto trades every calendar day
+from flowimpact.units import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

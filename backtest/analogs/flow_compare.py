@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from feeds.etf_flows import TOTAL_COLUMN
 from flowimpact.errors import InputError
-
-TOTAL_COLUMN = "total_usd"
-YEAR_DAYS = 365
+from flowimpact.units import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def compare_flows(
     etf_flows: Mapping[str, pd.DataFrame],
     scenario_flows: pd.DataFrame,
     *,
-    horizon_days: int = YEAR_DAYS,
+    horizon_days: int = DAYS_PER_YEAR,
 ) -> FlowComparison:
     """Cumulative ETF and scenario flows by days since their start, and the matching table.
 
@@ -196,4 +195,4 @@ def _table(etf_cum: Mapping[str, pd.Series], scenarios: _Scenarios, horizon: int
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-__all__ = ["YEAR_DAYS", "FlowComparison", "compare_flows"]
+__all__ = ["FlowComparison", "compare_flows"]

@@ -59,9 +59,9 @@ from backtest.sim import kernels
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
 from flowimpact.errors import InputError
+from flowimpact.units import BPS_PER_UNIT
 
 FloatArray = npt.NDArray[np.float64]
-BPS = 1e4
 #: model -> its ``[impact]`` key (the inverse of ``backtest.analogs.calibrate.PARAMETERS``)
 PARAMETER_KEY: Mapping[str, str] = {model: key for key, (model, _) in PARAMETERS.items()}
 #: top of the root-finding bracket per ``[impact]`` key (see the module docstring)
@@ -293,10 +293,10 @@ def explaining_value(
     if at_low == 0.0:
         return low, low, high, ""
     if at_low * at_high > 0:
-        lo_bps, hi_bps = (realized + at_low) * BPS, (realized + at_high) * BPS
+        lo_bps, hi_bps = (realized + at_low) * BPS_PER_UNIT, (realized + at_high) * BPS_PER_UNIT
         reason = (
             f"no root: on [{low:g}, {high:g}] the flows give {lo_bps:+.0f} to {hi_bps:+.0f} bps "
-            f"on {series.days[-1].date()}, the realized move is {realized * BPS:+.0f} bps"
+            f"on {series.days[-1].date()}, the realized move is {realized * BPS_PER_UNIT:+.0f} bps"
         )
         return math.nan, low, high, reason
     return float(brentq(residual, low, high, xtol=1e-12 * high)), low, high, ""
@@ -332,12 +332,12 @@ def hindcast(
     rows, paths, explaining = [], [], []
     for asset, realized in series.items():
         span = (realized.days[0].strftime("%Y-%m-%d"), realized.days[-1].strftime("%Y-%m-%d"))
-        realized_bps = realized.realized_log_return * BPS
+        realized_bps = realized.realized_log_return * BPS_PER_UNIT
         first_of_model: dict[str, Candidate] = {}
         for candidate in candidates.get(asset, ()):
             first_of_model.setdefault(candidate.impact.model, candidate)
             _, cumulative = log_impact(realized, candidate.impact)
-            attributed_bps = float(cumulative[-1]) * BPS
+            attributed_bps = float(cumulative[-1]) * BPS_PER_UNIT
             rows.append(
                 {
                     "asset": asset,
@@ -350,7 +350,7 @@ def hindcast(
                     "realized_log_return_bps": realized_bps,
                     "attributed_log_impact_bps": attributed_bps,
                     "attributed_share_pct": _share_pct(attributed_bps, realized_bps),
-                    "peak_log_impact_bps": float(cumulative.max()) * BPS,
+                    "peak_log_impact_bps": float(cumulative.max()) * BPS_PER_UNIT,
                     "implied_baseline_log_return_bps": realized_bps - attributed_bps,
                 }
             )
@@ -401,7 +401,7 @@ def _path_rows(
             "value": candidate.value,
             "close_usd": realized.close_usd,
             "implied_close_usd": implied_baseline_usd(realized, cumulative),
-            "log_impact_bps": cumulative * BPS,
+            "log_impact_bps": cumulative * BPS_PER_UNIT,
         },
         columns=list(PATH_COLUMNS),
     )

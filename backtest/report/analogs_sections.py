@@ -23,6 +23,7 @@ from backtest.report import picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome
+from flowimpact.units import USD_PER_BILLION
 
 PRICE_SOURCE = "Source: Binance spot klines"
 FLOW_SOURCE = "Source: Farside Investors ETF flows; 401(k) scenarios: flowimpact inflow model"
@@ -106,7 +107,7 @@ def flow_comparison_figure(
         trace = go.Scatter(
             x0=int(days[keep][0]) if len(days) else 0,
             dx=keep.step or 1,
-            y=(part["cumulative_usd"].to_numpy()[keep] / 1e9).astype(np.float32),
+            y=(part["cumulative_usd"].to_numpy()[keep] / USD_PER_BILLION).astype(np.float32),
             mode="lines",
             name=name,
             legendgroup=series,
@@ -278,7 +279,7 @@ def _in_billions(table: pd.DataFrame) -> pd.DataFrame:
     """``*_usd`` columns shown as ``*_usd_bn`` for reading; the CSV keeps dollars."""
     shown = table.copy()
     for column in [c for c in shown.columns if c.endswith("_usd")]:
-        shown[f"{column}_bn"] = shown.pop(column) / 1e9
+        shown[f"{column}_bn"] = shown.pop(column) / USD_PER_BILLION
     return shown
 
 

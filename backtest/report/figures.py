@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from backtest.report import picker
+from flowimpact.units import USD_PER_BILLION
 
 BAND = (5, 50, 95)
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -155,7 +156,7 @@ def flow_schedules(cumulative_flow_usd: pd.DataFrame, *, source: str) -> go.Figu
     labels = list(dict.fromkeys(cumulative_flow_usd.columns.get_level_values(0)))
     for col, asset in enumerate(assets, start=1):
         for index, label in enumerate(labels):
-            series = cumulative_flow_usd[(label, asset)] / 1e9
+            series = cumulative_flow_usd[(label, asset)] / USD_PER_BILLION
             figure.add_trace(
                 go.Scatter(
                     x=series.index,
@@ -202,7 +203,7 @@ def flow_schedules_picker(
         for label in labels:
             values = axes_of.get(label, {})
             name = names[label]
-            series = cumulative_flow_usd[(label, asset)].to_numpy()[keep] / 1e9
+            series = cumulative_flow_usd[(label, asset)].to_numpy()[keep] / USD_PER_BILLION
             trace = go.Scatter(
                 **x,
                 y=series.astype(np.float32),

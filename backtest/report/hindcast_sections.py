@@ -23,6 +23,7 @@ from backtest.analogs.hindcast import HindcastResult
 from backtest.report.figures import COLORS, with_source
 from backtest.report.html import Section, write_report
 from backtest.study.results import AnalogsOutcome, HindcastRun
+from flowimpact.units import BPS_PER_UNIT, USD_PER_BILLION
 
 TITLE = "What the ETF flows did: a hindcast"
 FLOW_SOURCE = "Farside Investors US spot-ETF net flows"
@@ -95,7 +96,7 @@ def asset_paragraphs(result: HindcastResult) -> list[str]:
         text = [
             f"{asset} went from ${before:,.0f} before {first['first_day']} to ${after:,.0f} on "
             f"{first['last_day']} ({_bps(realized)} in log terms) while the US spot ETFs took "
-            f"in a net ${first['cum_flow_usd'] / 1e9:,.1f} bn."
+            f"in a net ${first['cum_flow_usd'] / USD_PER_BILLION:,.1f} bn."
         ]
         calibrated, over = [], False
         for row in rows.itertuples():
@@ -204,7 +205,7 @@ def _closes(result: HindcastResult, asset: str) -> tuple[float, float]:
     paths = result.paths[result.paths["asset"] == asset]
     row = result.table[result.table["asset"] == asset].iloc[0]
     last = float(paths["close_usd"].iloc[-1])
-    return last / math.exp(row["realized_log_return_bps"] / 1e4), last
+    return last / math.exp(row["realized_log_return_bps"] / BPS_PER_UNIT), last
 
 
 def _named(parameter: str, value: float) -> str:
@@ -219,7 +220,7 @@ def _share(pct: float) -> str:
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     shown = table.copy()
-    shown["cum_flow_usd_bn"] = shown.pop("cum_flow_usd") / 1e9
+    shown["cum_flow_usd_bn"] = shown.pop("cum_flow_usd") / USD_PER_BILLION
     return shown
 
 

@@ -22,6 +22,7 @@ from backtest.sim.impact import impact_model
 from backtest.study.config import Scenario
 from backtest.study.results import StudyRun
 from backtest.study.schedules import inflow_axes, summary_table
+from flowimpact.units import USD_PER_BILLION
 
 UPLIFT = "price_uplift_at_horizon_pct"
 
@@ -278,7 +279,8 @@ def _flow_tables_note(run: StudyRun) -> str:
     if extra is None:
         return ""
     dropped = [
-        f"{html.escape(label)} ${usd / 1e9:,.2f} bn" for label, usd in extra.outside_usd.items()
+        f"{html.escape(label)} ${usd / USD_PER_BILLION:,.2f} bn"
+        for label, usd in extra.outside_usd.items()
         if usd != 0.0
     ]
     return (

@@ -24,9 +24,11 @@ from backtest.sim.evaluate_config import METRICS as METRICS  # re-exported: the 
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.metrics import QUANTILES, quantile_over_paths
 from flowimpact.errors import ConfigError
+from flowimpact.units import BPS_PER_UNIT, DAYS_PER_YEAR
 from strategies import trading
 
-DAYS_PER_YEAR = 365.0  # annualisation: crypto trades every day
+#: periods per year for vectorbt's annualisation (a float, the type its kernels compile for)
+ANNUALISATION = float(DAYS_PER_YEAR)
 
 @dataclass(frozen=True)
 class EvaluationInput:
@@ -97,8 +99,8 @@ def evaluate(
             size,
             plan.size_type,
             init_cash,
-            config.fees_bps / 10_000,
-            DAYS_PER_YEAR,
+            config.fees_bps / BPS_PER_UNIT,
+            ANNUALISATION,
         )
         frames.append(
             _summarise(
@@ -176,8 +178,8 @@ def _run_vectorbt(
         np.asarray(size)[rows],
         size_type,
         init_cash,
-        fees_bps / 10_000,
-        DAYS_PER_YEAR,
+        fees_bps / BPS_PER_UNIT,
+        ANNUALISATION,
     )
     return dict(zip(METRICS, metrics, strict=True))
 

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 
 from flowimpact.config import frozen, number, whole
 from flowimpact.errors import ConfigError
+from flowimpact.units import BPS_PER_UNIT
 
 StrategyName = Literal["payroll_dca", "announcement_hold", "front_run", "buy_and_hold"]
 
@@ -55,7 +56,7 @@ class EvaluateConfig:
         number(_SECTION, "init_cash_usd", self.init_cash_usd, low=0.0, low_open=True)
         whole(_SECTION, "hold_days", self.hold_days, low=1)
         whole(_SECTION, "front_run_lead_days", self.front_run_lead_days, low=0)
-        number(_SECTION, "fees_bps", self.fees_bps, low=0.0, high=10_000.0, high_open=True)
+        number(_SECTION, "fees_bps", self.fees_bps, low=0.0, high=BPS_PER_UNIT, high_open=True)
         number(_SECTION, "dca_contribution_usd", self.dca_contribution_usd, low=0.0, low_open=True)
         if not self.strategies:
             raise ConfigError(

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from backtest.sim.codes import ImpactModelCode
 from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
+from flowimpact.units import USD_PER_BILLION
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
@@ -34,7 +35,6 @@ ImpactModelName = Literal["linear", "sqrt", "multiplier"]
 DecayName = Literal["exponential", "power"]
 MODELS: tuple[str, ...] = get_args(ImpactModelName)
 DECAYS: tuple[str, ...] = get_args(DecayName)
-USD_PER_BILLION = 1e9
 _SECTION = "impact"
 
 # Circulating supply around 2025-08 (public trackers: CoinGecko and blockchain.com for BTC,

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from flowimpact.units import BPS_PER_UNIT
+
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 #: the per-path impact figures, in the order of scenarios.csv (each with the QUANTILES suffixes)
 IMPACT_METRICS = (
@@ -59,8 +61,8 @@ def impact_metrics(
     per_path = {
         "cum_flow_usd": cum_flow,
         "flow_share_of_volume_pct": share_pct,
-        "log_impact_at_horizon_bps": last * 1e4,
-        "peak_log_impact_bps": peak * 1e4,
+        "log_impact_at_horizon_bps": last * BPS_PER_UNIT,
+        "peak_log_impact_bps": peak * BPS_PER_UNIT,
         "price_uplift_at_horizon_pct": np.expm1(last) * 100,
     }
     columns = {}

@@ -20,6 +20,7 @@ import pandas as pd
 from backtest.study.config import Scenario
 from backtest.study.flow_tables import ExtraFlows, flow_source
 from flowimpact.errors import DataUnavailableError
+from flowimpact.units import USD_PER_BILLION, USD_PER_MILLION
 from strategies.inflow import FlowSchedule
 from strategies.inflow_batch import schedule_batch
 from strategies.inflow_config import MARKET_CAP_SPLIT
@@ -139,10 +140,10 @@ def summary_table(
                 {
                     "inflow": label,
                     "asset": asset,
-                    "total_usd_bn": row["total_usd"] / 1e9,
+                    "total_usd_bn": row["total_usd"] / USD_PER_BILLION,
                     "first_flow_day": _day(row["first_flow_day"]),
                     "last_flow_day": _day(row["last_flow_day"]),
-                    "peak_daily_flow_usd_m": row["peak_daily_flow_usd"] / 1e6,
+                    "peak_daily_flow_usd_m": row["peak_daily_flow_usd"] / USD_PER_MILLION,
                 }
             )
     for label, frame in (extra.by_source if extra is not None else {}).items():
@@ -153,10 +154,10 @@ def summary_table(
                 {
                     "inflow": f"[flows] {label}",
                     "asset": asset,
-                    "total_usd_bn": float(frame[asset].sum()) / 1e9,
+                    "total_usd_bn": float(frame[asset].sum()) / USD_PER_BILLION,
                     "first_flow_day": _day(flowing[0]) if len(flowing) else "-",
                     "last_flow_day": _day(flowing[-1]) if len(flowing) else "-",
-                    "peak_daily_flow_usd_m": float(peak) / 1e6,
+                    "peak_daily_flow_usd_m": float(peak) / USD_PER_MILLION,
                 }
             )
     return pd.DataFrame(rows)
