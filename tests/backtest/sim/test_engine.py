@@ -80,6 +80,26 @@ def test_engine_matches_the_plain_python_reference(with_sleeve: bool) -> None:
     assert np.all(result.log_impact[:, :, 3:] != 0.0)  # the comparison is not vacuous
 
 
+def test_scenarios_with_their_own_windows_read_their_own_sigma_and_volume() -> None:
+    # several σ and volume windows in one run: each scenario reads its own slot of each
+    impacts = [
+        ImpactConfig(model="sqrt", volatility_window_days=w_sigma, volume_window_days=w_volume,
+                     permanent_share=theta, anticipation_share=0.3)
+        for w_sigma, w_volume, theta in ((10, 7, 0.5), (25, 7, 0.2), (10, 30, 0.8), (4, 2, 0.0))
+    ]  # fmt: skip
+    baseline = synthetic_baseline(21)
+    flows = buy_flows(22, len(impacts))
+    flows[:, 9, 1] = -2e8
+    sleeve = sleeve_for(len(impacts))
+    result = run_engine(baseline, flows, impacts, sleeve, 6, outputs=ENGINE_OUTPUTS)
+    expected = reference_engine(baseline, flows, impacts, sleeve, 6)
+    for name in ("log_impact", "instant_log_impact"):
+        np.testing.assert_allclose(getattr(result, name), expected[name], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(result.close_usd, expected["close_usd"], rtol=1e-10, atol=0)
+    u = result.instant_log_impact
+    assert not np.allclose(u[0], u[1]) and not np.allclose(u[0], u[2])  # the windows matter
+
+
 def test_power_law_approximation_error_stays_within_its_stated_bound() -> None:
     baseline = synthetic_baseline(3)
     impact = config(model="linear", decay="power", power_tau_days=1.0, power_beta=0.3)

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backtest.sim.codes import ImpactModelCode
 from backtest.sim.impact import (
+    MODELS,
     ImpactConfig,
     ImpactModel,
     LinearImpact,
@@ -71,7 +73,13 @@ def test_the_study_loader_builds_it_from_toml_values() -> None:
 def test_every_model_follows_the_protocol() -> None:
     for model in (LinearImpact(1e-12), SquareRootImpact(1.0), MultiplierImpact(5.0)):
         assert isinstance(model, ImpactModel)
-    assert {LinearImpact.code, SquareRootImpact.code, MultiplierImpact.code} == {0, 1, 2}
+    # one kernel code per model, named as the study file names the model
+    classes = (LinearImpact, SquareRootImpact, MultiplierImpact)
+    assert sorted(cls.code for cls in classes) == list(ImpactModelCode)
+    assert all(cls.code.model_name == cls.name for cls in classes)
+    assert MODELS == ("linear", "sqrt", "multiplier")  # the study-file values, a contract
+    for name in MODELS:
+        assert impact_model(ImpactConfig(model=name)).name == name
 
 
 def test_formulas_on_hand_computed_values() -> None:
