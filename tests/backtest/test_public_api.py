@@ -16,7 +16,7 @@ def test_every_exported_name_resolves() -> None:
 def test_load_study_imports_no_exchange_scheduler_or_plotting_library() -> None:
     code = (
         "import sys; from backtest import load_study; load_study(); "
-        "heavy = ('ccxt', 'apscheduler', 'sqlalchemy', 'vectorbt', 'plotly'); "
+        "heavy = ('ccxt', 'apscheduler', 'sqlalchemy', 'vectorbt', 'plotly', 'numba'); "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -78,6 +78,7 @@ def test_every_model_follows_the_protocol() -> None:
     assert sorted(cls.code for cls in classes) == list(ImpactModelCode)
     assert all(cls.code.model_name == cls.name for cls in classes)
     assert MODELS == ("linear", "sqrt", "multiplier")  # the study-file values, a contract
+    assert tuple(code.model_name for code in ImpactModelCode) == MODELS
     for name in MODELS:
         assert impact_model(ImpactConfig(model=name)).name == name
 
