@@ -63,7 +63,7 @@ def trailing_venue_volume_usd(
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def market_volume_usd(venue_volume_usd: float, volume_coverage: float) -> float:
+def market_volume_usd(venue_volume_usd: Any, volume_coverage: Any) -> Any:
     """V = coverage × venue USD volume (scalars in the kernels, arrays through ``.py_func``)."""
     return volume_coverage * venue_volume_usd
 
@@ -71,7 +71,7 @@ def market_volume_usd(venue_volume_usd: float, volume_coverage: float) -> float:
 def venue_volume_usd(close_usd: Values, base_volume: Values) -> Values:
     """A day's venue volume in USD: its close × its volume in base units (coins).
 
-    Arrays or pandas objects alike (the baseline passes frames, the calibration series).
+    Arrays or pandas objects alike (the calibration passes series).
     """
     return close_usd * base_volume
 
