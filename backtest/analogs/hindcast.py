@@ -7,7 +7,7 @@ baseline B that would have produced them::
 
     u_s = the study's impact model (``backtest.sim.impact``) applied to the ETF net flow F_s,
           with MC_s = P'_{s-1} × circulating supply, σ_s and V_s trailing over the realized
-          days before s (the engine's kernels and windows, ``backtest.sim.kernels``)
+          days before s (the engine's definitions and windows, ``backtest.sim.market``)
     I_t = Σ_{first ≤ s ≤ t} u_s · (θ + (1 − θ) · G(t − s))      (θ and G: ``backtest.sim.decay``)
     B_t = P'_t · exp(−I_t)                                         the implied no-ETF path
 
@@ -55,7 +55,7 @@ from scipy.optimize import brentq
 from scipy.signal import lfilter
 
 from backtest.analogs.calibrate import PARAMETERS
-from backtest.sim import kernels
+from backtest.sim import market
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
 from flowimpact.errors import InputError
@@ -237,8 +237,8 @@ def log_impact(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray
 
 
 def _trailing(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray, FloatArray]:
-    """σ and market-wide V on every day of the span from the engine's own kernels."""
-    needed = max(impact.volatility_window_days + 1, impact.volume_window_days)
+    """σ and market-wide V on every day of the span: the engine's ``backtest.sim.market``."""
+    needed = market.days_needed(impact.volatility_window_days, impact.volume_window_days)
     if series.prior_close_usd.size < needed:
         raise InputError(
             f"{series.asset}: the square-root hindcast needs {needed} days of prices before "
@@ -248,13 +248,13 @@ def _trailing(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray,
     def cube(values: FloatArray) -> FloatArray:
         return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
 
-    sigma = kernels.trailing_log_return_std(
+    sigma = market.trailing_sigma(
         cube(series.prior_close_usd), cube(series.close_usd), impact.volatility_window_days
     )[0, :, 0]
-    mean_volume = kernels.trailing_mean(
+    venue_volume = market.trailing_venue_volume_usd(
         cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
     )[0, :, 0]
-    return sigma, impact.volume_coverage * mean_volume
+    return sigma, market.market_volume_usd.py_func(venue_volume, impact.volume_coverage)
 
 
 def _decayed(u: FloatArray, impact: ImpactConfig) -> FloatArray:
