@@ -3,9 +3,10 @@
 - ``run_study``: the main job, from stored prices to the files of the outside contract. Steps,
   in order: load daily prices (fetching through ccxt only when nothing is stored), the analogs
   and the calibration (they also resolve ``calibrated:`` grid values), baseline paths, every
-  scenario's 401(k) flow schedule, the engine, the vectorbt evaluation, then ``scenarios.csv``,
-  ``flows.csv``, ``analogs.csv`` (and the calibration and flow comparison), ``run.json`` and
-  ``report.html``. Each output is written atomically.
+  scenario's 401(k) flow schedule, then the chunks (engine, impact figures and vectorbt
+  evaluation of whole scenarios at a time, ``backtest.study.chunks``, in this process or on
+  Dask), then ``scenarios.csv``, ``flows.csv``, ``analogs.csv`` (and the calibration and flow
+  comparison), ``report.html`` and ``run.json``. Each output is written atomically.
 - ``run_analogs``: the event study and the flow comparison alone (``flowimpact analogs``),
   through the same steps and writer as the run, so both write the same ``analogs.csv``.
 - ``run_calibration``: impact parameters from the stored ETF flows (``flowimpact calibrate``).
@@ -30,13 +31,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
+from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
 from backtest.report.sensitivity_files import write_sensitivity_outputs
 from backtest.report.sources import price_source
 from backtest.sim.baseline import build_baseline
-from backtest.sim.engine import run_engine
-from backtest.sim.evaluate import EvaluationInput, evaluate
-from backtest.sim.metrics import impact_metrics
 from backtest.study import (
     analogs_step,
     flow_tables,
@@ -44,11 +43,21 @@ from backtest.study import (
     scenario_inputs,
     sensitivity_step,
 )
+from backtest.study.chunks import (
+    SharedInputs,
+    combine,
+    plan_chunks,
+    run_chunk,
+    scenarios_per_chunk,
+)
+from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
 from backtest.study.config import Study
+from backtest.study.executors import map_chunks
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import (
     HOW_TO_IMPORT_ETF_FLOWS,
     AnalogsOutcome,
+    FanBands,
     HindcastRun,
     RunResult,
     StudyRun,
@@ -62,7 +71,7 @@ from flowimpact.staging import staged_directory
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
-STEPS = ("prices", "analogs", "baseline", "flows", "engine", "evaluate", "outputs")
+STEPS = ("prices", "analogs", "baseline", "flows", "chunks", "outputs", "report")
 
 
 def run_study(
@@ -74,12 +83,16 @@ def run_study(
     now: datetime | None = None,
     allow_large_grid: bool = False,
     notices: Sequence[str] = (),
+    compute: ComputeConfig | None = None,
 ) -> RunResult:
     """Run the whole study and write its report into ``out_dir``, all files as one set.
 
-    The files are written into a staging folder beside ``out_dir`` and swapped in when all are
-    complete (``flowimpact.staging``): a killed run or a full disk leaves the previous set.
-    An ``out_dir`` that cannot be written is refused (exit 2) before any computing.
+    The grid runs in chunks of whole scenarios (``backtest.study.chunks``), in this process or
+    on Dask as ``compute`` (default: the study's ``[compute]``) says; the results depend on
+    neither. The files are written into a staging folder beside ``out_dir`` and swapped in
+    when all are complete (``flowimpact.staging``): a killed run or a full disk leaves the
+    previous set. An ``out_dir`` that cannot be written is refused (exit 2) before any
+    computing.
     ``notices``: more warnings about the data for the report, run.json and stderr (the
     scheduler's files that could not be imported, say).
     """
@@ -92,6 +105,7 @@ def run_study(
             now=now,
             allow_large_grid=allow_large_grid,
             notices=tuple(notices),
+            compute=compute or study.compute,
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
     return RunResult(
@@ -108,15 +122,12 @@ def _run_study(
     now: datetime | None,
     allow_large_grid: bool,
     notices: tuple[str, ...] = (),
+    compute: ComputeConfig,
 ) -> RunResult:
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
     with tqdm(
-        total=len(STEPS) + len(study.evaluate.strategies),
-        desc="study",
-        unit="step",
-        disable=not progress,
-        leave=False,
+        total=len(STEPS), desc="study", unit="step", disable=not progress, leave=False
     ) as bar:
 
         def step(name: str) -> _Timer:
@@ -124,7 +135,7 @@ def _run_study(
             return _Timer(name, timings, bar)
 
         # the grid's size is known before calibration (a token is one value): refuse before any work
-        _check_grid(study, study.n_scenarios, allow_large_grid)
+        check_run_time(study, compute, allow_large_grid)
         extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
         with step("prices"):
             price_set = load_daily_price_set(study, data_dir, progress=progress)
@@ -140,36 +151,22 @@ def _run_study(
         with step("flows"):
             inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
             analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
-        with step("engine"):
-            engine = run_engine(
-                baseline,
-                inputs.direct_flow_usd,
-                [s.impact for s in scenarios],
-                inputs.sleeve,
-                inputs.announcement_day,
+        with step("chunks"):
+            drawn, _ = study_page.drawn_scenarios(study, scenarios)
+            specs = plan_chunks(
+                len(scenarios),
+                scenarios_per_chunk(compute.chunk_columns, baseline.n_paths, len(baseline.assets)),
+                drawn,
             )
-        with step("evaluate"):
-            evaluation = evaluate(
-                EvaluationInput(
-                    days=baseline.days,
-                    impacted_close_usd=engine.array("close_usd"),
-                    baseline_close_usd=baseline.close_usd,
-                    announcement_day=inputs.announcement_day,
-                    first_flow_day=inputs.first_flow_day,
-                    ramp_end_day=inputs.ramp_end_day,
-                    pay_day=inputs.pay_day,
-                ),
-                study.evaluate,
-                on_strategy_done=lambda name: _advance(bar, f"evaluated {name}"),
-            )
-            impacts = impact_metrics(
-                engine.array("flow_usd"),
-                engine.array("log_impact"),
-                baseline.volume_usd,
-                [s.impact.volume_coverage for s in scenarios],
-            )
+            shared = SharedInputs.build(baseline, inputs, scenarios, study.evaluate)
+            results = map_chunks(run_chunk, specs, shared, compute, progress=progress)
+            combined = combine((result for _, result in results), len(baseline.assets))
             table = scenarios_table(
-                scenarios, baseline.assets, impacts, evaluation, inputs.flow_sources
+                scenarios,
+                baseline.assets,
+                combined.impacts,
+                combined.evaluation,
+                inputs.flow_sources,
             )
         tornado = sensitivity_step.run_tornado(study, baseline, prices, timings, extra_flows)
         run = StudyRun(
@@ -178,18 +175,22 @@ def _run_study(
             prices=prices,
             baseline=baseline,
             inputs=inputs,
-            engine=engine,
+            fans=FanBands(scenarios=tuple(drawn), impacted=combined.bands),
             table=table,
             analogs=analogs,
             timings_s=timings,
+            chunk_seconds=combined.seconds,
+            n_chunks=len(specs),
+            compute=compute,
             started_utc=started,
             last_candle_day=last_day,
             price_sources=price_set.sources,
             warnings=warnings,
             tornado=tornado,
         )
-        with step("outputs"):
-            files = outputs.write_outputs(run, out_dir)
+        bar.set_postfix_str("outputs")
+        files = outputs.write_outputs(run, out_dir)  # times "outputs" and "report" itself
+        bar.update(2)
     return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
 
 
@@ -370,19 +371,34 @@ def _inflow_schedules(
     return build_schedules(study.inflow_scenarios(), study.days, study.data.assets, prices)
 
 
-def _advance(bar: tqdm, note: str) -> None:
-    bar.set_postfix_str(note)
-    bar.update(1)
+def check_run_time(study: Study, compute: ComputeConfig, allow_large_grid: bool) -> float:
+    """The estimated run time in seconds; ConfigError over ``[study] max_minutes``.
 
-
-def _check_grid(study: Study, n_scenarios: int, allow_large_grid: bool) -> None:
-    n_columns = n_scenarios * study.paths.n_paths * len(study.data.symbols)
-    if n_columns > study.study.max_columns and not allow_large_grid:
+    The estimate is ``backtest.study.compute.estimated_seconds``; memory needs no guard, since
+    the grid runs in chunks. A remote cluster counts as one process (its size is not known
+    before connecting).
+    """
+    n_columns = study.n_scenarios * study.paths.n_paths * len(study.data.symbols)
+    seconds = estimated_seconds(n_columns, len(study.days), max(compute.workers, 1))
+    grid = (
+        f"the grid has {study.n_scenarios} scenarios x {study.paths.n_paths} paths x "
+        f"{len(study.data.symbols)} assets = {n_columns:,} columns"
+    )
+    limits = study.study
+    if allow_large_grid:
+        return seconds
+    if seconds > limits.max_minutes * 60:
         raise ConfigError(
-            f"the grid has {n_scenarios} scenarios x {study.paths.n_paths} paths x "
-            f"{len(study.data.symbols)} assets = {n_columns:,} columns, over [study] "
-            f"max_columns = {study.study.max_columns:,}; pass --allow-large-grid or shrink it"
+            f"{grid}, estimated {duration_text(seconds)} {compute.describe()}, over [study] "
+            f"max_minutes = {limits.max_minutes:g}; pass --allow-large-grid, add --workers, "
+            "or shrink the grid"
         )
+    if limits.max_columns and n_columns > limits.max_columns:
+        raise ConfigError(
+            f"{grid}, over [study] max_columns = {limits.max_columns:,}; pass "
+            "--allow-large-grid or shrink it"
+        )
+    return seconds
 
 
 class _Timer:
@@ -408,6 +424,7 @@ __all__ = [
     "RunResult",
     "SensitivityResult",
     "StudyRun",
+    "check_run_time",
     "run_analogs",
     "run_calibration",
     "run_flows",

@@ -5,7 +5,9 @@
 ``backtest.sim.metrics`` and the portfolio metrics of ``backtest.sim.evaluate``, every number
 with its unit in its column name. ``run.json`` holds the resolved study, data fingerprints,
 versions and timings, and a ``run_id`` derived from the resolved study and the data, so two
-runs with the same id computed the same thing.
+runs with the same id computed the same thing. ``[compute]`` (chunk size, workers, scheduler,
+which flows to write) is left out of the id: it changes where and in what pieces the numbers
+are computed, never the numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +39,8 @@ from flowimpact.config import config_id
 #: a $100 bn flow and 1e-10 relative on a metric, and the same number reads the same everywhere
 FLOAT_FORMAT = "%.10g"
 
+#: study sections that say how a run is computed, not what: not part of ``run_id``
+NOT_IN_RUN_ID = ("compute",)
 VERSIONED = ("flowimpact", "pandas", "numpy", "numba", "vectorbt", "ccxt", "plotly")
 
 
@@ -153,12 +158,20 @@ def versions(extra: Sequence[str] = ()) -> dict[str, str]:
 
 
 def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
+    """run.json of a study run; ``seconds_total`` is the time from the start to now.
+
+    ``seconds_by_step`` is wall time per step (``chunks``: engine, figures and evaluation of
+    every chunk; ``report``: report.html); ``seconds_in_chunks`` sums each part of a chunk
+    over all chunks (on Dask: time spent on the workers, which may exceed the wall time).
+    """
     return job_manifest(
         run.study,
         data_fingerprints(run),
         started=run.started_utc,
         timings_s=run.timings_s,
         files=files,
+        seconds_in_chunks=dict(run.chunk_seconds),
+        chunks=run.n_chunks,
         scenarios=len(run.scenarios),
         paths=run.baseline.n_paths,
         assets=list(run.baseline.assets),
@@ -169,6 +182,13 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
         },
         warnings=list(run.warnings),  # stale candles, files the scheduler could not import
     )
+
+
+def run_id(resolved: Mapping[str, Any], data: Sequence[Mapping[str, Any]]) -> str:
+    """12 hex digits of the resolved study (less ``NOT_IN_RUN_ID``) and the data fingerprints."""
+    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
+    what = {k: v for k, v in resolved.items() if k not in NOT_IN_RUN_ID}
+    return config_id(what, list(data), length=12)
 
 
 def job_manifest(
@@ -183,11 +203,9 @@ def job_manifest(
     """run.json of any job: ``run_id`` (a hash of the resolved study and the data), the study,
     times, the job's own ``fields``, data fingerprints, versions, the resolved study, files."""
     resolved = study.resolved()
-    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
-    run_id = config_id(resolved, data, length=12)
     finished = datetime.now(UTC)
     return {
-        "run_id": run_id,
+        "run_id": run_id(resolved, data),
         "study": study.source,
         "started_utc": started.isoformat(),
         "finished_utc": finished.isoformat(),
@@ -206,18 +224,35 @@ def write_manifest(path: Path, manifest: Mapping[str, Any]) -> Path:
     return path
 
 
+def written_flows(run: StudyRun) -> pd.DataFrame:
+    """flows.csv: every distinct inflow, or with ``[compute] write_flows = "drawn"`` those the
+    report's flow charts draw (``study_page.drawn_inflows``)."""
+    schedules = run.inputs.by_inflow
+    if (run.compute or run.study.compute).write_flows == "drawn":
+        drawn = study_page.drawn_inflows(run.scenarios, schedules)
+        schedules = {label: schedule for label, schedule in schedules.items() if label in drawn}
+    return flows_table(schedules, run.inputs.extra_flows)
+
+
 def write_outputs(run: StudyRun, out_dir: Path) -> dict[str, Path]:
-    """Write every output atomically; ``run.json`` and then ``report.html`` come last."""
+    """Write every output atomically; ``report.html`` and then ``run.json`` come last.
+
+    The tables' and the report's times go into ``run.timings_s`` (``outputs``, ``report``),
+    so ``run.json``, written last, has both in its steps and its total.
+    """
+    started = time.perf_counter()
     tables = {
         "scenarios.csv": run.table,
-        "flows.csv": flows_table(run.inputs.by_inflow, run.inputs.extra_flows),
+        "flows.csv": written_flows(run),
         **analogs_tables(run.analogs),
     }
     files = write_tables(out_dir, tables)
-    names = [*files, "run.json", "report.html"]
-    manifest = run_manifest(run, names)
-    files["run.json"] = write_manifest(out_dir / "run.json", manifest)
-    files["report.html"] = study_page.write(run, out_dir / "report.html", manifest)
+    names = [*files, "report.html", "run.json"]
+    run.timings_s["outputs"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    files["report.html"] = study_page.write(run, out_dir / "report.html", run_manifest(run, names))
+    run.timings_s["report"] = round(time.perf_counter() - started, 3)
+    files["run.json"] = write_manifest(out_dir / "run.json", run_manifest(run, names))
     return files
 
 

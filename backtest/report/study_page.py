@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from backtest.report.sensitivity_page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
-from backtest.study.config import Scenario
+from backtest.study.config import Scenario, Study
 from backtest.study.results import StudyRun
 from backtest.study.schedules import inflow_axes, summary_table
 from flowimpact.units import USD_PER_BILLION
@@ -152,9 +152,10 @@ def _reading_notes(run: StudyRun) -> str:
 
 
 def _paths(run: StudyRun, source: str) -> Section:
-    drawn, axes = _drawn_scenarios(run)
-    # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths
-    bands = np.percentile(run.engine.array("close_usd")[drawn], figures.BAND, axis=1)
+    drawn, axes = drawn_scenarios(run.study, run.scenarios)
+    # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths, which
+    # the run's chunks computed for exactly these scenarios (it keeps no full paths)
+    bands = np.stack([run.fans.impacted[i] for i in drawn], axis=1)
     baseline = np.percentile(run.baseline.close_usd, figures.BAND, axis=0)
     announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
     others = {axis: values for axis, values in axes.items() if axis != "allocation"}
@@ -198,27 +199,43 @@ def _paths(run: StudyRun, source: str) -> Section:
 MAX_DRAWN = 96
 
 
-def _grid_values(run: StudyRun) -> dict[str, list[object]]:
+def _grid_values(study: Study) -> dict[str, list[object]]:
     """Every grid axis by its key name (``lag_months``), values in grid order."""
-    return {key.split(".", 1)[1]: list(values) for key, values in run.study.grid_axes.items()}
+    return {key.split(".", 1)[1]: list(values) for key, values in study.grid_axes.items()}
 
 
-def _drawn_scenarios(run: StudyRun) -> tuple[list[int], dict[str, list[object]]]:
-    """The scenarios the charts draw (all, unless over ``MAX_DRAWN``) and the axes they span."""
-    axes = picker.bounded_axes(_grid_values(run), MAX_DRAWN)
+def drawn_scenarios(
+    study: Study, scenarios: Sequence[Scenario]
+) -> tuple[list[int], dict[str, list[object]]]:
+    """The scenarios the charts draw (all, unless over ``MAX_DRAWN``) and the axes they span.
+
+    It depends on the grid only, so the run knows it before any chunk runs: each chunk returns
+    the fan bands of the drawn scenarios it holds.
+    """
+    axes = picker.bounded_axes(_grid_values(study), MAX_DRAWN)
     drawn = [
         index
-        for index, scenario in enumerate(run.scenarios)
+        for index, scenario in enumerate(scenarios)
         if all(value in axes[key.split(".", 1)[1]] for key, value in scenario.axes.items())
     ]
     return drawn, axes
 
 
-def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
-    """The inflow schedules the flow charts draw: label → grid values, at most ``MAX_DRAWN``."""
-    axes_of = inflow_axes(run.scenarios)
-    scheduled = {label: axes_of[label] for label in run.inputs.by_inflow if label in axes_of}
+def drawn_inflows(
+    scenarios: Sequence[Scenario], schedules: Iterable[str]
+) -> dict[str, Mapping[str, object]]:
+    """The inflow schedules the flow charts draw: label → grid values, at most ``MAX_DRAWN``.
+
+    ``schedules`` are the run's schedule labels; ``[compute] write_flows = "drawn"`` writes
+    these to flows.csv.
+    """
+    axes_of = inflow_axes(scenarios)
+    scheduled = {label: axes_of[label] for label in schedules if label in axes_of}
     return picker.bounded_labels(scheduled, MAX_DRAWN)
+
+
+def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
+    return drawn_inflows(run.scenarios, run.inputs.by_inflow)
 
 
 def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
@@ -352,8 +369,8 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
     versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
     outro = (
         f"<h3>Resolved study</h3><pre>{config}</pre>"
-        f'<p class="note">Versions: {html.escape(versions)}. Time taken: '
-        f"{manifest['seconds_total']:.1f} s.</p>"
+        f'<p class="note">Versions: {html.escape(versions)}. Time taken before this page: '
+        f"{manifest['seconds_total']:.1f} s, in {manifest['chunks']} chunk(s).</p>"
     )
     return Section(
         "Models, assumptions and data sources",

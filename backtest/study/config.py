@@ -30,10 +30,11 @@ from backtest.sim.baseline import PathsConfig
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
+from backtest.study.compute import ComputeConfig
 from backtest.study.flows_config import FlowsConfig
 from backtest.study.sensitivity_config import SensitivityConfig
 from feeds.config import DataConfig
-from flowimpact.config import config_id, day, jsonable, whole
+from flowimpact.config import config_id, day, jsonable, number, whole
 from flowimpact.errors import ConfigError
 from flowimpact.schedule_config import ScheduleConfig
 from flowimpact.secrets import redact
@@ -52,18 +53,22 @@ class StudyConfig:
 
     ``start`` is the first day of the evaluated window (history before it still feeds the
     trailing volatility and the bootstrap). The default, 2025-01-01, puts seven months of
-    ordinary market before the 2025-08-07 order. ``max_columns`` caps scenario × path × asset
-    columns (about 1 GB of float64 per array at 2,000 days × 60,000 columns on this project's
-    24 GiB machines; an assumption sized for them): a larger grid needs ``--allow-large-grid``.
+    ordinary market before the 2025-08-07 order. ``max_minutes`` (default 30, an assumption:
+    a coffee break) caps the estimated run time (printed before the run,
+    ``backtest.study.compute``); memory needs no cap, the grid runs in chunks. ``max_columns``
+    (default 0: none) optionally caps scenario × path × asset columns as well. A run over
+    either needs ``--allow-large-grid``.
     """
 
     name: str = "401(k) crypto inflows: default study"
     start: str = "2025-01-01"
-    max_columns: int = 20_000
+    max_minutes: float = 30.0
+    max_columns: int = 0
 
     def __post_init__(self) -> None:
         day("study", "start", self.start)
-        whole("study", "max_columns", self.max_columns, low=1)
+        number("study", "max_minutes", self.max_minutes, low=0, low_open=True)
+        whole("study", "max_columns", self.max_columns, low=0)
 
 
 #: study-file section -> its frozen config class; ``Study`` has one field of each.
@@ -78,6 +83,7 @@ SECTIONS: Mapping[str, type] = {
     "schedule": ScheduleConfig,
     "flows": FlowsConfig,
     "sensitivity": SensitivityConfig,
+    "compute": ComputeConfig,
 }
 
 
@@ -118,6 +124,7 @@ class Study:
     schedule: ScheduleConfig
     flows: FlowsConfig
     sensitivity: SensitivityConfig
+    compute: ComputeConfig
     grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

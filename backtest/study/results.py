@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from backtest.analogs.calibrate import CalibrationResult, resolve_calibrated
@@ -21,7 +22,7 @@ from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
 from backtest.analogs.hindcast import HindcastResult
 from backtest.sim.baseline import BaselinePaths
-from backtest.sim.engine import EngineResult
+from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario, Study
 from backtest.study.scenario_inputs import ScenarioInputs
 from backtest.study.sensitivity_step import RunTornado
@@ -56,18 +57,40 @@ class AnalogsOutcome:
 
 
 @dataclass(frozen=True, eq=False)
+class FanBands:
+    """The fan charts' bands: close ``[5th/50th/95th percentile over paths, day, asset]``.
+
+    ``scenarios`` are the drawn scenarios' indices (``backtest.report.study_page.
+    drawn_scenarios``), ``impacted`` maps each to its band.
+    """
+
+    scenarios: tuple[int, ...]
+    impacted: dict[int, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
 class StudyRun:
-    """Everything one run computed, for the report and for notebooks."""
+    """Everything one run computed, for the report and for notebooks.
+
+    The engine's full arrays ``[scenario, path, day, asset]`` are not kept (a large grid would
+    not fit in memory): the run keeps ``table`` (scenarios.csv) and the drawn scenarios' bands;
+    ``backtest.study.chunks.scenario_paths(run.baseline, run.inputs, run.scenarios, i)``
+    recomputes any scenario's paths. ``chunk_seconds`` sums each step's time over the chunks
+    (on Dask: time on the workers); ``n_chunks`` is how many chunks the grid ran in.
+    """
 
     study: Study
     scenarios: list[Scenario]
     prices: dict[str, pd.DataFrame]
     baseline: BaselinePaths
     inputs: ScenarioInputs
-    engine: EngineResult
+    fans: FanBands
     table: pd.DataFrame  # scenarios.csv
     analogs: AnalogsOutcome
     timings_s: dict[str, float] = field(default_factory=dict)
+    chunk_seconds: dict[str, float] = field(default_factory=dict)
+    n_chunks: int = 1
+    compute: ComputeConfig | None = None  # as run (a caller may override the study's)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_candle_day: date | None = None  # the newest daily close the prices hold
     price_sources: Mapping[str, PriceSource] = field(default_factory=dict)  # venue per asset
@@ -102,4 +125,11 @@ class RunResult:
     run: StudyRun
 
 
-__all__ = ["HOW_TO_IMPORT_ETF_FLOWS", "AnalogsOutcome", "HindcastRun", "RunResult", "StudyRun"]
+__all__ = [
+    "HOW_TO_IMPORT_ETF_FLOWS",
+    "AnalogsOutcome",
+    "FanBands",
+    "HindcastRun",
+    "RunResult",
+    "StudyRun",
+]

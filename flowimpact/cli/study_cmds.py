@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli.compute_options import compute_config, scheduler_option, workers_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,8 +21,14 @@ if TYPE_CHECKING:
 @click.option(
     "--print-config", is_flag=True, help="Print the resolved study (every default) and exit."
 )
-@click.option("--allow-large-grid", is_flag=True, help="Run a grid above [study] max_columns.")
+@click.option(
+    "--allow-large-grid",
+    is_flag=True,
+    help="Run a grid whose estimated time is over [study] max_minutes.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@workers_option
+@scheduler_option
 def run_command(
     config_path: Path | None,
     out_dir: Path,
@@ -29,11 +36,14 @@ def run_command(
     print_config: bool,
     allow_large_grid: bool,
     no_progress: bool,
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """The main job: the whole study and its report (report.html, scenarios.csv, ...)."""
     import tomli_w
 
-    from backtest.run import run_study
+    from backtest.run import check_run_time, run_study
+    from backtest.study.compute import duration_text
     from backtest.study.config import load_study
 
     study = load_study(config_path)
@@ -41,12 +51,21 @@ def run_command(
         click.echo(f"# resolved study: {study.source}; a list in [inflow]/[impact] is a grid axis")
         click.echo(tomli_w.dumps(study.resolved()))
         return
+    compute = compute_config(study.compute, workers, scheduler)
+    n_columns = study.n_scenarios * study.paths.n_paths * len(study.data.symbols)
     click.echo(
         f"study: {study.study.name} — {study.n_scenarios} scenarios x {study.paths.n_paths} "
-        f"paths x {len(study.data.symbols)} assets; data in {data_dir}"
+        f"paths x {len(study.data.symbols)} assets = {n_columns:,} columns; data in {data_dir}"
     )
+    seconds = check_run_time(study, compute, allow_large_grid=True)
+    click.echo(f"estimated run time: about {duration_text(seconds)} {compute.describe()}")
     result = run_study(
-        study, data_dir, out_dir, progress=not no_progress, allow_large_grid=allow_large_grid
+        study,
+        data_dir,
+        out_dir,
+        progress=not no_progress,
+        allow_large_grid=allow_large_grid,
+        compute=compute,
     )
     for warning in result.run.warnings:
         click.echo(f"flowimpact: warning: {warning}", err=True)

@@ -22,6 +22,7 @@ from plotly.offline import get_plotlyjs
 
 import feeds
 from backtest.run import RunResult, run_study
+from backtest.study.chunks import BAND_PERCENTILES, scenario_paths
 from backtest.study.config import load_study
 from backtest.study.schedules import inflow_label
 from flowimpact.cli import main
@@ -165,14 +166,15 @@ def test_zero_allocation_shows_zero_uplift_and_zero_flows(
     assert (some["cum_flow_usd_p50"] > 0).all()
     assert (some["price_uplift_at_horizon_pct_p50"] > 0).all()
     assert (some["buy_and_hold_total_return_pct_vs_baseline_p50"] > 0).all()
-    # the engine's own arrays: no flow and no impact on any path or day
-    index = [i for i, s in enumerate(result.run.scenarios) if s.inflow.allocation == 0.0]
+    # the engine's own arrays, recomputed for that scenario: no flow and no impact anywhere
+    run = result.run
+    index = [i for i, s in enumerate(run.scenarios) if s.inflow.allocation == 0.0]
     assert len(index) == 1
-    np.testing.assert_array_equal(result.run.engine.flow_usd[index[0]], 0.0)
-    np.testing.assert_array_equal(result.run.engine.log_impact[index[0]], 0.0)
-    np.testing.assert_array_equal(
-        result.run.engine.close_usd[index[0]], result.run.baseline.close_usd
-    )
+    paths = scenario_paths(run.baseline, run.inputs, run.scenarios, index[0])
+    assert paths.close_usd.shape == (1, *run.baseline.close_usd.shape)
+    np.testing.assert_array_equal(paths.flow_usd[0], 0.0)
+    np.testing.assert_array_equal(paths.log_impact[0], 0.0)
+    np.testing.assert_array_equal(paths.close_usd[0], run.baseline.close_usd)
     flows = pd.read_csv(result.out_dir / "flows.csv")
     labels = {s.scenario_id: inflow_label(s) for s in result.run.scenarios}
     assert labels[result.run.scenarios[index[0]].scenario_id] not in set(flows["inflow"])
@@ -212,7 +214,12 @@ def test_run_json_follows_the_contract(result: RunResult, manifest: dict[str, ob
         assert versions[package] not in ("", "not installed"), package
     assert versions["pandas"] == pd.__version__
     assert float(manifest["seconds_total"]) > 0
-    assert set(manifest["seconds_by_step"]) >= {"prices", "engine", "evaluate"}
+    steps = manifest["seconds_by_step"]
+    assert set(steps) >= {"prices", "flows", "chunks", "outputs", "report"}
+    assert steps["report"] > 0  # the report is timed, and counted in the total
+    assert float(manifest["seconds_total"]) >= sum(steps.values()) - 0.01
+    assert set(manifest["seconds_in_chunks"]) == {"engine", "metrics", "evaluate"}
+    assert manifest["chunks"] >= 1
     assert re.fullmatch(r"[0-9a-f]{12}", str(manifest["run_id"]))
     assert set(manifest["files"]) >= {"report.html", "scenarios.csv", "run.json", "flows.csv"}
 
@@ -242,6 +249,16 @@ def test_run_json_config_loads_back_to_the_same_study(
     assert [s.scenario_id for s in again.scenarios()] == [
         s.scenario_id for s in result.run.scenarios
     ]
+
+
+def test_the_fan_bands_are_the_percentiles_of_the_recomputed_paths(result: RunResult) -> None:
+    run = result.run
+    assert run.fans.scenarios  # the report draws something
+    for index in run.fans.scenarios:
+        paths = scenario_paths(run.baseline, run.inputs, run.scenarios, index).close_usd[0]
+        np.testing.assert_array_equal(
+            run.fans.impacted[index], np.percentile(paths, BAND_PERCENTILES, axis=0)
+        )
 
 
 def test_report_is_self_contained(result: RunResult) -> None:

@@ -11,6 +11,7 @@ import tomli_w
 
 import feeds
 from backtest.run import run_flows, run_study
+from backtest.study.chunks import scenario_paths
 from backtest.study.config import load_study
 from backtest.study.flow_tables import for_study
 from flowimpact.cli import main
@@ -129,7 +130,8 @@ def test_a_replayed_etf_history_moves_the_study_by_itself(tmp_path: Path) -> Non
     assert scenarios.loc["BTC", "cum_flow_usd_p50"] == pytest.approx(total, rel=1e-9)
     assert scenarios.loc["BTC", "price_uplift_at_horizon_pct_p50"] > 0
     assert scenarios.loc["ETH", "price_uplift_at_horizon_pct_p50"] == 0
-    flows = result.run.engine.flow_usd[0, 0, :, 0]
+    run = result.run  # the run keeps no paths: recompute scenario 0's
+    flows = scenario_paths(run.baseline, run.inputs, run.scenarios, 0).array("flow_usd")[0, 0, :, 0]
     day = list(result.run.baseline.days).index(pd.Timestamp("2026-02-01", tz="UTC"))
     assert flows[day] == pytest.approx(1e8) and not flows[:day].any()
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

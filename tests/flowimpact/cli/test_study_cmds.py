@@ -25,6 +25,10 @@ BAD_STUDIES = {
     "list in a non-grid section": ('[data]\nexchange = ["binance", "kraken"]\n', "exchange"),
     "invalid TOML": ("[inflow]\nallocation = \n", "TOML"),
     "no strategy": ("[evaluate]\nstrategies = []\n", "strategies"),
+    "empty chunk": ("[compute]\nchunk_columns = 0\n", "chunk_columns"),
+    "scheduler without scheme": ('[compute]\nscheduler = "localhost"\n', "scheduler"),
+    "unknown write_flows": ('[compute]\nwrite_flows = "some"\n', "write_flows"),
+    "no time budget": ("[study]\nmax_minutes = 0\n", "max_minutes"),
 }
 
 
@@ -126,11 +130,47 @@ def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture
 
     code, stdout, err = _run(capsys, *common, "--no-progress", "--allow-large-grid")
     assert code == 0, err
+    assert "estimated run time: about" in stdout and "in this process" in stdout
     assert f"report: {(out / 'report.html').resolve()}" in stdout
     assert "median price uplift" in stdout
     table = pd.read_csv(out / "scenarios.csv")
     assert len(table) == 4
     assert {"report.html", "run.json", "flows.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_grid_over_the_time_budget_needs_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 8 columns take well under a second, so a budget of a millionth of a minute refuses them
+    study = write_study(
+        tmp_path / "study.toml", study={"max_minutes": 1e-6}, paths={"n_paths": 2}
+    )
+    out = tmp_path / "out"
+    code, stdout, err = _run(
+        capsys, "run", "--config", str(study), "--data-dir", str(tmp_path / "data"),
+        "--out", str(out), "--no-progress", "--workers", "2",
+    )
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert len(errors) == 1, err
+    assert "8 columns" in errors[0] and "estimated" in errors[0]
+    assert "max_minutes" in errors[0] and "--allow-large-grid" in errors[0]
+    assert "local Dask cluster of 2 worker processes" in stdout  # the estimate, printed first
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [(("--workers", "-1"), "--workers"), (("--scheduler", "nowhere"), "scheduler")],
+)
+def test_bad_compute_flags_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, str], needle: str
+) -> None:
+    code, _, err = _run(capsys, "run", "--out", str(tmp_path / "out"), *flags)
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1 and needle in lines[0], err
+    assert not (tmp_path / "out").exists()
 
 
 def test_calibrated_value_without_etf_flows_exits_2(

@@ -1,0 +1,106 @@
+"""The ``[compute]`` section: how a study's grid is cut into chunks and where they run.
+
+None of these settings changes a number of the results (``run_id`` leaves the section out):
+chunks hold whole scenarios, so every quantile over paths is computed as in one piece, and
+every chunk is a pure task that gives the same result wherever it runs.
+
+The run-time estimate printed before a run, and checked against ``[study] max_minutes``, is
+columns × ``SECONDS_PER_1000_COLUMNS`` / 1,000 divided by the number of worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from flowimpact.config import choice, whole
+from flowimpact.errors import ConfigError
+
+WriteFlows = Literal["all", "drawn"]
+#: ``[compute] write_flows`` values: every distinct inflow, or only those the report draws.
+WRITE_FLOWS: tuple[str, ...] = get_args(WriteFlows)
+
+#: In-process seconds per 1,000 columns (scenario × path × asset) over the default window of
+#: 1,461 days, measured with ``benchmarks/bench_scale.py`` on the project's 2-core machine
+#: (2026-12-01): 0.24 to 0.33 s from 76,800 to 1,000,000 columns, 0.62 s at the default
+#: study's 19,200 (where start-up and the report weigh more); rounded up to 0.4. The
+#: estimate scales it by the window's length. Measure again when the evaluation changes.
+SECONDS_PER_1000_COLUMNS = 0.4
+DEFAULT_WINDOW_DAYS = 1461
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComputeConfig:
+    """The ``[compute]`` section.
+
+    ``chunk_columns`` (default 8,000): scenario × path × asset columns per chunk, rounded
+    down to whole scenarios (a scenario larger than that is one chunk on its own). A chunk
+    holds the engine's three outputs ``[scenario, path, day, asset]`` (8,000 columns × 1,461
+    days × 8 bytes × 3 = 0.28 GB over the default window) while the evaluation runs over them
+    in place, strategy by strategy: measured, a 1,000,000-column study in 125 such chunks
+    peaked at 1.1 GiB for the whole process, the fixed part (imports, baseline paths,
+    schedules) included; so one chunk is about half a GiB, well under 2 GiB. The default
+    study's 48 scenarios of 400 columns run in three chunks (20 + 20 + 8). Far smaller chunks
+    cost time: each one evaluates its own baseline columns and steps its own trailing windows.
+
+    ``workers`` (default 0): 0 runs the chunks in this process; N starts a local Dask cluster
+    of N worker processes, one thread each. ``scheduler`` (default ""): the address of an
+    existing Dask cluster (``tcp://host:8786``); it wins over ``workers``.
+
+    ``write_flows`` (default "all"): ``flows.csv`` holds every distinct inflow schedule, or,
+    with "drawn", only those the report draws (for grids of thousands of schedules).
+    """
+
+    chunk_columns: int = 8_000
+    workers: int = 0
+    scheduler: str = ""
+    write_flows: WriteFlows = "all"
+
+    def __post_init__(self) -> None:
+        whole("compute", "chunk_columns", self.chunk_columns, low=1)
+        whole("compute", "workers", self.workers, low=0)
+        if not isinstance(self.scheduler, str) or (
+            self.scheduler and "://" not in self.scheduler
+        ):
+            raise ConfigError(
+                f"[compute] scheduler: {self.scheduler!r} must be a Dask scheduler address "
+                'such as "tcp://host:8786", or "" for none'
+            )
+        choice("compute", "write_flows", self.write_flows, WRITE_FLOWS)
+
+    @property
+    def parallel(self) -> bool:
+        """True when the chunks go to Dask (a local cluster or an existing one)."""
+        return bool(self.scheduler) or self.workers > 0
+
+    def describe(self) -> str:
+        """Where the chunks run, for the line printed before a run."""
+        if self.scheduler:
+            return f"on the Dask cluster at {self.scheduler}"
+        if self.workers:
+            return f"on a local Dask cluster of {self.workers} worker processes"
+        return "in this process"
+
+
+def duration_text(seconds: float) -> str:
+    """``12 s``, ``17 min`` or ``2.5 h``: a duration as the run-time estimate prints it."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimated_seconds(n_columns: int, n_days: int, processes: int) -> float:
+    """Columns × the measured seconds per 1,000 columns, scaled by window length, per process."""
+    per_column = SECONDS_PER_1000_COLUMNS / 1000 * n_days / DEFAULT_WINDOW_DAYS
+    return n_columns * per_column / max(processes, 1)
+
+
+__all__ = [
+    "SECONDS_PER_1000_COLUMNS",
+    "WRITE_FLOWS",
+    "ComputeConfig",
+    "duration_text",
+    "estimated_seconds",
+]

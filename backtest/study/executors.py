@@ -1,0 +1,147 @@
+"""Where chunks run: in this process, or on a Dask cluster (local or existing), same results.
+
+``map_chunks(function, tasks, shared, compute)`` calls ``function(task, shared)`` for every
+task and yields ``(position, result)`` pairs as the tasks finish, with a progress bar over
+tasks. ``function`` must be pure (same arguments, same result) and importable by the workers
+(a module-level function of an installed package): a task lost with its worker is then simply
+computed again, by Dask, with the same result.
+
+- ``[compute] workers = 0`` and no scheduler: a plain loop in this process.
+- ``workers = N``: a ``distributed.LocalCluster`` of N worker processes, one thread each, no
+  dashboard, closed when the map ends; numba's parallel engine gets the machine's cores
+  shared out between the workers (``NUMBA_NUM_THREADS``), rather than every core each.
+- ``scheduler = "tcp://host:8786"``: an existing cluster (``dask scheduler`` / ``dask worker``,
+  Kubernetes, SLURM through dask-jobqueue, a cloud deployment); the workers need flowimpact
+  installed, nothing else: they get their inputs from the client and never read the store.
+
+``shared`` is scattered once to every worker (``broadcast=True``), so a worker that dies does
+not take the only copy with it; should every copy be lost, the remaining tasks are sent again
+with a fresh copy. Dask, not this module, reruns the tasks of a worker that dies.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tqdm.auto import tqdm
+
+from backtest.study.compute import ComputeConfig
+from flowimpact.errors import FlowImpactError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+Task = TypeVar("Task")
+Shared = TypeVar("Shared")
+Result = TypeVar("Result")
+
+#: how often the remaining tasks are sent again after every copy of ``shared`` was lost
+RESEND_ATTEMPTS = 3
+CONNECT_TIMEOUT_S = 30
+#: no dashboard, and the scheduler's small HTTP server (health, metrics) on a free port rather
+#: than 8787, which another cluster on the machine may hold
+NO_HTTP_PORT = {"dashboard_address": ":0"}
+
+
+def map_chunks(
+    function: Callable[[Task, Shared], Result],
+    tasks: Sequence[Task],
+    shared: Shared,
+    compute: ComputeConfig,
+    *,
+    progress: bool = True,
+    desc: str = "chunks",
+) -> Iterator[tuple[int, Result]]:
+    """``(position in tasks, function(task, shared))`` for every task, in completion order."""
+    with tqdm(total=len(tasks), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
+        if not compute.parallel:
+            for position, task in enumerate(tasks):
+                result = function(task, shared)
+                bar.update(1)
+                yield position, result
+            return
+        with dask_client(compute) as client:
+            for position, result in _on_dask(client, function, tasks, shared):
+                bar.update(1)
+                yield position, result
+
+
+@contextmanager
+def dask_client(compute: ComputeConfig) -> Iterator[Client]:
+    """A client of the cluster ``compute`` names; a local cluster lives as long as the block."""
+    from distributed import Client, LocalCluster
+
+    if compute.scheduler:
+        try:
+            client = Client(compute.scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise FlowImpactError(
+                f"cannot reach the Dask scheduler at {compute.scheduler} ({exc}); start one "
+                "with `dask scheduler` and workers with `dask worker ADDRESS`, or fix "
+                "--scheduler / [compute] scheduler"
+            ) from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=compute.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=NO_HTTP_PORT,
+            env={"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // compute.workers))},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _on_dask(
+    client: Client,
+    function: Callable[[Task, Shared], Result],
+    tasks: Sequence[Task],
+    shared: Shared,
+) -> Iterator[tuple[int, Result]]:
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    pending = dict(enumerate(tasks))
+    run = f"{getattr(function, '__name__', 'task')}-{uuid.uuid4().hex[:8]}"
+    for attempt in range(RESEND_ATTEMPTS + 1):
+        shared_future = client.scatter(shared, broadcast=True, hash=False)
+        futures = {
+            client.submit(function, task, shared_future, key=f"{run}-{attempt}-{pos}"): pos
+            for pos, task in pending.items()
+        }
+        try:
+            for future in as_completed(futures):
+                position = futures[future]
+                result: Any = future.result()
+                future.release()
+                del pending[position]
+                yield position, result
+            return
+        except CancelledError:
+            # every copy of ``shared`` went with its workers: send it and the rest again
+            if attempt == RESEND_ATTEMPTS:
+                raise FlowImpactError(
+                    f"the Dask cluster lost the study's inputs {RESEND_ATTEMPTS + 1} times; "
+                    "check that its workers stay up"
+                ) from None
+        except KilledWorker as exc:
+            raise FlowImpactError(
+                f"a chunk killed its Dask worker repeatedly ({exc}); most likely it ran out of "
+                "memory: lower [compute] chunk_columns or give the workers more memory"
+            ) from None
+        finally:
+            for future in futures:
+                future.release()
+
+
+__all__ = ["dask_client", "map_chunks"]
