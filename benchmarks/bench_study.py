@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import feeds
 from backtest.run import RunResult, run_study
 from backtest.sim.evaluate import EvaluationInput, _run_vectorbt, _scenario_plan
+from backtest.study.chunks import scenario_paths
 from backtest.study.config import load_study
 from flowimpact.units import BPS_PER_UNIT, DAYS_PER_YEAR
 
@@ -57,7 +58,9 @@ def end_to_end(data_dir: Path, out_dir: Path) -> tuple[RunResult, float, float]:
 def front_run_columns(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Close prices [day, column], orders [day, column], init cash [column], fee fraction."""
     run = result.run
-    close = run.engine.close_usd  # [scenario, path, day, asset]
+    # the run keeps figures, not paths: recompute every scenario's (the same numbers)
+    every = range(len(run.scenarios))
+    close = scenario_paths(run.baseline, run.inputs, run.scenarios, every).array("close_usd")
     n_scen, n_paths, n_days, n_assets = close.shape
     inputs = EvaluationInput(
         days=run.baseline.days,
