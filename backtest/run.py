@@ -327,7 +327,7 @@ def run_sensitivity(
     SALib's indices, and ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and
     ``report.html``, written as one set as the run's (``flowimpact.staging``). The ``[flows]``
     tables are added to every sample, as the run adds them to every scenario. ``workers`` and
-    ``scheduler`` are for the Dask executor, not wired yet.
+    ``scheduler`` (else ``[compute]``'s) run the chunks on Dask, with the same numbers.
     """
     started = now or datetime.now(UTC)
     plan = sensitivity_plan(study)
@@ -345,8 +345,8 @@ def run_sensitivity(
             baseline,
             market_caps_usd=market_caps(plan, prices),
             extra_flows=extra_flows,
-            workers=workers,
-            scheduler=scheduler,
+            workers=workers or study.compute.workers,
+            scheduler=scheduler or study.compute.scheduler,
             progress=progress,
         )
         timings.update(outcome.timings_s)

@@ -7,27 +7,26 @@ chunk is one pure task, ``evaluate_chunk(chunk, shared)``: its distinct inflow s
 together (``strategies.inflow_batch``), the engine, the impact metrics (and, when asked, the
 vectorbt evaluation). Peak memory is one chunk's engine arrays, whatever the number of samples.
 
-Chunks run one after another in this process (``_map_in_process``). The shape of the task
-(a module-level function of a picklable chunk and one shared input) is the one the chunked
-Dask executor of ``[compute]`` takes, so running them on Dask is a change of the mapper only;
-until that executor is on main, ``workers`` and ``scheduler`` are accepted and not used.
+The chunks go through the run's own executor (``backtest.study.executors.map_chunks``): in this
+process, on a local Dask cluster (``workers``) or on an existing one (``scheduler``), with the
+same numbers whichever runs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import SleeveArrays, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.sim.metrics import impact_metrics
+from backtest.study.compute import ComputeConfig
+from backtest.study.executors import map_chunks
 from backtest.study.flow_tables import ExtraFlows
 from flowimpact.errors import ConfigError
 from strategies.inflow_batch import ScheduleBatch, schedule_batch
@@ -38,9 +37,6 @@ from strategies.inflow_config import InflowConfig
 #: chunk; the [compute] chunk_columns default of the chunked executor
 CHUNK_COLUMNS = 8_000
 
-Task = TypeVar("Task")
-Shared = TypeVar("Shared")
-Result = TypeVar("Result")
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +76,8 @@ def evaluate_samples(
     The frame has the impact metrics of ``backtest.sim.metrics`` (and with ``evaluate`` the
     portfolio metrics of ``backtest.sim.evaluate``) and a (``scenario_index``,
     ``asset_index``) index. ``extra_flow_usd[day, asset]`` (the ``[flows]`` tables) is added to
-    every scenario's direct flows, as the run does. ``workers`` and ``scheduler`` are for the
-    Dask executor and are not used yet (see the module docstring).
+    every scenario's direct flows, as the run does. ``workers`` and ``scheduler`` choose the
+    executor as ``[compute]`` does for the run.
     """
     if len(inflows) != len(impacts):
         raise ValueError(f"{len(inflows)} inflow configs for {len(impacts)} impact configs")
@@ -100,7 +96,10 @@ def evaluate_samples(
         for i in range(0, len(inflows), per_chunk)
     ]
     frames: list[pd.DataFrame | None] = [None] * len(tasks)
-    for position, frame in _map_in_process(evaluate_chunk, tasks, shared, progress=progress):
+    compute = ComputeConfig(chunk_columns=max(int(chunk_columns), 1), workers=workers,
+                            scheduler=scheduler)
+    mapped = map_chunks(evaluate_chunk, tasks, shared, compute, progress=progress, desc="samples")
+    for position, frame in mapped:
         frames[position] = frame
     table = pd.concat(frames, ignore_index=True)
     table.index = pd.MultiIndex.from_product(
@@ -167,23 +166,6 @@ def extra_flow_usd(extra: ExtraFlows | None, baseline: BaselinePaths) -> np.ndar
         return None
     total = extra.total_usd.reindex(index=baseline.days, columns=list(baseline.assets))
     return np.ascontiguousarray(total.fillna(0.0).to_numpy(), dtype=np.float64)
-
-
-def _map_in_process(
-    function: Callable[[Task, Shared], Result],
-    tasks: Sequence[Task],
-    shared: Shared,
-    *,
-    progress: bool,
-) -> Iterator[tuple[int, Result]]:
-    """``(position, function(task, shared))`` for every task, one after another."""
-    with tqdm(
-        total=len(tasks), desc="samples", unit="chunk", disable=not progress, leave=False
-    ) as bar:
-        for position, task in enumerate(tasks):
-            result = function(task, shared)
-            bar.update(1)
-            yield position, result
 
 
 def _sleeve_arrays(batch: ScheduleBatch, rows: np.ndarray) -> SleeveArrays | None:

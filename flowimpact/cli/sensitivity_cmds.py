@@ -12,13 +12,6 @@ from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
 if TYPE_CHECKING:
     import pandas as pd
 
-#: the message the command prints while the chunked Dask executor is not on main
-NOT_WIRED = (
-    "note: --workers and --scheduler are accepted but not wired yet (the Dask executor has not "
-    "landed): the chunks run one after another in this process; results are the same"
-)
-
-
 @cli.command("sensitivity")
 @config_option
 @out_option("out/sensitivity")
@@ -67,8 +60,6 @@ def sensitivity_command(
         f"{n_runs(plan):,} runs x {config.n_paths} paths x {len(study.data.symbols)} assets; "
         f"data in {data_dir}"
     )
-    if workers or scheduler:
-        click.echo(NOT_WIRED, err=True)
     result = run_sensitivity(
         study,
         data_dir,

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from flowimpact.cli import main
-from flowimpact.cli.sensitivity_cmds import NOT_WIRED
 from tests.backtest.test_run import write_study, write_synthetic_store
 
 BAD = {
@@ -62,7 +61,7 @@ def test_help_lists_the_command_and_its_flags(capsys: pytest.CaptureFixture[str]
         assert flag in out
 
 
-def test_a_small_analysis_runs_and_says_the_workers_are_not_wired(
+def test_a_small_analysis_on_two_dask_workers_gives_the_in_process_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_synthetic_store(tmp_path / "data")
@@ -81,7 +80,15 @@ def test_a_small_analysis_runs_and_says_the_workers_are_not_wired(
         "--out", str(tmp_path / "out"), "--workers", "2", "--no-progress",
     )  # fmt: skip
     assert code == 0, err
-    assert NOT_WIRED in err
+    code, _, err = _run(
+        capsys, "sensitivity", "--config", str(study), "--data-dir", str(tmp_path / "data"),
+        "--out", str(tmp_path / "in_process"), "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    for name in ("sensitivity.csv", "sensitivity_samples.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (
+            tmp_path / "in_process" / name
+        ).read_bytes(), name
     assert "morris, 2 parameters" in out
     assert "BTC multiplier:" in out and "report:" in out
     table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
