@@ -1,6 +1,6 @@
 """The error tree shared by every flowimpact package.
 
-Each error carries the process exit code of the outside contract (../DESIGN.md), so the
+Each error carries the process exit code of the outside contract (docs/contracts.md), so the
 command line maps any error to its code without knowing where it came from::
 
     FlowImpactError                 exit 1  anything else

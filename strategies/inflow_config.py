@@ -78,7 +78,7 @@ class InflowConfig:
 
     Scenario:
       allocation: share of 401(k) plan assets that goes to crypto. Default 0.01: the low end of
-        the 1-5% commentators quote (../DESIGN.md); a study grid usually spans it.
+        the 1-5% commentators quote (1% of $8.7T = $87bn); a study grid usually spans it.
       lag_months: months from ``announcement`` to the first dollar (rules, products, menus).
         Default 6: assumption, the short end of the 6-24 months quoted in the design.
       ramp_months: months from the first dollar to the full allocation; 0 = at once.
