@@ -64,7 +64,15 @@ def publish_report(staging: Path, out_dir: Path, day: date) -> Path:
         if replaced is not None:
             replaced.rename(target)  # put yesterday's (or this morning's) report back
         raise
-    point_latest(out_dir, target.name)
+    try:
+        point_latest(out_dir, target.name)
+    except BaseException:
+        # a failure at publish publishes nothing: the new folder goes back to staging (the
+        # caller discards it) and the report it replaced comes back
+        target.rename(staging)
+        if replaced is not None:
+            replaced.rename(target)
+        raise
     if replaced is not None:
         discard(replaced)
     return target

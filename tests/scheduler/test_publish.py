@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,44 @@ def test_only_old_staging_leftovers_are_removed(tmp_path):
     publish.remove_stale_staging(tmp_path)
     assert fresh.is_dir()
     assert not stale.exists()
+
+
+def test_a_failure_at_publish_publishes_nothing_and_keeps_the_same_day_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "reports"
+    day = date(2026, 12, 1)
+    first = publish.new_staging_dir(out, day)
+    (first / "report.html").write_text("morning", encoding="utf-8")
+    publish.publish_report(first, out, day)
+    second = publish.new_staging_dir(out, day)
+    (second / "report.html").write_text("evening", encoding="utf-8")
+
+    def full_disk(_out: Path, _name: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "point_latest", full_disk)
+    with pytest.raises(OSError):
+        publish.publish_report(second, out, day)
+    assert (out / day.isoformat() / "report.html").read_text(encoding="utf-8") == "morning"
+    assert (out / "latest" / "report.html").read_text(encoding="utf-8") == "morning"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".staging-")) == [
+        "2026-12-01", "LATEST", "latest",
+    ]
+
+
+def test_a_failure_at_the_first_publish_leaves_no_dated_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "reports"
+    day = date(2026, 12, 1)
+    staging = publish.new_staging_dir(out, day)
+    (staging / "report.html").write_text("x", encoding="utf-8")
+
+    def full_disk(_out: Path, _name: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "point_latest", full_disk)
+    with pytest.raises(OSError):
+        publish.publish_report(staging, out, day)
+    assert not (out / day.isoformat()).exists()
