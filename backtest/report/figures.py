@@ -37,33 +37,6 @@ def with_source(figure: go.Figure, source: str) -> go.Figure:
     return figure
 
 
-def fan_chart(
-    days: pd.DatetimeIndex,
-    baseline_close_usd: np.ndarray,
-    impacted_close_usd: Sequence[np.ndarray],
-    labels: Sequence[str],
-    asset: str,
-    *,
-    last_history_day: pd.Timestamp,
-    announcement: pd.Timestamp,
-    source: str,
-) -> go.Figure:
-    """Median and 5-95% band of the baseline and of each impacted scenario, [path, day] arrays."""
-    figure = go.Figure()
-    _band(figure, days, baseline_close_usd, "baseline (no 401(k) inflow)", "#7f7f7f")
-    for index, (close, label) in enumerate(zip(impacted_close_usd, labels, strict=True)):
-        _band(figure, days, close, label, COLORS[index % len(COLORS)])
-    _marker(figure, last_history_day, "last real bar")
-    _marker(figure, announcement, "401(k) order")
-    figure.update_layout(
-        title=f"{asset}: baseline vs impacted price (median, 5-95% of paths)",
-        yaxis_title=f"{asset} price (USD, log scale)",
-        yaxis_type="log",
-        hovermode="x unified",
-    )
-    return with_source(figure, source)
-
-
 def fan_chart_picker(
     days: pd.DatetimeIndex,
     baseline_band_usd: np.ndarray,
@@ -149,32 +122,6 @@ def impact_by_allocation(table: pd.DataFrame, *, value: str, source: str) -> go.
     return with_source(figure, source)
 
 
-def flow_schedules(cumulative_flow_usd: pd.DataFrame, *, source: str) -> go.Figure:
-    """Cumulative USD flows by day; columns are a MultiIndex (label, asset)."""
-    assets = list(dict.fromkeys(cumulative_flow_usd.columns.get_level_values(1)))
-    figure = make_subplots(rows=1, cols=len(assets), subplot_titles=assets)
-    labels = list(dict.fromkeys(cumulative_flow_usd.columns.get_level_values(0)))
-    for col, asset in enumerate(assets, start=1):
-        for index, label in enumerate(labels):
-            series = cumulative_flow_usd[(label, asset)] / USD_PER_BILLION
-            figure.add_trace(
-                go.Scatter(
-                    x=series.index,
-                    y=series.to_numpy(),
-                    mode="lines",
-                    name=label,
-                    legendgroup=label,
-                    showlegend=col == 1,
-                    line={"color": COLORS[index % len(COLORS)]},
-                ),
-                row=1,
-                col=col,
-            )
-    figure.update_yaxes(title_text="cumulative net inflow (billion USD)", row=1, col=1)
-    figure.update_layout(title="401(k) inflow schedules (direct flows, cumulative)")
-    return with_source(figure, source)
-
-
 def flow_schedules_picker(
     cumulative_flow_usd: pd.DataFrame,
     axes_of: Mapping[str, Mapping[str, object]],
@@ -244,31 +191,6 @@ def allocation_text(allocation: float) -> str:
 def _allocation_of(values: Mapping[str, object]) -> str:
     allocation = values.get("allocation")
     return allocation_text(allocation) if isinstance(allocation, float | int) else "401(k) inflow"
-
-
-def _band(
-    figure: go.Figure, days: pd.DatetimeIndex, close: np.ndarray, name: str, color: str
-) -> None:
-    low, mid, high = np.percentile(close, BAND, axis=0)
-    rgba = _rgba(color, 0.15)
-    figure.add_trace(
-        go.Scatter(
-            x=days, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip", legendgroup=name
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=days,
-            y=low,
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=rgba,
-            showlegend=False,
-            hoverinfo="skip",
-            legendgroup=name,
-        )
-    )
-    figure.add_trace(go.Scatter(x=days, y=mid, name=name, line={"color": color}, legendgroup=name))
 
 
 def _band_of(
