@@ -16,7 +16,9 @@ use, so importing ``backtest`` costs nothing until one is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowimpact.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from backtest.run import (
@@ -88,12 +90,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'backtest' has no attribute {name!r}")
+__getattr__ = lazy_exports("backtest", _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -8,7 +8,7 @@ candles into days); ``PriceSet.sources`` names the venue each asset's prices cam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from feeds.config import DataConfig, Venue
 from feeds.csv_import import ImportResult, import_csv, read_candles
@@ -25,6 +25,7 @@ from feeds.quality import Gap, QualityReport, check_candles
 from feeds.resample import daily_from_intraday
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
 from feeds.store import CandleStore, MergeResult, StoreEntry
+from flowimpact.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from feeds.ccxt_feed import FetchReport, build_exchange, check_exchange, update_store
@@ -53,12 +54,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'feeds' has no attribute {name!r}")
+__getattr__ = lazy_exports("feeds", _LAZY)
 
 
 

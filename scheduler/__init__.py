@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowimpact.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from scheduler.config import ScheduleConfig
@@ -55,12 +57,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'scheduler' has no attribute {name!r}")
+__getattr__ = lazy_exports("scheduler", _LAZY)
 
 
 __all__ = [
