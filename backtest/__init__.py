@@ -4,8 +4,12 @@ The public API, for notebooks and scripts (the command line calls the same funct
 
     from backtest import load_study, run_study
     study = load_study("my_study.toml")          # the default study, with the file merged over it
+    study = load_study(overrides={"paths": {"n_paths": 50}})  # or a nested mapping merged over
+    study = study.replace("inflow", allocation=[0.01, 0.02])  # one section's keys replaced
     result = run_study(study, data_dir, out_dir)  # every step, then report.html and the CSVs
-    result.run.table                              # scenarios.csv as a DataFrame
+    result.answer()                               # the answer table as the report shows it
+    result.table                                  # scenarios.csv as a DataFrame
+    result.plot.answer(), result.plot.fan(), result.plot.flows()  # the report's plotly figures
 
 Inside: ``backtest.sim`` (arrays in, arrays out: impact models, decay, baseline paths, the
 numba engine, the vectorbt evaluation), ``backtest.analogs`` (event study, calibration, flow
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING
 from flowimpact.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from backtest.report.views import StudyResult
     from backtest.run import (
         AnalogsResult,
         FlowsResult,
@@ -54,6 +59,7 @@ _EXPORTS = {
     "AnalogsResult": "backtest.run",
     "FlowsResult": "backtest.run",
     "RunResult": "backtest.study.results",
+    "StudyResult": "backtest.report.views",
     "StudyRun": "backtest.study.results",
     "AnalogsOutcome": "backtest.study.results",
     "ImpactConfig": "backtest.sim.impact",
@@ -76,6 +82,7 @@ __all__ = [
     "Scenario",
     "SensitivityResult",
     "Study",
+    "StudyResult",
     "StudyRun",
     "build_baseline",
     "impact_model",

@@ -35,6 +35,7 @@ from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
 from backtest.report.sensitivity_files import write_sensitivity_outputs
 from backtest.report.sources import price_source
+from backtest.report.views import HindcastViews, SensitivityViews, StudyResult
 from backtest.sim.baseline import build_baseline
 from backtest.study import (
     analogs_step,
@@ -84,7 +85,7 @@ def run_study(
     allow_large_grid: bool = False,
     notices: Sequence[str] = (),
     compute: ComputeConfig | None = None,
-) -> RunResult:
+) -> StudyResult:
     """Run the whole study and write its report into ``out_dir``, all files as one set.
 
     The grid runs in chunks of whole scenarios (``backtest.study.chunks``), in this process or
@@ -108,7 +109,7 @@ def run_study(
             compute=compute or study.compute,
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
-    return RunResult(
+    return StudyResult(
         out_dir=Path(out_dir), report_path=files["report.html"], files=files, run=staged.run
     )
 
@@ -264,7 +265,7 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
 
 
 @dataclass(frozen=True)
-class HindcastOutput:
+class HindcastOutput(HindcastViews):
     """What ``run_hindcast`` computed and where it wrote it."""
 
     run: HindcastRun
@@ -302,7 +303,7 @@ def run_hindcast(
 
 
 @dataclass(frozen=True)
-class SensitivityResult:
+class SensitivityResult(SensitivityViews):
     """What ``run_sensitivity`` computed and where it wrote it."""
 
     outcome: SensitivityOutcome
@@ -423,6 +424,7 @@ __all__ = [
     "HindcastOutput",
     "RunResult",
     "SensitivityResult",
+    "StudyResult",
     "StudyRun",
     "check_run_time",
     "run_analogs",

@@ -60,7 +60,7 @@ def hindcast_sections(result: HindcastResult, source: str) -> list[Section]:
         Section(
             TITLE,
             intro + paragraphs,
-            figures=[_figure(result, asset, source) for asset in _assets(result)],
+            figures=[asset_figure(result, asset, source) for asset in _assets(result)],
             tables=[
                 ("Attribution per asset, model and parameter value (hindcast.csv; flows in "
                  "USD billions here).", _shown(result.table)),
@@ -224,7 +224,8 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _figure(result: HindcastResult, asset: str, source: str) -> go.Figure:
+def asset_figure(result: HindcastResult, asset: str, source: str) -> go.Figure:
+    """One asset's realized close and each model's implied no-ETF path."""
     paths = result.paths[result.paths["asset"] == asset]
     figure = go.Figure()
     first = paths.groupby(["model", "value"], sort=False)
@@ -256,6 +257,7 @@ def _figure(result: HindcastResult, asset: str, source: str) -> go.Figure:
 
 __all__ = [
     "TITLE",
+    "asset_figure",
     "asset_paragraphs",
     "hindcast_sections",
     "outcome_sections",

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from backtest.report import dollars, figures, hindcast_sections, picker
 from backtest.report.analogs_sections import outcome_sections
@@ -29,7 +30,7 @@ UPLIFT = "price_uplift_at_horizon_pct"
 
 def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     """Assemble every section and write the page atomically."""
-    sources = _price_source(manifest)
+    sources = figure_source(manifest)
     sections = [
         _answer(run, sources),
         _paths(run, sources),
@@ -52,7 +53,8 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     return write_report(path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections)
 
 
-def _price_source(manifest: dict[str, Any]) -> str:
+def figure_source(manifest: Mapping[str, Any]) -> str:
+    """The figures' source line from run.json's ``data`` (the only key it reads)."""
     parts = [
         f"{d['exchange']} {d['symbol']} {d['timeframe']} candles "
         f"{d['first'][:10]}..{d['last'][:10]}"
@@ -62,13 +64,11 @@ def _price_source(manifest: dict[str, Any]) -> str:
     return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
 
 
-def _answer(run: StudyRun, source: str) -> Section:
+def answer_table(run: StudyRun) -> pd.DataFrame:
+    """The answer as the report's table shows it: per asset and model (and reallocation
+    reading), one column per allocation, cells "median [5th, 95th]" of the uplift in %."""
     table = run.table
-    horizon = run.baseline.days[-1].date()
-    # a reallocation-share axis is two readings of the same allocation: rows, not columns
-    rows = ["asset", "model"]
-    if _is_axis(run, "reallocation_share"):
-        rows.append("reallocation_share")
+    rows = _answer_rows(run)
 
     def pivot(quantile: str, how: str) -> pd.DataFrame:
         return table.pivot_table(
@@ -87,6 +87,26 @@ def _answer(run: StudyRun, source: str) -> Section:
     if "reallocation_share" in cells.columns:
         cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
         cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
+    return cells
+
+
+def answer_figure(run: StudyRun, source: str) -> go.Figure:
+    """The answer's chart: the uplift by allocation, a line per model."""
+    return figures.impact_by_allocation(run.table, value=UPLIFT, source=source)
+
+
+def _answer_rows(run: StudyRun) -> list[str]:
+    # a reallocation-share axis is two readings of the same allocation: rows, not columns
+    rows = ["asset", "model"]
+    if _is_axis(run, "reallocation_share"):
+        rows.append("reallocation_share")
+    return rows
+
+
+def _answer(run: StudyRun, source: str) -> Section:
+    horizon = run.baseline.days[-1].date()
+    rows = _answer_rows(run)
+    cells = answer_table(run)
     inflow = run.scenarios[0].inflow
     question = (
         "<p>If a share of the US 401(k) plans' assets "
@@ -114,7 +134,7 @@ def _answer(run: StudyRun, source: str) -> Section:
         + f'<div class="answer"><div>{table_html(cells)}</div>{money}</div>'
         + reading
         + _reading_notes(run),
-        figures=[figures.impact_by_allocation(table, value=UPLIFT, source=source)],
+        figures=[answer_figure(run, source)],
     )
 
 
@@ -151,11 +171,26 @@ def _reading_notes(run: StudyRun) -> str:
     return "<p class=\"note\">" + " ".join(notes) + "</p>"
 
 
-def _paths(run: StudyRun, source: str) -> Section:
+def fan_figures(
+    run: StudyRun, source: str, bands: Mapping[int, np.ndarray] | None = None
+) -> list[go.Figure]:
+    """The fan charts, one per asset: the drawn scenarios, their other grid values in menus.
+
+    ``bands`` (scenario index → [5th/50th/95th, day, asset] close) draws those scenarios
+    instead of the run's drawn ones (``run.fans``), with menus over the values they span.
+    """
     drawn, axes = drawn_scenarios(run.study, run.scenarios)
+    chosen_bands = bands if bands is not None else {i: run.fans.impacted[i] for i in drawn}
+    indices = list(chosen_bands)
+    if bands is not None:
+        axes = {
+            key.split(".", 1)[1]: list(dict.fromkeys(run.scenarios[i].axes[key] for i in indices))
+            for key in run.study.grid_axes
+        }
+        axes = {axis: values for axis, values in axes.items() if len(values) > 1}
     # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths, which
     # the run's chunks computed for exactly these scenarios (it keeps no full paths)
-    bands = np.stack([run.fans.impacted[i] for i in drawn], axis=1)
+    stacked = np.stack([chosen_bands[i] for i in indices], axis=1)
     baseline = np.percentile(run.baseline.close_usd, figures.BAND, axis=0)
     announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
     others = {axis: values for axis, values in axes.items() if axis != "allocation"}
@@ -163,8 +198,8 @@ def _paths(run: StudyRun, source: str) -> Section:
     for a, asset in enumerate(run.baseline.assets):
         scenario_bands = [
             (_other_values(run.scenarios[i], others), _allocation_name(run.scenarios[i]),
-             bands[:, k, :, a])
-            for k, i in enumerate(drawn)
+             stacked[:, k, :, a])
+            for k, i in enumerate(indices)
         ]
         figs.append(
             figures.fan_chart_picker(
@@ -178,6 +213,13 @@ def _paths(run: StudyRun, source: str) -> Section:
                 source=source,
             )
         )
+    return figs
+
+
+def _paths(run: StudyRun, source: str) -> Section:
+    drawn, axes = drawn_scenarios(run.study, run.scenarios)
+    others = {axis: values for axis, values in axes.items() if axis != "allocation"}
+    figs = fan_figures(run, source)
     chosen = "; ".join(f"{axis}: {', '.join(map(str, v))}" for axis, v in others.items())
     limited = (
         f" The chart holds {len(drawn)} of the {len(run.scenarios)} scenarios (at most "
@@ -250,7 +292,8 @@ def _allocation_name(scenario: Scenario) -> str:
     return figures.allocation_text(scenario.inflow.allocation)
 
 
-def _flows(run: StudyRun) -> Section:
+def flow_figure(run: StudyRun) -> go.Figure:
+    """The flow schedules' chart: cumulative USD per drawn schedule, other values in menus."""
     columns = {}
     drawn = _drawn_inflows(run)
     for label, schedule in run.inputs.by_inflow.items():
@@ -262,12 +305,17 @@ def _flows(run: StudyRun) -> Section:
     extra = run.inputs.extra_flows
     for asset, cumulative in (extra.total_usd.cumsum() if extra else pd.DataFrame()).items():
         columns[("[flows] tables, in every scenario", asset)] = cumulative
-    frame = pd.DataFrame(columns)
-    figure = figures.flow_schedules_picker(
-        frame,
+    return figures.flow_schedules_picker(
+        pd.DataFrame(columns),
         drawn,
         source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json",
     )
+
+
+def _flows(run: StudyRun) -> Section:
+    drawn = _drawn_inflows(run)
+    figure = flow_figure(run)
+    extra = run.inputs.extra_flows
     summary = summary_table(run.inputs.by_inflow, extra)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "

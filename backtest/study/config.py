@@ -14,6 +14,7 @@ different study. A grid value may also be a calibrated token such as ``"calibrat
 
 from __future__ import annotations
 
+import copy
 import difflib
 import itertools
 import tomllib
@@ -128,6 +129,9 @@ class Study:
     grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the whole mapping as merged (default, file, overrides), grid axes still lists:
+    #: what ``replace`` merges over
+    written: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def configs(self) -> dict[str, Any]:
@@ -210,24 +214,86 @@ class Study:
             out[section] = values
         return out
 
+    def replace(self, section: str, /, **keys: Any) -> Study:
+        """This study with ``keys`` merged over one section, validated as a study file is.
 
-def load_study(path: Path | None = None) -> Study:
-    """The default study, with the sections of ``path`` (if given) merged over it."""
-    raw = _default_raw()
-    source = "default study"
-    if path is not None:
-        user = _read_toml(Path(path))
-        for section, values in user.items():
-            if section not in SECTIONS:
-                raise ConfigError(
-                    f"{path}: unknown section [{section}]{_suggest(section, SECTIONS)}; "
-                    f"allowed: {', '.join(SECTIONS)}"
-                )
-            if not isinstance(values, dict):
-                raise ConfigError(f"{path}: [{section}] must be a table of keys")
-            raw[section] = _merged(raw.get(section, {}), values)
-        source = str(path)
-    return study_from_mapping(raw, source=source)
+        ``study.replace("paths", n_paths=50)`` or ``study.replace("inflow", allocation=[0.01,
+        0.02])`` (a list in ``[inflow]``/``[impact]`` is a grid axis); a table merges key by
+        key (``study.replace("data", ccxt={"timeout": 5000})`` keeps the default options).
+        """
+        try:
+            raw = merge_sections(
+                self.written, {section: _plain(keys)}, where="replace"
+            )
+            return study_from_mapping(raw, source=f"{self.source} + [{section}] replaced")
+        except ConfigError as exc:
+            raise exc.with_traceback(None) from None
+
+    def __repr__(self) -> str:
+        axes = "".join(
+            f"\n  {key} = {list(values)!r}" for key, values in self.grid_axes.items()
+        )
+        assets = ", ".join(self.data.symbols)
+        return (
+            f"Study({self.source!r}: {self.n_scenarios} scenarios x {self.paths.n_paths} paths "
+            f"x {assets}, {self.study.start} to {self.paths.horizon_end}; "
+            f"grid axes:{axes or ' none'}\n  (study.inflow and study.impact hold the first "
+            "grid point; study.scenarios() gives every one))"
+        )
+
+
+def load_study(
+    path: Path | str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Study:
+    """The default study, with the sections of ``path`` (if given) merged over it, then
+    ``overrides`` (a nested mapping, section -> keys) merged over that, key by key.
+
+    ``overrides`` merge exactly as a study file's sections do (``_merged``) and are validated
+    the same way, so ``load_study(overrides={"inflow": {"allocation": [0.01, 0.02]},
+    "paths": {"n_paths": 50}})`` is the study file holding those two tables. A tuple is read as
+    a list (a grid axis in ``[inflow]``/``[impact]``). Bad input raises ``ConfigError`` with one
+    line naming the key, as ``flowimpact run --config`` says it (exit 2 on the command line).
+    """
+    try:
+        raw = _default_raw()
+        sources = []
+        if path is not None:
+            raw = merge_sections(raw, _read_toml(Path(path)), where=str(path))
+            sources.append(str(path))
+        if overrides is not None:
+            raw = merge_sections(raw, _plain(overrides), where="overrides")
+            sources.append("overrides")
+        return study_from_mapping(raw, source=" + ".join(sources) or "default study")
+    except ConfigError as exc:
+        # one line for a notebook as for the command line: no chained or inner frames
+        raise exc.with_traceback(None) from None
+
+
+def merge_sections(
+    raw: Mapping[str, Mapping[str, Any]], user: Mapping[str, Any], *, where: str
+) -> dict[str, dict[str, Any]]:
+    """``user``'s sections merged over ``raw``'s (``_merged``); an unknown section or a section
+    that is not a table is refused naming ``where`` (the file, or ``overrides``)."""
+    out = {section: dict(values) for section, values in raw.items()}
+    for section, values in user.items():
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]{_suggest(section, SECTIONS)}; "
+                f"allowed: {', '.join(SECTIONS)}"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table of keys")
+        out[section] = _merged(out.get(section, {}), values)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A Python mapping as TOML would have given it: dicts and lists (tuples become lists)."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,7 +350,13 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
         configs[section] = build_config(section, values)
     _check_window(configs["study"], configs["paths"])
     # every grid point must build (for example a combination of values that contradict)
-    study = Study(**configs, grid_axes=grid_axes, source=source, raw=first_points)
+    study = Study(
+        **configs,
+        grid_axes=grid_axes,
+        source=source,
+        raw=first_points,
+        written=copy.deepcopy({section: dict(raw.get(section, {})) for section in SECTIONS}),
+    )
     if not study.calibrated_tokens:
         study.scenarios()
     return study
