@@ -195,14 +195,12 @@ class Study:
     def resolved(self) -> dict[str, Any]:
         """Every section with every default filled in, grid axes as lists (for run.json).
 
-        Credentials in ``[data]`` (ccxt keys) are ``"<redacted>"``: this is what every output,
-        ``--print-config`` and the report show.
+        Credentials in any section (ccxt keys, headers, a proxy's user:password) are
+        ``"<redacted>"``: this is what every output, ``--print-config`` and the report show.
         """
         out: dict[str, Any] = {}
         for section, config in self.configs.items():
-            values = jsonable(config)
-            if section == "data":
-                values = redact(values)
+            values = redact(jsonable(config))
             for key, axis in self.grid_axes.items():
                 sect, name = key.split(".", 1)
                 if sect == section:

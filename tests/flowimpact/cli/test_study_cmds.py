@@ -219,6 +219,14 @@ def test_credentials_never_reach_run_json_report_or_print_config(
     secrets = {"apiKey": "AKIA-live-1234", "secret": "s3cr3t-5678", "password": "pw-9012"}
     study = write_study(tmp_path / "study.toml")
     extra = "".join(f'{key} = "{value}"\n' for key, value in secrets.items())
+    # outside the ccxt key names: a proxy's user:password and HTTP headers
+    extra += (
+        'httpsProxy = "http://proxyuser:PASS-3456@proxy.invalid:8080"\n'
+        'headers = { Authorization = "Bearer tok-7890", Cookie = "sid=ck-1111" }\n'
+        'options = { nested = { sessionCookie = "ck-2222" } }\n'
+    )
+    secrets |= {"proxy": "PASS-3456", "bearer": "tok-7890", "cookie": "ck-1111",
+                "deep": "ck-2222"}
     study.write_text(study.read_text(encoding="utf-8") + "\n[data.ccxt]\n" + extra, "utf-8")
     write_synthetic_store(tmp_path / "data")
     code, printed, err = _run(capsys, "run", "--config", str(study), "--print-config")
