@@ -51,7 +51,7 @@ def read_flow_csv(path: Path, assets: Collection[str] | None = None) -> pd.DataF
         if len(unknown):
             refuse(
                 path, unknown,
-                f"asset {table['asset'][unknown[0]]!r} is not one of the study's assets "
+                "asset is not one of the study's assets "
                 f"({', '.join(sorted(known))})",
             )
     flow = numbers(path, table["flow_usd"], "flow_usd")

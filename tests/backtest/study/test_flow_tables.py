@@ -76,7 +76,7 @@ def test_a_table_with_bad_rows_stops_the_run_with_exit_2_and_writes_nothing(
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2
         assert err == [
-            "flowimpact: error: treasury.csv line 4: flow_usd 'one' is not a number; nothing "
+            "flowimpact: error: treasury.csv line 4: flow_usd is not a number; nothing "
             "was imported, fix the file"
         ]
         assert not out.exists()
