@@ -138,6 +138,26 @@ def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture
     assert {"report.html", "run.json", "flows.csv"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.parametrize("command", ["run", "sensitivity"])
+def test_paths_that_cannot_fit_in_memory_are_refused_before_any_work_even_with_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # ten million paths need terabytes on any machine: refused with the memory, not a
+    # MemoryError after the prices are loaded
+    many = {"n_paths": 10_000_000}
+    study = write_study(tmp_path / "study.toml", paths=many, sensitivity=many,
+                        inflow={"allocation": 0.02})
+    out = tmp_path / "out"
+    args = [command, "--config", str(study), "--data-dir", str(tmp_path / "empty"),
+            "--out", str(out), "--no-progress"]
+    code, _, err = _run(capsys, *args, *(["--allow-large-grid"] if command == "run" else []))
+    [line] = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert code == 2, err
+    assert "n_paths = 10,000,000" in line and "GiB of memory" in line
+    assert "or fewer" in line and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "empty").exists()
+
+
 def test_a_grid_over_the_time_budget_needs_the_flag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
