@@ -309,6 +309,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                     f"allowed: {', '.join(hints)}"
                 )
             if isinstance(value, list) and not takes_sequence(hints[key]):
+                if len(value) == 1 and section not in GRID_SECTIONS:
+                    values[key] = value[0]  # a one-element list is its one value, everywhere
+                    continue
                 if section not in GRID_SECTIONS:
                     raise ConfigError(
                         f"[{section}] {key}: a list (grid axis) is allowed only in "
