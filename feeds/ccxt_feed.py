@@ -88,8 +88,10 @@ def _merged_under(default: Mapping[str, Any], given: Mapping[str, Any]) -> dict[
     out = dict(default)
     for key, value in given.items():
         below = out.get(key)
-        both = isinstance(below, Mapping) and isinstance(value, Mapping)
-        out[key] = _merged_under(below, value) if both else value
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            out[key] = _merged_under(below, value)
+        else:
+            out[key] = value
     return out
 
 
