@@ -52,7 +52,7 @@ from backtest.study.chunks import (
     scenarios_per_chunk,
 )
 from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
-from backtest.study.config import Study
+from backtest.study.config import Study, check_memory
 from backtest.study.executors import map_chunks
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import (
@@ -332,6 +332,7 @@ def run_sensitivity(
     """
     started = now or datetime.now(UTC)
     plan = sensitivity_plan(study)
+    check_memory(study, n_paths=plan.config.n_paths)  # the baseline is held whole
     extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
     timings: dict[str, float] = {}
     with staged_directory(Path(out_dir)) as staging:
@@ -379,6 +380,7 @@ def check_run_time(study: Study, compute: ComputeConfig, allow_large_grid: bool)
     the grid runs in chunks. A remote cluster counts as one process (its size is not known
     before connecting).
     """
+    check_memory(study)  # even with --allow-large-grid: the baseline is held whole
     n_columns = study.n_scenarios * study.paths.n_paths * len(study.data.symbols)
     seconds = estimated_seconds(n_columns, len(study.days), max(compute.workers, 1))
     grid = (

@@ -59,13 +59,13 @@ def check_order(path: Path, frame: pd.DataFrame) -> None:
         return
     steps = np.sign(np.diff(times))
     descending = (steps < 0).sum() > (steps > 0).sum()
-    oriented = -times if descending else times
-    before = np.minimum.accumulate(oriented)[:-1]  # earliest of the rows above each row
-    after = np.maximum.accumulate(oriented[::-1])[::-1][1:]  # latest of the rows below
-    too_early = np.zeros(len(times), dtype=bool)
-    too_late = np.zeros(len(times), dtype=bool)
-    too_early[1:] = oriented[1:] < before
-    too_late[:-1] = oriented[:-1] > after
+    oriented = (-times if descending else times).astype("float64")
+    first_early, first_late = _out_of_order(oriented, oriented, oriented)
+    # A stray row also makes its neighbour look out of order (the last good row is "later
+    # than every row below" when only the stray is below): judge each kind again without the
+    # rows the other kind flagged, so the stray is reported at its own line.
+    too_early, _ = _out_of_order(oriented, np.where(first_late, np.inf, oriented), oriented)
+    _, too_late = _out_of_order(oriented, oriented, np.where(first_early, -np.inf, oriented))
     bad = np.flatnonzero(too_early | too_late)
     if len(bad) == 0:
         return
@@ -79,6 +79,20 @@ def check_order(path: Path, frame: pd.DataFrame) -> None:
         f"{'above' if early else 'below'} it",
         fix="remove the row, fix its time or sort the file",
     )
+
+
+def _out_of_order(
+    oriented: np.ndarray, above: np.ndarray, below: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows earlier than every row of ``above`` before them, and rows later than every row of
+    ``below`` after them (infinite entries stand for left-out rows and count as none)."""
+    before = np.minimum.accumulate(above)[:-1]  # earliest of the rows above each row
+    after = np.maximum.accumulate(below[::-1])[::-1][1:]  # latest of the rows below
+    too_early = np.zeros(len(oriented), dtype=bool)
+    too_late = np.zeros(len(oriented), dtype=bool)
+    too_early[1:] = (oriented[1:] < before) & np.isfinite(before)
+    too_late[:-1] = (oriented[:-1] > after) & np.isfinite(after)
+    return too_early, too_late
 
 
 def check_era(path: Path, frame: pd.DataFrame) -> None:
@@ -106,7 +120,7 @@ def check_grid(path: Path, frame: pd.DataFrame, cells: pd.Series, timeframe: str
         refuse(
             path,
             shifted,
-            f"open time {cells[line]!r} is {stamp:%Y-%m-%d %H:%M} UTC (UTC offset "
+            f"open time {stamp:%Y-%m-%d %H:%M} UTC (written with UTC offset "
             f"{offsets[line]}), off the {timeframe} grid ({grid})",
             fix="write the times in UTC (ending in Z or +00:00, or without an offset)",
         )

@@ -1,7 +1,9 @@
 """Row-level parsing shared by the CSV readers: numbers and times, refusing bad rows by line.
 
 Every check is vectorized over the whole column; the error names the file and the first bad
-line (1-based, as an editor shows it) and how many other rows are bad too.
+line (1-based, as an editor shows it), the column, and how many other rows are bad too. It
+never quotes a cell: the message reaches the run log and the report, and a file put in an
+import folder by mistake (a private one) must not have its content published there.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ def read_table(path: Path, *, header: bool, skip_lines: int = 0) -> pd.DataFrame
             skip_blank_lines=False,
             encoding="utf-8-sig",
         )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError as exc:
+        raise DataFormatError(f"{path.name}: the file is empty; nothing was imported") from exc
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            f"{path.name}: not UTF-8 text (byte {exc.start + 1}); export the file as CSV in UTF-8"
+        ) from exc
+    except pd.errors.ParserError as exc:
+        # pandas says "Expected 6 fields in line 9, saw 7": counts and a line, no cell
         raise DataFormatError(f"{path.name}: {' '.join(str(exc).split())}") from exc
     frame = frame.fillna("").apply(lambda column: column.str.strip())
     frame.index = frame.index + skip_lines + (2 if header else 1)
@@ -61,10 +70,10 @@ def numbers(path: Path, cells: pd.Series, name: str, *, required: bool = True) -
     values = pd.to_numeric(cells.where(cells != ""), errors="coerce").astype("float64")
     unparseable = cells.index[(cells != "") & values.isna()]
     if len(unparseable):
-        refuse(path, unparseable, f"{name} {cells[unparseable[0]]!r} is not a number")
+        refuse(path, unparseable, f"{name} is not a number")
     infinite = cells.index[np.isinf(values.to_numpy())]
     if len(infinite):
-        refuse(path, infinite, f"{name} {cells[infinite[0]]!r} is not a finite number")
+        refuse(path, infinite, f"{name} is not a finite number")
     if required:
         refuse(path, cells.index[cells == ""], f"missing {name}")
     return values
@@ -84,7 +93,7 @@ def timestamps(path: Path, cells: pd.Series, name: str) -> pd.DatetimeIndex:
         refuse(
             path,
             bad,
-            f"{name} {cells[bad[0]]!r} is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM:SS "
+            f"{name} cannot be read as a time (write YYYY-MM-DD or YYYY-MM-DD HH:MM:SS "
             "in UTC, or epoch milliseconds)",
         )
     return pd.DatetimeIndex(parsed, name="timestamp").as_unit("us")

@@ -52,11 +52,47 @@ def build_exchange(exchange_id: str, config: Mapping[str, Any] | None = None) ->
 
 
 def ccxt_config(data: DataConfig, venue: Venue | None = None) -> dict[str, Any]:
-    """The ccxt constructor config of ``venue`` (default: ``[data] exchange``): its ccxt table
-    as it is, plus ccxt's ``timeout`` (ms) from ``[data] timeout_seconds`` unless it sets one."""
-    config = dict(data.ccxt if venue is None else venue.ccxt)
+    """The ccxt constructor config of ``venue`` (default: ``[data] exchange``): its ccxt table,
+    plus ccxt's ``timeout`` (ms) from ``[data] timeout_seconds`` unless it sets one, over
+    ``options = { fetchMarkets = { types = ["spot"] } }`` when every symbol is a spot one.
+
+    Why spot only: ccxt's binance (and bybit, okx) load their futures and options markets too,
+    from other hosts (``fapi``, ``dapi``); a mirror given as ``urls`` alone serves the spot API
+    only, so the market load failed as "unreachable". The study reads spot candles only
+    (``BASE/QUOTE``; a ``BASE/QUOTE:SETTLE`` symbol keeps ccxt's own types), and the user's
+    ``options`` are merged over this default, so a table that sets ``types`` wins.
+    """
+    venue = venue or data.venues()[0]
+    config = dict(venue.ccxt)
     config.setdefault("timeout", round(data.timeout_seconds * 1_000))
+    spot = _spot_only_options(venue.exchange, venue.symbols)
+    if spot:
+        config["options"] = _merged_under(spot, config.get("options") or {})
     return config
+
+
+def _spot_only_options(exchange_id: str, symbols: tuple[str, ...]) -> dict[str, Any]:
+    """``{"fetchMarkets": {"types": ["spot"]}}`` for an exchange whose market load covers
+    more types than spot, when every symbol is spot; ``{}`` otherwise."""
+    if exchange_id not in ccxt.exchanges or any(":" in symbol for symbol in symbols):
+        return {}
+    fetch_markets = getattr(ccxt, exchange_id)().options.get("fetchMarkets")
+    types = fetch_markets.get("types") if isinstance(fetch_markets, Mapping) else None
+    if not isinstance(types, list) or "spot" not in types or types == ["spot"]:
+        return {}
+    return {"fetchMarkets": {"types": ["spot"]}}
+
+
+def _merged_under(default: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` over ``default``, table by table (``given`` wins at every key)."""
+    out = dict(default)
+    for key, value in given.items():
+        below = out.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            out[key] = _merged_under(below, value)
+        else:
+            out[key] = value
+    return out
 
 
 def check_exchange(

@@ -1,7 +1,7 @@
 """CryptoDataDownload (cryptodatadownload.com) candle exports.
 
 Their CSV files start with one line naming the site (``https://www.CryptoDataDownload.com``),
-then a header such as::
+which a spreadsheet or a script often drops, then a header such as::
 
     Unix,Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USDT,tradecount
     Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USD
@@ -32,13 +32,28 @@ def is_cdd_preamble(first_line: str) -> bool:
     return "cryptodatadownload" in text or text.startswith(("http://", "https://"))
 
 
-def read_cdd_table(path: Path, symbol: str) -> tuple[pd.DataFrame, str]:
+def is_cdd_header(columns: list[str]) -> bool:
+    """The export's own header (the file without its site line): Unix or Date, Open, High,
+    Low, Close and per-currency ``Volume <CUR>`` columns, but no plain ``Volume``."""
+    lowered = {" ".join(c.strip().lower().split()) for c in columns}
+    return (
+        bool(lowered & set(_TIME_COLUMNS))
+        and {"open", "high", "low", "close"} <= lowered
+        and "volume" not in lowered
+        and any(c.startswith("volume ") for c in lowered)
+    )
+
+
+def read_cdd_table(
+    path: Path, symbol: str, *, preamble: bool = True
+) -> tuple[pd.DataFrame, str]:
     """The export's cells as strings by file line, with ``open high low close volume``.
 
     Returns the table and the name of its time column. ``symbol`` (``"BTC/USDT"``) picks the
-    base-volume column and must agree with the file's ``Symbol`` column.
+    base-volume column and must agree with the file's ``Symbol`` column. ``preamble``: the
+    file starts with the site's line (False: with the header).
     """
-    table = read_table(path, header=True, skip_lines=1)
+    table = read_table(path, header=True, skip_lines=1 if preamble else 0)
     table = table.rename(columns=lambda c: " ".join(c.strip().lower().split()))
     base = symbol.split("/")[0].lower()
     volume = f"volume {base}"
@@ -68,8 +83,8 @@ def _check_symbol(path: Path, cells: pd.Series, symbol: str) -> None:
     found = cells.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     other = cells.index[(found != wanted) & (cells != "")]
     if len(other):
-        refuse(path, other, f"symbol {cells[other[0]]!r} is not {symbol}",
+        refuse(path, other, f"the Symbol column is not {symbol}",
                fix="import each pair's file as its own series")
 
 
-__all__ = ["is_cdd_preamble", "read_cdd_table"]
+__all__ = ["is_cdd_header", "is_cdd_preamble", "read_cdd_table"]

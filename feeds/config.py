@@ -132,6 +132,13 @@ class DataConfig:
             if venue.exchange != exchange and all(a in venue.assets for a in assets)
         )
 
+    def reads(self, exchange: str, symbol: str, timeframe: str) -> bool:
+        """True when a study with this ``[data]`` reads the stored series ``exchange``
+        ``symbol`` ``timeframe`` (its own venue or a fallback, at its own timeframe)."""
+        return timeframe == self.timeframe and any(
+            venue.exchange == exchange and symbol in venue.symbols for venue in self.venues()
+        )
+
     def venues(self) -> tuple[Venue, ...]:
         """``[data] exchange`` with its symbols first, then the fallbacks, in order."""
         return (Venue(exchange=self.exchange, symbols=self.symbols, ccxt=self.ccxt),

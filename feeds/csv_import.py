@@ -4,8 +4,9 @@ Formats (detected in this order from the first line):
 
 1. Binance public dump (``data.binance.vision``): no header, 12 columns, open time in epoch
    milliseconds (microseconds in spot dumps since 2025; both detected by size).
-2. CryptoDataDownload export: a line naming the site, then ``Unix,Date,Symbol,Open,High,Low,
-   Close,Volume BTC,Volume USDT,...`` newest first (see ``feeds.cdd``).
+2. CryptoDataDownload export: a line naming the site (or not: it is often dropped), then
+   ``Unix,Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USDT,...`` newest first (see
+   ``feeds.cdd``).
 3. Farside ETF-flow table: ``Date``, fund tickers (or none: the "All Data" export), ``Total``
    (US$ millions; see ``feeds.farside``): stored as a flow table in dollars
    (``feeds.etf_flows``).
@@ -47,7 +48,7 @@ from feeds._candle_rows import (
     check_values,
 )
 from feeds._csv_rows import numbers, read_table, refuse, timestamps
-from feeds.cdd import is_cdd_preamble, read_cdd_table
+from feeds.cdd import is_cdd_header, is_cdd_preamble, read_cdd_table
 from feeds.etf_flows import write_etf_flows
 from feeds.farside import farside_asset, is_farside_header, read_farside
 from feeds.names import SeriesKey, series_key
@@ -60,6 +61,7 @@ from flowimpact.errors import DataFormatError, InputError
 TIME_COLUMNS = ("timestamp", "date", "time", "datetime", "open_time", "open time")
 _DUMP_COLUMNS = 12  # open_time, o, h, l, c, volume, close_time, quote volume, trades, 3 more
 _DUMP, _CDD, _OHLCV = "binance-dump", "cryptodatadownload", "ohlcv-csv"
+_CDD_BARE = "cryptodatadownload-bare"  # an export without its site line (stored as _CDD)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +108,8 @@ def import_csv(
         return _import_candles(path, store, _DUMP, key_flags, now_utc, replace)
     if is_cdd_preamble(first):
         return _import_candles(path, store, _CDD, key_flags, now_utc, replace)
+    if is_cdd_header(columns):
+        return _import_candles(path, store, _CDD_BARE, key_flags, now_utc, replace)
     if is_farside_header(columns):
         asset = farside_asset(path, columns[1:], symbol)
         frame = read_farside(path)
@@ -115,8 +119,10 @@ def import_csv(
     lowered = {c.lower() for c in columns}
     if lowered & set(TIME_COLUMNS) and set(OHLCV_COLUMNS) <= lowered:
         return _import_candles(path, store, _OHLCV, key_flags, now_utc, replace)
+    # the header is not quoted: the message reaches logs and reports, the file may be private
     raise DataFormatError(
-        f"{path.name}: unknown format (columns {', '.join(columns[:8])}); expected a header "
+        f"{path.name} line 1: unknown format ({len(columns)} fields, not a known header); "
+        "expected a header "
         "timestamp,open,high,low,close,volume (time column may be date/time/open_time), a "
         "Binance dump (12 columns, no header), a CryptoDataDownload export, or a Farside table "
         "date,<tickers>,Total"
@@ -144,7 +150,8 @@ def _import_candles(
     open_mask = frame.index + timeframe_delta(key.timeframe) > now
     closed = frame[~open_mask]
     merge = store.merge(key.exchange, key.symbol, key.timeframe, closed, replace=replace)
-    return ImportResult(path=path, format=fmt, rows=len(frame), merge=merge, key=key,
+    return ImportResult(path=path, format=_CDD if fmt == _CDD_BARE else fmt, rows=len(frame),
+                        merge=merge, key=key,
                         quality=check_candles(closed, key.timeframe, now=now, quote=quote),
                         still_open=tuple(frame.index[open_mask]))
 
@@ -157,8 +164,8 @@ def read_candles(path: Path, *, dump: bool = False, symbol: str | None = None) -
     export's base-volume column.
     """
     path = Path(path)
-    fmt = _DUMP if dump else _CDD if is_cdd_preamble(_first_line(path)) else _OHLCV
-    if fmt == _CDD and symbol is None:
+    fmt = _DUMP if dump else _format_of_header(_first_line(path))
+    if fmt in (_CDD, _CDD_BARE) and symbol is None:
         symbol = series_key(path).symbol
     rows, _ = _candle_rows(path, fmt, symbol or "")
     return _deduplicated(path, rows)
@@ -166,8 +173,8 @@ def read_candles(path: Path, *, dump: bool = False, symbol: str | None = None) -
 
 def _candle_rows(path: Path, fmt: str, symbol: str) -> tuple[pd.DataFrame, pd.Series]:
     """The file's candles in FILE order (UTC open-time index, OHLCV, ``line``) and time cells."""
-    if fmt == _CDD:
-        table, time_column = read_cdd_table(path, symbol)
+    if fmt in (_CDD, _CDD_BARE):
+        table, time_column = read_cdd_table(path, symbol, preamble=fmt == _CDD)
     else:
         table = read_table(path, header=fmt != _DUMP)
         if fmt == _DUMP:
@@ -208,6 +215,13 @@ def _deduplicated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
 def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
     stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+
+
+def _format_of_header(first: str) -> str:
+    """A candle file's format (not a dump) from its first line."""
+    if is_cdd_preamble(first):
+        return _CDD
+    return _CDD_BARE if is_cdd_header([c.strip().strip('"') for c in first.split(",")]) else _OHLCV
 
 
 def _first_line(path: Path) -> str:

@@ -26,6 +26,7 @@ from typing import TypeVar
 import ccxt
 
 from flowimpact.errors import DataUnavailableError, FlowImpactError, InputError
+from flowimpact.secrets import redact_text
 
 
 class FeedError(FlowImpactError):
@@ -116,8 +117,9 @@ def _location_reason(message: str) -> str:
 
 
 def _one_line(exc: Exception, limit: int = 300) -> str:
-    """ccxt messages often embed a whole HTTP body: keep one short line."""
-    text = " ".join(str(exc).split())
+    """ccxt messages often embed a whole HTTP body: keep one short line, and no proxy's
+    user:password (it would reach the terminal, the run log and the report)."""
+    text = redact_text(" ".join(str(exc).split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

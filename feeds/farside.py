@@ -26,6 +26,7 @@ import pandas as pd
 from feeds._csv_rows import numbers, read_table, refuse, timestamps
 from feeds.etf_flows import TOTAL_COLUMN
 from feeds.etf_tickers import funds_by_asset
+from feeds.limits import MAX_FLOW_USD
 from flowimpact.errors import InputError
 from flowimpact.units import USD_PER_MILLION
 
@@ -93,6 +94,12 @@ def read_farside(path: Path) -> pd.DataFrame:
         flows = numbers(path, _website_numbers(table[fund]), fund, required=False)
         columns[f"{fund.strip().lower()}_usd"] = flows.fillna(0.0)
     total = numbers(path, _website_numbers(table[total_column]), "Total")
+    # the same ceiling as a [flows] table's: a unit error, not a day of ETF flows
+    refuse(
+        path, table.index[(np.abs(total) * USD_PER_MILLION > MAX_FLOW_USD).to_numpy()],
+        f"Total is beyond {MAX_FLOW_USD / USD_PER_MILLION:g} (US$ millions) either way, no real "
+        "day of ETF flows", fix="check that the table is in US$ millions",
+    )
     frame = pd.DataFrame(columns, index=table.index)
     if funds:  # a total-only table ("All Data") has nothing to add up
         mismatch = np.abs(frame.sum(axis=1) - total) > _SUM_TOLERANCE_MILLIONS

@@ -8,12 +8,20 @@ day or a second process sees the same state. Each file is imported whole or not 
 (``import_csv`` checks a file before it writes): a bad file is reported in the result, leaves
 the store as it was, keeps its old hash (so it is tried, and reported, again until it is fixed
 or removed) and does not stop the files after it.
+
+Only regular files inside the folder are read: a symbolic link is followed only to a regular
+file in the same folder. A link out of the folder (a private file linked in by mistake would
+otherwise be imported, and its refusal published), a link loop or a dangling link, and a
+``*.csv`` that is no regular file (a folder, a pipe) are each reported as a problem, which
+the scheduler puts in the run log and the day's report. No problem quotes a file's content
+(the readers' messages name file, line and column only).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +70,12 @@ def import_new_files(
         )
     hashes = _read_state(state_path(store))
     imported, unchanged, problems = [], [], []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file()):
+    inside = folder.resolve()
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv"):
+        refused = _not_a_file_inside(path, inside)
+        if refused:
+            problems.append(f"{path.name} not imported: {refused}")
+            continue
         key = str(path.resolve())
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -78,7 +91,9 @@ def import_new_files(
             problems.append(f"{path.name} not imported: {' '.join(str(exc).split())}")
             continue
         except Exception as exc:  # an unforeseen parser error is still one bad file, not all
-            problems.append(f"{path.name} not imported: {type(exc).__name__}: {exc}")
+            # its message may quote the file (a parser's): the type only
+            problems.append(f"{path.name} not imported: unexpected {type(exc).__name__} while "
+                            "reading it; check that it is a CSV export")
             continue
         hashes[key] = digest
         _write_state(state_path(store), hashes)
@@ -89,6 +104,25 @@ def import_new_files(
         unchanged=tuple(unchanged),
         problems=tuple(problems),
     )
+
+
+def _not_a_file_inside(path: Path, folder: Path) -> str | None:
+    """Why ``path`` is not read (None: a regular file in ``folder``, perhaps via a link)."""
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+    except RuntimeError:  # Python < 3.13 raises this for a link loop
+        return "a symbolic link loop; remove the link"
+    except OSError as exc:
+        if path.is_symlink():
+            return "a symbolic link that loops or points nowhere; remove the link"
+        return f"cannot be read ({exc.strerror or exc})"
+    if target.parent != folder:
+        return ("a symbolic link to a file outside the import folder, which is never read; "
+                "copy the file into the folder instead")
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a folder or a pipe?); only CSV files are imported"
+    return None
 
 
 def _read_state(path: Path) -> dict[str, str]:

@@ -7,6 +7,10 @@ close x volume is above ``MAX_TRADED_USD`` is a unit or parsing error (a price i
 cent, a volume in wei), not a market fact. Both ceilings are orders of magnitude above any
 real figure, so they never refuse a real candle of a USD-like quote.
 
+A dated flow (``[flows]`` tables, ``feeds.flow_csv``) is money traded into or out of one asset
+on one day, so the same ceiling holds for it: ``MAX_FLOW_USD``, in US dollars either way (the
+largest real ones, the spot-ETF days, are about US$1e9).
+
 Prices are in the QUOTE currency. For a quote worth far less than a dollar the ceilings are
 scaled by a rough ceiling on how many units make a dollar (2025 rates rounded up to a power of
 ten, with room for inflation): BTC/IDR traded above 1.6e9 rupiah in 2025. Any other quote
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 MAX_PRICE_USD = 1e9
 MAX_TRADED_USD = 1e12  # per candle
+MAX_FLOW_USD = MAX_TRADED_USD  # per row of a flow table, buys or sells
 
 # rough ceilings of units per US dollar; an assumption, see the module docstring
 _UNITS_PER_USD_CEILING = {
@@ -43,6 +48,7 @@ def traded_ceiling(quote: str | None) -> float:
 
 
 __all__ = [
+    "MAX_FLOW_USD",
     "MAX_PRICE_USD",
     "MAX_TRADED_USD",
     "price_ceiling",

@@ -284,12 +284,20 @@ def _hac_fit(
     asset: str,
 ) -> _Fit:
     first, last = sample
-    data = pd.concat([y.rename("y"), design], axis=1).loc[first:last].dropna()
+    every_day = pd.concat([y.rename("y"), design], axis=1)
+    data = every_day.loc[first:last].dropna()
     if len(data) < MIN_OBSERVATIONS:
+        # the rows are the price days: prices that end before the flows do are missing after
+        prices_end = every_day.index.max() if len(every_day) else pd.Timestamp(first)
+        if prices_end < last:
+            hint = (f"the stored prices end {prices_end.date()}, before the ETF flows' last day "
+                    f"{pd.Timestamp(last).date()}: store prices after {prices_end.date()} "
+                    "(flowimpact fetch, or import a newer file)")
+        else:
+            hint = f"store more prices before {pd.Timestamp(first).date()}"
         raise InputError(
             f"calibration: {asset} has {len(data)} days with flows, prices and trailing "
-            f"statistics, fewer than {MIN_OBSERVATIONS}; store more prices before "
-            f"{pd.Timestamp(first).date()}"
+            f"statistics, fewer than {MIN_OBSERVATIONS}; {hint}"
         )
     exog = sm.add_constant(data[design.columns].to_numpy(), has_constant="add")
     fit = sm.OLS(data["y"].to_numpy(), exog).fit(

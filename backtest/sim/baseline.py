@@ -172,6 +172,21 @@ def build_baseline(
     )
 
 
+#: peak bytes of ``build_baseline`` in float64 arrays of ``[path, day, asset]`` over the window
+#: and its warm-up: the two kept arrays plus the bootstrap's indices and working arrays.
+#: Measured with tracemalloc: 4.2 when 64% of the days are simulated (the rest history);
+#: about 5.5 when every day is, rounded up to 6 so the estimate is an upper bound.
+BASELINE_PEAK_ARRAYS = 6
+_FLOAT64_BYTES = 8
+
+
+def baseline_peak_bytes(n_paths: int, n_days: int, n_assets: int, warmup_days: int) -> int:
+    """Upper bound of the memory ``build_baseline`` needs, in bytes (``BASELINE_PEAK_ARRAYS``
+    arrays of ``n_paths`` x (``n_days`` + ``warmup_days``) x ``n_assets`` float64)."""
+    cells = n_paths * (n_days + warmup_days) * n_assets
+    return BASELINE_PEAK_ARRAYS * _FLOAT64_BYTES * cells
+
+
 def stationary_bootstrap_indices(
     rng: np.random.Generator, n_paths: int, n_days: int, n_source: int, block_mean_days: float
 ) -> npt.NDArray[np.int64]:
@@ -272,9 +287,11 @@ def _parse_day(value: str, what: str) -> pd.Timestamp:
 
 
 __all__ = [
+    "BASELINE_PEAK_ARRAYS",
     "DRIFTS",
     "BaselinePaths",
     "PathsConfig",
+    "baseline_peak_bytes",
     "build_baseline",
     "stationary_bootstrap_indices",
 ]

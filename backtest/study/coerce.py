@@ -47,8 +47,25 @@ def coerce(value: Any, hint: Any, section: str, key: str) -> Any:
         ok, converted = _try_coerce(value, option, f"[{section}] {key}")
         if ok:
             return converted
+    if isinstance(value, (list, tuple)):
+        _refuse_bad_item(value, hint, f"[{section}] {key}")
     wanted = " or ".join(_type_name(option) for option in _options(hint))
     raise ConfigError(f"[{section}] {key}: expected {wanted}, got {value!r}")
+
+
+def _refuse_bad_item(value: list[Any] | tuple[Any, ...], hint: Any, where: str) -> None:
+    """A list given for a list field with one bad item: name that item and what it may be
+    ("expected a list" would say the list is wrong when one of its items is)."""
+    for option in _options(hint):
+        if typing.get_origin(option) not in (tuple, list):
+            continue
+        args = typing.get_args(option)
+        item_hint = args[0] if args else Any
+        for number, item in enumerate(value, start=1):
+            if not _try_coerce(item, item_hint, f"{where} item {number}")[0]:
+                raise ConfigError(
+                    f"{where} item {number}: expected {_type_name(item_hint)}, got {item!r}"
+                )
 
 
 def _try_coerce(  # noqa: C901 - one branch per type
@@ -123,6 +140,8 @@ def _build_table(value: Any, cls: type, where: str) -> Any:
             )
         ok, converted = _try_coerce(item, hints[key], f"{where} {key}")
         if not ok:
+            if isinstance(item, (list, tuple)):
+                _refuse_bad_item(item, hints[key], f"{where} {key}")
             raise ConfigError(
                 f"{where} {key}: expected {_type_name(hints[key])}, got {item!r}"
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from backtest.analogs.config import AnalogsConfig
-from backtest.sim.baseline import PathsConfig
+from backtest.sim.baseline import PathsConfig, baseline_peak_bytes
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
@@ -199,14 +200,12 @@ class Study:
     def resolved(self) -> dict[str, Any]:
         """Every section with every default filled in, grid axes as lists (for run.json).
 
-        Credentials in ``[data]`` (ccxt keys) are ``"<redacted>"``: this is what every output,
-        ``--print-config`` and the report show.
+        Credentials in any section (ccxt keys, headers, a proxy's user:password) are
+        ``"<redacted>"``: this is what every output, ``--print-config`` and the report show.
         """
         out: dict[str, Any] = {}
         for section, config in self.configs.items():
-            values = jsonable(config)
-            if section == "data":
-                values = redact(values)
+            values = redact(jsonable(config))
             for key, axis in self.grid_axes.items():
                 sect, name = key.split(".", 1)
                 if sect == section:
@@ -296,6 +295,54 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def check_memory(
+    study: Study, *, n_paths: int | None = None, available_bytes: int | None = None
+) -> None:
+    """ConfigError, before any work, when the baseline paths would not fit in memory.
+
+    The baseline is held whole (every path, day and asset) while the scenarios run in
+    chunks, so its size (``backtest.sim.baseline.baseline_peak_bytes``, an upper bound) is
+    what ``--allow-large-grid`` cannot make fit. ``n_paths`` defaults to ``[paths] n_paths``
+    (``flowimpact sensitivity`` gives its own); ``available_bytes`` to the memory the system
+    has available now (``/proc/meminfo`` MemAvailable; no check where it cannot be read).
+    """
+    paths = study.paths.n_paths if n_paths is None else n_paths
+    available = _available_memory_bytes() if available_bytes is None else available_bytes
+    if available is None:
+        return
+    n_days, n_assets = len(study.days), len(study.data.symbols)
+    needed = baseline_peak_bytes(paths, n_days, n_assets, study.paths.warmup_days)
+    if needed <= available:
+        return
+    per_path = baseline_peak_bytes(1, n_days, n_assets, study.paths.warmup_days)
+    fits = available // per_path
+    raise ConfigError(
+        f"[paths] n_paths = {paths:,}: the baseline paths ({paths:,} paths x "
+        f"{n_days + study.paths.warmup_days:,} days x {n_assets} assets) need up to "
+        f"{_gib(needed)} of memory, and {_gib(available)} is available; give n_paths = "
+        f"{fits:,} or fewer (or a shorter window), or run on a machine with more memory"
+    )
+
+
+def _available_memory_bytes() -> int | None:
+    """MemAvailable of ``/proc/meminfo`` (Linux), else free physical pages; None if unknown."""
+    try:
+        with Path("/proc/meminfo").open(encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # the file says kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _gib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:,.1f} GiB"
+
+
 def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
     """The user's keys over the default's; a table given in both merges key by key.
 
@@ -328,6 +375,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                     f"allowed: {', '.join(hints)}"
                 )
             if isinstance(value, list) and not takes_sequence(hints[key]):
+                if len(value) == 1 and section not in GRID_SECTIONS:
+                    values[key] = value[0]  # a one-element list is its one value, everywhere
+                    continue
                 if section not in GRID_SECTIONS:
                     raise ConfigError(
                         f"[{section}] {key}: a list (grid axis) is allowed only in "

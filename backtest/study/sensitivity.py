@@ -22,6 +22,7 @@ Morris' mu* is per whole range, comparable across parameters. Nothing here knows
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -154,8 +155,8 @@ def indices(
         table["output_at_high"] = [at[f"{p.key}:high"] for p in design.parameters]
         table["output_at_study"] = at["study"]
         return table
-    if np.ptp(y) <= np.finfo(float).eps * max(1.0, float(np.abs(y).max())):
-        return table  # constant: SALib would warn and divide by zero
+    if is_constant(y):
+        return table  # SALib would warn and divide by zero; ``notes`` says so in words
     # SALib seeds its bootstrap only for a non-zero seed (else it draws from numpy's global one)
     salib_seed = seed + 1
     if design.method == "sobol":
@@ -190,12 +191,86 @@ def indices(
     return table
 
 
+def is_constant(output: FloatArray) -> bool:
+    """True when the outputs do not vary beyond float rounding (no variance to share out)."""
+    y = np.asarray(output, dtype=np.float64)
+    return bool(np.ptp(y) <= np.finfo(float).eps * max(1.0, float(np.abs(y).max())))
+
+
+#: the index each method ranks by, and its interval's half-width
+_RANKED_BY = {"sobol": ("ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf")}
+#: indices below this share of the largest are not ranked (assumption: a parameter carrying
+#: less than 5 % of the leading one's effect is "does not matter", whatever its place)
+LEADING_SHARE = 0.05
+
+
+def reliable_samples(method: str, table: pd.DataFrame, samples: int) -> int | None:
+    """The sample size from which the leading parameters' intervals no longer overlap, when
+    it is above ``samples``; None when the ranking already holds (or there is none).
+
+    Two neighbours in the ranking are told apart when the gap between their indices exceeds
+    the sum of their intervals' half-widths. Bootstrap intervals shrink as 1/sqrt(N), so a
+    pair with gap g and half-widths c1 + c2 = w at N needs about N·(w/g)² samples; the answer
+    is the largest over the leading pairs (indices at least ``LEADING_SHARE`` of the largest),
+    as a power of two for Sobol' (its sequence needs one). Exact ties are left out: no N
+    separates them.
+    """
+    if method not in _RANKED_BY:
+        return None
+    column, conf = _RANKED_BY[method]
+    ranked = table[[column, conf]].dropna().sort_values(column, ascending=False)
+    value, half = ranked[column].to_numpy(), ranked[conf].to_numpy()
+    if len(value) < 2 or value[0] <= 0:
+        return None
+    leading = int(np.sum(value >= LEADING_SHARE * value[0]))
+    pairs = range(min(leading, len(value) - 1))
+    gap = np.array([value[i] - value[i + 1] for i in pairs])
+    width = np.array([half[i] + half[i + 1] for i in pairs])
+    separable = gap > 0
+    if not separable.any():
+        return None
+    needed = samples * float(np.max((width[separable] / gap[separable]) ** 2))
+    if needed <= samples:
+        return None
+    whole = math.ceil(needed)
+    return 1 << (whole - 1).bit_length() if method == "sobol" else whole
+
+
+def notes(
+    design: Design, output: FloatArray, found: pd.DataFrame, samples: int, label: str
+) -> list[str]:
+    """What a reader must know about one output's indices, in words: a constant output (its
+    indices are NaN on purpose), or a ranking its intervals cannot support at ``samples``."""
+    y = np.asarray(output, dtype=np.float64)
+    if design.method == "oat":
+        return []
+    if is_constant(y):
+        return [
+            f"{label} is constant over the samples ({float(y[0]):g}): no parameter moves it, "
+            "so it has no indices (NaN)"
+        ]
+    needed = reliable_samples(design.method, found, samples)
+    if needed is None:
+        return []
+    column, conf = _RANKED_BY[design.method]
+    widest = float(found[conf].max())
+    return [
+        f"{label}: with samples = {samples:,} the {column} intervals (up to ±{widest:.2g}) are "
+        f"wider than the gaps between the leading indices, so their ranking is not reliable "
+        f"below samples = {needed:,}"
+    ]
+
+
 __all__ = [
     "INDEX_COLUMNS",
+    "LEADING_SHARE",
     "Design",
     "indices",
+    "is_constant",
     "morris_design",
+    "notes",
     "oat_design",
     "problem",
+    "reliable_samples",
     "sobol_design",
 ]

@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -137,9 +138,10 @@ class SensitivityConfig:
         choice(_SECTION, "method", self.method, METHODS)
         whole(_SECTION, "samples", self.samples, low=2)
         if self.method == "sobol" and self.samples & (self.samples - 1):
+            below = 1 << (self.samples.bit_length() - 1)
             raise ConfigError(
                 f"[sensitivity] samples: {self.samples} is not a power of two, which the "
-                "Sobol' sequence needs; give 256, 512, 1024, 2048, ..."
+                f"Sobol' sequence needs; give {below} or {below * 2} (any power of two from 2)"
             )
         whole(_SECTION, "seed", self.seed, low=0)
         whole(_SECTION, "n_paths", self.n_paths, low=1)
@@ -233,8 +235,10 @@ def _checked_outputs(outputs: object, evaluate: bool) -> tuple[str, ...]:
 def _checked_range(key: str, spec: object) -> dict[str, Any]:
     """``[low, high]`` or ``{low, high, scale}`` as a checked table; ConfigError naming the key."""
     if key not in RANGE_KEYS:
+        near = get_close_matches(str(key), list(RANGE_KEYS), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise ConfigError(
-            f"[{_RANGES}] {key}: not a numeric key of [inflow] or [impact]; allowed: "
+            f"[{_RANGES}] {key}: not a numeric key of [inflow] or [impact]{hint}; allowed: "
             f"{', '.join(RANGE_KEYS)}"
         )
     section, kind = RANGE_KEYS[key]

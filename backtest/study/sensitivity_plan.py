@@ -4,9 +4,10 @@ Every key of ``[inflow]`` and ``[impact]`` has one value in a sensitivity analys
 ``model``: each impact model listed gets its own analysis over the same samples. A key with a
 range in ``[sensitivity.ranges]`` takes its values from the samples; its study value (the
 value written in ``[inflow]``/``[impact]``, else the default) is where the one-at-a-time design
-holds it while another key moves. Lists (grid axes) are refused, with one line naming the key,
-when you wrote them: a list for a ranged key contradicts the range, a list for another key is
-a grid the analysis does not run. The default study's own lists (allocation, lag, ramp) give
+holds it while another key moves. A one-element list is that one value, as everywhere in a
+study. Longer lists (grid axes) are refused, with one line naming the key, when you wrote
+them: a list for a ranged key contradicts the range, a list for another key is a grid the
+analysis does not run. The default study's own lists (allocation, lag, ramp) give
 way: a range replaces such a list, and a key without one keeps the list's first value.
 Calibrated tokens (``calibrated:btc_etf``) are not resolved here and are refused: give a number
 or a range.
@@ -99,6 +100,8 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
             models = tuple(_model(v) for v in dict.fromkeys(axis_values))
             continue
         from_default = tuple(default_axes.get(axis, ())) == tuple(axis_values)
+        if len(axis_values) == 1:  # one value, written as a list: no grid
+            continue
         if key in ranged and not from_default:
             raise ConfigError(
                 f"[{section}] {key} is a list ({list(axis_values)}) and has a range in "

@@ -26,6 +26,7 @@ from backtest.study.sensitivity import (
     Design,
     indices,
     morris_design,
+    notes,
     oat_design,
     sobol_design,
 )
@@ -47,6 +48,9 @@ class SensitivityOutcome:
     samples: pd.DataFrame
     n_runs: int
     timings_s: dict[str, float] = field(default_factory=dict)
+    # one line per output that needs words: constant (NaN indices), or a ranking its
+    # intervals cannot support (``backtest.study.sensitivity.notes``)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,7 +112,7 @@ def analyse(
 
     started = time.perf_counter()
     samples = _samples_table(plan, designs, baseline.assets, metrics)
-    table = _indices_table(plan, designs, samples, baseline.assets)
+    table, said = _indices_table(plan, designs, samples, baseline.assets)
     timings["analyse"] = round(time.perf_counter() - started, 3)
     return SensitivityOutcome(
         plan=plan,
@@ -117,6 +121,7 @@ def analyse(
         samples=samples,
         n_runs=len(all_inflows),
         timings_s=timings,
+        notes=tuple(said),
     )
 
 
@@ -195,11 +200,13 @@ def _indices_table(
     designs: list[Design],
     samples: pd.DataFrame,
     assets: tuple[str, ...],
-) -> pd.DataFrame:
-    """sensitivity.csv: the main method's indices with the one-at-a-time swings beside them."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """sensitivity.csv: the main method's indices with the one-at-a-time swings beside them,
+    and the notes on them (``backtest.study.sensitivity.notes``)."""
     config = plan.config
     main, oat = designs[0], designs[-1]
     rows = []
+    said: list[str] = []
     for model in plan.models:
         for asset in assets:
             here = samples[(samples["model"] == model) & (samples["asset"] == asset)]
@@ -218,13 +225,15 @@ def _indices_table(
                     )
                     for column in ("output_at_low", "output_at_high", "output_at_study"):
                         found[column] = swings[column].to_numpy()
+                    label = f"{output} ({asset}, {model})"
+                    said += notes(main, y, found, config.samples, label)
                 found.insert(0, "output", output)
                 found.insert(0, "asset", asset)
                 found.insert(0, "model", model)
                 found.insert(0, "method", main.method)
                 rows.append(found)
     table = pd.concat(rows, ignore_index=True)
-    return table[[*IDENTITY, *INDEX_COLUMNS]]
+    return table[[*IDENTITY, *INDEX_COLUMNS]], said
 
 
 __all__ = [

@@ -107,6 +107,7 @@ def fetch_command(
 @click.option("--timeframe", help="Candle length, e.g. 1d [default: from the file name].")
 @click.option("--replace", is_flag=True,
               help="The file's rows replace the stored rows over the file's span (a repair).")
+@config_option
 @data_dir_option
 def import_command(
     paths: tuple[Path, ...],
@@ -114,6 +115,7 @@ def import_command(
     symbol: str | None,
     timeframe: str | None,
     replace: bool,
+    config_path: Path | None,
     data_dir: Path,
 ) -> None:
     """Import CSV files (Binance klines or dumps, CryptoDataDownload, OHLCV with a header,
@@ -125,7 +127,7 @@ def import_command(
     for path in paths:
         result = import_csv(path, store, exchange=exchange, symbol=symbol, timeframe=timeframe,
                             replace=replace)
-        click.echo(_import_line(result))
+        click.echo(_import_line(result) + _gaps_effect(result, config_path))
         for problem in result.quality.problems() if result.quality else ():
             click.echo(f"  warning: {problem}", err=True)
 
@@ -242,6 +244,23 @@ def _import_line(result: ImportResult) -> str:
         f"{result.path.name}: {result.rows} candles ({result.format}) -> {key.exchange} "
         f"{key.symbol} {key.timeframe}; {counts}{gaps}{still_open}"
     )
+
+
+def _gaps_effect(result: ImportResult, config_path: Path | None) -> str:
+    """Whether the gaps of an imported series matter to the study (``--config``, else the
+    default study): only the series its ``[data]`` reads, at its timeframe, feed a run."""
+    if result.key is None or result.quality is None or not result.quality.gaps:
+        return ""
+    data = resolve_data_config(config_path)  # here: only when there are gaps to judge
+    key = result.key
+    if data.reads(key.exchange, key.symbol, key.timeframe):
+        return (f" (the study reads this series: these gaps reach its prices; fill them with "
+                f"`flowimpact fetch` or an import of the missing {key.timeframe} candles)")
+    if key.timeframe != data.timeframe:
+        return (f" (the study reads {data.timeframe} candles, so these {key.timeframe} gaps do "
+                "not affect it)")
+    return (f" (the study reads {', '.join(v.exchange for v in data.venues())} "
+            f"{', '.join(data.symbols)}, not this series: these gaps do not affect it)")
 
 
 def _flow_days(merge: EtfMergeResult) -> str:

@@ -69,6 +69,8 @@ def sensitivity_command(
         scheduler=scheduler,
     )
     _print_top(result.outcome.table, config.outputs[0])
+    for note in result.outcome.notes:  # constant outputs, rankings the intervals cannot carry
+        click.echo(f"note: {note}")
     click.echo(f"report: {result.report_path.resolve()}")
     for name, path in sorted(result.files.items()):
         if name != "report.html":

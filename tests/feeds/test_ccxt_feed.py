@@ -70,6 +70,21 @@ def test_download_paginates_to_the_newest_closed_candle(
     _assert_store_equals_closed(store, exchange)
 
 
+def test_a_mirror_given_as_urls_alone_serves_binance(
+    fake_exchange: FakeExchangeServer, tmp_path: Path
+) -> None:
+    # what the README suggests: [data.ccxt] urls = {...} and nothing else (no options)
+    fake_exchange.set_candles("BTC/USDT", "1d", SERVED)
+    urls = fake_exchange.ccxt_config("binance")["urls"]
+    data = DataConfig(symbols=("BTC/USDT",), since="2024-01-01", ccxt={"urls": urls},
+                      timeout_seconds=2.0)
+    store = CandleStore(tmp_path)
+    [report] = update_store(store, data, now=NOW, progress=False, retry=FAST_RETRY)
+    assert report.rows_added == 29
+    _assert_store_equals_closed(store)
+    assert fake_exchange.count("/fapi") == fake_exchange.count("/dapi") == 0
+
+
 def test_second_run_fetches_only_after_the_last_stored_candle(
     fake_exchange: FakeExchangeServer, tmp_path: Path
 ) -> None:

@@ -21,9 +21,24 @@ def test_waiting_defaults_match_the_retry_policy_and_ccxt() -> None:
 
 def test_timeout_seconds_reaches_ccxt_unless_the_ccxt_table_sets_one() -> None:
     assert ccxt_config(DataConfig(timeout_seconds=2.5))["timeout"] == 2500
-    given = DataConfig(timeout_seconds=2.5, ccxt={"timeout": 700, "rateLimit": 5})
+    given = DataConfig(exchange="kraken", symbols=("BTC/USD",), timeout_seconds=2.5,
+                       ccxt={"timeout": 700, "rateLimit": 5})
     assert ccxt_config(given) == {"timeout": 700, "rateLimit": 5}
     assert DataConfig().ccxt == {}  # the study's table itself is left as the user wrote it
+
+
+def test_binance_loads_spot_markets_only_under_the_users_options() -> None:
+    spot = {"fetchMarkets": {"types": ["spot"]}}
+    assert ccxt_config(DataConfig())["options"] == spot
+    given = DataConfig(ccxt={"options": {"defaultType": "spot", "fetchMarkets": {"x": 1}}})
+    assert ccxt_config(given)["options"] == {
+        "defaultType": "spot", "fetchMarkets": {"types": ["spot"], "x": 1}
+    }
+    own = DataConfig(ccxt={"options": {"fetchMarkets": {"types": ["spot", "linear"]}}})
+    assert list(ccxt_config(own)["options"]["fetchMarkets"]["types"]) == ["spot", "linear"]
+    # a swap symbol needs the other market types: ccxt's own stand
+    swap = DataConfig(symbols=("BTC/USDT:USDT",))
+    assert "options" not in ccxt_config(swap)
 
 
 @pytest.mark.parametrize(

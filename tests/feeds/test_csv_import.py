@@ -108,13 +108,13 @@ def test_farside_rows_that_do_not_add_up_are_refused(tmp_path: Path, store: Cand
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
-        ("2024-01-04,101,abc,99,100,1", r"line 5: high 'abc' is not a number"),
+        ("2024-01-04,101,abc,99,100,1", r"line 5: high is not a number"),
         ("2024-01-04,101,105,99,,1", r"line 5: missing close"),
         ("2024-01-04,101,105,99", r"line 5: missing close"),
         ("2024-01-04,0,105,99,100,1", r"line 5: non-positive price"),
         ("2024-01-04,101,95,99,100,1", r"line 5: high is below low"),
         ("2024-01-04,101,105,99,100,-1", r"line 5: negative volume"),
-        ("04/01/2024,101,105,99,100,1", r"line 5: timestamp '04/01/2024' is not a date"),
+        ("04/01/2024,101,105,99,100,1", r"line 5: timestamp cannot be read as a time"),
         ("2024-01-03,110,115,100,999,3.5", r"lines 4, 5: two different candles"),
     ],
 )

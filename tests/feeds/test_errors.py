@@ -46,6 +46,12 @@ def test_messages_stay_one_short_line() -> None:
     assert "\n" not in str(error) and len(str(error)) < 400
 
 
+def test_a_proxy_password_in_a_ccxt_message_never_reaches_the_error() -> None:
+    exc = ccxt.NetworkError("binance GET https://api.binance.com via http://u:PASS-1@proxy:3128")
+    error = translate(exc, "binance load_markets")
+    assert "PASS-1" not in str(error) and "proxy:3128" in str(error)
+
+
 # ccxt's message for Binance's answer to a US address (ccxt issue #16044): ExchangeNotAvailable
 RESTRICTED = (
     'binance GET https://api.binance.com/api/v3/exchangeInfo 451  {"code":0,"msg":"Service '

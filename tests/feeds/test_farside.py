@@ -134,3 +134,12 @@ def test_the_real_eth_table_under_a_btc_name_is_refused(
         import_csv(shared_data / "etf_flows" / "farside_eth_etf_flows_daily.csv", store,
                    symbol="BTC")
     assert store_digest(store.root) == before
+
+
+def test_an_absurd_total_is_refused_by_line_and_nothing_is_stored(
+    tmp_path: Path, store: CandleStore
+) -> None:
+    text = PER_FUND.replace("2024-01-12,386.0,-183.0,203.0", "2024-01-12,1e30,0,1e30")
+    with pytest.raises(InputError, match=r"line 3: Total is beyond 1e\+06 \(US\$ millions\)"):
+        import_csv(_write(tmp_path, "farside_btc_etf_flows_daily.csv", text), store)
+    assert store_digest(store.root) == {}

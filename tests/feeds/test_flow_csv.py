@@ -35,14 +35,16 @@ def test_rows_become_days_by_assets_summed_per_day(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("2026-02-02,BTC,1e8\n2026-02-31,BTC,1e8\n", r"flows.csv line 3: date '2026-02-31'"),
-        ("2026-02-02,BTC,1e8\n2026-02-03,BTC,lots\n", r"line 3: flow_usd 'lots' is not a number"),
-        ("2026-02-02,BTC,inf\n", r"line 2: flow_usd .inf. is not a finite number"),
+        ("2026-02-02,BTC,1e8\n2026-02-31,BTC,1e8\n", r"flows.csv line 3: date cannot be read"),
+        ("2026-02-02,BTC,1e8\n2026-02-03,BTC,lots\n", r"line 3: flow_usd is not a number"),
+        ("2026-02-02,BTC,inf\n", r"line 2: flow_usd is not a finite number"),
+        ("2026-02-02,BTC,1e9\n2026-02-03,BTC,1e30\n", r"line 3: flow_usd is beyond 1e\+12 USD"),
+        ("2026-02-02,ETH,-2e12\n", r"line 2: flow_usd is beyond 1e\+12 USD either way"),
         ("2026-02-02,BTC,\n", r"line 2: missing flow_usd"),
         ("2026-02-02 12:00,BTC,1e8\n", r"line 2: date is not a whole UTC day"),
         ("2026-02-02,,1e8\n", r"line 2: missing asset"),
         ("2026-02-02,BTC,1\n2026-02-03,DOGE,1\n2026-02-04,SOL,1\n",
-         r"line 3: asset 'DOGE' is not one of the study's assets \(BTC, ETH\) \(and 1 more"),
+         r"line 3: asset is not one of the study's assets \(BTC, ETH\) \(and 1 more"),
     ],
 )
 def test_a_bad_row_refuses_the_file_naming_the_line(

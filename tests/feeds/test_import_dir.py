@@ -98,3 +98,57 @@ def test_a_damaged_state_file_means_importing_again_not_failing(tmp_path: Path) 
     report = import_new_files(store, inbox, now=NOW)
     assert len(report.imported) == 1 and report.problems == ()
     assert json.loads(state_path(store).read_text())["files"]
+
+
+def test_only_regular_files_inside_the_folder_are_read_and_links_out_are_reported(
+    tmp_path: Path,
+) -> None:
+    store = feeds.CandleStore(tmp_path / "data")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    private = tmp_path / "private"
+    private.mkdir()
+    secret = private / "passwords.csv"
+    secret.write_text("date,IBIT,Total\nhunter2-PRIVATE,1,1\n")
+    (inbox / "farside_btc_etf_flows_daily.csv").write_text(FARSIDE)
+    (inbox / "leak.csv").symlink_to(secret)  # a link out of the folder
+    (inbox / "loop_a.csv").symlink_to(inbox / "loop_b.csv")
+    (inbox / "loop_b.csv").symlink_to(inbox / "loop_a.csv")
+    (inbox / "dangling.csv").symlink_to(inbox / "gone.csv")
+    (inbox / "folder.csv").mkdir()
+    report = import_new_files(store, inbox, now=NOW)
+    assert [r.path.name for r in report.imported] == ["farside_btc_etf_flows_daily.csv"]
+    said = dict(problem.split(" not imported: ", 1) for problem in report.problems)
+    assert set(said) == {"leak.csv", "loop_a.csv", "loop_b.csv", "dangling.csv", "folder.csv"}
+    assert "outside the import folder" in said["leak.csv"]
+    assert "symbolic link" in said["loop_a.csv"] and "symbolic link" in said["dangling.csv"]
+    assert "not a regular file" in said["folder.csv"]
+    assert "hunter2" not in " ".join(report.problems)
+    assert str(secret) not in json.dumps(json.loads(state_path(store).read_text()))
+
+
+def test_a_link_to_a_file_in_the_same_folder_is_read(tmp_path: Path) -> None:
+    store = feeds.CandleStore(tmp_path / "data")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "btc_flows_2024.csv.orig").write_text(FARSIDE)
+    (inbox / "farside_btc_etf_flows_daily.csv").symlink_to(inbox / "btc_flows_2024.csv.orig")
+    report = import_new_files(store, inbox, now=NOW)
+    assert report.problems == () and len(report.imported) == 1
+
+
+def test_a_refusal_never_quotes_the_files_content(tmp_path: Path) -> None:
+    store = feeds.CandleStore(tmp_path / "data")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "notes.csv").write_text("PRIVATE-KEY-abc,PRIVATE-KEY-def\n1,2\n")
+    (inbox / "farside_eth_etf_flows_daily.csv").write_text(
+        "date,ETHA,Total\n2024-07-23,PRIVATE-cell,1\n"
+    )
+    (inbox / "binance_BTCUSDT_1d.csv").write_text(
+        "timestamp,open,high,low,close,volume\nPRIVATE-time,1,1,1,1,1\n"
+    )
+    report = import_new_files(store, inbox, now=NOW)
+    assert len(report.problems) == 3
+    assert "PRIVATE" not in " ".join(report.problems)
+    assert all(" line " in problem for problem in report.problems)

@@ -45,20 +45,20 @@ REFUSED = {
     # local midnight in +02:00 is 22:00 UTC the day before
     "offset off the grid": (
         _rows(*(f"2021-05-{d:02d}T00:00:00+02:00,100,110,90,105,1" for d in range(7, 11))),
-        r"line 2: open time '2021-05-07T00:00:00\+02:00' is 2021-05-06 22:00 UTC \(UTC offset "
+        r"line 2: open time 2021-05-06 22:00 UTC \(written with UTC offset "
         r"\+02:00\), off the 1d grid .*write the times in UTC",
     ),
     "inf high": (
         _rows("2021-05-07,100,inf,90,105,1"),
-        r"line 2: high 'inf' is not a finite number",
+        r"line 2: high is not a finite number",
     ),
     "-inf close": (
         _rows("2021-05-07,100,110,90,-inf,1"),
-        r"line 2: close '-inf' is not a finite number",
+        r"line 2: close is not a finite number",
     ),
     "inf volume": (
         _rows("2021-05-07,100,110,90,105,Infinity"),
-        r"line 2: volume 'Infinity' is not a finite number",
+        r"line 2: volume is not a finite number",
     ),
     "absurd price": (
         _rows("2021-05-07,100,2e9,90,105,1"),
@@ -77,6 +77,22 @@ REFUSED = {
         _rows("2021-05-07,100,110,90,105,1", "2031-05-08,100,110,90,105,1",
               "2021-05-08,100,110,90,105,1", "2021-05-09,100,110,90,105,1"),
         r"line 3: open time 2031-05-08 00:00:00\+00:00 is far out of order",
+    ),
+    "1970 appended at the end": (
+        _rows("2021-05-07,100,110,90,105,1", "2021-05-08,100,110,90,105,1",
+              "2021-05-09,100,110,90,105,1", "1970-01-01,100,110,90,105,1"),
+        r"line 5: open time 1970-01-01 00:00:00\+00:00 is far out of order[^(]*; nothing",
+    ),
+    "2031 appended to a newest-first file": (
+        _rows("2021-05-09,100,110,90,105,1", "2021-05-08,100,110,90,105,1",
+              "2021-05-07,100,110,90,105,1", "2031-01-01,100,110,90,105,1"),
+        r"line 5: open time 2031-01-01 00:00:00\+00:00 is far out of order: the file runs "
+        r"newest first[^(]*; nothing",
+    ),
+    "2031 put first": (
+        _rows("2031-05-07,100,110,90,105,1", "2021-05-08,100,110,90,105,1",
+              "2021-05-09,100,110,90,105,1", "2021-05-10,100,110,90,105,1"),
+        r"line 2: open time 2031-05-07 00:00:00\+00:00 is far out of order[^(]*; nothing",
     ),
 }
 

@@ -87,6 +87,10 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
         "date,IBIT,FBTC,Total\n2024-01-11,111.7,227.0,338.7\n2024-01-12,386.0,195.3,581.3\n"
     )
     (inbox / "farside_eth_etf_flows_daily.csv").write_text("date,ETHA,Total\n2024-07-23,x,1\n")
+    # a symlink loop, and a private file linked in from outside: warned, never read
+    (inbox / "loop.csv").symlink_to(inbox / "loop.csv")
+    (tmp_path / "private.csv").write_text("date,IBIT,Total\nPRIVATE-hunter2,1,1\n")
+    (inbox / "linked.csv").symlink_to(tmp_path / "private.csv")
     with serve_fake_exchange() as server:
         for seed, (symbol, price) in enumerate(SYMBOLS.items()):
             server.set_candles(symbol, "1d", synthetic_candles(price, seed).drop(columns="source"))
@@ -113,10 +117,16 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     assert list(feeds.read_etf_flows(data_dir, "BTC")["total_usd"]) == [338.7e6, 581.3e6]
     assert not feeds.etf_flows_path(data_dir, "ETH").exists()
     [record] = read_runs(run_log_path(data_dir))
-    assert len(record.warnings) == 1
+    assert len(record.warnings) == 3
     assert "farside_eth_etf_flows_daily.csv not imported" in record.warnings[0]
+    assert "linked.csv not imported: a symbolic link to a file outside" in record.warnings[1]
+    assert "loop.csv not imported: a symbolic link" in record.warnings[2]
     report = (latest / "report.html").read_text(encoding="utf-8")
     assert "Warning: [schedule] import_dir: farside_eth_etf_flows_daily.csv not imported" in report
+    assert "Warning: [schedule] import_dir: loop.csv not imported" in report
+    for published in (report, (latest / "run.json").read_text("utf-8"),
+                      run_log_path(data_dir).read_text("utf-8"), captured.err):
+        assert "hunter2" not in published
     assert "farside_eth_etf_flows_daily.csv" in captured.err  # the warning on stderr too
     # the archive links the day's report
     index = (out_dir / "index.html").read_text(encoding="utf-8")

@@ -211,6 +211,22 @@ def test_too_few_days_and_no_common_asset_are_input_errors() -> None:
         calibrate(prices, {"BTC": flow_table(flows).drop(columns="total_usd")}, CONFIG)
 
 
+def test_prices_that_end_before_the_etf_window_are_said_missing_after_it() -> None:
+    flows = synthetic_flows(1)
+    prices = simulate(lambda t, f, c, v: 0.0, flows, seed=2)
+    early = prices[prices.index < DAYS[FLOW_START]]  # every candle before the first ETF day
+    with pytest.raises(InputError) as caught:
+        calibrate({"BTC": early}, {"BTC": flow_table(flows)}, CONFIG)
+    message = str(caught.value)
+    assert f"the stored prices end {early.index[-1].date()}" in message
+    assert f"store prices after {early.index[-1].date()}" in message
+    assert "before" not in message.split("; ", 1)[1].replace("before the ETF flows'", "")
+    # prices too short at the start still say "before"
+    short = flow_table(flows).iloc[:20]
+    with pytest.raises(InputError, match="store more prices before"):
+        calibrate({"BTC": prices}, {"BTC": short}, CONFIG)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "key"),
     [

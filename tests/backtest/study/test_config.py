@@ -245,3 +245,21 @@ def test_tables_merge_key_by_key_over_the_default(tmp_path: Path) -> None:
         "options": {"defaultType": "spot"},  # the default's, kept
         "urls": {"api": "http://127.0.0.1:1"},
     }
+
+
+def test_the_baseline_memory_is_checked_against_what_is_available() -> None:
+    from backtest.sim.baseline import baseline_peak_bytes
+    from backtest.study.config import check_memory
+
+    study = load_study()
+    days = len(study.days) + study.paths.warmup_days
+    needed = baseline_peak_bytes(200_000, len(study.days), 2, study.paths.warmup_days)
+    assert needed == 6 * 8 * 200_000 * days * 2  # about 32.7 GiB for the default window
+    check_memory(study, n_paths=200_000, available_bytes=needed)  # fits exactly: no error
+    with pytest.raises(ConfigError) as caught:
+        check_memory(study, n_paths=200_000, available_bytes=16 * 2**30)
+    message = str(caught.value)
+    assert message.startswith("[paths] n_paths = 200,000: the baseline paths")
+    assert f"{needed / 2**30:,.1f} GiB of memory, and 16.0 GiB is available" in message
+    fits = 16 * 2**30 // baseline_peak_bytes(1, len(study.days), 2, study.paths.warmup_days)
+    assert f"give n_paths = {fits:,} or fewer" in message

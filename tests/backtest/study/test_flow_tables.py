@@ -76,12 +76,33 @@ def test_a_table_with_bad_rows_stops_the_run_with_exit_2_and_writes_nothing(
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2
         assert err == [
-            "flowimpact: error: treasury.csv line 4: flow_usd 'one' is not a number; nothing "
+            "flowimpact: error: treasury.csv line 4: flow_usd is not a number; nothing "
             "was imported, fix the file"
         ]
         assert not out.exists()
     with pytest.raises(DataFormatError):  # the library refuses the same file the same way
         for_study(load_study(study), data)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("", "the file is empty"), ("\n\n", "the file is empty"),
+     ("date,asset,flow_usd\n", "no flow rows after the header")],
+    ids=["empty", "blank lines", "header only"],
+)
+def test_an_empty_or_header_only_table_is_exit_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    data = _store_with_etf(tmp_path)
+    (tmp_path / "treasury.csv").write_text(text, encoding="utf-8")
+    study = _study(tmp_path / "study.toml", flows={"tables": ["treasury.csv"]})
+    out = tmp_path / "out"
+    code = main(["run", "--no-progress", "--config", str(study), "--data-dir", str(data),
+                 "--out", str(out)])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert line.startswith(f"flowimpact: error: treasury.csv: {said}")
+    assert not out.exists()
 
 
 def test_tables_and_a_replay_land_on_their_days(tmp_path: Path) -> None:

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.study.sensitivity import indices, morris_design, oat_design, sobol_design
+from backtest.study.sensitivity import (
+    indices,
+    morris_design,
+    notes,
+    oat_design,
+    reliable_samples,
+    sobol_design,
+)
 from backtest.study.sensitivity_config import ParameterRange
 
 
@@ -138,3 +145,29 @@ def test_a_constant_output_has_no_indices_and_a_broken_one_is_refused() -> None:
     broken[5] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         indices(design, broken)
+
+
+def test_a_constant_output_is_said_in_words() -> None:
+    design = sobol_design(ISHIGAMI, 64, seed=1)
+    flat = np.full(len(design), 3.0)
+    [note] = notes(design, flat, indices(design, flat), 64, "uplift (BTC, multiplier)")
+    assert note.startswith("uplift (BTC, multiplier) is constant over the samples (3)")
+    assert "NaN" in note
+
+
+def test_small_samples_say_below_which_n_the_ranking_is_not_reliable() -> None:
+    small = sobol_design(ISHIGAMI, 64, seed=1)
+    found = indices(small, ishigami(small.values), seed=1)
+    needed = reliable_samples("sobol", found, 64)
+    assert needed is not None and needed > 64 and needed & (needed - 1) == 0
+    # the rule: some leading neighbours' intervals overlap at N = 64
+    ranked = found.sort_values("ST", ascending=False)
+    gaps = -np.diff(ranked["ST"].to_numpy())
+    widths = ranked["ST_conf"].to_numpy()[:-1] + ranked["ST_conf"].to_numpy()[1:]
+    assert (widths > gaps).any()
+    [note] = notes(small, ishigami(small.values), found, 64, "f")
+    assert f"not reliable below samples = {needed:,}" in note
+    large = sobol_design(ISHIGAMI, 4096, seed=1)
+    found = indices(large, ishigami(large.values), seed=1)
+    assert reliable_samples("sobol", found, 4096) is None
+    assert notes(large, ishigami(large.values), found, 4096, "f") == []

@@ -78,6 +78,24 @@ def test_a_single_value_is_the_study_value_of_a_ranged_key(tmp_path: Path) -> No
     assert plan.models == ("multiplier",)
 
 
+def test_a_one_element_list_is_one_value_in_a_sensitivity_analysis(tmp_path: Path) -> None:
+    study = _study(
+        tmp_path,
+        '[inflow]\nallocation = [0.03]\nlag_months = [9]\n[impact]\nmodel = ["multiplier"]\n'
+        "sqrt_y = [0.7]\n",
+    )
+    plan = sensitivity_plan(study)
+    values = dict(zip((p.key for p in plan.parameters), plan.study_values, strict=True))
+    assert values["allocation"] == 0.03 and values["lag_months"] == 9
+    assert plan.models == ("multiplier",) and plan.impact.sqrt_y == 0.7
+
+
+def test_a_one_element_list_is_one_value_outside_the_grid_sections(tmp_path: Path) -> None:
+    study = _study(tmp_path, '[data]\nexchange = ["kraken"]\n[paths]\nn_paths = [30]\n')
+    assert study.data.exchange == "kraken" and study.paths.n_paths == 30
+    assert study.n_scenarios == load_study(None).n_scenarios
+
+
 def test_calibrated_values_are_refused(tmp_path: Path) -> None:
     study = _study(
         tmp_path, '[impact]\nmodel = "multiplier"\nmultiplier = ["calibrated:btc_etf"]\n'
@@ -137,6 +155,21 @@ def test_bad_sensitivity_keys_are_refused(tmp_path: Path, case: str) -> None:
     line, key = BAD_KEYS[case]
     with pytest.raises(ConfigError, match=key):
         _study(tmp_path, f"[sensitivity]\n{line}\n")
+
+
+@pytest.mark.parametrize("samples", [2, 4, 8, 16, 32, 64, 128, 4096])
+def test_any_power_of_two_is_a_sobol_sample_size(tmp_path: Path, samples: int) -> None:
+    assert _study(tmp_path, f"[sensitivity]\nsamples = {samples}\n").sensitivity.samples == samples
+
+
+def test_a_sample_size_between_powers_of_two_names_the_two_around_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"samples: 100 is not a power of two.*give 64 or 128"):
+        _study(tmp_path, "[sensitivity]\nsamples = 100\n")
+
+
+def test_a_misspelt_range_key_gets_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"multiplyer: .*\(did you mean 'multiplier'\?\)"):
+        sensitivity_plan(_study(tmp_path, "[sensitivity.ranges]\nmultiplyer = [2, 60]\n"))
 
 
 def test_user_ranges_replace_the_default_ones(tmp_path: Path) -> None:

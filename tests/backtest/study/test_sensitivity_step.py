@@ -117,6 +117,22 @@ def test_with_only_m_varying_m_explains_the_variance(
     assert (table["S1"] > 0.95).all()
 
 
+def test_an_output_no_parameter_moves_is_reported_as_constant(
+    tmp_path: Path, prices: dict[str, pd.DataFrame]
+) -> None:
+    # the multiplier model does not read the volume coverage: its outputs cannot vary
+    study = _study(
+        tmp_path,
+        '[impact]\nmodel = "multiplier"\n[sensitivity]\nsamples = 8\n'
+        '[sensitivity.ranges]\nvolume_coverage = [3, 20]\n',
+    )
+    outcome = analyse(sensitivity_plan(study), _baseline(study, prices, n_paths=2))
+    assert outcome.table["ST"].isna().all()
+    constant = [note for note in outcome.notes if "is constant over the samples" in note]
+    assert len(constant) == 2 * 2  # assets x outputs
+    assert any(note.startswith("log_impact_at_horizon_bps (BTC, multiplier)") for note in constant)
+
+
 def test_same_seed_same_indices_and_chunks_do_not_matter(
     tmp_path: Path, prices: dict[str, pd.DataFrame]
 ) -> None:

@@ -51,6 +51,7 @@ def test_import_then_data_list(
     assert main(["import", "--data-dir", str(tmp_path), *files]) == 0
     out = capsys.readouterr().out
     assert "binance_BTCUSDT_4h.csv: 18367 candles" in out and "16 missing bar(s)" in out
+    assert "(the study reads 1d candles, so these 4h gaps do not affect it)" in out
     assert "601 days of BTC ETF flows (USD)" in out
     assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
     table = capsys.readouterr().out.splitlines()
@@ -60,6 +61,27 @@ def test_import_then_data_list(
     assert any(line.split()[:3] == ["BTC", "2024-01-11", "2025-09-02"] for line in table)
     assert main(["data", "--data-dir", str(tmp_path)]) == 0  # `data` alone lists too
     assert capsys.readouterr().out.splitlines() == table
+
+
+def test_import_says_when_gaps_reach_the_studys_prices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    days = [d for d in pd.date_range("2024-01-01", periods=10, freq="D") if d.day != 5]
+    rows = "".join(f"{d:%Y-%m-%d},100,110,90,105,1\n" for d in days)
+    path = tmp_path / "binance_BTCUSDT_1d.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n" + rows)
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 gap(s)" in out and "(the study reads this series: these gaps reach its prices" in out
+    other = tmp_path / "kraken_BTCUSD_1d.csv"
+    other.write_text(path.read_text())
+    assert main(["import", "--data-dir", str(tmp_path / "store"), str(other)]) == 0
+    assert "not this series: these gaps do not affect it" in capsys.readouterr().out
+    study = tmp_path / "study.toml"
+    study.write_text('[data]\nexchange = "kraken"\nsymbols = ["BTC/USD"]\n')
+    assert main(["import", "--config", str(study), "--data-dir", str(tmp_path / "store2"),
+                 str(other)]) == 0
+    assert "(the study reads this series" in capsys.readouterr().out
 
 
 def test_data_list_of_an_empty_store_says_how_to_fill_it(
@@ -76,7 +98,7 @@ def test_corrupt_file_exits_2_with_one_line_naming_the_line(
     path.write_text("timestamp,open,high,low,close,volume\n2024-01-01,1,2,0.5,oops,1\n")
     assert main(["import", "--data-dir", str(tmp_path / "store"), str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "binance_BTCUSDT_1d.csv line 2: close 'oops'" in err
+    assert err.count("\n") == 1 and "binance_BTCUSDT_1d.csv line 2: close is not a number" in err
     assert not (tmp_path / "store" / "candles").exists()
 
 

@@ -138,6 +138,26 @@ def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture
     assert {"report.html", "run.json", "flows.csv"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.parametrize("command", ["run", "sensitivity"])
+def test_paths_that_cannot_fit_in_memory_are_refused_before_any_work_even_with_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # ten million paths need terabytes on any machine: refused with the memory, not a
+    # MemoryError after the prices are loaded
+    many = {"n_paths": 10_000_000}
+    study = write_study(tmp_path / "study.toml", paths=many, sensitivity=many,
+                        inflow={"allocation": 0.02})
+    out = tmp_path / "out"
+    args = [command, "--config", str(study), "--data-dir", str(tmp_path / "empty"),
+            "--out", str(out), "--no-progress"]
+    code, _, err = _run(capsys, *args, *(["--allow-large-grid"] if command == "run" else []))
+    [line] = [line for line in err.splitlines() if line.startswith("flowimpact: error")]
+    assert code == 2, err
+    assert "n_paths = 10,000,000" in line and "GiB of memory" in line
+    assert "or fewer" in line and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "empty").exists()
+
+
 def test_a_grid_over_the_time_budget_needs_the_flag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -219,6 +239,14 @@ def test_credentials_never_reach_run_json_report_or_print_config(
     secrets = {"apiKey": "AKIA-live-1234", "secret": "s3cr3t-5678", "password": "pw-9012"}
     study = write_study(tmp_path / "study.toml")
     extra = "".join(f'{key} = "{value}"\n' for key, value in secrets.items())
+    # outside the ccxt key names: a proxy's user:password and HTTP headers
+    extra += (
+        'httpsProxy = "http://proxyuser:PASS-3456@proxy.invalid:8080"\n'
+        'headers = { Authorization = "Bearer tok-7890", Cookie = "sid=ck-1111" }\n'
+        'options = { nested = { sessionCookie = "ck-2222" } }\n'
+    )
+    secrets |= {"proxy": "PASS-3456", "bearer": "tok-7890", "cookie": "ck-1111",
+                "deep": "ck-2222"}
     study.write_text(study.read_text(encoding="utf-8") + "\n[data.ccxt]\n" + extra, "utf-8")
     write_synthetic_store(tmp_path / "data")
     code, printed, err = _run(capsys, "run", "--config", str(study), "--print-config")
