@@ -193,7 +193,10 @@ def write_hindcast_page(path: Path, run: HindcastRun, manifest: Mapping[str, Any
         f"{run.study.study.name} · run {manifest['run_id']} · {manifest['finished_utc'][:19]} UTC"
         f" · study: {run.study.source}"
     )
-    return write_report(path, "flowimpact: what the ETF flows did", subtitle, sections)
+    return write_report(
+        path, "flowimpact: what the ETF flows did", subtitle, sections,
+        manifest.get("warnings", ()),
+    )
 
 
 def _assets(result: HindcastResult) -> list[str]:

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from backtest.report import dollars, figures, hindcast_sections, picker
+from backtest.report import headline as headline_rule
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.report.sensitivity_page import tornado_section
@@ -22,6 +24,7 @@ from backtest.sim.impact import impact_model
 from backtest.study.config import Scenario, Study
 from backtest.study.results import StudyRun
 from backtest.study.schedules import inflow_axes, summary_table
+from flowimpact.headline import headline_text
 from flowimpact.units import USD_PER_BILLION
 
 UPLIFT = "price_uplift_at_horizon_pct"
@@ -31,8 +34,8 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     """Assemble every section and write the page atomically."""
     sources = _price_source(manifest)
     sections = [
-        _answer(run, sources),
-        _paths(run, sources),
+        _answer(run, sources, manifest["headline"]),
+        _paths(run, sources, manifest["headline"]),
         _flows(run),
         _portfolios(run, sources),
     ]
@@ -47,9 +50,9 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         f" · prices to {run.last_candle_day} · {len(run.scenarios)} scenarios × "
         f"{run.baseline.n_paths} paths · study: {run.study.source}"
     )
-    for warning in run.warnings:
-        subtitle += f'<br><b class="warning">Warning: {html.escape(warning)}</b>'
-    return write_report(path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections)
+    return write_report(
+        path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections, run.warnings
+    )
 
 
 def _price_source(manifest: dict[str, Any]) -> str:
@@ -62,37 +65,51 @@ def _price_source(manifest: dict[str, Any]) -> str:
     return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
 
 
-def _answer(run: StudyRun, source: str) -> Section:
+def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
     table = run.table
     horizon = run.baseline.days[-1].date()
     # a reallocation-share axis is two readings of the same allocation: rows, not columns
     rows = ["asset", "model"]
     if _is_axis(run, "reallocation_share"):
         rows.append("reallocation_share")
+    # each cell is one scenario: the axes not shown stand at the headline's values
+    fixed = headline_rule.at_headline_values(table, run.study, free=[*rows, "allocation"])
 
-    def pivot(quantile: str, how: str) -> pd.DataFrame:
-        return table.pivot_table(
+    def pivot(frame: pd.DataFrame, quantile: str, how: str) -> pd.DataFrame:
+        return frame.pivot_table(
             index=rows, columns="allocation", values=f"{UPLIFT}_{quantile}", aggfunc=how
         )
 
-    headline, low, high = pivot("p50", "median"), pivot("p05", "min"), pivot("p95", "max")
-    cells = headline.copy().astype(object)
-    for column in headline.columns:
-        cells[column] = [
-            f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
-            for m, lo, hi in zip(headline[column], low[column], high[column], strict=True)
-        ]
-    cells.columns = [figures.allocation_text(a) for a in headline.columns]
-    cells = cells.reset_index()
-    if "reallocation_share" in cells.columns:
-        cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
-        cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
+    median, low, high = (pivot(fixed, q, "first") for q in ("p50", "p05", "p95"))
+    cells = _cells(median, [
+        f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
+        for column in median.columns
+        for m, lo, hi in zip(median[column], low[column], high[column], strict=True)
+    ])
+    others = _other_axes(run, rows)
+    spread = ""
+    if others != "none":
+        lowest, highest = pivot(table, "p50", "min"), pivot(table, "p50", "max")
+        ranges = _cells(lowest, [
+            f"{lo:+.1f}% to {hi:+.1f}%"
+            for column in lowest.columns
+            for lo, hi in zip(lowest[column], highest[column], strict=True)
+        ])
+        spread = (
+            f'<p class="note"><b>Range over scenarios</b> (not a path band): the lowest to '
+            f"the highest median over every value of {html.escape(others)}.</p>"
+            f"{table_html(ranges)}"
+        )
     inflow = run.scenarios[0].inflow
+    lead = (
+        f'<p class="headline"><b>{html.escape(headline_text(headline))}.</b> '
+        f'<span class="note">(The headline scenario: {html.escape(headline["rule"])}.)</span></p>'
+    )
     question = (
         "<p>If a share of the US 401(k) plans' assets "
         f"(${inflow.plan_assets_usd / 1e12:.1f} trillion, ICI) flows into crypto after the "
         f"{inflow.announcement} executive order, how far does it lift each price by {horizon}? "
-        "Median price uplift [5th, 95th percentile]:</p>"
+        "Median price uplift [5th, 95th percentile over the scenario's paths]:</p>"
     )
     money = (
         f'<div><p class="note"><b>The dollars behind each allocation</b>: USD bn reaching each '
@@ -101,21 +118,74 @@ def _answer(run: StudyRun, source: str) -> Section:
         f"{table_html(dollars.dollars_table(run), float_format='{:,.1f}')}"
         f'<p class="note">{dollars.why_they_differ(run)}</p></div>'
     )
+    fixed_text = _fixed_axes_text(run, rows)
     reading = (
-        "<p>Each cell is the median over the study's scenarios with that allocation and model "
-        f"(other grid axes: {html.escape(_other_axes(run, rows))}) of the median over bootstrap "
-        "paths; brackets give the widest 5th-95th percentile range over those scenarios and "
-        "paths. The uplift is the impacted price over the baseline on the same path, so market "
-        "direction cancels out: this is the inflow's effect, not a price forecast.</p>"
+        "<p>Each cell is one scenario"
+        + (f" ({html.escape(fixed_text)})" if fixed_text else "")
+        + ": the median over its bootstrap paths, and in brackets the 5th to 95th percentile "
+        "over the same paths. The uplift is the impacted price over the baseline on the same "
+        "path, so market direction cancels out: this is the inflow's effect, not a price "
+        "forecast.</p>"
     )
     return Section(
         "The answer",
-        question
-        + f'<div class="answer"><div>{table_html(cells)}</div>{money}</div>'
+        lead
+        + question
+        + f'<div class="answer"><div>{table_html(cells)}{spread}</div>{money}</div>'
         + reading
         + _reading_notes(run),
-        figures=[figures.impact_by_allocation(table, value=UPLIFT, source=source)],
+        figures=[
+            figures.impact_by_allocation(fixed, value=UPLIFT, source=source),
+            _heatmap(run, headline, source),
+        ],
     )
+
+
+def _cells(shape: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+    """``texts`` (column by column) in the shape of the pivot ``shape``, as the page shows it."""
+    cells = shape.copy().astype(object)
+    n = len(shape)
+    for j, column in enumerate(shape.columns):
+        cells[column] = texts[j * n : (j + 1) * n]
+    cells.columns = [figures.allocation_text(a) for a in shape.columns]
+    cells = cells.reset_index()
+    if "reallocation_share" in cells.columns:
+        cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
+        cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
+    return cells
+
+
+def _fixed_axes_text(run: StudyRun, shown: list[str]) -> str:
+    """``lag_months = 6, ramp_months = 12``: the axes the answer holds at the headline's values."""
+    fixed = headline_rule.fixed_axes(run.study, shown)
+    return ", ".join(f"{key} = {value}" for key, value in fixed.items())
+
+
+def _heatmap(run: StudyRun, headline: Mapping[str, Any], source: str) -> go.Figure:
+    """The headline asset's median uplift over allocation × the model's parameter (the
+    models, when the grid does not vary a parameter), the other axes at the headline's values."""
+    parameter = _heatmap_parameter(run)
+    rows = parameter or "model"
+    cells = headline_rule.at_headline_values(
+        run.table, run.study, free=["asset", "allocation", rows]
+    )
+    cells = cells[cells["asset"] == headline["asset"]]
+    if parameter is not None:
+        cells = cells[cells["model"] == headline["model"]]
+    reading = _fixed_axes_text(run, ["asset", rows]) or "the study's only values"
+    return figures.uplift_heatmap(
+        cells, value=f"{UPLIFT}_p50", rows=rows, asset=str(headline["asset"]),
+        reading=reading, source=source,
+    )
+
+
+def _heatmap_parameter(run: StudyRun) -> str | None:
+    """The impact parameter the heatmap spans: the first ``[impact]`` axis of a model's
+    strength that the grid varies, else none (allocation alone)."""
+    for name in headline_rule.MODEL_PARAMETER.values():
+        if _is_axis(run, name):
+            return name
+    return None
 
 
 def _is_axis(run: StudyRun, key: str) -> bool:
@@ -151,34 +221,37 @@ def _reading_notes(run: StudyRun) -> str:
     return "<p class=\"note\">" + " ".join(notes) + "</p>"
 
 
-def _paths(run: StudyRun, source: str) -> Section:
+def _paths(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
     drawn, axes = drawn_scenarios(run.study, run.scenarios)
     # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths, which
     # the run's chunks computed for exactly these scenarios (it keeps no full paths)
     bands = np.stack([run.fans.impacted[i] for i in drawn], axis=1)
     baseline = np.percentile(run.baseline.close_usd, figures.BAND, axis=0)
     announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
-    others = {axis: values for axis, values in axes.items() if axis != "allocation"}
+    # the dropdowns start on their first values: the headline scenario's come first
+    chosen = headline_rule.headline_axes(run.study)
+    menus = {
+        axis: sorted(values, key=lambda v, a=axis: v != chosen.get(_key_of(run, a), v))
+        for axis, values in axes.items()
+    }
+    start = run.baseline.days[0]
     figs = []
     for a, asset in enumerate(run.baseline.assets):
-        scenario_bands = [
-            (_other_values(run.scenarios[i], others), _allocation_name(run.scenarios[i]),
-             bands[:, k, :, a])
-            for k, i in enumerate(drawn)
-        ]
+        close = run.prices[asset]["close"]
         figs.append(
             figures.fan_chart_picker(
                 run.baseline.days,
                 baseline[:, :, a],
-                scenario_bands,
+                [(_other_values(run.scenarios[i], menus), bands[:, k, :, a])
+                 for k, i in enumerate(drawn)],
                 asset,
-                axes=others,
+                axes=menus,
+                history_usd=close[close.index >= start],
                 last_history_day=run.baseline.last_history_day,
                 announcement=announcement,
                 source=source,
             )
         )
-    chosen = "; ".join(f"{axis}: {', '.join(map(str, v))}" for axis, v in others.items())
     limited = (
         f" The chart holds {len(drawn)} of the {len(run.scenarios)} scenarios (at most "
         f"{MAX_DRAWN}; every one is in scenarios.csv)."
@@ -186,13 +259,19 @@ def _paths(run: StudyRun, source: str) -> Section:
         else ""
     )
     intro = (
-        "<p>History up to the last stored bar, then seeded stationary block-bootstrap paths of "
-        "historical daily returns (BTC and ETH resampled on the same days). One line per "
-        "allocation; the menus above each chart pick the scenario's other grid values"
-        f"{' (' + html.escape(chosen) + ')' if chosen else ''}. Bands are the 5th-95th "
-        f"percentile over paths.{limited}</p>"
+        "<p>History (black) up to the last stored bar, then seeded stationary "
+        "block-bootstrap paths of historical daily returns (BTC and ETH resampled on the same "
+        "days). Each chart shows one scenario (blue) against the baseline without the inflow "
+        "(grey); the menus above it pick the scenario's grid values, starting on the headline "
+        f"scenario ({html.escape(headline_rule.RULE)}). Bands are the 5th-95th percentile over "
+        f"that scenario's paths.{limited}</p>"
     )
     return Section("Price paths", intro, figures=figs)
+
+
+def _key_of(run: StudyRun, name: str) -> str:
+    """The grid key (``inflow.allocation``) of an axis name (``allocation``)."""
+    return next((key for key in run.study.grid_axes if key.split(".", 1)[1] == name), name)
 
 
 #: scenarios a fan chart draws at most (each is three lines of about 500 points per asset)
@@ -234,8 +313,26 @@ def drawn_inflows(
     return picker.bounded_labels(scheduled, MAX_DRAWN)
 
 
+def report_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
+    """The inflow schedules this run's report draws: ``drawn_inflows``, or with ``[compute]
+    write_flows = "headline"`` (the scheduler's dated folders) one per allocation at the
+    headline's other inflow values."""
+    if (run.compute or run.study.compute).flows_written != "headline":
+        return drawn_inflows(run.scenarios, run.inputs.by_inflow)
+    fixed = headline_rule.fixed_axes(run.study, [])
+    chosen = [
+        s for s in run.scenarios
+        if all(
+            fixed[key.split(".", 1)[1]] == value
+            for key, value in s.axes.items()
+            if key.startswith("inflow.") and key.split(".", 1)[1] in fixed
+        )
+    ]
+    return drawn_inflows(chosen, run.inputs.by_inflow)
+
+
 def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
-    return drawn_inflows(run.scenarios, run.inputs.by_inflow)
+    return report_inflows(run)
 
 
 def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
@@ -244,10 +341,6 @@ def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[s
         for key, value in scenario.axes.items()
         if key.split(".", 1)[1] in others
     }
-
-
-def _allocation_name(scenario: Scenario) -> str:
-    return figures.allocation_text(scenario.inflow.allocation)
 
 
 def _flows(run: StudyRun) -> Section:
