@@ -80,7 +80,7 @@ def at_headline_values(
 def answer_grid(run: StudyRun) -> pd.DataFrame:
     """The median uplift (%) per (asset, model, reallocation_share) and allocation, one
     scenario per cell (the other axes at the headline's values): the terminal's table."""
-    rows = ["asset", "model", "reallocation_share"]
+    rows = [c for c in ("asset", "model", "reallocation_share") if c in run.table.columns]
     cells = at_headline_values(run.table, run.study, free=[*rows, "allocation"])
     return cells.pivot_table(
         index=rows, columns="allocation", values=f"{UPLIFT_KEY}_p50", aggfunc="first"

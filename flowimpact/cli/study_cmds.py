@@ -105,7 +105,7 @@ def _print_headline(result: RunResult) -> None:
     manifest = json.loads(result.files["run.json"].read_text(encoding="utf-8"))
     click.echo(f"headline: {headline_text(manifest['headline'])}")
     grid = answer_grid(result.run)
-    grid.columns = [f"{a:.4g}" for a in grid.columns * 100]
+    grid.columns = [f"{float(a) * 100:.4g}" for a in grid.columns]
     others = fixed_axes(result.run.study, ["asset", "model", "reallocation_share"])
     at = ", ".join(f"{k} = {v}" for k, v in others.items()) or "no other axes"
     click.echo(f"median price uplift at the horizon (%) by allocation (%), one scenario per cell "
