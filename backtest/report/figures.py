@@ -72,8 +72,9 @@ def fan_chart_picker(
              GREY)
     for values, band in bands_usd:
         group = "scenario|" + ",".join(f"{k}={picker.value_text(v)}" for k, v in values.items())
+        # the scenario's band as lines, so the grey baseline band stays visible beneath it
         for trace in _band_of(figure, x, band[:, first:][:, keep], "chosen scenario",
-                              COLORS[0], group=group):
+                              COLORS[0], group=group, fill=False):
             picker.tag(trace, values)
     history = history_usd[history_usd.index <= last_history_day]
     figure.add_trace(
@@ -170,10 +171,9 @@ def uplift_heatmap(
         )
     )
     figure.update_layout(
-        title=f"{asset}: median uplift at the horizon by allocation and {rows}",
-        xaxis_title="401(k) crypto allocation",
+        title=f"{asset}: median uplift at the horizon by 401(k) allocation and {rows}",
         yaxis={"type": "category", "autorange": "reversed"},
-        height=max(260, 90 + 50 * len(y)),
+        height=300 + 45 * len(y),  # the 120 px of the source line come out of it
     )
     figure.add_annotation(
         text=f"other axes: {reading}", xref="paper", yref="paper", x=0, y=1.02,
@@ -261,19 +261,23 @@ def _band_of(
     color: str,
     *,
     group: str | None = None,
+    fill: bool = True,
 ) -> list[go.Scatter]:
     """A 5-95% band and its median from a [3, day] array; returns the three traces added.
+    ``fill``: the band shaded; else its edges drawn as thin dotted lines.
 
     ``x`` is the evenly spaced days as ``x0``/``dx``; values go out as float32 (7 digits,
     half the bytes of the page's data).
     """
     low, mid, high = (np.asarray(row, dtype=np.float32) for row in band)
     group = group or name
+    edge = {"width": 0} if fill else {"width": 1, "color": color, "dash": "dot"}
+    shade = {"fill": "tonexty", "fillcolor": _rgba(color, 0.15)} if fill else {}
     traces = [
-        go.Scatter(**x, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip",
+        go.Scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip",
                    legendgroup=group),
-        go.Scatter(**x, y=low, line={"width": 0}, fill="tonexty", fillcolor=_rgba(color, 0.15),
-                   showlegend=False, hoverinfo="skip", legendgroup=group),
+        go.Scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
+                   legendgroup=group),
         go.Scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
     ]
     figure.add_traces(traces)

@@ -50,6 +50,33 @@ pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem;
 """
 
 
+#: on a narrow screen (a phone) every chart's legend goes under the plot, its dropdowns two to
+#: a row, its side margins shrink: plotly lays a figure out once, in JavaScript, so CSS cannot
+NARROW_JS = """
+window.addEventListener('load', function () {
+  if (window.innerWidth >= 600) { return; }
+  document.querySelectorAll('.plotly-graph-div').forEach(function (gd) {
+    if (!gd.layout) { return; }
+    var menus = gd.layout.updatemenus || [];
+    var rows = Math.ceil(menus.length / 2);
+    var height = (gd.layout.height || 450) + 140;
+    var update = {'legend.orientation': 'h', 'legend.x': 0, 'legend.xanchor': 'left',
+                  'legend.yref': 'container', 'legend.y': 0, 'legend.yanchor': 'bottom',
+                  'margin.l': 48, 'margin.r': 8, 'margin.b': 260, 'height': height,
+                  'title.font.size': 13};
+    if (menus.length) { update['margin.t'] = 70 + 36 * rows; }
+    var plotPx = height - 260 - (menus.length ? 70 + 36 * rows : 80);
+    menus.forEach(function (m, i) {
+      update['updatemenus[' + i + '].x'] = (i % 2) * 0.5;
+      update['updatemenus[' + i + '].y'] = 1 + (8 + 36 * (rows - 1 - Math.floor(i / 2))) / plotPx;
+      update['updatemenus[' + i + '].font.size'] = 11;
+    });
+    Plotly.relayout(gd, update);
+  });
+});
+"""
+
+
 @dataclass(frozen=True)
 class Section:
     """One titled part of the report: prose (HTML), figures, then tables with captions."""
@@ -80,7 +107,7 @@ def render_report(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
-        f'<script type="text/javascript">{PICKER_JS}</script></head><body>'
+        f'<script type="text/javascript">{PICKER_JS}{NARROW_JS}</script></head><body>'
         f'<h1>{html.escape(title)}</h1><p class="meta">{subtitle}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )

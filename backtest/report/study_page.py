@@ -101,10 +101,8 @@ def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
             f"{table_html(ranges)}"
         )
     inflow = run.scenarios[0].inflow
-    lead = (
-        f'<p class="headline"><b>{html.escape(headline_text(headline))}.</b> '
-        f'<span class="note">(The headline scenario: {html.escape(headline["rule"])}.)</span></p>'
-    )
+    lead = f'<p class="headline"><b>{html.escape(headline_text(headline))}.</b></p>'
+
     question = (
         "<p>If a share of the US 401(k) plans' assets "
         f"(${inflow.plan_assets_usd / 1e12:.1f} trillion, ICI) flows into crypto after the "
@@ -125,7 +123,8 @@ def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
         + ": the median over its bootstrap paths, and in brackets the 5th to 95th percentile "
         "over the same paths. The uplift is the impacted price over the baseline on the same "
         "path, so market direction cancels out: this is the inflow's effect, not a price "
-        "forecast.</p>"
+        "forecast. The headline above (and in run.json, the terminal and the archive) is the "
+        f"scenario of {html.escape(str(headline['rule']))}.</p>"
     )
     return Section(
         "The answer",
