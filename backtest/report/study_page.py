@@ -230,8 +230,7 @@ def _paths(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
     # the dropdowns start on their first values: the headline scenario's come first
     chosen = headline_rule.headline_axes(run.study)
     menus = {
-        axis: sorted(values, key=lambda v, a=axis: v != chosen.get(_key_of(run, a), v))
-        for axis, values in axes.items()
+        axis: _first(values, chosen.get(_key_of(run, axis))) for axis, values in axes.items()
     }
     start = run.baseline.days[0]
     figs = []
@@ -266,6 +265,11 @@ def _paths(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
         f"that scenario's paths.{limited}</p>"
     )
     return Section("Price paths", intro, figures=figs)
+
+
+def _first(values: Sequence[object], chosen: object) -> list[object]:
+    """``values`` with ``chosen`` (when among them) moved to the front, the rest in order."""
+    return [v for v in values if v == chosen] + [v for v in values if v != chosen]
 
 
 def _key_of(run: StudyRun, name: str) -> str:
