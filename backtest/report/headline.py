@@ -62,26 +62,27 @@ def headline_scenario(study: Study, scenarios: Sequence[Scenario]) -> Scenario:
     return scenarios[0]  # unreachable for a full grid; a hand-made list still gets a headline
 
 
-def at_headline_values(
-    table: pd.DataFrame, study: Study, free: Sequence[str]
-) -> pd.DataFrame:
+def at_headline_values(run: StudyRun, free: Sequence[str]) -> pd.DataFrame:
     """The rows of scenarios.csv whose grid values, except the ``free`` axes (by key name,
     ``allocation``), are the headline's: every cell of a table on the free axes is then one
-    scenario, never a median over the others."""
-    rows = pd.Series(True, index=table.index)
-    for key, value in headline_axes(study).items():
-        name = key.split(".", 1)[1]
-        if name in free or name not in table.columns:
-            continue
-        rows &= table[name].astype(str) == str(value)
-    return table[rows]
+    scenario, never a median over the others. Matched on the scenarios' own grid values (a
+    ``calibrated:`` token stays a token there), then by ``scenario_id``."""
+    chosen = {
+        key: value for key, value in headline_axes(run.study).items()
+        if key.split(".", 1)[1] not in free
+    }
+    ids = [
+        s.scenario_id for s in run.scenarios
+        if all(s.axes.get(key) == value for key, value in chosen.items())
+    ]
+    return run.table[run.table["scenario_id"].isin(ids)]
 
 
 def answer_grid(run: StudyRun) -> pd.DataFrame:
     """The median uplift (%) per (asset, model, reallocation_share) and allocation, one
     scenario per cell (the other axes at the headline's values): the terminal's table."""
     rows = [c for c in ("asset", "model", "reallocation_share") if c in run.table.columns]
-    cells = at_headline_values(run.table, run.study, free=[*rows, "allocation"])
+    cells = at_headline_values(run, free=[*rows, "allocation"])
     return cells.pivot_table(
         index=rows, columns="allocation", values=f"{UPLIFT_KEY}_p50", aggfunc="first"
     )

@@ -73,7 +73,7 @@ def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
     if _is_axis(run, "reallocation_share"):
         rows.append("reallocation_share")
     # each cell is one scenario: the axes not shown stand at the headline's values
-    fixed = headline_rule.at_headline_values(table, run.study, free=[*rows, "allocation"])
+    fixed = headline_rule.at_headline_values(run, free=[*rows, "allocation"])
 
     def pivot(frame: pd.DataFrame, quantile: str, how: str) -> pd.DataFrame:
         return frame.pivot_table(
@@ -165,9 +165,7 @@ def _heatmap(run: StudyRun, headline: Mapping[str, Any], source: str) -> go.Figu
     models, when the grid does not vary a parameter), the other axes at the headline's values."""
     parameter = _heatmap_parameter(run)
     rows = parameter or "model"
-    cells = headline_rule.at_headline_values(
-        run.table, run.study, free=["asset", "allocation", rows]
-    )
+    cells = headline_rule.at_headline_values(run, free=["asset", "allocation", rows])
     cells = cells[cells["asset"] == headline["asset"]]
     if parameter is not None:
         cells = cells[cells["model"] == headline["model"]]
