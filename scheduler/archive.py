@@ -133,6 +133,7 @@ def render_index(entries: list[ArchiveEntry], plotly_src: str | None = None) -> 
         xaxis_title="report day (UTC)",
         yaxis_title="price uplift at the horizon (%)",
         template="plotly_white",
+        showlegend=True,  # names the scenario even when there is one line
         legend={"orientation": "h", "y": -0.3},
         # whole days: a short archive would otherwise be labelled in milliseconds
         xaxis={"type": "date", "tickformat": "%Y-%m-%d", "range": _day_range(entries)},
