@@ -54,7 +54,12 @@ from backtest.study.chunks import (
 from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
 from backtest.study.config import Study, check_memory
 from backtest.study.executors import map_chunks
-from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
+from backtest.study.prices import (
+    data_warnings,
+    freshness,
+    load_daily_price_set,
+    load_daily_prices,
+)
 from backtest.study.results import (
     HOW_TO_IMPORT_ETF_FLOWS,
     AnalogsOutcome,
@@ -141,8 +146,8 @@ def _run_study(
         with step("prices"):
             price_set = load_daily_price_set(study, data_dir, progress=progress)
             prices = price_set.prices
-            last_day, stale = freshness(prices, started, study.data.stale_after_days)
-            warnings = (*notices, *stale)
+            last_day, _ = freshness(prices, started, study.data.stale_after_days)
+            warnings = (*notices, *data_warnings(study, data_dir, prices, started))
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
             analogs = hindcast_step.with_hindcast(study, prices, analogs)
@@ -201,6 +206,7 @@ class AnalogsResult:
 
     outcome: AnalogsOutcome
     files: dict[str, Path]
+    warnings: tuple[str, ...] = ()  # stale prices or ETF tables
 
 
 def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
@@ -223,8 +229,9 @@ def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
         outcome,
         prices=price_source(study.data),
         axes_of=inflow_axes(study.inflow_scenarios()),
+        warnings=(warnings := data_warnings(study, data_dir, prices, datetime.now(UTC))),
     )
-    return AnalogsResult(outcome=outcome, files=files)
+    return AnalogsResult(outcome=outcome, files=files, warnings=warnings)
 
 
 def run_calibration(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
@@ -236,7 +243,8 @@ def run_calibration(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResul
             f"no ETF flow table for {', '.join(prices)} in {data_dir}: {HOW_TO_IMPORT_ETF_FLOWS}"
         )
     files = outputs.write_tables(out_dir, {"calibration.csv": outcome.calibration.table})
-    return AnalogsResult(outcome=outcome, files=files)
+    warnings = data_warnings(study, data_dir, prices, datetime.now(UTC), outcome.etf_flows)
+    return AnalogsResult(outcome=outcome, files=files, warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,7 @@ def run_hindcast(
             analogs=dataclasses.replace(outcome, hindcast=result),
             timings_s=timings,
             started_utc=started,
+            warnings=data_warnings(study, data_dir, prices, started, outcome.etf_flows),
         )
         staged = outputs.write_hindcast_outputs(run, staging)
     files = {name: Path(out_dir) / path.name for name, path in staged.items()}
@@ -309,6 +318,7 @@ class SensitivityResult(SensitivityViews):
     outcome: SensitivityOutcome
     files: dict[str, Path]
     report_path: Path
+    warnings: tuple[str, ...] = ()  # stale prices or ETF tables
 
 
 def run_sensitivity(
@@ -362,9 +372,12 @@ def run_sensitivity(
             timings_s=timings,
             extra_flows=extra_flows,
             price_sources=price_set.sources,
+            warnings=(warnings := data_warnings(study, data_dir, prices, started)),
         )
     files = {name: Path(out_dir) / path.name for name, path in staged.items()}
-    return SensitivityResult(outcome=outcome, files=files, report_path=files["report.html"])
+    return SensitivityResult(
+        outcome=outcome, files=files, report_path=files["report.html"], warnings=warnings
+    )
 
 
 def _inflow_schedules(

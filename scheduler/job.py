@@ -10,9 +10,11 @@ Order and guarantees:
 3. ``steps.study(staging, now)`` writes into a hidden staging folder in ``OUT``;
 4. publish: rename the staging folder to ``OUT/YYYY-MM-DD`` (the UTC date of ``now``), point
    ``OUT/latest`` at it, prune dated folders older than ``keep_days``, and rewrite the archive
-   ``OUT/index.html`` (``scheduler.archive``) from the folders left. The report is published
-   before the archive is written, so an archive that cannot be written is logged and noted in
-   the outcome's summaries, and the update still counts as published.
+   ``OUT/index.html`` (``scheduler.archive``) from the folders left. Before the rename the
+   pages load the archive's one plotly.js (``scheduler.shared_js``) instead of inlining it.
+   The report is published before the archive is written, so an archive that cannot be
+   written is logged and noted in the outcome's summaries, and the update still counts as
+   published.
 
 Any failure is logged with its cause (one line; the traceback at DEBUG) and recorded in the run
 log, the staging folder is deleted, and yesterday's report and ``latest`` stay as they were.
@@ -28,7 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flowimpact.errors import FlowImpactError, InputError
-from scheduler import archive, publish
+from scheduler import archive, publish, shared_js
 from scheduler.lock import LockBusyError, process_lock
 from scheduler.runlog import RunRecord, append_run, run_log_path
 from scheduler.steps import StepReport, UpdateSteps
@@ -134,6 +136,7 @@ def run_once(
             staging = publish.new_staging_dir(out_dir, day)
             summaries["study"] = _summary(steps.study(staging, now), warnings)
             checkpoint("publish")
+            shared_js.share_plotly(staging, out_dir)  # one plotly.js beside the dated reports
             report_dir = publish.publish_report(staging, out_dir, day)
             staging = None
             pruned = publish.prune_reports(out_dir, day, keep_days)

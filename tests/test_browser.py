@@ -40,6 +40,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREEN = {"width": 1366, "height": 768}
+#: a phone (iPhone 12 to 15: 390 x 844 CSS px, 3 device px per CSS px, touch)
+PHONE = {"width": 390, "height": 844}
+PHONE_DEVICE = {"device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+#: the smallest text a phone reader should get, in CSS px
+MIN_TEXT_PX = 12
 STUDY = {
     "study": {"name": "browser test study", "start": "2025-06-01"},
     "paths": {"n_paths": 8, "horizon_end": "2026-12-31"},
@@ -93,9 +98,12 @@ def study_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Ru
 
 
 @contextlib.contextmanager
-def open_page(browser: object, path: Path) -> Iterator[Opened]:
-    """Open ``path`` from file:// at 1366x768; anything not file: is aborted and recorded."""
-    context = browser.new_context(viewport=SCREEN)
+def open_page(
+    browser: object, path: Path, screen: dict[str, int] = SCREEN, **device: object
+) -> Iterator[Opened]:
+    """Open ``path`` from file:// at ``screen`` (1366x768); anything not file: is aborted and
+    recorded. ``device``: more of Playwright's context options (a phone's)."""
+    context = browser.new_context(viewport=screen, **device)
     page = context.new_page()
     opened = Opened(page)
     page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
@@ -142,7 +150,8 @@ def test_every_figure_is_drawn(report: Opened) -> None:
     # drawn means lines on the plot, not an empty frame
     empty = page.evaluate(
         "[...document.querySelectorAll('.plotly-graph-div')]"
-        ".filter(d => d.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length === 0)"
+        ".filter(d => d.querySelectorAll("
+        "'.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm').length === 0)"
         ".map(d => d.id)"
     )
     assert empty == []
@@ -213,33 +222,69 @@ def _legend(page: object, div_id: str) -> list[str]:
     )
 
 
-def test_a_scenario_menu_changes_the_fan_chart(report: Opened) -> None:
+def test_the_fan_chart_shows_one_scenario_against_the_grey_baseline(report: Opened) -> None:
     page = report.page
     div_id = _first_chart_of(page, "price-paths")
     chart = f"[id='{div_id}']"
     before = _visible_traces(page, div_id)
-    # the baseline and the two allocations, whatever the other axes
-    assert _legend(page, div_id) == ["baseline (no 401(k) inflow)", "1% allocation",
-                                     "2% allocation"]
+    assert _legend(page, div_id) == ["baseline (no 401(k) inflow)", "chosen scenario", "history"]
+    colours = page.evaluate(
+        f"document.getElementById('{div_id}').data.filter(t => t.name && t.showlegend !== false)"
+        ".map(t => [t.name, t.line.color])"
+    )
+    assert dict(colours)["history"] == "#000000"
+    assert dict(colours)["baseline (no 401(k) inflow)"] == "#9a9a9a"
+    # one scenario's band (3 traces) at a time, whatever the grid
+    shown = page.evaluate(
+        f"document.getElementById('{div_id}').data.filter(t => t.visible !== false && t.meta)"
+        ".map(t => t.meta.pick)"
+    )
+    assert len(shown) == 3 and all(t == shown[0] for t in shown)
+    # the headline's values first: 1% allocation (the study lists it first anyway)
+    assert shown[0]["allocation"] == "0.01" and shown[0]["reallocation_share"] == "0.25"
     menus = page.locator(f"{chart} .updatemenu-header-group")
-    assert menus.count() == 2  # lag_months and reallocation_share
-    assert "lag_months: 6" in menus.nth(0).text_content()
-    menus.nth(0).click()
+    assert menus.count() == 3  # allocation, lag_months and reallocation_share
+    names = [menus.nth(i).text_content() for i in range(3)]
+    lag = next(i for i, n in enumerate(names) if "lag_months: 6" in n)
+    menus.nth(lag).click()
     page.locator(f"{chart} .updatemenu-dropdown-button").nth(1).click()
     page.wait_for_function(
         f"JSON.stringify(document.getElementById('{div_id}').data.map(t => t.visible)) !== "
         f"{json.dumps(json.dumps(before))}"
     )
     after = _visible_traces(page, div_id)
-    assert after != before
     assert sum(v is True for v in after) == sum(v is True for v in before)  # swapped, not added
-    assert "lag_months: 12" in menus.nth(0).text_content()
-    # the other menu's choice still holds: only lag_months=12 traces of the first share show
+    assert "lag_months: 12" in menus.nth(lag).text_content()
     shown = page.evaluate(
         f"document.getElementById('{div_id}').data.filter(t => t.visible === true && t.meta)"
         ".map(t => t.meta.pick)"
     )
-    assert shown and all(t == {"lag_months": "12", "reallocation_share": "0.25"} for t in shown)
+    assert shown and all(
+        t == {"allocation": "0.01", "lag_months": "12", "reallocation_share": "0.25"}
+        for t in shown
+    )
+
+
+def test_the_answer_charts_use_log_panels_and_a_heatmap(report: Opened) -> None:
+    page = report.page
+    figures = page.evaluate(
+        "(() => { let n = document.getElementById('the-answer').nextElementSibling; const out = [];"
+        " while (n && n.tagName !== 'H2') { n.querySelectorAll('.plotly-graph-div').forEach("
+        "d => out.push(d.id)); if (n.classList && n.classList.contains('plotly-graph-div'))"
+        " out.push(n.id); n = n.nextElementSibling; } return out; })()"
+    )
+    assert len(figures) == 2, figures
+    uplift, heatmap = figures
+    axes = page.evaluate(
+        f"Object.keys(document.getElementById('{uplift}')._fullLayout)"
+        ".filter(k => k.startsWith('yaxis')).map(k => "
+        f"document.getElementById('{uplift}')._fullLayout[k].type)"
+    )
+    assert axes == ["log", "log"]  # a panel per asset, each its own log axis
+    cells = page.evaluate(f"document.getElementById('{heatmap}').data[0]")
+    assert cells["type"] == "heatmap"
+    assert page.locator(f"[id='{heatmap}'] .heatmaplayer image, [id='{heatmap}'] .hm").count()
+    assert len(cells["x"]) == 2  # the two allocations
 
 
 def test_the_flow_comparison_legend_stays_short(report: Opened) -> None:
@@ -290,3 +335,62 @@ def test_the_archive_links_the_days_report_and_the_link_works(
         assert page.url.endswith("/2026-01-06/report.html")
         assert "browser test study" in page.inner_text("body")
         assert opened.requests == []
+
+
+# --- a phone -----------------------------------------------------------------------------------
+
+#: every element that holds text of its own (SVG text inside charts excluded: plotly scales it)
+_SMALLEST_TEXT = """
+(() => {
+  const small = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('svg') || el.closest('.plotly-graph-div')) { continue; }
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) { continue; }
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') { continue; }
+    const size = parseFloat(style.fontSize);
+    if (size < MIN_TEXT_PX) { small.push([el.tagName, size, el.textContent.trim().slice(0, 40)]); }
+  }
+  return small;
+})()
+""".replace("MIN_TEXT_PX", str(MIN_TEXT_PX))
+
+_OVERFLOW = (
+    "[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"
+)
+
+
+def _reads_on_a_phone(page: object) -> None:
+    scroll_html, scroll_body, inner = page.evaluate(_OVERFLOW)
+    assert inner == PHONE["width"]  # the viewport tag: laid out at the phone's width, not 980
+    assert scroll_html <= inner and scroll_body <= inner, (scroll_html, scroll_body, inner)
+    assert page.evaluate(_SMALLEST_TEXT) == []
+    wide = page.evaluate(
+        "[...document.querySelectorAll('.plotly-graph-div')]"
+        f".filter(d => d.getBoundingClientRect().right > {PHONE['width']} + 1).map(d => d.id)"
+    )
+    assert wide == []
+
+
+def test_the_report_reads_on_a_phone(browser: object, study_run: RunResult) -> None:
+    with open_page(browser, study_run.report_path, PHONE, **PHONE_DEVICE) as opened:
+        _reads_on_a_phone(opened.page)
+        assert opened.requests == [] and opened.errors == []
+
+
+def test_the_archive_reads_on_a_phone(browser: object, archive: Path) -> None:
+    for page_path in (archive / "index.html", archive / "2026-01-06" / "report.html"):
+        with open_page(browser, page_path, PHONE, **PHONE_DEVICE) as opened:
+            _reads_on_a_phone(opened.page)
+            assert opened.requests == [] and opened.errors == []
+
+
+def test_the_archive_pages_share_one_plotly_file(archive: Path) -> None:
+    from plotly.offline import get_plotlyjs
+
+    shared = list(archive.glob("plotly-*.min.js"))
+    assert len(shared) == 1
+    for page_path in (archive / "index.html", archive / "2026-01-06" / "report.html"):
+        text = page_path.read_text(encoding="utf-8")
+        assert get_plotlyjs() not in text and shared[0].name in text

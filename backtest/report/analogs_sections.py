@@ -8,7 +8,7 @@ the defaults below).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -328,10 +328,12 @@ def write_analogs_page(
     *,
     prices: str,
     axes_of: Mapping[str, Mapping[str, object]] | None = None,
+    warnings: Sequence[str] = (),
 ) -> Path:
-    """``analogs.html``: the event study and the flow comparison, self-contained."""
+    """``analogs.html``: the event study and the flow comparison, self-contained;
+    ``warnings`` (stale data) under the subtitle."""
     sections = report_sections(
         outcome.events, outcome.comparison, None, prices=prices, axes_of=axes_of
     )
     subtitle = "US spot-ETF launches and the 401(k) order"
-    return write_report(path, "flowimpact: analogs", subtitle, sections)
+    return write_report(path, "flowimpact: analogs", subtitle, sections, warnings)

@@ -18,6 +18,10 @@ from backtest.report import picker
 from flowimpact.units import USD_PER_BILLION
 
 BAND = (5, 50, 95)
+GREY = "#9a9a9a"
+#: points per band line of a fan chart: about every sixth day of three years still shows the band's
+#: shape, and a report of the default study's 48 scenarios stays near 1 MB of chart data
+FAN_POINTS = 200
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
@@ -40,36 +44,52 @@ def with_source(figure: go.Figure, source: str) -> go.Figure:
 def fan_chart_picker(
     days: pd.DatetimeIndex,
     baseline_band_usd: np.ndarray,
-    bands_usd: Sequence[tuple[Mapping[str, object], str, np.ndarray]],
+    bands_usd: Sequence[tuple[Mapping[str, object], np.ndarray]],
     asset: str,
     *,
     axes: Mapping[str, Sequence[object]],
+    history_usd: pd.Series,
     last_history_day: pd.Timestamp,
     announcement: pd.Timestamp,
     source: str,
 ) -> go.Figure:
-    """The baseline and every drawn scenario's band, one legend entry per allocation.
+    """One chosen scenario's band against the baseline band in grey, history in black.
 
     ``baseline_band_usd`` and each band are [3, day] arrays (5th, 50th, 95th percentile over
-    paths); ``bands_usd`` holds (the scenario's other grid values, its allocation's name, band).
-    The other grid values are chosen in dropdowns (``picker.add_picker`` over ``axes``), so the
-    legend stays one line per allocation whatever the grid. Days are thinned to
-    ``picker.MAX_POINTS`` per line (the horizon kept).
+    paths); ``bands_usd`` holds (the scenario's grid values, band), every drawn scenario. The
+    dropdowns (``picker.add_picker`` over ``axes``, allocation among them) choose the one
+    scenario shown, the first value of each axis to start with: the caller puts the headline's
+    values first. ``history_usd`` is the realized close up to ``last_history_day``. Days are
+    thinned to ``picker.MAX_POINTS`` per line (the horizon kept).
     """
-    keep = picker.thin(len(days))
-    x = picker.daily_x(days, keep)
+    # before the last real bar every band is the history (drawn once, in black)
+    first = min(int(days.searchsorted(last_history_day)), len(days) - 1)
+    future = days[first:]
+    keep = picker.thin(len(future), FAN_POINTS)
+    x = picker.daily_x(future, keep)
     figure = go.Figure()
-    _band_of(figure, x, baseline_band_usd[:, keep], "baseline (no 401(k) inflow)", "#7f7f7f")
-    names = dict.fromkeys(name for _, name, _ in bands_usd)
-    colours = {name: COLORS[i % len(COLORS)] for i, name in enumerate(names)}
-    for values, name, band in bands_usd:
-        group = name + "|" + ",".join(f"{k}={picker.value_text(v)}" for k, v in values.items())
-        for trace in _band_of(figure, x, band[:, keep], name, colours[name], group=group):
+    _band_of(figure, x, baseline_band_usd[:, first:][:, keep], "baseline (no 401(k) inflow)",
+             GREY)
+    for values, band in bands_usd:
+        group = "scenario|" + ",".join(f"{k}={picker.value_text(v)}" for k, v in values.items())
+        # the scenario's band as lines, so the grey baseline band stays visible beneath it
+        for trace in _band_of(figure, x, band[:, first:][:, keep], "chosen scenario",
+                              COLORS[0], group=group, fill=False):
             picker.tag(trace, values)
+    history = history_usd[history_usd.index <= last_history_day]
+    figure.add_trace(
+        go.Scatter(
+            x=history.index,
+            y=history.to_numpy(dtype=np.float32),
+            name="history",
+            line={"color": "#000000", "width": 1.5},
+            hovertemplate="%{x|%Y-%m-%d}: $%{y:,.0f}<extra>history</extra>",
+        )
+    )
     _marker(figure, last_history_day, "last real bar")
     _marker(figure, announcement, "401(k) order")
     figure.update_layout(
-        title=f"{asset}: baseline vs impacted price (median, 5-95% of paths)",
+        title=f"{asset}: the chosen scenario vs the baseline (median, 5-95% of paths)",
         yaxis_title=f"{asset} price (USD, log scale)",
         yaxis_type="log",
         hovermode="x unified",
@@ -79,37 +99,41 @@ def fan_chart_picker(
 
 
 def impact_by_allocation(table: pd.DataFrame, *, value: str, source: str) -> go.Figure:
-    """Median price uplift at the horizon (with 5-95% whiskers) by allocation, a line per model.
+    """Median price uplift at the horizon by allocation, one line per model and reallocation
+    reading, whiskers the 5-95% band of that scenario's paths; a panel per asset, log axes.
 
-    ``table`` is scenarios.csv; rows with the same (asset, model, allocation) but different
-    other axes are averaged in the median and bracketed by the widest whiskers.
+    ``table`` holds one scenarios.csv row per (asset, model, reallocation_share, allocation):
+    the caller fixes the other axes (``headline.at_headline_values``), so nothing here is a
+    range over scenarios. The y axes are logarithmic and each panel has its own, so a 5%
+    median is not flattened by a 2,000% bracket; a zero allocation (no uplift) is left out.
     """
     assets = list(dict.fromkeys(table["asset"]))
     figure = make_subplots(rows=1, cols=len(assets), subplot_titles=assets, shared_yaxes=False)
+    keys = ["model"] + (["reallocation_share"] if "reallocation_share" in table.columns else [])
     for col, asset in enumerate(assets, start=1):
-        rows = table[table["asset"] == asset]
-        for index, (model, group) in enumerate(rows.groupby("model", sort=False)):
-            agg = group.groupby("allocation").agg(
-                mid=(f"{value}_p50", "median"),
-                low=(f"{value}_p05", "min"),
-                high=(f"{value}_p95", "max"),
-            )
-            x_pct = agg.index.to_numpy() * 100
+        rows = table[(table["asset"] == asset) & (table["allocation"] > 0)]
+        for index, (key, group) in enumerate(rows.groupby(keys, sort=False)):
+            group = group.sort_values("allocation")
+            parts = key if isinstance(key, tuple) else (key,)
+            name = str(parts[0]) + (f", reallocation {parts[1]:g}" if len(parts) > 1 else "")
+            mid = group[f"{value}_p50"]
             figure.add_trace(
                 go.Scatter(
-                    x=x_pct,
-                    y=agg["mid"],
+                    x=group["allocation"].to_numpy() * 100,
+                    y=mid,
                     mode="lines+markers",
-                    name=str(model),
-                    legendgroup=str(model),
+                    name=name,
+                    legendgroup=name,
                     showlegend=col == 1,
-                    line={"color": COLORS[index % len(COLORS)]},
+                    line={"color": COLORS[index % len(COLORS)],
+                          "dash": "dot" if len(parts) > 1 and index % 2 else "solid"},
                     error_y={
                         "type": "data",
                         "symmetric": False,
-                        "array": agg["high"] - agg["mid"],
-                        "arrayminus": agg["mid"] - agg["low"],
+                        "array": group[f"{value}_p95"] - mid,
+                        "arrayminus": mid - group[f"{value}_p05"],
                     },
+                    hovertemplate="%{x:.4g}%: %{y:+.1f}%<extra>" + name + "</extra>",
                 ),
                 row=1,
                 col=col,
@@ -117,8 +141,44 @@ def impact_by_allocation(table: pd.DataFrame, *, value: str, source: str) -> go.
         figure.update_xaxes(
             title_text="401(k) crypto allocation (% of plan assets)", row=1, col=col
         )
-    figure.update_yaxes(title_text="price uplift at horizon (%)", row=1, col=1)
-    figure.update_layout(title="Price uplift at the horizon by allocation and impact model")
+        figure.update_yaxes(type="log", row=1, col=col)
+    figure.update_yaxes(title_text="price uplift at horizon (%, log)", row=1, col=1)
+    figure.update_layout(
+        title="Price uplift at the horizon: median, 5-95% of one scenario's paths"
+    )
+    return with_source(figure, source)
+
+
+def uplift_heatmap(
+    cells: pd.DataFrame, *, value: str, rows: str, asset: str, reading: str, source: str
+) -> go.Figure:
+    """The median uplift (%) of ``asset`` over allocation (columns) × ``rows`` (the model's
+    parameter, or the model), one scenario per cell, the other axes at ``reading``."""
+    grid = cells.pivot_table(index=rows, columns="allocation", values=value, aggfunc="first")
+    x = [allocation_text(a).replace(" allocation", "") for a in grid.columns]
+    y = [f"{rows} {v:g}" if isinstance(v, float | int) else str(v) for v in grid.index]
+    z = grid.to_numpy()
+    figure = go.Figure(
+        go.Heatmap(
+            x=x,
+            y=y,
+            z=z,
+            colorscale="Blues",
+            colorbar={"title": {"text": "uplift %"}},
+            text=[[f"{v:+.1f}%" for v in row] for row in z],
+            texttemplate="%{text}",
+            hovertemplate="%{y}, %{x}: %{z:+.2f}%<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"{asset}: median uplift at the horizon by 401(k) allocation and {rows}",
+        yaxis={"type": "category", "autorange": "reversed"},
+        height=300 + 45 * len(y),  # the 120 px of the source line come out of it
+    )
+    figure.add_annotation(
+        text=f"other axes: {reading}", xref="paper", yref="paper", x=0, y=1.02,
+        showarrow=False, xanchor="left", yanchor="bottom", font={"size": 12, "color": "#555"},
+    )
     return with_source(figure, source)
 
 
@@ -201,19 +261,23 @@ def _band_of(
     color: str,
     *,
     group: str | None = None,
+    fill: bool = True,
 ) -> list[go.Scatter]:
     """A 5-95% band and its median from a [3, day] array; returns the three traces added.
+    ``fill``: the band shaded; else its edges drawn as thin dotted lines.
 
     ``x`` is the evenly spaced days as ``x0``/``dx``; values go out as float32 (7 digits,
     half the bytes of the page's data).
     """
     low, mid, high = (np.asarray(row, dtype=np.float32) for row in band)
     group = group or name
+    edge = {"width": 0} if fill else {"width": 1, "color": color, "dash": "dot"}
+    shade = {"fill": "tonexty", "fillcolor": _rgba(color, 0.15)} if fill else {}
     traces = [
-        go.Scatter(**x, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip",
+        go.Scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip",
                    legendgroup=group),
-        go.Scatter(**x, y=low, line={"width": 0}, fill="tonexty", fillcolor=_rgba(color, 0.15),
-                   showlegend=False, hoverinfo="skip", legendgroup=group),
+        go.Scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
+                   legendgroup=group),
         go.Scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
     ]
     figure.add_traces(traces)

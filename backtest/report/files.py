@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from backtest.analogs.hindcast import HindcastResult
-from backtest.report import hindcast_sections, study_page
+from backtest.report import headline, hindcast_sections, study_page
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
 from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
@@ -181,6 +181,7 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
             "last_history_day": run.baseline.last_history_day.date().isoformat(),
         },
         warnings=list(run.warnings),  # stale candles, files the scheduler could not import
+        headline=headline.headline(run),  # the one figure every surface leads with
     )
 
 
@@ -225,11 +226,11 @@ def write_manifest(path: Path, manifest: Mapping[str, Any]) -> Path:
 
 
 def written_flows(run: StudyRun) -> pd.DataFrame:
-    """flows.csv: every distinct inflow, or with ``[compute] write_flows = "drawn"`` those the
-    report's flow charts draw (``study_page.drawn_inflows``)."""
+    """flows.csv: every distinct inflow, or with ``[compute] write_flows = "drawn"`` or
+    ``"headline"`` those the report's flow charts draw (``study_page.report_inflows``)."""
     schedules = run.inputs.by_inflow
-    if (run.compute or run.study.compute).write_flows == "drawn":
-        drawn = study_page.drawn_inflows(run.scenarios, schedules)
+    if (run.compute or run.study.compute).flows_written != "all":
+        drawn = study_page.report_inflows(run)
         schedules = {label: schedule for label, schedule in schedules.items() if label in drawn}
     return flows_table(schedules, run.inputs.extra_flows)
 
@@ -276,6 +277,7 @@ def write_hindcast_outputs(run: HindcastRun, out_dir: Path) -> dict[str, Path]:
         timings_s=run.timings_s,
         files=[*files, "run.json", "report.html"],
         assets=list(run.hindcast.table["asset"].unique()),
+        warnings=list(run.warnings),  # stale prices or ETF tables
     )
     files["run.json"] = write_manifest(out_dir / "run.json", manifest)
     files["report.html"] = hindcast_sections.write_hindcast_page(

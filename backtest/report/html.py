@@ -21,23 +21,59 @@ from backtest.report.picker import PICKER_CALL, PICKER_JS, has_picker
 from flowimpact.atomic import atomic_write_text
 
 _STYLE = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1.5rem auto;
        max-width: 1320px; color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd;
      padding-bottom: 0.2rem; margin-top: 2.5rem; }
-.meta { color: #666; font-size: 0.9rem; } .note { color: #444; font-size: 0.92rem; }
+.meta { color: #666; font-size: 0.9rem; overflow-wrap: anywhere; }
+.note { color: #444; font-size: 0.92rem; }
+p.headline { font-size: 1.1rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
-.scroll { overflow-x: auto; } nav a { margin-right: 1rem; }
-pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+.scroll { overflow-x: auto; max-width: 100%; } nav a { margin-right: 1rem; display: inline-block; }
+pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; max-width: 100%; }
 .answer { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
 .warning { display: inline-block; margin-top: 0.3rem; background: #fff4e5; color: #7a4100;
            border-left: 4px solid #e8a33d; padding: 0.15rem 0.5rem; }
-.answer > div { flex: 0 1 auto; max-width: 100%; }
+.answer > div { flex: 0 1 auto; max-width: 100%; min-width: 0; }
 .answer p.note { margin: 0.3rem 0; } .answer td { white-space: nowrap; }
 .answer th { max-width: 7.5rem; } .answer th, .answer td { padding: 0.2rem 0.35rem; }
 .answer > div:last-child { flex: 1 1 28rem; }
+.plotly-graph-div { max-width: 100%; }
+@media (max-width: 600px) {
+  body { margin: 0.6rem auto; padding: 0 0.6rem; }
+  h1 { font-size: 1.35rem; } h2 { font-size: 1.2rem; }
+  .answer > div:last-child { flex-basis: 100%; }
+  table, pre { font-size: 0.78rem; }
+}
+"""
+
+
+#: on a narrow screen (a phone) every chart's legend goes under the plot, its dropdowns two to
+#: a row, its side margins shrink: plotly lays a figure out once, in JavaScript, so CSS cannot
+NARROW_JS = """
+window.addEventListener('load', function () {
+  if (window.innerWidth >= 600) { return; }
+  document.querySelectorAll('.plotly-graph-div').forEach(function (gd) {
+    if (!gd.layout) { return; }
+    var menus = gd.layout.updatemenus || [];
+    var rows = Math.ceil(menus.length / 2);
+    var height = (gd.layout.height || 450) + 140;
+    var update = {'legend.orientation': 'h', 'legend.x': 0, 'legend.xanchor': 'left',
+                  'legend.yref': 'container', 'legend.y': 0, 'legend.yanchor': 'bottom',
+                  'margin.l': 48, 'margin.r': 8, 'margin.b': 260, 'height': height,
+                  'title.font.size': 13};
+    if (menus.length) { update['margin.t'] = 70 + 36 * rows; }
+    var plotPx = height - 260 - (menus.length ? 70 + 36 * rows : 80);
+    menus.forEach(function (m, i) {
+      update['updatemenus[' + i + '].x'] = (i % 2) * 0.5;
+      update['updatemenus[' + i + '].y'] = 1 + (8 + 36 * (rows - 1 - Math.floor(i / 2))) / plotPx;
+      update['updatemenus[' + i + '].font.size'] = 11;
+    });
+    Plotly.relayout(gd, update);
+  });
+});
 """
 
 
@@ -56,23 +92,36 @@ class Section:
         return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
 
 
-def render_report(title: str, subtitle: str, sections: Sequence[Section]) -> str:
-    """The whole page as one string."""
+def render_report(
+    title: str, subtitle: str, sections: Sequence[Section], warnings: Sequence[str] = ()
+) -> str:
+    """The whole page as one string; each of ``warnings`` (stale data, ...) under the
+    subtitle. The viewport tag lets a phone lay the page out at its own width."""
     nav = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
     body = "\n".join(_render_section(section) for section in sections)
+    subtitle += "".join(
+        f'<br><b class="warning">Warning: {html.escape(warning)}</b>' for warning in warnings
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
-        f'<script type="text/javascript">{PICKER_JS}</script></head><body>'
+        f'<script type="text/javascript">{PICKER_JS}{NARROW_JS}</script></head><body>'
         f'<h1>{html.escape(title)}</h1><p class="meta">{subtitle}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )
 
 
-def write_report(path: Path, title: str, subtitle: str, sections: Sequence[Section]) -> Path:
+def write_report(
+    path: Path,
+    title: str,
+    subtitle: str,
+    sections: Sequence[Section],
+    warnings: Sequence[str] = (),
+) -> Path:
     """Render and write ``report.html`` atomically; returns ``path``."""
-    atomic_write_text(path, render_report(title, subtitle, sections))
+    atomic_write_text(path, render_report(title, subtitle, sections, warnings))
     return path
 
 

@@ -10,7 +10,7 @@ data. Every file goes through the run's one CSV writer and atomic writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,10 @@ def write_sensitivity_outputs(
     timings_s: Mapping[str, float],
     extra_flows: ExtraFlows | None = None,
     price_sources: Mapping[str, PriceSource] | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Path]:
-    """Every file atomically; ``run.json`` and then ``report.html`` come last."""
+    """Every file atomically; ``run.json`` and then ``report.html`` come last. ``warnings``
+    (stale data) go into run.json and onto the page."""
     files = write_tables(
         out_dir,
         {"sensitivity.csv": outcome.table, "sensitivity_samples.csv": outcome.samples},
@@ -56,6 +58,7 @@ def write_sensitivity_outputs(
         extra_flows,
         price_sources,
     )
+    manifest["warnings"] = list(warnings)
     files["run.json"] = out_dir / "run.json"
     atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
     files["report.html"] = write_page(outcome, out_dir / "report.html", manifest)

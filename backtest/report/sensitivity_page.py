@@ -50,7 +50,10 @@ def write_page(outcome: SensitivityOutcome, path: Path, manifest: Mapping[str, A
         f" · {len(plan.parameters)} parameters · {outcome.n_runs:,} runs × "
         f"{manifest['paths']} paths · study: {manifest['study']}"
     )
-    return write_report(path, "flowimpact: which assumption drives the answer", subtitle, sections)
+    return write_report(
+        path, "flowimpact: which assumption drives the answer", subtitle, sections,
+        manifest.get("warnings", ()),
+    )
 
 
 def tornado_section(outcome: SensitivityOutcome | None, skipped: str | None) -> Section:

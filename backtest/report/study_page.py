@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backtest.report import dollars, figures, hindcast_sections, picker
+from backtest.report import headline as headline_rule
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.report.sensitivity_page import tornado_section
@@ -23,6 +24,7 @@ from backtest.sim.impact import impact_model
 from backtest.study.config import Scenario, Study
 from backtest.study.results import StudyRun
 from backtest.study.schedules import inflow_axes, summary_table
+from flowimpact.headline import headline_text
 from flowimpact.units import USD_PER_BILLION
 
 UPLIFT = "price_uplift_at_horizon_pct"
@@ -32,8 +34,8 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     """Assemble every section and write the page atomically."""
     sources = figure_source(manifest)
     sections = [
-        _answer(run, sources),
-        _paths(run, sources),
+        _answer(run, sources, manifest["headline"]),
+        _paths(run, sources, manifest["headline"]),
         _flows(run),
         _portfolios(run, sources),
     ]
@@ -48,13 +50,13 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         f" · prices to {run.last_candle_day} · {len(run.scenarios)} scenarios × "
         f"{run.baseline.n_paths} paths · study: {run.study.source}"
     )
-    for warning in run.warnings:
-        subtitle += f'<br><b class="warning">Warning: {html.escape(warning)}</b>'
-    return write_report(path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections)
+    return write_report(
+        path, "flowimpact: 401(k) inflows and crypto prices", subtitle, sections, run.warnings
+    )
 
 
 def figure_source(manifest: Mapping[str, Any]) -> str:
-    """The figures' source line from run.json's ``data`` (the only key it reads)."""
+    """The figures' source line: the price series run.json records, and the model."""
     parts = [
         f"{d['exchange']} {d['symbol']} {d['timeframe']} candles "
         f"{d['first'][:10]}..{d['last'][:10]}"
@@ -62,37 +64,6 @@ def figure_source(manifest: Mapping[str, Any]) -> str:
         if d["table"] == "prices"
     ]
     return "; ".join(parts) + "; bootstrap paths past the last bar; flowimpact impact model"
-
-
-def answer_table(run: StudyRun) -> pd.DataFrame:
-    """The answer as the report's table shows it: per asset and model (and reallocation
-    reading), one column per allocation, cells "median [5th, 95th]" of the uplift in %."""
-    table = run.table
-    rows = _answer_rows(run)
-
-    def pivot(quantile: str, how: str) -> pd.DataFrame:
-        return table.pivot_table(
-            index=rows, columns="allocation", values=f"{UPLIFT}_{quantile}", aggfunc=how
-        )
-
-    headline, low, high = pivot("p50", "median"), pivot("p05", "min"), pivot("p95", "max")
-    cells = headline.copy().astype(object)
-    for column in headline.columns:
-        cells[column] = [
-            f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
-            for m, lo, hi in zip(headline[column], low[column], high[column], strict=True)
-        ]
-    cells.columns = [figures.allocation_text(a) for a in headline.columns]
-    cells = cells.reset_index()
-    if "reallocation_share" in cells.columns:
-        cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
-        cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
-    return cells
-
-
-def answer_figure(run: StudyRun, source: str) -> go.Figure:
-    """The answer's chart: the uplift by allocation, a line per model."""
-    return figures.impact_by_allocation(run.table, value=UPLIFT, source=source)
 
 
 def _answer_rows(run: StudyRun) -> list[str]:
@@ -103,16 +74,68 @@ def _answer_rows(run: StudyRun) -> list[str]:
     return rows
 
 
-def _answer(run: StudyRun, source: str) -> Section:
+def _answer_scenarios(run: StudyRun) -> pd.DataFrame:
+    """The rows of scenarios.csv the answer shows: each cell one scenario, the axes not shown
+    at the headline's values."""
+    return headline_rule.at_headline_values(run, free=[*_answer_rows(run), "allocation"])
+
+
+def _pivot(run: StudyRun, frame: pd.DataFrame, quantile: str, how: str) -> pd.DataFrame:
+    return frame.pivot_table(
+        index=_answer_rows(run), columns="allocation", values=f"{UPLIFT}_{quantile}",
+        aggfunc=how,
+    )
+
+
+def answer_table(run: StudyRun) -> pd.DataFrame:
+    """The answer as the report's table shows it: per asset and model (and reallocation
+    reading), one column per allocation, each cell one scenario's median uplift in % with its
+    5-95 % path band, "median [5th, 95th]"."""
+    fixed = _answer_scenarios(run)
+    median, low, high = (_pivot(run, fixed, q, "first") for q in ("p50", "p05", "p95"))
+    return _cells(median, [
+        f"{m:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
+        for column in median.columns
+        for m, lo, hi in zip(median[column], low[column], high[column], strict=True)
+    ])
+
+
+def answer_figure(run: StudyRun, source: str) -> go.Figure:
+    """The answer's chart: the uplift by allocation, a panel per asset, the answer's scenarios."""
+    return figures.impact_by_allocation(_answer_scenarios(run), value=UPLIFT, source=source)
+
+
+def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
+    table = run.table
     horizon = run.baseline.days[-1].date()
     rows = _answer_rows(run)
     cells = answer_table(run)
+
+    def pivot(frame: pd.DataFrame, quantile: str, how: str) -> pd.DataFrame:
+        return _pivot(run, frame, quantile, how)
+
+    others = _other_axes(run, rows)
+    spread = ""
+    if others != "none":
+        lowest, highest = pivot(table, "p50", "min"), pivot(table, "p50", "max")
+        ranges = _cells(lowest, [
+            f"{lo:+.1f}% to {hi:+.1f}%"
+            for column in lowest.columns
+            for lo, hi in zip(lowest[column], highest[column], strict=True)
+        ])
+        spread = (
+            f'<p class="note"><b>Range over scenarios</b> (not a path band): the lowest to '
+            f"the highest median over every value of {html.escape(others)}.</p>"
+            f"{table_html(ranges)}"
+        )
     inflow = run.scenarios[0].inflow
+    lead = f'<p class="headline"><b>{html.escape(headline_text(headline))}.</b></p>'
+
     question = (
         "<p>If a share of the US 401(k) plans' assets "
         f"(${inflow.plan_assets_usd / 1e12:.1f} trillion, ICI) flows into crypto after the "
         f"{inflow.announcement} executive order, how far does it lift each price by {horizon}? "
-        "Median price uplift [5th, 95th percentile]:</p>"
+        "Median price uplift [5th, 95th percentile over the scenario's paths]:</p>"
     )
     money = (
         f'<div><p class="note"><b>The dollars behind each allocation</b>: USD bn reaching each '
@@ -121,21 +144,73 @@ def _answer(run: StudyRun, source: str) -> Section:
         f"{table_html(dollars.dollars_table(run), float_format='{:,.1f}')}"
         f'<p class="note">{dollars.why_they_differ(run)}</p></div>'
     )
+    fixed_text = _fixed_axes_text(run, rows)
     reading = (
-        "<p>Each cell is the median over the study's scenarios with that allocation and model "
-        f"(other grid axes: {html.escape(_other_axes(run, rows))}) of the median over bootstrap "
-        "paths; brackets give the widest 5th-95th percentile range over those scenarios and "
-        "paths. The uplift is the impacted price over the baseline on the same path, so market "
-        "direction cancels out: this is the inflow's effect, not a price forecast.</p>"
+        "<p>Each cell is one scenario"
+        + (f" ({html.escape(fixed_text)})" if fixed_text else "")
+        + ": the median over its bootstrap paths, and in brackets the 5th to 95th percentile "
+        "over the same paths. The uplift is the impacted price over the baseline on the same "
+        "path, so market direction cancels out: this is the inflow's effect, not a price "
+        "forecast. The headline above (and in run.json, the terminal and the archive) is the "
+        f"scenario of {html.escape(str(headline['rule']))}.</p>"
     )
     return Section(
         "The answer",
-        question
-        + f'<div class="answer"><div>{table_html(cells)}</div>{money}</div>'
+        lead
+        + question
+        + f'<div class="answer"><div>{table_html(cells)}{spread}</div>{money}</div>'
         + reading
         + _reading_notes(run),
-        figures=[answer_figure(run, source)],
+        figures=[
+            answer_figure(run, source),
+            _heatmap(run, headline, source),
+        ],
     )
+
+
+def _cells(shape: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+    """``texts`` (column by column) in the shape of the pivot ``shape``, as the page shows it."""
+    cells = shape.copy().astype(object)
+    n = len(shape)
+    for j, column in enumerate(shape.columns):
+        cells[column] = texts[j * n : (j + 1) * n]
+    cells.columns = [figures.allocation_text(a) for a in shape.columns]
+    cells = cells.reset_index()
+    if "reallocation_share" in cells.columns:
+        cells["reallocation_share"] = [f"{v:g}" for v in cells["reallocation_share"]]
+        cells = cells.rename(columns={"reallocation_share": dollars.SHARE_COLUMN})
+    return cells
+
+
+def _fixed_axes_text(run: StudyRun, shown: list[str]) -> str:
+    """``lag_months = 6, ramp_months = 12``: the axes the answer holds at the headline's values."""
+    fixed = headline_rule.fixed_axes(run.study, shown)
+    return ", ".join(f"{key} = {value}" for key, value in fixed.items())
+
+
+def _heatmap(run: StudyRun, headline: Mapping[str, Any], source: str) -> go.Figure:
+    """The headline asset's median uplift over allocation × the model's parameter (the
+    models, when the grid does not vary a parameter), the other axes at the headline's values."""
+    parameter = _heatmap_parameter(run)
+    rows = parameter or "model"
+    cells = headline_rule.at_headline_values(run, free=["asset", "allocation", rows])
+    cells = cells[cells["asset"] == headline["asset"]]
+    if parameter is not None:
+        cells = cells[cells["model"] == headline["model"]]
+    reading = _fixed_axes_text(run, ["asset", rows]) or "the study's only values"
+    return figures.uplift_heatmap(
+        cells, value=f"{UPLIFT}_p50", rows=rows, asset=str(headline["asset"]),
+        reading=reading, source=source,
+    )
+
+
+def _heatmap_parameter(run: StudyRun) -> str | None:
+    """The impact parameter the heatmap spans: the first ``[impact]`` axis of a model's
+    strength that the grid varies, else none (allocation alone)."""
+    for name in headline_rule.MODEL_PARAMETER.values():
+        if _is_axis(run, name):
+            return name
+    return None
 
 
 def _is_axis(run: StudyRun, key: str) -> bool:
@@ -174,40 +249,43 @@ def _reading_notes(run: StudyRun) -> str:
 def fan_figures(
     run: StudyRun, source: str, bands: Mapping[int, np.ndarray] | None = None
 ) -> list[go.Figure]:
-    """The fan charts, one per asset: the drawn scenarios, their other grid values in menus.
+    """The fan charts, one per asset: one scenario at a time against the baseline, the
+    scenario's grid values in menus that start on the headline scenario.
 
     ``bands`` (scenario index → [5th/50th/95th, day, asset] close) draws those scenarios
     instead of the run's drawn ones (``run.fans``), with menus over the values they span.
     """
     drawn, axes = drawn_scenarios(run.study, run.scenarios)
-    chosen_bands = bands if bands is not None else {i: run.fans.impacted[i] for i in drawn}
-    indices = list(chosen_bands)
     if bands is not None:
+        drawn = list(bands)
         axes = {
-            key.split(".", 1)[1]: list(dict.fromkeys(run.scenarios[i].axes[key] for i in indices))
+            key.split(".", 1)[1]: list(dict.fromkeys(run.scenarios[i].axes[key] for i in drawn))
             for key in run.study.grid_axes
         }
-        axes = {axis: values for axis, values in axes.items() if len(values) > 1}
+    chosen_bands = bands if bands is not None else {i: run.fans.impacted[i] for i in drawn}
     # [band, drawn scenario, day, asset]: the 5th, 50th and 95th percentile over paths, which
     # the run's chunks computed for exactly these scenarios (it keeps no full paths)
-    stacked = np.stack([chosen_bands[i] for i in indices], axis=1)
+    stacked = np.stack([chosen_bands[i] for i in drawn], axis=1)
     baseline = np.percentile(run.baseline.close_usd, figures.BAND, axis=0)
     announcement = pd.Timestamp(run.scenarios[0].inflow.announcement_day)
-    others = {axis: values for axis, values in axes.items() if axis != "allocation"}
+    # the dropdowns start on their first values: the headline scenario's come first
+    chosen = headline_rule.headline_axes(run.study)
+    menus = {
+        axis: _first(values, chosen.get(_key_of(run, axis))) for axis, values in axes.items()
+    }
+    start = run.baseline.days[0]
     figs = []
     for a, asset in enumerate(run.baseline.assets):
-        scenario_bands = [
-            (_other_values(run.scenarios[i], others), _allocation_name(run.scenarios[i]),
-             stacked[:, k, :, a])
-            for k, i in enumerate(indices)
-        ]
+        close = run.prices[asset]["close"]
         figs.append(
             figures.fan_chart_picker(
                 run.baseline.days,
                 baseline[:, :, a],
-                scenario_bands,
+                [(_other_values(run.scenarios[i], menus), stacked[:, k, :, a])
+                 for k, i in enumerate(drawn)],
                 asset,
-                axes=others,
+                axes=menus,
+                history_usd=close[close.index >= start],
                 last_history_day=run.baseline.last_history_day,
                 announcement=announcement,
                 source=source,
@@ -216,11 +294,9 @@ def fan_figures(
     return figs
 
 
-def _paths(run: StudyRun, source: str) -> Section:
-    drawn, axes = drawn_scenarios(run.study, run.scenarios)
-    others = {axis: values for axis, values in axes.items() if axis != "allocation"}
+def _paths(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
+    drawn, _ = drawn_scenarios(run.study, run.scenarios)
     figs = fan_figures(run, source)
-    chosen = "; ".join(f"{axis}: {', '.join(map(str, v))}" for axis, v in others.items())
     limited = (
         f" The chart holds {len(drawn)} of the {len(run.scenarios)} scenarios (at most "
         f"{MAX_DRAWN}; every one is in scenarios.csv)."
@@ -228,13 +304,24 @@ def _paths(run: StudyRun, source: str) -> Section:
         else ""
     )
     intro = (
-        "<p>History up to the last stored bar, then seeded stationary block-bootstrap paths of "
-        "historical daily returns (BTC and ETH resampled on the same days). One line per "
-        "allocation; the menus above each chart pick the scenario's other grid values"
-        f"{' (' + html.escape(chosen) + ')' if chosen else ''}. Bands are the 5th-95th "
-        f"percentile over paths.{limited}</p>"
+        "<p>History (black) up to the last stored bar, then seeded stationary "
+        "block-bootstrap paths of historical daily returns (BTC and ETH resampled on the same "
+        "days). Each chart shows one scenario (blue) against the baseline without the inflow "
+        "(grey); the menus above it pick the scenario's grid values, starting on the headline "
+        f"scenario ({html.escape(headline_rule.RULE)}). Bands are the 5th-95th percentile over "
+        f"that scenario's paths.{limited}</p>"
     )
     return Section("Price paths", intro, figures=figs)
+
+
+def _first(values: Sequence[object], chosen: object) -> list[object]:
+    """``values`` with ``chosen`` (when among them) moved to the front, the rest in order."""
+    return [v for v in values if v == chosen] + [v for v in values if v != chosen]
+
+
+def _key_of(run: StudyRun, name: str) -> str:
+    """The grid key (``inflow.allocation``) of an axis name (``allocation``)."""
+    return next((key for key in run.study.grid_axes if key.split(".", 1)[1] == name), name)
 
 
 #: scenarios a fan chart draws at most (each is three lines of about 500 points per asset)
@@ -276,8 +363,26 @@ def drawn_inflows(
     return picker.bounded_labels(scheduled, MAX_DRAWN)
 
 
+def report_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
+    """The inflow schedules this run's report draws: ``drawn_inflows``, or with ``[compute]
+    write_flows = "headline"`` (the scheduler's dated folders) one per allocation at the
+    headline's other inflow values."""
+    if (run.compute or run.study.compute).flows_written != "headline":
+        return drawn_inflows(run.scenarios, run.inputs.by_inflow)
+    fixed = headline_rule.fixed_axes(run.study, [])
+    chosen = [
+        s for s in run.scenarios
+        if all(
+            fixed[key.split(".", 1)[1]] == value
+            for key, value in s.axes.items()
+            if key.startswith("inflow.") and key.split(".", 1)[1] in fixed
+        )
+    ]
+    return drawn_inflows(chosen, run.inputs.by_inflow)
+
+
 def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
-    return drawn_inflows(run.scenarios, run.inputs.by_inflow)
+    return report_inflows(run)
 
 
 def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
@@ -286,10 +391,6 @@ def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[s
         for key, value in scenario.axes.items()
         if key.split(".", 1)[1] in others
     }
-
-
-def _allocation_name(scenario: Scenario) -> str:
-    return figures.allocation_text(scenario.inflow.allocation)
 
 
 def flow_figure(run: StudyRun) -> go.Figure:
@@ -305,8 +406,9 @@ def flow_figure(run: StudyRun) -> go.Figure:
     extra = run.inputs.extra_flows
     for asset, cumulative in (extra.total_usd.cumsum() if extra else pd.DataFrame()).items():
         columns[("[flows] tables, in every scenario", asset)] = cumulative
+    frame = pd.DataFrame(columns)
     return figures.flow_schedules_picker(
-        pd.DataFrame(columns),
+        frame,
         drawn,
         source="flowimpact 401(k) inflow model (strategies.inflow); parameters in run.json",
     )
@@ -314,8 +416,8 @@ def flow_figure(run: StudyRun) -> go.Figure:
 
 def _flows(run: StudyRun) -> Section:
     drawn = _drawn_inflows(run)
-    figure = flow_figure(run)
     extra = run.inputs.extra_flows
+    figure = flow_figure(run)
     summary = summary_table(run.inputs.by_inflow, extra)
     intro = (
         "<p>Direct net flows into each asset (reallocation of balances during the ramp, payroll "

@@ -30,6 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backtest.report import files as outputs
+from backtest.report import headline as headline_rule
 from backtest.report import hindcast_sections, study_page
 from backtest.report import sensitivity_figures as charts
 from backtest.report.html import table_html
@@ -37,6 +38,7 @@ from backtest.study.chunks import BAND_PERCENTILES, scenario_paths
 from backtest.study.results import HindcastRun, RunResult, StudyRun
 from backtest.study.sensitivity_step import SensitivityOutcome
 from flowimpact.errors import ConfigError
+from flowimpact.headline import headline_text
 from flowimpact.staging import staged_directory
 
 #: the sensitivity figures' source line in a notebook (the page's also lists the data's span)
@@ -114,9 +116,10 @@ class StudyViews:
         return self.run.table
 
     @property
-    def headline(self) -> Any:
-        """The headline object of run.json, once the run computes one; None until then."""
-        return None
+    def headline(self) -> dict[str, Any]:
+        """The headline object of run.json (``backtest.report.headline``): one scenario's
+        median uplift at the horizon and its 5-95 % path band, the USD behind it."""
+        return headline_rule.headline(self.run)
 
     def answer(self) -> pd.DataFrame:
         """The answer table as the report shows it: median uplift [5th, 95th] by allocation."""
@@ -146,8 +149,7 @@ class StudyViews:
             f"{run.baseline.n_paths} paths, prices to {run.last_candle_day}. Median price "
             f"uplift by {horizon} [5th, 95th percentile]:</p>"
         )
-        headline = self.headline
-        lead = f"<p><b>{html.escape(str(headline))}</b></p>" if headline is not None else ""
+        lead = f"<p><b>{html.escape(headline_text(self.headline))}.</b></p>"
         warnings = "".join(
             f"<p><b>Warning: {html.escape(warning)}</b></p>" for warning in run.warnings
         )

@@ -12,7 +12,7 @@ the ``PriceSource`` of each asset beside its prices, for run.json and the report
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -80,17 +80,27 @@ def _missing_symbols(data_dir: Path, study: Study) -> list[str]:
 def freshness(
     prices: Mapping[str, pd.DataFrame], now: datetime, stale_after_days: int
 ) -> tuple[date, tuple[str, ...]]:
-    """The newest daily close common to all assets, and a warning when it is older than allowed.
+    """The newest daily close common to all assets, and a warning when it is older than allowed
+    (``feeds.staleness``, prices only; ``data_warnings`` adds the ETF tables)."""
+    from feeds.staleness import newest_common_day, price_warning
 
-    A report built on old candles is still a valid study of the past, but a reader of a daily
-    report must not take it for today's: ``[data] stale_after_days`` says how old is too old.
-    """
-    last = min(frame.index[-1] for frame in prices.values()).date()
-    age_days = (now.astimezone(UTC).date() - last).days
-    if age_days <= stale_after_days:
-        return last, ()
-    return last, (
-        f"the newest candle is from {last}, {age_days} days before this run (more than [data] "
-        f"stale_after_days = {stale_after_days}); run `flowimpact fetch` or import newer CSV "
-        "files",
+    last = newest_common_day(prices)
+    found = price_warning(last, now, stale_after_days)
+    return last, (found,) if found else ()
+
+
+def data_warnings(
+    study: Study,
+    data_dir: Path,
+    prices: Mapping[str, pd.DataFrame],
+    now: datetime,
+    etf_flows: Mapping[str, pd.DataFrame] | None = None,
+) -> tuple[str, ...]:
+    """The one staleness check (``feeds.staleness``) of a command's prices and ETF tables,
+    against ``[data] stale_after_days``: the lines for its terminal, page and run.json."""
+    from feeds.staleness import stale_warnings
+
+    return stale_warnings(
+        data_dir, prices, now=now, stale_after_days=study.data.stale_after_days,
+        etf_flows=etf_flows,
     )

@@ -107,6 +107,7 @@ class HindcastRun:
     analogs: AnalogsOutcome
     timings_s: dict[str, float] = field(default_factory=dict)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+    warnings: tuple[str, ...] = ()  # stale prices or ETF tables: stderr, run.json, the page
 
     @property
     def hindcast(self) -> HindcastResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,3 +83,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """flowimpact: the price impact of steady 401(k) inflows on BTC and ETH."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def echo_warnings(warnings: Iterable[str]) -> None:
+    """Each warning (stale prices or ETF tables, ...) as its own ``flowimpact: warning:``
+    line on stderr, as the contract says."""
+    for warning in warnings:
+        click.echo(f"flowimpact: warning: {warning}", err=True)

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli._app import (
+    cli,
+    config_option,
+    data_dir_option,
+    echo_warnings,
+    out_option,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +40,7 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
     from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS
 
     result = run_analogs(load_study(config_path), data_dir, out_dir)
+    echo_warnings(result.warnings)
     if result.outcome.comparison is None:
         click.echo(f"no ETF flows stored: flow comparison skipped ({HOW_TO_IMPORT_ETF_FLOWS})",
                    err=True)
@@ -52,6 +59,7 @@ def calibrate_command(config_path: Path | None, out_dir: Path, data_dir: Path) -
     from backtest.study.config import load_study
 
     result = run_calibration(load_study(config_path), data_dir, out_dir)
+    echo_warnings(result.warnings)
     table = result.outcome.calibration.table if result.outcome.calibration is not None else None
     if table is not None:
         same_day = table[

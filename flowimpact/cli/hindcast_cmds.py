@@ -12,7 +12,13 @@ from pathlib import Path
 
 import click
 
-from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli._app import (
+    cli,
+    config_option,
+    data_dir_option,
+    echo_warnings,
+    out_option,
+)
 
 _SHOWN = ["asset", "model", "value", "first_day", "last_day", "realized_log_return_bps",
           "attributed_log_impact_bps", "attributed_share_pct"]
@@ -27,7 +33,9 @@ def hindcast_command(config_path: Path | None, out_dir: Path, data_dir: Path) ->
     from backtest.run import run_hindcast
     from backtest.study.config import load_study
 
-    result = run_hindcast(load_study(config_path), data_dir, out_dir).run.hindcast
+    output = run_hindcast(load_study(config_path), data_dir, out_dir)
+    echo_warnings(output.run.warnings)
+    result = output.run.hindcast
     click.echo(result.table[_SHOWN].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     click.echo("value at which the flows alone explain the whole move (brentq root):")
     explaining = result.explaining[["asset", "model", "explaining_value", "reason"]]

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli._app import (
+    cli,
+    config_option,
+    data_dir_option,
+    echo_warnings,
+    out_option,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,6 +75,7 @@ def sensitivity_command(
         scheduler=scheduler,
     )
     _print_top(result.outcome.table, config.outputs[0])
+    echo_warnings(result.warnings)
     for note in result.outcome.notes:  # constant outputs, rankings the intervals cannot carry
         click.echo(f"note: {note}")
     click.echo(f"report: {result.report_path.resolve()}")

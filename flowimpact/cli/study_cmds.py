@@ -7,11 +7,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli._app import (
+    cli,
+    config_option,
+    data_dir_option,
+    echo_warnings,
+    out_option,
+)
 from flowimpact.cli.compute_options import compute_config, scheduler_option, workers_option
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from backtest.run import RunResult
 
 
 @cli.command("run")
@@ -67,9 +73,8 @@ def run_command(
         allow_large_grid=allow_large_grid,
         compute=compute,
     )
-    for warning in result.run.warnings:
-        click.echo(f"flowimpact: warning: {warning}", err=True)
-    _print_headline(result.run.table)
+    echo_warnings(result.run.warnings)
+    _print_headline(result)
     click.echo(f"report: {result.report_path.resolve()}")
     for name, path in sorted(result.files.items()):
         if name != "report.html":
@@ -90,14 +95,19 @@ def flows_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> No
     click.echo(f"flows: {result.path.resolve()}")
 
 
-def _print_headline(table: pd.DataFrame) -> None:
-    """The answer in the terminal: median price uplift at the horizon by allocation and model."""
-    pivot = table.pivot_table(
-        index=["asset", "model"],
-        columns="allocation",
-        values="price_uplift_at_horizon_pct_p50",
-        aggfunc="median",
-    )
-    pivot.columns = [f"{a:.0%}" for a in pivot.columns]
-    click.echo("median price uplift at the horizon (%), by allocation (median over other axes):")
-    click.echo(pivot.round(1).to_string())
+def _print_headline(result: RunResult) -> None:
+    """The answer in the terminal: run.json's headline, then one scenario per cell."""
+    import json
+
+    from backtest.report.headline import answer_grid, fixed_axes
+    from flowimpact.headline import headline_text
+
+    manifest = json.loads(result.files["run.json"].read_text(encoding="utf-8"))
+    click.echo(f"headline: {headline_text(manifest['headline'])}")
+    grid = answer_grid(result.run)
+    grid.columns = [f"{float(a) * 100:.4g}" for a in grid.columns]
+    others = fixed_axes(result.run.study, ["asset", "model", "reallocation_share"])
+    at = ", ".join(f"{k} = {v}" for k, v in others.items()) or "no other axes"
+    click.echo(f"median price uplift at the horizon (%) by allocation (%), one scenario per cell "
+               f"({at}; every scenario in scenarios.csv):")
+    click.echo(grid.round(1).to_string())

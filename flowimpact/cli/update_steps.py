@@ -43,11 +43,17 @@ def default_steps(
         added = sum(report.rows_added for report in reports)
         return f"{added} new candle(s) over {len(reports)} series"
 
-    def run(out_dir: Path, now: datetime) -> str:
+    def run(out_dir: Path, now: datetime) -> StepReport:
         result = run_study(
-            study, Path(data_dir), out_dir, progress=progress, now=now, notices=tuple(notices)
+            study, Path(data_dir), out_dir, progress=progress, now=now, notices=tuple(notices),
+            compute=study.compute.for_archive(),
         )
-        return f"report {result.report_path.name} and {len(result.files) - 1} other file(s)"
+        # the study's own warnings (stale prices or ETF tables) go to the run log too; the
+        # import step's are there already
+        return StepReport(
+            summary=f"report {result.report_path.name} and {len(result.files) - 1} other file(s)",
+            warnings=tuple(w for w in result.run.warnings if w not in notices),
+        )
 
     import_dir = study.schedule.import_dir.strip()
     if not import_dir:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from plotly.offline import get_plotlyjs
 
-from scheduler import archive
+from scheduler import archive, shared_js
 from scheduler.job import run_once
 from scheduler.steps import UpdateSteps
 
@@ -17,38 +18,47 @@ DAY1 = datetime(2026, 1, 6, 0, 15, tzinfo=UTC)
 NETWORK_REFERENCE = re.compile(
     r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
 )
-HEADER = "scenario_id,label,asset,allocation,model,price_uplift_at_horizon_pct_p50\n"
 
 
-def _scenarios_csv(uplift_btc: float) -> str:
-    """Three allocations; at the middle one (0.02) two scenarios per asset and model."""
-    rows = [
-        ("a", "BTC", 0.01, "multiplier", 1.0),
-        ("b", "BTC", 0.02, "multiplier", uplift_btc),
-        ("c", "BTC", 0.02, "multiplier", uplift_btc + 2.0),
-        ("b", "ETH", 0.02, "multiplier", 7.0),
-        ("c", "ETH", 0.02, "multiplier", 9.0),
-        ("b", "BTC", 0.02, "sqrt", 50.0),
-        ("d", "BTC", 0.05, "multiplier", 99.0),
-    ]
-    return HEADER + "".join(f"{s},{s},{a},{x},{m},{u}\n" for s, a, x, m, u in rows)
+def _headline(median_pct: float, *, model: str = "multiplier") -> dict[str, object]:
+    """A run.json headline object (the keys of flowimpact.headline)."""
+    return {
+        "rule": "the test's rule",
+        "scenario_id": "s1",
+        "asset": "BTC",
+        "allocation": 0.01,
+        "reallocation_share": 0.25,
+        "model": model,
+        "parameter": "multiplier",
+        "parameter_value": 5.0,
+        "etf_explained_share": None,
+        "horizon": "2028-12-31",
+        "price_uplift_at_horizon_pct": {"p05": median_pct - 3, "p50": median_pct,
+                                        "p95": median_pct + 10},
+        "cum_flow_usd": 41.5e9,
+        "sources_usd": 87e9,
+    }
 
 
-def _run_json(run_id: str, lasts: list[str]) -> str:
+def _run_json(run_id: str, lasts: list[str], median_pct: float | None = 10.0,
+              warnings: tuple[str, ...] = ()) -> str:
     data = [{"table": "prices", "asset": f"A{i}", "last": f"{last}T00:00:00+00:00"}
             for i, last in enumerate(lasts)]
     data.append({"table": "etf_flows", "asset": "BTC", "last": "2026-01-09T00:00:00+00:00"})
-    return json.dumps({"run_id": run_id, "data": data})
+    manifest: dict[str, object] = {"run_id": run_id, "data": data, "warnings": list(warnings)}
+    if median_pct is not None:
+        manifest["headline"] = _headline(median_pct)
+    return json.dumps(manifest)
 
 
 def _steps(uplifts: dict[str, float]) -> UpdateSteps:
     def study(staging: Path, now: datetime) -> str:
         day = now.date().isoformat()
-        (staging / "scenarios.csv").write_text(_scenarios_csv(uplifts[day]), encoding="utf-8")
         (staging / "run.json").write_text(
-            _run_json(f"run{day[-2:]}", ["2026-01-05", day]), encoding="utf-8"
+            _run_json(f"run{day[-2:]}", ["2026-01-05", day], uplifts[day]), encoding="utf-8"
         )
-        (staging / "report.html").write_text(f"<p>{day}</p>", encoding="utf-8")
+        page = f'<script type="text/javascript">{get_plotlyjs()}</script><p>{day}</p>'
+        (staging / "report.html").write_text(page, encoding="utf-8")
         return "report.html"
 
     return UpdateSteps(fetch=lambda _now: None, study=study)
@@ -70,29 +80,25 @@ def _publish(tmp_path: Path, days: int, keep_days: int = 30) -> Path:
     return out
 
 
-def test_the_headline_is_the_median_at_the_middle_allocation(tmp_path: Path) -> None:
-    path = tmp_path / "scenarios.csv"
-    path.write_text(_scenarios_csv(10.0), encoding="utf-8")
-    allocation, headlines = archive.headline_uplift(path)
-    assert allocation == 0.02
-    assert headlines == {
-        ("BTC", "multiplier"): 11.0,  # median of 10 and 12
-        ("ETH", "multiplier"): 8.0,
-        ("BTC", "sqrt"): 50.0,
-    }
-
-
-def test_an_entry_reads_run_id_and_the_earliest_last_candle(tmp_path: Path) -> None:
+def test_an_entry_reads_run_id_the_earliest_last_candle_headline_and_warnings(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "2026-01-07"
     folder.mkdir()
-    (folder / "run.json").write_text(_run_json("abc123", ["2026-01-06", "2026-01-04"]))
-    (folder / "scenarios.csv").write_text(_scenarios_csv(3.0))
+    stale = ("the newest candle is from 2026-01-04, 3 days before this run",)
+    (folder / "run.json").write_text(_run_json("abc123", ["2026-01-06", "2026-01-04"], 3.0,
+                                               stale))
     (folder / "report.html").write_text("<p>x</p>")
     entry = archive.read_entry(folder)
     assert (entry.day, entry.report, entry.run_id) == ("2026-01-07", "2026-01-07/report.html",
                                                         "abc123")
     assert entry.last_candle == "2026-01-04"  # prices only: the ETF table's later day is not it
-    assert entry.problem is None
+    assert entry.headline is not None and entry.headline["price_uplift_at_horizon_pct"]["p50"] == 3
+    assert entry.warnings == stale and entry.problem is None
+    page = archive.render_index([entry])
+    assert "Warning: the newest candle is from 2026-01-04" in page  # in the row's note
+    assert "<td>+3.0%</td>" in page and "+0.0% to +13.0%" in page
+    assert '<meta name="viewport"' in page
 
 
 def test_a_broken_folder_still_gets_its_row_saying_what_is_wrong(tmp_path: Path) -> None:
@@ -101,11 +107,14 @@ def test_a_broken_folder_still_gets_its_row_saying_what_is_wrong(tmp_path: Path)
     (folder / "run.json").write_text("{not json")
     entry = archive.read_entry(folder)
     assert entry.report is None
-    assert "no report.html" in entry.problem
-    assert "run.json" in entry.problem and "scenarios.csv" in entry.problem
+    assert "no report.html" in entry.problem and "run.json" in entry.problem
     page = archive.render_index([entry])
     assert "2026-01-07" in page and "no report.html" in page
     assert 'href="2026-01-07/report.html"' not in page
+    older = tmp_path / "2026-01-08"
+    older.mkdir()
+    (older / "run.json").write_text(_run_json("old", ["2026-01-06"], None))
+    assert "has no headline" in archive.read_entry(older).problem
 
 
 def test_each_publish_rewrites_the_index_pruned_with_the_reports(tmp_path: Path) -> None:
@@ -119,22 +128,34 @@ def test_each_publish_rewrites_the_index_pruned_with_the_reports(tmp_path: Path)
         "2026-01-09/report.html", "2026-01-08/report.html"  # newest first
     ]
     assert "2026-01-06" not in page and "2026-01-07/" not in page
-    assert "run09" in page and "+14.00" in page  # 13 and 15 at the middle allocation
+    assert "run09" in page and "<td>+13.0%</td>" in page  # the day's run.json headline
     assert NETWORK_REFERENCE.search(page) is None
     assert not list(out.glob("*.tmp")) and not list(out.glob(".index*"))
 
 
-def test_the_chart_holds_one_line_per_asset_and_model_over_the_days(tmp_path: Path) -> None:
+def test_the_chart_draws_the_headline_and_its_path_band_over_the_days(tmp_path: Path) -> None:
     out = _publish(tmp_path, days=3)
     page = (out / "index.html").read_text(encoding="utf-8")
     payload = re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", page, re.S)
     assert payload is not None
-    traces = json.loads(payload.group(1))
-    assert sorted(t["name"] for t in traces) == ["BTC · multiplier", "BTC · sqrt",
-                                                 "ETH · multiplier"]
-    btc = next(t for t in traces if t["name"] == "BTC · multiplier")
-    assert btc["x"] == ["2026-01-06", "2026-01-07", "2026-01-08"]
-    assert btc["y"] == [11.0, 12.0, 13.0]
+    [trace] = json.loads(payload.group(1))
+    assert trace["name"].startswith("BTC · 1% allocation, reallocation_share 0.25, multiplier")
+    assert trace["x"] == ["2026-01-06", "2026-01-07", "2026-01-08"]
+    assert trace["y"] == [10.0, 11.0, 12.0]
+    assert trace["error_y"]["array"] == [10.0] * 3 and trace["error_y"]["arrayminus"] == [3.0] * 3
+
+
+def test_the_dated_reports_and_the_index_share_one_plotly_file(tmp_path: Path) -> None:
+    out = _publish(tmp_path, days=2)
+    name = shared_js.plotly_file_name()
+    assert (out / name).read_text(encoding="utf-8") == get_plotlyjs()
+    for day in ("2026-01-06", "2026-01-07"):
+        page = (out / day / "report.html").read_text(encoding="utf-8")
+        assert get_plotlyjs() not in page
+        assert f'src="../{name}"' in page and f"<p>{day}</p>" in page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'src="{name}"' in index and get_plotlyjs() not in index
+    assert len(index.encode("utf-8")) < 100_000  # was 4.83 MB for a one-row table
 
 
 def test_an_archive_that_cannot_be_written_does_not_unpublish_the_report(

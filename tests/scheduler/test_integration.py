@@ -7,6 +7,8 @@ Most tests keep the study step the file-driven fake and the fetch step real
 
 from __future__ import annotations
 
+import html
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,11 +119,17 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     assert list(feeds.read_etf_flows(data_dir, "BTC")["total_usd"]) == [338.7e6, 581.3e6]
     assert not feeds.etf_flows_path(data_dir, "ETH").exists()
     [record] = read_runs(run_log_path(data_dir))
-    assert len(record.warnings) == 3
-    assert "farside_eth_etf_flows_daily.csv not imported" in record.warnings[0]
-    assert "linked.csv not imported: a symbolic link to a file outside" in record.warnings[1]
-    assert "loop.csv not imported: a symbolic link" in record.warnings[2]
+    # the import's problems, then the study's staleness check: old candles, the old BTC table
+    imported, linked, loop, candles, table = record.warnings
+    assert "farside_eth_etf_flows_daily.csv not imported" in imported
+    assert "linked.csv not imported: a symbolic link to a file outside" in linked
+    assert "loop.csv not imported: a symbolic link" in loop
+    assert candles.startswith("the newest candle is from 2025-10-31")
+    assert table.startswith("the BTC ETF flow table ends")
+    manifest = json.loads((latest / "run.json").read_text(encoding="utf-8"))
+    assert manifest["warnings"] == list(record.warnings)  # the same lines in run.json
     report = (latest / "report.html").read_text(encoding="utf-8")
+    assert f"Warning: {html.escape(table)}" in report
     assert "Warning: [schedule] import_dir: farside_eth_etf_flows_daily.csv not imported" in report
     assert "Warning: [schedule] import_dir: loop.csv not imported" in report
     for published in (report, (latest / "run.json").read_text("utf-8"),
@@ -131,3 +139,4 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     # the archive links the day's report
     index = (out_dir / "index.html").read_text(encoding="utf-8")
     assert f'href="{latest.name}/report.html"' in index
+    assert html.escape(candles) in index  # the archive's row notes the stale data

@@ -10,6 +10,7 @@ from flowimpact.errors import InputError
 from scheduler.job import UpdateFailedError, run_once
 from scheduler.publish import dated_reports, latest_report
 from scheduler.runlog import read_runs, run_log_path
+from scheduler.shared_js import plotly_file_name
 from scheduler.steps import UpdateSteps
 from tests.scheduler import fakes
 
@@ -89,7 +90,9 @@ def test_a_study_failing_halfway_publishes_nothing_and_leaves_no_half_folder(tmp
     assert (failed.status, failed.failed_step, failed.exit_code) == ("failed", "study", 1)
     assert failed.error == "RuntimeError: engine ran out of memory"
     out = tmp_path / "reports"
-    assert sorted(p.name for p in out.iterdir()) == ["2025-01-10", "LATEST", "index.html", "latest"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2025-01-10", "LATEST", "index.html", "latest", plotly_file_name()  # the archive's one
+    ]
     assert latest_report(out) == out / "2025-01-10"
 
 

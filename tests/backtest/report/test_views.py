@@ -9,6 +9,7 @@ into report.html, is found in the written report.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from backtest.run import HindcastOutput, SensitivityResult
 from backtest.study.chunks import BAND_PERCENTILES, scenario_paths
 from backtest.study.results import FanBands
 from flowimpact.errors import ConfigError
+from flowimpact.headline import headline_text
 
 OVERRIDES = {
     "study": {"name": "views test study"},
@@ -151,7 +153,12 @@ def test_the_notebook_shows_the_answer_table(result: StudyResult) -> None:
     assert table_html(result.answer()) in shown
     assert "views test study" in shown
     assert "4 scenarios × 8 paths" in shown
-    assert result.headline is None  # the hook a run's headline object fills
+    # the headline is run.json's object, and the notebook shows its number
+    manifest = json.loads(result.files["run.json"].read_text(encoding="utf-8"))
+    assert result.headline == manifest["headline"]
+    assert headline_text(result.headline) in html.unescape(shown)
+    median = result.headline["price_uplift_at_horizon_pct"]["p50"]
+    assert f"{median:+.1f}" in html.unescape(shown)
     assert "4 scenarios x 8 paths" in repr(result)
 
 

@@ -21,7 +21,9 @@ from flowimpact.errors import ConfigError
 
 def test_defaults_run_in_process_in_chunks_of_8000_columns() -> None:
     compute = load_study(None).compute
-    assert compute == ComputeConfig(chunk_columns=8_000, workers=0, scheduler="", write_flows="all")
+    assert compute == ComputeConfig(
+        chunk_columns=8_000, workers=0, scheduler="", write_flows="auto"
+    )
     assert not compute.parallel
     assert compute.describe() == "in this process"
     assert ComputeConfig(workers=3).parallel
