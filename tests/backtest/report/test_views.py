@@ -22,6 +22,7 @@ from plotly.io.json import to_json_plotly
 import feeds
 from backtest import load_study, run_hindcast, run_sensitivity, run_study
 from backtest.report import picker
+from backtest.report.figures import FAN_POINTS
 from backtest.report.files import FLOAT_FORMAT
 from backtest.report.html import table_html
 from backtest.report.views import StudyResult
@@ -115,11 +116,13 @@ def test_a_fan_of_one_scenario_shows_its_band(result: StudyResult) -> None:
     chosen = 3
     scenario_id = run.scenarios[chosen].scenario_id
     figure = result.plot.fan(scenario_id, asset="ETH")
-    medians = [trace for trace in figure.data if trace.name and "allocation" in trace.name]
-    assert [trace.name for trace in medians] == ["5% allocation"]
-    # the chart keeps every k-th day (picker.thin), as float32
-    keep = picker.thin(len(run.baseline.days))
-    median = run.fans.impacted[chosen][1, :, 1]  # [band, day, asset]: ETH's median
+    medians = [trace for trace in figure.data if trace.name == "chosen scenario"]
+    assert len(medians) == 1  # one scenario against the baseline
+    # the chart starts at the last real bar and keeps every k-th day after it, as float32
+    days = run.baseline.days
+    first = min(int(days.searchsorted(run.baseline.last_history_day)), len(days) - 1)
+    keep = picker.thin(len(days) - first, FAN_POINTS)
+    median = run.fans.impacted[chosen][1, first:, 1]  # [band, day, asset]: ETH's median
     np.testing.assert_array_equal(medians[0].y, median[keep].astype(np.float32))
 
 
