@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli.output_options import output_options
 
 _SHOWN = ["asset", "model", "value", "first_day", "last_day", "realized_log_return_bps",
           "attributed_log_impact_bps", "attributed_share_pct"]
@@ -20,14 +21,19 @@ _SHOWN = ["asset", "model", "value", "first_day", "last_day", "realized_log_retu
 
 @cli.command("hindcast")
 @config_option
-@out_option("out")
+@out_option("out/hindcast")
 @data_dir_option
-def hindcast_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
+@output_options
+def hindcast_command(
+    config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool
+) -> None:
     """What the spot-ETF flows did, under each impact model of the study (hindcast.csv)."""
     from backtest.run import run_hindcast
     from backtest.study.config import load_study
 
-    result = run_hindcast(load_study(config_path), data_dir, out_dir).run.hindcast
+    result = run_hindcast(
+        load_study(config_path), data_dir, out_dir, progress=progress
+    ).run.hindcast
     click.echo(result.table[_SHOWN].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     click.echo("value at which the flows alone explain the whole move (brentq root):")
     explaining = result.explaining[["asset", "model", "explaining_value", "reason"]]

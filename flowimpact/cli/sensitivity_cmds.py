@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli.output_options import output_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,14 +27,14 @@ if TYPE_CHECKING:
 @click.option(
     "--scheduler", default="", help="Address of an existing Dask cluster, e.g. tcp://host:8786."
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@output_options
 def sensitivity_command(
     config_path: Path | None,
     out_dir: Path,
     data_dir: Path,
     workers: int,
     scheduler: str,
-    no_progress: bool,
+    progress: bool,
 ) -> None:
     """Global sensitivity of the outputs to the [sensitivity.ranges] of the assumptions.
 
@@ -64,7 +65,7 @@ def sensitivity_command(
         study,
         data_dir,
         out_dir,
-        progress=not no_progress,
+        progress=progress,
         workers=workers,
         scheduler=scheduler,
     )
