@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flowimpact.cli import main
-from flowimpact.cli.output_options import LOGGER_NAME
+
+LOGGER_NAME = "flowimpact"  # the logger every command logs through
 
 LONG_COMMANDS = ("run", "sensitivity", "hindcast", "analogs", "calibrate", "flows", "fetch",
                  "schedule")
