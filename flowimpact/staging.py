@@ -95,15 +95,35 @@ def staged_directory(
 
 
 def remove_leftovers(target: Path) -> list[Path]:
-    """Delete the staging folders in ``target`` whose process is gone; returns them."""
+    """Delete the staging folders in ``target`` whose process is gone; returns them.
+
+    Also the ``.NAME.staging-*`` and ``.NAME.replaced-*`` folders that earlier versions staged
+    beside ``target`` and a killed run left there: what ``target`` lacks is moved into it first
+    (such a folder may hold the user's files, caught between two renames), the rest removed.
+    """
+    target = Path(target)
     removed = []
     with contextlib.suppress(OSError):
-        for entry in Path(target).iterdir():
+        for entry in target.iterdir():
             match = _STAGING_NAME.match(entry.name)
             if match and not _alive(int(match.group(1))):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
+    legacy = re.compile(rf"^\.{re.escape(target.name)}\.(staging|replaced)-[0-9a-f]{{8}}$")
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            if legacy.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+                _fold_into(entry, target)
+                removed.append(entry)
     return removed
+
+
+def _fold_into(leftover: Path, target: Path) -> None:
+    """Move what ``target`` lacks out of ``leftover`` (nothing is lost), then delete it."""
+    for entry in leftover.iterdir():
+        if not (target / entry.name).exists() and not entry.name.startswith(_STAGING_PREFIX):
+            entry.rename(target / entry.name)
+    shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _open(target: Path, shown: Path, what: str, command: str, claims: Collection[str]) -> Path:

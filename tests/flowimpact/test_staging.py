@@ -203,3 +203,21 @@ def test_a_full_target_through_the_atomic_writer(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="out is full"), staged_directory(target) as staging:
         cause = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         raise WriteError(staging / "report.html", cause) from cause
+
+
+def test_leftovers_of_the_earlier_scheme_beside_the_target_are_folded_in(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    _previous_set(target)
+    killed = tmp_path / ".out.staging-0123abcd"  # a killed run of an earlier version, mid-write
+    killed.mkdir()
+    (killed / "scenarios.csv").write_text("half\n")
+    caught = tmp_path / ".out.replaced-89abcdef"  # killed between its two renames
+    caught.mkdir()
+    (caught / "my_other_notes.txt").write_text("mine too\n")
+    other = tmp_path / ".elsewhere.staging-0123abcd"  # another folder's: not this target's
+    other.mkdir()
+    with staged_directory(target) as staging:
+        (staging / "scenarios.csv").write_text("new\n")
+    assert not killed.exists() and not caught.exists() and other.is_dir()
+    assert (target / "scenarios.csv").read_text() == "new\n"
+    assert (target / "my_other_notes.txt").read_text() == "mine too\n"  # nothing lost
