@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,33 @@ def test_the_log_handlers_do_not_pile_up(
         main(["flows", "--out", str(tmp_path / "flows"), "-v"])
     capsys.readouterr()
     assert logging.getLogger(LOGGER_NAME).handlers == before
+
+
+def test_a_read_only_out_is_exit_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_mkdir = os.mkdir
+
+    def read_only(path: object, *args: object, **kwargs: object) -> None:
+        if Path(str(path)).is_relative_to(tmp_path / "out"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        real_mkdir(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    (tmp_path / "out").mkdir()
+    monkeypatch.setattr(os, "mkdir", read_only)
+    assert main(["flows", "--out", str(tmp_path / "out")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "unexpected" not in line and str(tmp_path / "out") in line and "Read-only" in line
+
+
+def test_a_full_out_is_exit_1_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)  # where a full disk shows up: the data hits it
+    assert main(["flows", "--out", str(tmp_path / "out")]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "unexpected" not in line and str(tmp_path / "out") in line and "full" in line
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half-written stays
