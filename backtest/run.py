@@ -78,6 +78,10 @@ from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
 STEPS = ("prices", "analogs", "baseline", "flows", "chunks", "outputs", "report")
+# Files each job surely writes: another command's in the same --out are refused before any work.
+RUN_FILES = ("report.html", "run.json", "scenarios.csv", "flows.csv", "analogs.csv")
+HINDCAST_FILES = ("report.html", "run.json", "hindcast.csv", "hindcast_paths.csv")
+SENSITIVITY_FILES = ("report.html", "run.json", "sensitivity.csv", "sensitivity_samples.csv")
 
 
 def run_study(
@@ -102,7 +106,7 @@ def run_study(
     ``notices``: more warnings about the data for the report, run.json and stderr (the
     scheduler's files that could not be imported, say).
     """
-    with staged_directory(Path(out_dir)) as staging:
+    with staged_directory(Path(out_dir), command="run", claims=RUN_FILES) as staging:
         staged = _run_study(
             study,
             data_dir,
@@ -209,42 +213,52 @@ class AnalogsResult:
     warnings: tuple[str, ...] = ()  # stale prices or ETF tables
 
 
-def run_analogs(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
+def run_analogs(
+    study: Study, data_dir: Path, out_dir: Path, *, progress: bool = False
+) -> AnalogsResult:
     """The event study and (when ETF flows are stored) the flow comparison, as the run does them.
 
     Writes ``analogs.csv`` and ``analogs_aligned.csv`` (the window's days aligned on day 0),
     ``flow_comparison.csv`` and ``flow_cumulative.csv`` when ETF flows are stored, and
-    ``analogs.html``. The calibration is not run (``run_calibration`` is).
+    ``analogs.html``, as one set beside the other commands' files (``flowimpact.staging``).
+    The calibration is not run (``run_calibration`` is).
     """
-    prices = load_daily_prices(study, data_dir, progress=False)
+    prices = load_daily_prices(study, data_dir, progress=progress)
     outcome = analogs_step.run_analogs(study, prices, data_dir, calibrate_flows=False)
     outcome = analogs_step.with_comparison(outcome, _inflow_schedules(study, prices))
     tables = {"analogs.csv": outcome.events.table, "analogs_aligned.csv": outcome.events.aligned}
     if outcome.comparison is not None:
         tables["flow_comparison.csv"] = outcome.comparison.table
         tables["flow_cumulative.csv"] = outcome.comparison.cumulative
-    files = outputs.write_tables(out_dir, tables)
-    files["analogs.html"] = write_analogs_page(
-        out_dir / "analogs.html",
-        outcome,
-        prices=price_source(study.data),
-        axes_of=inflow_axes(study.inflow_scenarios()),
-        warnings=(warnings := data_warnings(study, data_dir, prices, datetime.now(UTC))),
-    )
-    return AnalogsResult(outcome=outcome, files=files, warnings=warnings)
+    claims = (*tables, "analogs.html")
+    warnings = data_warnings(study, data_dir, prices, datetime.now(UTC))
+    with staged_directory(Path(out_dir), command="analogs", claims=claims) as staging:
+        staged = outputs.write_tables(staging, tables)
+        staged["analogs.html"] = write_analogs_page(
+            staging / "analogs.html",
+            outcome,
+            prices=price_source(study.data),
+            axes_of=inflow_axes(study.inflow_scenarios()),
+            warnings=warnings,
+        )
+    return AnalogsResult(outcome=outcome, files=_moved(staged, out_dir), warnings=warnings)
 
 
-def run_calibration(study: Study, data_dir: Path, out_dir: Path) -> AnalogsResult:
+def run_calibration(
+    study: Study, data_dir: Path, out_dir: Path, *, progress: bool = False
+) -> AnalogsResult:
     """Impact parameters (M, Y, λ) from stored ETF flows: ``calibration.csv``; exit 3 if none."""
-    prices = load_daily_prices(study, data_dir, progress=False)
+    prices = load_daily_prices(study, data_dir, progress=progress)
     outcome = analogs_step.run_analogs(study, prices, data_dir, strict_calibration=True)
     if outcome.calibration is None:
         raise DataUnavailableError(
             f"no ETF flow table for {', '.join(prices)} in {data_dir}: {HOW_TO_IMPORT_ETF_FLOWS}"
         )
-    files = outputs.write_tables(out_dir, {"calibration.csv": outcome.calibration.table})
+    tables = {"calibration.csv": outcome.calibration.table}
     warnings = data_warnings(study, data_dir, prices, datetime.now(UTC), outcome.etf_flows)
-    return AnalogsResult(outcome=outcome, files=files, warnings=warnings)
+    with staged_directory(Path(out_dir), command="calibrate", claims=tuple(tables)) as staging:
+        staged = outputs.write_tables(staging, tables)
+    return AnalogsResult(outcome=outcome, files=_moved(staged, out_dir), warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -255,7 +269,9 @@ class FlowsResult:
     summary: pd.DataFrame
 
 
-def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
+def run_flows(
+    study: Study, data_dir: Path, out_dir: Path, *, progress: bool = False
+) -> FlowsResult:
     """Every distinct 401(k) inflow schedule of the study (``flows.csv``), without the engine.
 
     Prices are read only when a scenario splits money by market cap at the announcement; with
@@ -266,9 +282,11 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
     """
     extra = flow_tables.for_study(study, data_dir)
     needs_prices = any(s.inflow.split == MARKET_CAP_SPLIT for s in study.inflow_scenarios())
-    prices = load_daily_prices(study, data_dir, progress=False) if needs_prices else None
+    prices = load_daily_prices(study, data_dir, progress=progress) if needs_prices else None
     schedules = _inflow_schedules(study, prices)
-    files = outputs.write_tables(out_dir, {"flows.csv": flows_table(schedules, extra)})
+    with staged_directory(Path(out_dir), command="flows", claims=("flows.csv",)) as staging:
+        staged = outputs.write_tables(staging, {"flows.csv": flows_table(schedules, extra)})
+    files = _moved(staged, out_dir)
     return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules, extra))
 
 
@@ -281,7 +299,12 @@ class HindcastOutput(HindcastViews):
 
 
 def run_hindcast(
-    study: Study, data_dir: Path, out_dir: Path, *, now: datetime | None = None
+    study: Study,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    now: datetime | None = None,
+    progress: bool = False,
 ) -> HindcastOutput:
     """The stored ETF flows through the study's impact models over history; exit 3 if none.
 
@@ -291,9 +314,10 @@ def run_hindcast(
     """
     started = now or datetime.now(UTC)
     timings: dict[str, float] = {}
-    with staged_directory(Path(out_dir)) as staging, tqdm(total=3, disable=True) as bar:
+    hindcast_dir = staged_directory(Path(out_dir), command="hindcast", claims=HINDCAST_FILES)
+    with hindcast_dir as staging, tqdm(total=3, disable=True) as bar:
         with _Timer("prices", timings, bar):
-            prices = load_daily_prices(study, data_dir, progress=False)
+            prices = load_daily_prices(study, data_dir, progress=progress)
         with _Timer("calibration", timings, bar):
             outcome = analogs_step.run_analogs(study, prices, data_dir)
         with _Timer("hindcast", timings, bar):
@@ -345,7 +369,10 @@ def run_sensitivity(
     check_memory(study, n_paths=plan.config.n_paths)  # the baseline is held whole
     extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
     timings: dict[str, float] = {}
-    with staged_directory(Path(out_dir)) as staging:
+    sensitivity_dir = staged_directory(
+        Path(out_dir), command="sensitivity", claims=SENSITIVITY_FILES
+    )
+    with sensitivity_dir as staging:
         clock = time.perf_counter()
         price_set = load_daily_price_set(study, data_dir, progress=progress)
         prices = price_set.prices
@@ -378,6 +405,11 @@ def run_sensitivity(
     return SensitivityResult(
         outcome=outcome, files=files, report_path=files["report.html"], warnings=warnings
     )
+
+
+def _moved(staged: dict[str, Path], out_dir: Path) -> dict[str, Path]:
+    """Where the staged files are once ``staged_directory`` has put them into ``out_dir``."""
+    return {name: Path(out_dir) / path.name for name, path in staged.items()}
 
 
 def _inflow_schedules(

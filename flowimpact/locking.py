@@ -30,7 +30,7 @@ from typing import Any
 import filelock
 
 from flowimpact.atomic import atomic_write_text
-from flowimpact.errors import FlowImpactError
+from flowimpact.errors import ConfigError, FlowImpactError
 from flowimpact.notify import Notify, to_stderr
 
 LOCK_FILE_NAME = ".flowimpact.lock"
@@ -71,11 +71,18 @@ def data_dir_lock(
         raise ValueError("timeout_seconds must be >= 0")
     data_dir = Path(data_dir)
     path = lock_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The timeout goes to acquire(), not the constructor: a singleton must be built with the same
-    # arguments by every caller, and callers differ in how long they wait.
-    lock = filelock.FileLock(path, is_singleton=True)
-    _acquire(lock, data_dir, timeout_seconds, notify, remind_every_seconds)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The timeout goes to acquire(), not the constructor: a singleton must be built with the
+        # same arguments by every caller, and callers differ in how long they wait.
+        lock = filelock.FileLock(path, is_singleton=True)
+        _acquire(lock, data_dir, timeout_seconds, notify, remind_every_seconds)
+    except OSError as exc:  # read-only or not ours: the store cannot be written, say where
+        raise ConfigError(
+            f"the data directory {data_dir} cannot be written (its lock file {path}: "
+            f"{exc.strerror or exc}); give --data-dir (or $FLOWIMPACT_DATA_DIR) a folder you "
+            "can write"
+        ) from None
     outermost = lock.lock_counter == 1
     try:
         if outermost:

@@ -137,7 +137,7 @@ class StudyViews:
         when they were written.
         """
         target = Path(out_dir)
-        with staged_directory(target) as staging:
+        with staged_directory(target, command="run") as staging:
             staged = outputs.write_outputs(self.run, staging)
         return {name: target / path.name for name, path in staged.items()}
 
@@ -205,7 +205,7 @@ class HindcastViews:
     def write(self, out_dir: Path | str) -> dict[str, Path]:
         """The files ``flowimpact hindcast --out`` writes, into ``out_dir`` as one set."""
         target = Path(out_dir)
-        with staged_directory(target) as staging:
+        with staged_directory(target, command="hindcast") as staging:
             staged = outputs.write_hindcast_outputs(self.run, staging)
         return {name: target / path.name for name, path in staged.items()}
 

@@ -26,6 +26,10 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return 130
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `flowimpact` alone: the help, not an error
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else group.get_help(
+            click.Context(group, info_name="flowimpact")))
+        return 0
     except click.ClickException as exc:  # bad arguments: click's own usage errors, one line
         hint = " (see flowimpact --help)" if isinstance(exc, click.UsageError) else ""
         click.echo(f"flowimpact: error: {_one_line(exc.format_message())}{hint}", err=True)

@@ -24,6 +24,7 @@ from flowimpact.cli._app import (
     echo_warnings,
     out_option,
 )
+from flowimpact.cli.output_options import log, output_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,19 +32,21 @@ if TYPE_CHECKING:
 
 @cli.command("analogs")
 @config_option
-@out_option("out")
+@out_option("out/analogs")
 @data_dir_option
-def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
+@output_options
+def analogs_command(
+    config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool
+) -> None:
     """The event study of the ETF launches and the 401(k) order, and the flow comparison."""
     from backtest.run import run_analogs
     from backtest.study.config import load_study
     from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS
 
-    result = run_analogs(load_study(config_path), data_dir, out_dir)
+    result = run_analogs(load_study(config_path), data_dir, out_dir, progress=progress)
     echo_warnings(result.warnings)
     if result.outcome.comparison is None:
-        click.echo(f"no ETF flows stored: flow comparison skipped ({HOW_TO_IMPORT_ETF_FLOWS})",
-                   err=True)
+        log.warning("no ETF flows stored: flow comparison skipped (%s)", HOW_TO_IMPORT_ETF_FLOWS)
     events = result.outcome.events
     _echo_cars(events.table, events.config.car_horizons_days)
     _echo_paths(result.files.values())
@@ -51,14 +54,17 @@ def analogs_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> 
 
 @cli.command("calibrate")
 @config_option
-@out_option("out")
+@out_option("out/calibration")
 @data_dir_option
-def calibrate_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
+@output_options
+def calibrate_command(
+    config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool
+) -> None:
     """Impact parameters (M, Y, λ) from the stored ETF flows: calibration.csv."""
     from backtest.run import run_calibration
     from backtest.study.config import load_study
 
-    result = run_calibration(load_study(config_path), data_dir, out_dir)
+    result = run_calibration(load_study(config_path), data_dir, out_dir, progress=progress)
     echo_warnings(result.warnings)
     table = result.outcome.calibration.table if result.outcome.calibration is not None else None
     if table is not None:

@@ -7,7 +7,6 @@ study, merged with ``--config FILE``); a command-line flag overrides the study's
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from feeds.etf_flows import EtfMergeResult
 from feeds.names import to_ccxt_symbol
 from flowimpact.cli._app import cli, config_option, data_dir_option
 from flowimpact.cli._store_notes import store_notes
+from flowimpact.cli.output_options import output_options
 
 _EMPTY_STORE_HINT = (
     "run `flowimpact fetch` (online) or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...` "
@@ -70,18 +70,17 @@ def resolve_data_config(
 @click.option("--symbols", help="Comma-separated symbols, e.g. BTC/USDT,ETH/USDT.")
 @click.option("--timeframe", help="Candle length, e.g. 1d or 4h.")
 @click.option("--since", help="First day (UTC, YYYY-MM-DD) when nothing is stored yet.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr [default: when stderr is a terminal].")
 @config_option
 @data_dir_option
+@output_options
 def fetch_command(
     exchange: str | None,
     symbols: str | None,
     timeframe: str | None,
     since: str | None,
-    progress: bool | None,
     config_path: Path | None,
     data_dir: Path,
+    progress: bool,
 ) -> None:
     """Download candles through ccxt into the store, continuing after the last stored one.
 
@@ -90,8 +89,7 @@ def fetch_command(
     data = resolve_data_config(
         config_path, exchange=exchange, symbols=symbols, timeframe=timeframe, since=since
     )
-    show_progress = sys.stderr.isatty() if progress is None else progress
-    reports = update_store(CandleStore(data_dir), data, progress=show_progress)
+    reports = update_store(CandleStore(data_dir), data, progress=progress)
     for report in reports:
         click.echo(_fetch_line(report, data.exchange))
 

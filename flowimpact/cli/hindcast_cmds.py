@@ -19,6 +19,7 @@ from flowimpact.cli._app import (
     echo_warnings,
     out_option,
 )
+from flowimpact.cli.output_options import output_options
 
 _SHOWN = ["asset", "model", "value", "first_day", "last_day", "realized_log_return_bps",
           "attributed_log_impact_bps", "attributed_share_pct"]
@@ -26,14 +27,17 @@ _SHOWN = ["asset", "model", "value", "first_day", "last_day", "realized_log_retu
 
 @cli.command("hindcast")
 @config_option
-@out_option("out")
+@out_option("out/hindcast")
 @data_dir_option
-def hindcast_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
+@output_options
+def hindcast_command(
+    config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool
+) -> None:
     """What the spot-ETF flows did, under each impact model of the study (hindcast.csv)."""
     from backtest.run import run_hindcast
     from backtest.study.config import load_study
 
-    output = run_hindcast(load_study(config_path), data_dir, out_dir)
+    output = run_hindcast(load_study(config_path), data_dir, out_dir, progress=progress)
     echo_warnings(output.run.warnings)
     result = output.run.hindcast
     click.echo(result.table[_SHOWN].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))

@@ -9,12 +9,8 @@ the lock). Without ``--once`` the command runs until SIGTERM or Ctrl-C.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,12 +18,11 @@ import click
 
 from flowimpact.cli import update_steps
 from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli.output_options import LOGGER_NAME, log, logging_to_stderr, output_options
 from flowimpact.errors import ConfigError
 from scheduler import service
 from scheduler.config import ScheduleConfig
 from scheduler.job import run_once
-
-_LOGGER_NAME = "flowimpact.scheduler"
 
 
 def resolve_schedule(config_path: Path | None, at: str | None) -> ScheduleConfig:
@@ -49,16 +44,29 @@ def resolve_schedule(config_path: Path | None, at: str | None) -> ScheduleConfig
 @click.option("--at", "at", default=None,
               help="Time of day of the update, HH:MM UTC [default: the study's, 00:15].")
 @click.option("--once", is_flag=True, help="Run one update now, then exit (for cron/systemd).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append the log lines (with UTC times) to this file.")
 @config_option
 @out_option("reports")
 @data_dir_option
+@output_options
 def schedule_command(
-    at: str | None, once: bool, config_path: Path | None, out_dir: Path, data_dir: Path
+    at: str | None,
+    once: bool,
+    log_file: Path | None,
+    config_path: Path | None,
+    out_dir: Path,
+    data_dir: Path,
+    progress: bool,
 ) -> None:
     """Fetch new candles, rerun the study and publish OUT/YYYY-MM-DD and OUT/latest, daily."""
     schedule = resolve_schedule(config_path, at)
+    level = logging.getLogger(LOGGER_NAME).level  # as -q/-v set it (output_options)
     if once:
-        _run_once(schedule, config_path, out_dir, data_dir)
+        with logging_to_stderr(level, log_file=log_file) as stderr:
+            # the failure is the one error line the command line prints: not logged twice
+            stderr.addFilter(lambda record: record.levelno < logging.ERROR)
+            _run_once(schedule, config_path, out_dir, data_dir, progress)
         return
     job = service.DailyJob(
         data_dir=data_dir,
@@ -69,22 +77,27 @@ def schedule_command(
     )
 
     def announce(daily: object) -> None:
-        click.echo(
-            f"flowimpact schedule: daily update at {schedule.at} UTC into {out_dir} "
-            f"(job store {service.jobstore_path(data_dir)}); next run "
-            f"{getattr(daily, 'next_run_time', None)}; SIGTERM or Ctrl-C stops it",
-            err=True,
+        log.info(
+            "flowimpact schedule: daily update at %s UTC into %s (job store %s); next run %s; "
+            "SIGTERM or Ctrl-C stops it",
+            schedule.at, out_dir, service.jobstore_path(data_dir),
+            getattr(daily, "next_run_time", None),
         )
 
-    with _log_to_stderr(timestamps=True):
+    with logging_to_stderr(level, log_file=log_file, timestamps=True):
         service.serve(job, on_started=announce)
 
 
 def _run_once(
-    schedule: ScheduleConfig, config_path: Path | None, out_dir: Path, data_dir: Path
+    schedule: ScheduleConfig,
+    config_path: Path | None,
+    out_dir: Path,
+    data_dir: Path,
+    progress: bool,
 ) -> None:
-    steps = update_steps.default_steps(data_dir, config_path, progress=sys.stderr.isatty())
-    with _log_to_stderr(timestamps=False), service.stop_on_signals():
+    log.info("schedule --once: one update into %s (data in %s)", out_dir, data_dir)
+    steps = update_steps.default_steps(data_dir, config_path, progress=progress)
+    with service.stop_on_signals():
         outcome = run_once(
             datetime.now(UTC),
             steps=steps,
@@ -96,34 +109,6 @@ def _run_once(
         )
     outcome.raise_for_failure()  # one line and the cause's exit code, via run_cli
     click.echo(outcome.describe())
-
-
-@contextlib.contextmanager
-def _log_to_stderr(*, timestamps: bool) -> Iterator[None]:
-    """Scheduler log lines on stderr while the command runs.
-
-    With ``--once`` only the step summaries at INFO go to stderr; the failure itself is the
-    one error line the command line prints, so it is not logged twice.
-    """
-    logger = logging.getLogger(_LOGGER_NAME)
-    handler = logging.StreamHandler(sys.stderr)
-    if timestamps:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
-        formatter.converter = time.gmtime  # log times in UTC, like everything else
-        handler.setFormatter(formatter)
-    else:
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.addFilter(lambda record: record.levelno < logging.ERROR)
-    previous_level, previous_propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous_level)
-        logger.propagate = previous_propagate
 
 
 __all__ = ["resolve_schedule", "schedule_command"]

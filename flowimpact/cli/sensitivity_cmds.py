@@ -14,6 +14,7 @@ from flowimpact.cli._app import (
     echo_warnings,
     out_option,
 )
+from flowimpact.cli.output_options import output_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,14 +33,14 @@ if TYPE_CHECKING:
 @click.option(
     "--scheduler", default="", help="Address of an existing Dask cluster, e.g. tcp://host:8786."
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@output_options
 def sensitivity_command(
     config_path: Path | None,
     out_dir: Path,
     data_dir: Path,
     workers: int,
     scheduler: str,
-    no_progress: bool,
+    progress: bool,
 ) -> None:
     """Global sensitivity of the outputs to the [sensitivity.ranges] of the assumptions.
 
@@ -70,7 +71,7 @@ def sensitivity_command(
         study,
         data_dir,
         out_dir,
-        progress=not no_progress,
+        progress=progress,
         workers=workers,
         scheduler=scheduler,
     )

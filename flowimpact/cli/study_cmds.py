@@ -15,6 +15,7 @@ from flowimpact.cli._app import (
     out_option,
 )
 from flowimpact.cli.compute_options import compute_config, scheduler_option, workers_option
+from flowimpact.cli.output_options import log, output_options
 
 if TYPE_CHECKING:
     from backtest.run import RunResult
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Run a grid whose estimated time is over [study] max_minutes.",
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@output_options
 @workers_option
 @scheduler_option
 def run_command(
@@ -41,7 +42,7 @@ def run_command(
     data_dir: Path,
     print_config: bool,
     allow_large_grid: bool,
-    no_progress: bool,
+    progress: bool,
     workers: int | None,
     scheduler: str | None,
 ) -> None:
@@ -69,11 +70,12 @@ def run_command(
         study,
         data_dir,
         out_dir,
-        progress=not no_progress,
+        progress=progress,
         allow_large_grid=allow_large_grid,
         compute=compute,
     )
     echo_warnings(result.run.warnings)
+    log.debug("seconds by step: %s", result.run.timings_s)
     _print_headline(result)
     click.echo(f"report: {result.report_path.resolve()}")
     for name, path in sorted(result.files.items()):
@@ -83,14 +85,15 @@ def run_command(
 
 @cli.command("flows")
 @config_option
-@out_option("out")
+@out_option("out/flows")
 @data_dir_option
-def flows_command(config_path: Path | None, out_dir: Path, data_dir: Path) -> None:
+@output_options
+def flows_command(config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool) -> None:
     """The 401(k) inflow schedule of each scenario: flows.csv and a short summary."""
     from backtest.run import run_flows
     from backtest.study.config import load_study
 
-    result = run_flows(load_study(config_path), data_dir, out_dir)
+    result = run_flows(load_study(config_path), data_dir, out_dir, progress=progress)
     click.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     click.echo(f"flows: {result.path.resolve()}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from flowimpact.cli.output_options import log
 from scheduler.steps import StepReport, UpdateSteps
 
 STEPS_REF = "flowimpact.cli.update_steps:default_steps"
@@ -39,11 +40,14 @@ def default_steps(
     notices: list[str] = []  # the import step's problems, for the day's report
 
     def fetch(now: datetime) -> str:
+        log.info("fetch: new candles of %s %s from %s ...", ", ".join(study.data.symbols),
+                 study.data.timeframe, study.data.exchange)
         reports = update_store(store, study.data, now=pd.Timestamp(now), progress=progress)
         added = sum(report.rows_added for report in reports)
         return f"{added} new candle(s) over {len(reports)} series"
 
     def run(out_dir: Path, now: datetime) -> StepReport:
+        log.info("study: running %s (%s scenarios) ...", study.study.name, study.n_scenarios)
         result = run_study(
             study, Path(data_dir), out_dir, progress=progress, now=now, notices=tuple(notices),
             compute=study.compute.for_archive(),
@@ -60,6 +64,7 @@ def default_steps(
         return UpdateSteps(fetch=fetch, study=run)
 
     def import_files(now: datetime) -> StepReport:
+        log.info("import: new and changed files of %s ...", import_dir)
         try:
             report = import_new_files(store, Path(import_dir), now=pd.Timestamp(now))
             problems = report.problems

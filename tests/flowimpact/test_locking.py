@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from flowimpact.errors import ConfigError
 from flowimpact.locking import (
     LockBusyError,
     data_dir_lock,
@@ -102,3 +104,29 @@ def test_a_note_left_by_a_killed_process_is_not_believed(tmp_path: Path) -> None
         "pid": int(dead.stdout), "host": socket.gethostname(), "command": "flowimpact fetch",
         "doing": "x", "started": "2026-01-01 00:00:00 UTC"}))
     assert describe_holder(tmp_path) == "a process that left no note of who it is"
+
+
+def test_a_data_directory_whose_lock_cannot_be_made_is_exit_2_naming_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    lock_path(data_dir).mkdir(parents=True)  # the lock file cannot be opened (even by root)
+    with pytest.raises(ConfigError) as caught, data_dir_lock(data_dir, 0, purpose="writing"):
+        pytest.fail("the body must not run")
+    assert caught.value.exit_code == 2
+    assert str(data_dir) in str(caught.value) and str(lock_path(data_dir)) in str(caught.value)
+
+
+def test_a_read_only_data_directory_is_exit_2_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+
+    def read_only(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith(".flowimpact.lock"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(ConfigError, match="Read-only file system"), data_dir_lock(
+        tmp_path, 0, purpose="writing"
+    ):
+        pytest.fail("the body must not run")

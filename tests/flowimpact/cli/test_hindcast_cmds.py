@@ -12,6 +12,7 @@ import pytest
 
 from backtest.analogs.hindcast import COLUMNS, EXPLAINING_COLUMNS, PATH_COLUMNS
 from flowimpact.cli import main
+from flowimpact.staging import RECORD
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,8 @@ def table(out: Path) -> pd.DataFrame:
 
 def test_the_files_and_the_table_shape(out: Path, table: pd.DataFrame) -> None:
     assert {p.name for p in out.iterdir()} == {
-        "hindcast.csv", "hindcast_paths.csv", "hindcast_explaining.csv", "run.json", "report.html"
+        "hindcast.csv", "hindcast_paths.csv", "hindcast_explaining.csv", "run.json", "report.html",
+        RECORD,  # which command wrote which file, so that another never replaces them
     }
     assert list(table.columns) == list(COLUMNS)
     # default study: multiplier (M = 5) and sqrt (Y = 1), each also at the asset's calibrated value
