@@ -106,7 +106,10 @@ def quick_real_steps(monkeypatch):
 
     def run_study(_study, _data_dir, out_dir, **_kwargs):
         (Path(out_dir) / "report.html").write_text("report", encoding="utf-8")
-        return type("Result", (), {"report_path": Path(out_dir) / "report.html", "files": {}})()
+        run = type("Run", (), {"warnings": ()})()
+        return type(
+            "Result", (), {"report_path": Path(out_dir) / "report.html", "files": {}, "run": run}
+        )()
 
     monkeypatch.setattr(backtest.run, "run_study", run_study)
 
