@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from backtest.report import files as outputs
 from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
-from backtest.report.sensitivity_files import write_sensitivity_outputs
+from backtest.report.sensitivity.files import write_sensitivity_outputs
 from backtest.report.sources import price_source
 from backtest.sim.baseline import build_baseline
 from backtest.study import (
@@ -41,7 +41,6 @@ from backtest.study import (
     flow_tables,
     hindcast_step,
     scenario_inputs,
-    sensitivity_step,
 )
 from backtest.study.chunks import (
     SharedInputs,
@@ -63,8 +62,9 @@ from backtest.study.results import (
     StudyRun,
 )
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
-from backtest.study.sensitivity_plan import market_caps, sensitivity_plan
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.study.sensitivity import analysis as sensitivity_analysis
+from backtest.study.sensitivity.analysis import SensitivityOutcome
+from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
 from flowimpact.staging import staged_directory
@@ -168,7 +168,7 @@ def _run_study(
                 combined.evaluation,
                 inputs.flow_sources,
             )
-        tornado = sensitivity_step.run_tornado(study, baseline, prices, timings, extra_flows)
+        tornado = sensitivity_analysis.run_tornado(study, baseline, prices, timings, extra_flows)
         run = StudyRun(
             study=study,
             scenarios=scenarios,
@@ -340,7 +340,7 @@ def run_sensitivity(
         paths = replace(study.paths, n_paths=plan.config.n_paths)
         baseline = build_baseline(prices, paths, study.study.start)
         timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
-        outcome = sensitivity_step.analyse(
+        outcome = sensitivity_analysis.analyse(
             plan,
             baseline,
             market_caps_usd=market_caps(plan, prices),

@@ -15,7 +15,7 @@ import pandas as pd
 from backtest.report import dollars, figures, hindcast_sections, picker
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
-from backtest.report.sensitivity_page import tornado_section
+from backtest.report.sensitivity.page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model

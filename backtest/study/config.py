@@ -32,7 +32,7 @@ from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from backtest.study.compute import ComputeConfig
 from backtest.study.flows_config import FlowsConfig
-from backtest.study.sensitivity_config import SensitivityConfig
+from backtest.study.sensitivity.config import SensitivityConfig
 from feeds.config import DataConfig
 from flowimpact.config import config_id, day, jsonable, number, whole
 from flowimpact.errors import ConfigError

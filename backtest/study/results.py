@@ -25,7 +25,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario, Study
 from backtest.study.scenario_inputs import ScenarioInputs
-from backtest.study.sensitivity_step import RunTornado
+from backtest.study.sensitivity.analysis import RunTornado
 from feeds.prices import PriceSource
 from flowimpact.errors import ConfigError
 

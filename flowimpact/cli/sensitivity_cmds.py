@@ -42,8 +42,8 @@ def sensitivity_command(
     """
     from backtest.run import run_sensitivity
     from backtest.study.config import load_study
-    from backtest.study.sensitivity_plan import sensitivity_plan
-    from backtest.study.sensitivity_step import n_runs
+    from backtest.study.sensitivity.analysis import n_runs
+    from backtest.study.sensitivity.plan import sensitivity_plan
     from flowimpact.errors import ConfigError
 
     if scheduler and "://" not in scheduler:
@@ -77,7 +77,7 @@ def sensitivity_command(
 
 def _print_top(table: pd.DataFrame, output: str) -> None:
     """The leading parameters per asset and model, for the headline output."""
-    from backtest.report.sensitivity_figures import ranking
+    from backtest.report.sensitivity.figures import ranking
 
     rows = table[table["output"] == output]
     method = rows["method"].iloc[0]

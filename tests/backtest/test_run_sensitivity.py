@@ -16,7 +16,7 @@ import pytest
 
 from backtest.run import SensitivityResult, run_sensitivity, run_study
 from backtest.study.config import load_study
-from backtest.study.sensitivity_step import sensitivity_requested
+from backtest.study.sensitivity.analysis import sensitivity_requested
 from tests.backtest.test_run import NETWORK_REFERENCE, write_study, write_synthetic_store
 
 ANALYSIS = {

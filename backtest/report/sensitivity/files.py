@@ -1,7 +1,7 @@
 """The files of ``flowimpact sensitivity``: sensitivity.csv, the samples, run.json, report.html.
 
 ``sensitivity.csv`` has one row per model, asset, output and parameter (columns of
-``backtest.study.sensitivity_step``); ``sensitivity_samples.csv`` one row per design point,
+``backtest.study.sensitivity.analysis``); ``sensitivity_samples.csv`` one row per design point,
 model and asset. ``run.json`` is built like the run's: the config as the analysis ran it, the
 data fingerprints, versions (SALib's too), timings, and a ``run_id`` from the config and the
 data. Every file goes through the run's one CSV writer and atomic writes.
@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 
 from backtest.report.files import fingerprints, flows_fingerprints, versions, write_tables
-from backtest.report.sensitivity_page import write_page
+from backtest.report.sensitivity.page import write_page
 from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.study.sensitivity.analysis import SensitivityOutcome
 from feeds.prices import PriceSource
 from flowimpact.atomic import atomic_write_text
 from flowimpact.config import config_id, jsonable

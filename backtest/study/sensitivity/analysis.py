@@ -21,7 +21,8 @@ import pandas as pd
 from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.sensitivity import (
+from backtest.study.sensitivity.config import output_columns
+from backtest.study.sensitivity.designs import (
     INDEX_COLUMNS,
     Design,
     indices,
@@ -29,9 +30,8 @@ from backtest.study.sensitivity import (
     oat_design,
     sobol_design,
 )
-from backtest.study.sensitivity_config import output_columns
-from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples, extra_flow_usd
-from backtest.study.sensitivity_plan import SensitivityPlan, market_caps, sensitivity_plan
+from backtest.study.sensitivity.plan import SensitivityPlan, market_caps, sensitivity_plan
+from backtest.study.sensitivity.samples import CHUNK_COLUMNS, evaluate_samples, extra_flow_usd
 from flowimpact.errors import ConfigError
 
 IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")

@@ -27,7 +27,7 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import MODELS, ImpactConfig, ImpactModelName
 from backtest.study.config import CALIBRATED_PREFIX, Scenario, Study, build_config, load_study
 from backtest.study.schedules import market_caps_usd
-from backtest.study.sensitivity_config import ParameterRange, SensitivityConfig
+from backtest.study.sensitivity.config import ParameterRange, SensitivityConfig
 from flowimpact.config import choice
 from flowimpact.errors import ConfigError
 from strategies.inflow_config import MARKET_CAP_SPLIT, InflowConfig

@@ -1,4 +1,4 @@
-"""A sensitivity analysis through the real engine (sensitivity_step.py, sensitivity_eval.py).
+"""A sensitivity analysis through the real engine (study/sensitivity/analysis.py, samples.py).
 
 Synthetic seeded candles (tests.backtest.test_run), a short window (2025-06-01..2026-12-31)
 and four bootstrap paths keep every analysis to seconds.
@@ -18,9 +18,9 @@ from backtest.sim.engine import run_engine
 from backtest.sim.metrics import impact_metrics
 from backtest.study import flow_tables, scenario_inputs
 from backtest.study.config import Study, load_study
-from backtest.study.sensitivity_eval import evaluate_samples, extra_flow_usd
-from backtest.study.sensitivity_plan import sensitivity_plan
-from backtest.study.sensitivity_step import analyse, n_runs
+from backtest.study.sensitivity.analysis import analyse, n_runs
+from backtest.study.sensitivity.plan import sensitivity_plan
+from backtest.study.sensitivity.samples import evaluate_samples, extra_flow_usd
 from tests.backtest.test_run import synthetic_candles
 
 WINDOW = '[study]\nstart = "2025-06-01"\n[paths]\nhorizon_end = "2026-12-31"\n'

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.study.sensitivity import indices, morris_design, oat_design, sobol_design
-from backtest.study.sensitivity_config import ParameterRange
+from backtest.study.sensitivity.config import ParameterRange
+from backtest.study.sensitivity.designs import indices, morris_design, oat_design, sobol_design
 
 
 def ishigami(values: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
