@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,6 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
-from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
 from backtest.report.sensitivity.files import write_sensitivity_outputs
 from backtest.report.sources import price_source
@@ -42,16 +42,11 @@ from backtest.study import (
     hindcast_step,
     scenario_inputs,
 )
-from backtest.study.chunks import (
-    SharedInputs,
-    combine,
-    plan_chunks,
-    run_chunk,
-    scenarios_per_chunk,
-)
+from backtest.study.chunks import SharedInputs, chunk_plan, combine, run_chunk
 from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
 from backtest.study.config import Study
-from backtest.study.executors import map_chunks
+from backtest.study.drawn import drawn_scenarios
+from backtest.study.executors import check_scheduler, map_chunks
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import (
     HOW_TO_IMPORT_ETF_FLOWS,
@@ -60,6 +55,7 @@ from backtest.study.results import (
     HindcastRun,
     RunResult,
     StudyRun,
+    Written,
 )
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
 from backtest.study.sensitivity import analysis as sensitivity_analysis
@@ -77,7 +73,7 @@ STEPS = ("prices", "analogs", "baseline", "flows", "chunks", "outputs", "report"
 def run_study(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None = None,
     *,
     progress: bool = True,
     now: datetime | None = None,
@@ -89,109 +85,87 @@ def run_study(
 
     The grid runs in chunks of whole scenarios (``backtest.study.chunks``), in this process or
     on Dask as ``compute`` (default: the study's ``[compute]``) says; the results depend on
-    neither. The files are written into a staging folder beside ``out_dir`` and swapped in
-    when all are complete (``flowimpact.staging``): a killed run or a full disk leaves the
-    previous set. An ``out_dir`` that cannot be written is refused (exit 2) before any
-    computing.
+    neither. The files are written as one set (``_staged``): a killed run or a full disk
+    leaves the previous set, and an ``out_dir`` that cannot be written is refused (exit 2)
+    before any computing. Without ``out_dir`` nothing is written; ``result.write(dir)``
+    writes the same files later.
     ``notices``: more warnings about the data for the report, run.json and stderr (the
     scheduler's files that could not be imported, say).
     """
-    with staged_directory(Path(out_dir)) as staging:
-        staged = _run_study(
-            study,
-            data_dir,
-            staging,
-            progress=progress,
-            now=now,
-            allow_large_grid=allow_large_grid,
-            notices=tuple(notices),
-            compute=compute or study.compute,
-        )
-    files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
+    compute = compute or study.compute
+    # the grid's size is known before calibration (a token is one value): refuse before any work
+    check_run_time(study, compute, allow_large_grid)
+    _check_cluster(compute)
+    with _staged(out_dir) as staging:
+        job = _Job(STEPS, progress=progress, now=now, desc="study")
+        with job:
+            run = _compute_study(study, data_dir, job, tuple(notices), compute)
+            job.bar.set_postfix_str("outputs")
+            files = outputs.write_outputs(run, staging) if staging else {}  # times its steps
+            job.bar.update(2)
     return RunResult(
-        out_dir=Path(out_dir), report_path=files["report.html"], files=files, run=staged.run
+        out_dir=out_dir,
+        files=_final(files, out_dir),
+        run=run,
+        writer=_writer(lambda staging: outputs.write_outputs(run, staging)),
     )
 
 
-def _run_study(
+def _compute_study(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
-    *,
-    progress: bool,
-    now: datetime | None,
-    allow_large_grid: bool,
-    notices: tuple[str, ...] = (),
+    job: _Job,
+    notices: tuple[str, ...],
     compute: ComputeConfig,
-) -> RunResult:
-    started = now or datetime.now(UTC)
-    timings: dict[str, float] = {}
-    with tqdm(
-        total=len(STEPS), desc="study", unit="step", disable=not progress, leave=False
-    ) as bar:
-
-        def step(name: str) -> _Timer:
-            bar.set_postfix_str(name)
-            return _Timer(name, timings, bar)
-
-        # the grid's size is known before calibration (a token is one value): refuse before any work
-        check_run_time(study, compute, allow_large_grid)
-        extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
-        with step("prices"):
-            price_set = load_daily_price_set(study, data_dir, progress=progress)
-            prices = price_set.prices
-            last_day, stale = freshness(prices, started, study.data.stale_after_days)
-            warnings = (*notices, *stale)
-        with step("analogs"):
-            analogs = analogs_step.run_analogs(study, prices, data_dir)
-            analogs = hindcast_step.with_hindcast(study, prices, analogs)
-        scenarios = study.scenarios(analogs.resolve)
-        with step("baseline"):
-            baseline = build_baseline(prices, study.paths, study.study.start)
-        with step("flows"):
-            inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
-            analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
-        with step("chunks"):
-            drawn, _ = study_page.drawn_scenarios(study, scenarios)
-            specs = plan_chunks(
-                len(scenarios),
-                scenarios_per_chunk(compute.chunk_columns, baseline.n_paths, len(baseline.assets)),
-                drawn,
-            )
-            shared = SharedInputs.build(baseline, inputs, scenarios, study.evaluate)
-            results = map_chunks(run_chunk, specs, shared, compute, progress=progress)
-            combined = combine((result for _, result in results), len(baseline.assets))
-            table = scenarios_table(
-                scenarios,
-                baseline.assets,
-                combined.impacts,
-                combined.evaluation,
-                inputs.flow_sources,
-            )
-        tornado = sensitivity_analysis.run_tornado(study, baseline, prices, timings, extra_flows)
-        run = StudyRun(
-            study=study,
-            scenarios=scenarios,
-            prices=prices,
-            baseline=baseline,
-            inputs=inputs,
-            fans=FanBands(scenarios=tuple(drawn), impacted=combined.bands),
-            table=table,
-            analogs=analogs,
-            timings_s=timings,
-            chunk_seconds=combined.seconds,
-            n_chunks=len(specs),
-            compute=compute,
-            started_utc=started,
-            last_candle_day=last_day,
-            price_sources=price_set.sources,
-            warnings=warnings,
-            tornado=tornado,
+) -> StudyRun:
+    """Everything ``run_study`` computes, before any file is written."""
+    timings = job.timings
+    extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
+    with job.step("prices"):
+        price_set = load_daily_price_set(study, data_dir, progress=job.progress)
+        prices = price_set.prices
+        last_day, stale = freshness(prices, job.started, study.data.stale_after_days)
+    with job.step("analogs"):
+        analogs = analogs_step.run_analogs(study, prices, data_dir)
+        analogs = hindcast_step.with_hindcast(study, prices, analogs)
+    scenarios = study.scenarios(analogs.resolve)
+    with job.step("baseline"):
+        baseline = build_baseline(prices, study.paths, study.study.start)
+    with job.step("flows"):
+        inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
+        analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
+    with job.step("chunks"):
+        drawn, _ = drawn_scenarios(study, scenarios)
+        specs = chunk_plan(len(scenarios), compute, baseline, drawn)
+        shared = SharedInputs.build(baseline, inputs, scenarios, study.evaluate)
+        results = map_chunks(run_chunk, specs, shared, compute, progress=job.progress)
+        combined = combine((result for _, result in results), len(baseline.assets))
+        assert combined.evaluation is not None  # the run always evaluates
+        table = scenarios_table(
+            scenarios, baseline.assets, combined.impacts, combined.evaluation, inputs.flow_sources
         )
-        bar.set_postfix_str("outputs")
-        files = outputs.write_outputs(run, out_dir)  # times "outputs" and "report" itself
-        bar.update(2)
-    return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
+    tornado = sensitivity_analysis.run_tornado(
+        study, baseline, prices, timings, extra_flows, compute=compute
+    )
+    return StudyRun(
+        study=study,
+        scenarios=scenarios,
+        prices=prices,
+        baseline=baseline,
+        inputs=inputs,
+        fans=FanBands(scenarios=tuple(drawn), impacted=combined.bands),
+        table=table,
+        analogs=analogs,
+        timings_s=timings,
+        chunk_seconds=combined.seconds,
+        n_chunks=len(specs),
+        compute=compute,
+        started_utc=job.started,
+        last_candle_day=last_day,
+        price_sources=price_set.sources,
+        warnings=(*notices, *stale),
+        tornado=tornado,
+    )
 
 
 @dataclass(frozen=True)
@@ -263,106 +237,114 @@ def run_flows(study: Study, data_dir: Path, out_dir: Path) -> FlowsResult:
     return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules, extra))
 
 
-@dataclass(frozen=True)
-class HindcastOutput:
-    """What ``run_hindcast`` computed and where it wrote it."""
+@dataclass(frozen=True, kw_only=True)
+class HindcastOutput(Written):
+    """What ``run_hindcast`` computed and where it wrote it (``write`` writes it again)."""
 
     run: HindcastRun
-    files: dict[str, Path]
 
 
 def run_hindcast(
-    study: Study, data_dir: Path, out_dir: Path, *, now: datetime | None = None
+    study: Study, data_dir: Path, out_dir: Path | None = None, *, now: datetime | None = None
 ) -> HindcastOutput:
     """The stored ETF flows through the study's impact models over history; exit 3 if none.
 
     Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html,
-    as one set as the run does (``flowimpact.staging``). The calibration runs first, so a
-    ``calibrated:`` grid value and each asset's own calibrated value are in the table.
+    as one set as the run does (``_staged``; nothing without ``out_dir``). The calibration
+    runs first, so a ``calibrated:`` grid value and each asset's own calibrated value are in
+    the table.
     """
-    started = now or datetime.now(UTC)
-    timings: dict[str, float] = {}
-    with staged_directory(Path(out_dir)) as staging, tqdm(total=3, disable=True) as bar:
-        with _Timer("prices", timings, bar):
-            prices = load_daily_prices(study, data_dir, progress=False)
-        with _Timer("calibration", timings, bar):
-            outcome = analogs_step.run_analogs(study, prices, data_dir)
-        with _Timer("hindcast", timings, bar):
-            result = hindcast_step.hindcast_study(study, prices, outcome)
+    with _staged(out_dir) as staging:
+        job = _Job(("prices", "calibration", "hindcast"), progress=False, now=now)
+        with job:
+            with job.step("prices"):
+                prices = load_daily_prices(study, data_dir, progress=False)
+            with job.step("calibration"):
+                outcome = analogs_step.run_analogs(study, prices, data_dir)
+            with job.step("hindcast"):
+                result = hindcast_step.hindcast_study(study, prices, outcome)
         run = HindcastRun(
             study=study,
             prices=prices,
             analogs=dataclasses.replace(outcome, hindcast=result),
-            timings_s=timings,
-            started_utc=started,
+            timings_s=job.timings,
+            started_utc=job.started,
+            warnings=_stale(study, prices, job.started),
         )
-        staged = outputs.write_hindcast_outputs(run, staging)
-    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
-    return HindcastOutput(run=run, files=files)
+        files = outputs.write_hindcast_outputs(run, staging) if staging else {}
+    return HindcastOutput(
+        out_dir=out_dir,
+        run=run,
+        files=_final(files, out_dir),
+        writer=_writer(lambda staging: outputs.write_hindcast_outputs(run, staging)),
+    )
 
 
-@dataclass(frozen=True)
-class SensitivityResult:
-    """What ``run_sensitivity`` computed and where it wrote it."""
+@dataclass(frozen=True, kw_only=True)
+class SensitivityResult(Written):
+    """What ``run_sensitivity`` computed and where it wrote it (``write`` writes it again)."""
 
     outcome: SensitivityOutcome
-    files: dict[str, Path]
-    report_path: Path
 
 
 def run_sensitivity(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None = None,
     *,
     progress: bool = True,
-    workers: int = 0,
-    scheduler: str = "",
+    compute: ComputeConfig | None = None,
     now: datetime | None = None,
 ) -> SensitivityResult:
     """The global sensitivity analysis of ``[sensitivity]`` (``flowimpact sensitivity``).
 
     The plan is checked before any work (exit 2 naming the key); then the daily prices, the
-    baseline with ``[sensitivity] n_paths`` paths, every sample through the engine in chunks,
-    SALib's indices, and ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and
-    ``report.html``, written as one set as the run's (``flowimpact.staging``). The ``[flows]``
-    tables are added to every sample, as the run adds them to every scenario. ``workers`` and
-    ``scheduler`` (else ``[compute]``'s) run the chunks on Dask, with the same numbers.
+    baseline with ``[sensitivity] n_paths`` paths (the study as it runs has them as its
+    ``[paths] n_paths``), every sample through the run's chunk path, SALib's indices, and
+    ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and ``report.html``, written
+    as one set as the run's (``_staged``; nothing without ``out_dir``). The ``[flows]`` tables
+    are added to every sample, as the run adds them to every scenario. ``compute`` (default:
+    the study's ``[compute]``) cuts the chunks and says where they run, with the same numbers.
     """
-    started = now or datetime.now(UTC)
     plan = sensitivity_plan(study)
+    ran = dataclasses.replace(study, paths=replace(study.paths, n_paths=plan.config.n_paths))
+    compute = compute or study.compute
+    _check_cluster(compute)
     extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
-    timings: dict[str, float] = {}
-    with staged_directory(Path(out_dir)) as staging:
-        clock = time.perf_counter()
-        price_set = load_daily_price_set(study, data_dir, progress=progress)
-        prices = price_set.prices
-        paths = replace(study.paths, n_paths=plan.config.n_paths)
-        baseline = build_baseline(prices, paths, study.study.start)
-        timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
+    with _staged(out_dir) as staging:
+        job = _Job(("prices_and_baseline",), progress=False, now=now)
+        with job, job.step("prices_and_baseline"):
+            price_set = load_daily_price_set(ran, data_dir, progress=progress)
+            prices = price_set.prices
+            baseline = build_baseline(prices, ran.paths, ran.study.start)
         outcome = sensitivity_analysis.analyse(
             plan,
             baseline,
             market_caps_usd=market_caps(plan, prices),
             extra_flows=extra_flows,
-            workers=workers or study.compute.workers,
-            scheduler=scheduler or study.compute.scheduler,
+            compute=compute,
             progress=progress,
         )
-        timings.update(outcome.timings_s)
-        staged = write_sensitivity_outputs(
-            outcome,
-            study,
-            prices,
-            baseline,
-            staging,
-            started_utc=started,
-            timings_s=timings,
-            extra_flows=extra_flows,
-            price_sources=price_set.sources,
-        )
-    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
-    return SensitivityResult(outcome=outcome, files=files, report_path=files["report.html"])
+        job.timings.update(outcome.timings_s)
+
+        def write(into: Path) -> dict[str, Path]:
+            return write_sensitivity_outputs(
+                outcome,
+                ran,
+                prices,
+                baseline,
+                into,
+                started_utc=job.started,
+                timings_s=job.timings,
+                extra_flows=extra_flows,
+                price_sources=price_set.sources,
+                warnings=_stale(study, prices, job.started),
+            )
+
+        files = write(staging) if staging else {}
+    return SensitivityResult(
+        out_dir=out_dir, files=_final(files, out_dir), writer=_writer(write), outcome=outcome
+    )
 
 
 def _inflow_schedules(
@@ -401,6 +383,63 @@ def check_run_time(study: Study, compute: ComputeConfig, allow_large_grid: bool)
     return seconds
 
 
+@contextmanager
+def _staged(out_dir: Path | None) -> Iterator[Path | None]:
+    """The one place a job's files are staged: a folder that replaces ``out_dir`` as one set
+    when the block ends well (``flowimpact.staging``); None, and nothing written, without one."""
+    if out_dir is None:
+        yield None
+        return
+    with staged_directory(Path(out_dir)) as staging:
+        yield staging
+
+
+def _final(files: dict[str, Path], out_dir: Path | None) -> dict[str, Path]:
+    """The staged files' names in ``out_dir``, where they are once the staging is swapped in."""
+    if out_dir is None:
+        return {}
+    return {name: Path(out_dir) / path.name for name, path in files.items()}
+
+
+def _writer(write: Callable[[Path], dict[str, Path]]) -> Callable[[Path], dict[str, Path]]:
+    """``write`` (a job's file writer) as ``result.write(out_dir)``: staged, final names."""
+
+    def into(out_dir: Path) -> dict[str, Path]:
+        with _staged(out_dir) as staging:
+            assert staging is not None
+            files = write(staging)
+        return _final(files, out_dir)
+
+    return into
+
+
+class _Job:
+    """A job's start time, its step timings (``seconds_by_step``) and its progress bar."""
+
+    def __init__(
+        self,
+        steps: Sequence[str],
+        *,
+        progress: bool,
+        now: datetime | None = None,
+        desc: str = "",
+    ) -> None:
+        self.started = now or datetime.now(UTC)
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+        self.bar = tqdm(total=len(steps), desc=desc, unit="step", disable=not progress, leave=False)
+
+    def __enter__(self) -> _Job:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+    def step(self, name: str) -> _Timer:
+        self.bar.set_postfix_str(name)
+        return _Timer(name, self.timings, self.bar)
+
+
 class _Timer:
     """Times one step into ``timings`` and advances the progress bar."""
 
@@ -414,6 +453,17 @@ class _Timer:
     def __exit__(self, *exc: object) -> None:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
         self.bar.update(1)
+
+
+def _check_cluster(compute: ComputeConfig) -> None:
+    """A ``scheduler`` that cannot serve is refused before any work (exit 3, bounded time)."""
+    if compute.scheduler:
+        check_scheduler(compute.scheduler, compute.connect_timeout_seconds)
+
+
+def _stale(study: Study, prices: dict[str, pd.DataFrame], now: datetime) -> tuple[str, ...]:
+    """The staleness warnings of ``backtest.study.prices.freshness``, for run.json."""
+    return tuple(freshness(prices, now, study.data.stale_after_days)[1])
 
 
 __all__ = [

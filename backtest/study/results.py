@@ -9,7 +9,7 @@ is what lets imports run one way (run → report → study → analogs → sim).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -60,8 +60,8 @@ class AnalogsOutcome:
 class FanBands:
     """The fan charts' bands: close ``[5th/50th/95th percentile over paths, day, asset]``.
 
-    ``scenarios`` are the drawn scenarios' indices (``backtest.report.study_page.
-    drawn_scenarios``), ``impacted`` maps each to its band.
+    ``scenarios`` are the drawn scenarios' indices (``backtest.study.drawn.drawn_scenarios``),
+    ``impacted`` maps each to its band.
     """
 
     scenarios: tuple[int, ...]
@@ -107,6 +107,7 @@ class HindcastRun:
     analogs: AnalogsOutcome
     timings_s: dict[str, float] = field(default_factory=dict)
     started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+    warnings: tuple[str, ...] = ()  # stale data: said on stderr, in run.json and the report
 
     @property
     def hindcast(self) -> HindcastResult:
@@ -115,13 +116,39 @@ class HindcastRun:
         return self.analogs.hindcast
 
 
-@dataclass(frozen=True)
-class RunResult:
+@dataclass(frozen=True, kw_only=True)
+class Written:
+    """Where a job wrote its files (none when it ran without ``out_dir``), and how to write them.
+
+    ``write(out_dir)`` writes the files the job's command writes, as one set, and returns them
+    by name; ``writer`` is the job's own file writer (``backtest.run``), kept so that a result
+    computed in a notebook can be written later.
+    """
+
+    out_dir: Path | None
+    files: dict[str, Path]
+    writer: Callable[[Path], dict[str, Path]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def report_path(self) -> Path:
+        """``report.html`` as written; ValueError when nothing was written yet."""
+        if "report.html" not in self.files:
+            raise ValueError("nothing written yet: call result.write(out_dir) first")
+        return self.files["report.html"]
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """The command's files into ``out_dir`` (see the class docstring)."""
+        if self.writer is None:
+            raise ValueError("this result cannot write its files")
+        return self.writer(Path(out_dir))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult(Written):
     """Where a run wrote its files, and the run itself."""
 
-    out_dir: Path
-    report_path: Path
-    files: dict[str, Path]
     run: StudyRun
 
 
@@ -132,4 +159,5 @@ __all__ = [
     "HindcastRun",
     "RunResult",
     "StudyRun",
+    "Written",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flowimpact.cli._app import cli, config_option, data_dir_option, out_option
+from flowimpact.cli.compute_options import compute_config, scheduler_option, workers_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,23 +17,15 @@ if TYPE_CHECKING:
 @config_option
 @out_option("out/sensitivity")
 @data_dir_option
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Worker processes of a local Dask cluster (0: in this process).",
-)
-@click.option(
-    "--scheduler", default="", help="Address of an existing Dask cluster, e.g. tcp://host:8786."
-)
+@workers_option
+@scheduler_option
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def sensitivity_command(
     config_path: Path | None,
     out_dir: Path,
     data_dir: Path,
-    workers: int,
-    scheduler: str,
+    workers: int | None,
+    scheduler: str | None,
     no_progress: bool,
 ) -> None:
     """Global sensitivity of the outputs to the [sensitivity.ranges] of the assumptions.
@@ -44,14 +37,9 @@ def sensitivity_command(
     from backtest.study.config import load_study
     from backtest.study.sensitivity.analysis import n_runs
     from backtest.study.sensitivity.plan import sensitivity_plan
-    from flowimpact.errors import ConfigError
 
-    if scheduler and "://" not in scheduler:
-        raise ConfigError(
-            f"--scheduler {scheduler!r} is not a Dask scheduler address; give one such as "
-            "tcp://host:8786"
-        )
     study = load_study(config_path)
+    compute = compute_config(study.compute, workers, scheduler)
     plan = sensitivity_plan(study)
     config = plan.config
     click.echo(
@@ -65,8 +53,7 @@ def sensitivity_command(
         data_dir,
         out_dir,
         progress=not no_progress,
-        workers=workers,
-        scheduler=scheduler,
+        compute=compute,
     )
     _print_top(result.outcome.table, config.outputs[0])
     click.echo(f"report: {result.report_path.resolve()}")

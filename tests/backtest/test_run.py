@@ -219,7 +219,10 @@ def test_run_json_follows_the_contract(result: RunResult, manifest: dict[str, ob
     assert steps["report"] > 0  # the report is timed, and counted in the total
     assert float(manifest["seconds_total"]) >= sum(steps.values()) - 0.01
     assert set(manifest["seconds_in_chunks"]) == {"engine", "metrics", "evaluate"}
-    assert manifest["chunks"] >= 1
+    compute = manifest["compute"]
+    assert isinstance(compute, dict)
+    assert compute["executor"] == "in-process" and compute["chunks"] >= 1
+    assert compute["chunk_columns"] == 8000 and isinstance(manifest["warnings"], list)
     assert re.fullmatch(r"[0-9a-f]{12}", str(manifest["run_id"]))
     assert set(manifest["files"]) >= {"report.html", "scenarios.csv", "run.json", "flows.csv"}
 
@@ -413,7 +416,9 @@ def test_the_charts_bound_what_they_draw_and_say_so(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from backtest.report import study_page
+    from backtest.study import drawn
 
+    monkeypatch.setattr(drawn, "MAX_DRAWN", 1)
     monkeypatch.setattr(study_page, "MAX_DRAWN", 1)
     manifest = json.loads((result.out_dir / "run.json").read_text(encoding="utf-8"))
     page = study_page.write(result.run, tmp_path / "report.html", manifest).read_text("utf-8")

@@ -94,7 +94,7 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     default_axes = load_study(None).grid_axes
     models: tuple[ImpactModelName, ...] = (study.impact.model,)
     for axis, axis_values in study.grid_axes.items():
-        section, key = axis.split(".", 1)
+        section, key = axis.section, axis.name
         if axis == "impact.model":
             models = tuple(_model(v) for v in dict.fromkeys(axis_values))
             continue

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.report.study_page import MAX_DRAWN, drawn_inflows
 from backtest.run import RunResult, run_study
 from backtest.study.config import load_study
+from backtest.study.drawn import MAX_DRAWN, drawn_inflows
 from tests.backtest.test_run import write_study, write_synthetic_store
 
 MB = 1e6
