@@ -42,21 +42,14 @@ from backtest.study import (
     hindcast_step,
     scenario_inputs,
 )
+from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
 from backtest.study.chunks import SharedInputs, chunk_plan, combine, run_chunk
 from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
 from backtest.study.config import Study
 from backtest.study.drawn import drawn_scenarios
 from backtest.study.executors import check_scheduler, map_chunks
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
-from backtest.study.results import (
-    HOW_TO_IMPORT_ETF_FLOWS,
-    AnalogsOutcome,
-    FanBands,
-    HindcastRun,
-    RunResult,
-    StudyRun,
-    Written,
-)
+from backtest.study.results import FanBands, HindcastRun, RunResult, StudyRun, Written
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
 from backtest.study.sensitivity import analysis as sensitivity_analysis
 from backtest.study.sensitivity.analysis import SensitivityOutcome

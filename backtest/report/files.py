@@ -20,10 +20,11 @@ import pandas as pd
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report import hindcast_sections, study_page
 from backtest.report.manifest import manifest, write_manifest
+from backtest.study.analogs_step import AnalogsOutcome
 from backtest.study.chunks import scenarios_per_chunk
 from backtest.study.drawn import drawn_inflows
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
+from backtest.study.results import HindcastRun, StudyRun
 from backtest.study.schedules import flows_table
 from feeds.config import DataConfig
 from feeds.prices import PriceSource

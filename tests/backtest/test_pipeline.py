@@ -19,7 +19,7 @@ from backtest.run import run_sensitivity
 from backtest.study import executors
 from backtest.study.config import load_study
 from flowimpact.cli import main
-from tests.backtest.test_run import write_study, write_synthetic_store
+from tests.backtest.fixtures import write_study, write_synthetic_store
 from tests.backtest.test_run_sensitivity import ANALYSIS
 
 pytestmark = pytest.mark.slow

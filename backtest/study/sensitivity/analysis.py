@@ -1,4 +1,4 @@
-"""The analysis of a plan: designs, every sample through the engine, SALib's indices.
+"""The analysis of a plan: designs, every sample through the run's chunk path, SALib's indices.
 
 ``analyse(plan, baseline)`` runs the plan's design (Sobol', Morris or one at a time) and, for
 Sobol' and Morris, the one-at-a-time design too (2·D + 1 more runs per model, so every analysis

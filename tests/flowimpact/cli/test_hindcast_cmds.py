@@ -13,6 +13,8 @@ import pytest
 from backtest.analogs.hindcast import COLUMNS, EXPLAINING_COLUMNS, PATH_COLUMNS
 from flowimpact.cli import main
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def out(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

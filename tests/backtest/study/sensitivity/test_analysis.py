@@ -1,6 +1,6 @@
 """A sensitivity analysis through the real engine (study/sensitivity/analysis.py, samples.py).
 
-Synthetic seeded candles (tests.backtest.test_run), a short window (2025-06-01..2026-12-31)
+Synthetic seeded candles (tests.backtest.fixtures), a short window (2025-06-01..2026-12-31)
 and four bootstrap paths keep every analysis to seconds.
 """
 
@@ -22,7 +22,9 @@ from backtest.study.config import Study, load_study
 from backtest.study.sensitivity.analysis import analyse, n_runs
 from backtest.study.sensitivity.plan import sensitivity_plan
 from backtest.study.sensitivity.samples import evaluate_samples, extra_flow_usd
-from tests.backtest.test_run import synthetic_candles
+from tests.backtest.fixtures import synthetic_candles
+
+pytestmark = pytest.mark.slow
 
 WINDOW = '[study]\nstart = "2025-06-01"\n[paths]\nhorizon_end = "2026-12-31"\n'
 
