@@ -21,15 +21,12 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
 from backtest.report.analogs_sections import write_analogs_page
@@ -48,6 +45,7 @@ from backtest.study.compute import ComputeConfig, duration_text, estimated_secon
 from backtest.study.config import Study
 from backtest.study.drawn import drawn_scenarios
 from backtest.study.executors import check_scheduler, map_chunks
+from backtest.study.job import Job, file_writer, final_files, staged
 from backtest.study.prices import freshness, load_daily_price_set, load_daily_prices
 from backtest.study.results import FanBands, HindcastRun, RunResult, StudyRun, Written
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
@@ -56,7 +54,6 @@ from backtest.study.sensitivity.analysis import SensitivityOutcome
 from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
-from flowimpact.staging import staged_directory
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
@@ -78,7 +75,7 @@ def run_study(
 
     The grid runs in chunks of whole scenarios (``backtest.study.chunks``), in this process or
     on Dask as ``compute`` (default: the study's ``[compute]``) says; the results depend on
-    neither. The files are written as one set (``_staged``): a killed run or a full disk
+    neither. The files are written as one set (``job.staged``): a killed run or a full disk
     leaves the previous set, and an ``out_dir`` that cannot be written is refused (exit 2)
     before any computing. Without ``out_dir`` nothing is written; ``result.write(dir)``
     writes the same files later.
@@ -89,8 +86,8 @@ def run_study(
     # the grid's size is known before calibration (a token is one value): refuse before any work
     check_run_time(study, compute, allow_large_grid)
     _check_cluster(compute)
-    with _staged(out_dir) as staging:
-        job = _Job(STEPS, progress=progress, now=now, desc="study")
+    with staged(out_dir) as staging:
+        job = Job(STEPS, progress=progress, now=now, desc="study")
         with job:
             run = _compute_study(study, data_dir, job, tuple(notices), compute)
             job.bar.set_postfix_str("outputs")
@@ -98,16 +95,16 @@ def run_study(
             job.bar.update(2)
     return RunResult(
         out_dir=out_dir,
-        files=_final(files, out_dir),
+        files=final_files(files, out_dir),
         run=run,
-        writer=_writer(lambda staging: outputs.write_outputs(run, staging)),
+        writer=file_writer(lambda staging: outputs.write_outputs(run, staging)),
     )
 
 
 def _compute_study(
     study: Study,
     data_dir: Path,
-    job: _Job,
+    job: Job,
     notices: tuple[str, ...],
     compute: ComputeConfig,
 ) -> StudyRun:
@@ -243,12 +240,12 @@ def run_hindcast(
     """The stored ETF flows through the study's impact models over history; exit 3 if none.
 
     Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html,
-    as one set as the run does (``_staged``; nothing without ``out_dir``). The calibration
+    as one set as the run does (``job.staged``; nothing without ``out_dir``). The calibration
     runs first, so a ``calibrated:`` grid value and each asset's own calibrated value are in
     the table.
     """
-    with _staged(out_dir) as staging:
-        job = _Job(("prices", "calibration", "hindcast"), progress=False, now=now)
+    with staged(out_dir) as staging:
+        job = Job(("prices", "calibration", "hindcast"), progress=False, now=now)
         with job:
             with job.step("prices"):
                 prices = load_daily_prices(study, data_dir, progress=False)
@@ -268,8 +265,8 @@ def run_hindcast(
     return HindcastOutput(
         out_dir=out_dir,
         run=run,
-        files=_final(files, out_dir),
-        writer=_writer(lambda staging: outputs.write_hindcast_outputs(run, staging)),
+        files=final_files(files, out_dir),
+        writer=file_writer(lambda staging: outputs.write_hindcast_outputs(run, staging)),
     )
 
 
@@ -295,7 +292,7 @@ def run_sensitivity(
     baseline with ``[sensitivity] n_paths`` paths (the study as it runs has them as its
     ``[paths] n_paths``), every sample through the run's chunk path, SALib's indices, and
     ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and ``report.html``, written
-    as one set as the run's (``_staged``; nothing without ``out_dir``). The ``[flows]`` tables
+    as one set as the run's (``job.staged``; nothing without ``out_dir``). The ``[flows]`` tables
     are added to every sample, as the run adds them to every scenario. ``compute`` (default:
     the study's ``[compute]``) cuts the chunks and says where they run, with the same numbers.
     """
@@ -304,8 +301,8 @@ def run_sensitivity(
     compute = compute or study.compute
     _check_cluster(compute)
     extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
-    with _staged(out_dir) as staging:
-        job = _Job(("prices_and_baseline",), progress=False, now=now)
+    with staged(out_dir) as staging:
+        job = Job(("prices_and_baseline",), progress=False, now=now)
         with job, job.step("prices_and_baseline"):
             price_set = load_daily_price_set(ran, data_dir, progress=progress)
             prices = price_set.prices
@@ -336,7 +333,10 @@ def run_sensitivity(
 
         files = write(staging) if staging else {}
     return SensitivityResult(
-        out_dir=out_dir, files=_final(files, out_dir), writer=_writer(write), outcome=outcome
+        out_dir=out_dir,
+        files=final_files(files, out_dir),
+        writer=file_writer(write),
+        outcome=outcome,
     )
 
 
@@ -374,78 +374,6 @@ def check_run_time(study: Study, compute: ComputeConfig, allow_large_grid: bool)
             "--allow-large-grid or shrink it"
         )
     return seconds
-
-
-@contextmanager
-def _staged(out_dir: Path | None) -> Iterator[Path | None]:
-    """The one place a job's files are staged: a folder that replaces ``out_dir`` as one set
-    when the block ends well (``flowimpact.staging``); None, and nothing written, without one."""
-    if out_dir is None:
-        yield None
-        return
-    with staged_directory(Path(out_dir)) as staging:
-        yield staging
-
-
-def _final(files: dict[str, Path], out_dir: Path | None) -> dict[str, Path]:
-    """The staged files' names in ``out_dir``, where they are once the staging is swapped in."""
-    if out_dir is None:
-        return {}
-    return {name: Path(out_dir) / path.name for name, path in files.items()}
-
-
-def _writer(write: Callable[[Path], dict[str, Path]]) -> Callable[[Path], dict[str, Path]]:
-    """``write`` (a job's file writer) as ``result.write(out_dir)``: staged, final names."""
-
-    def into(out_dir: Path) -> dict[str, Path]:
-        with _staged(out_dir) as staging:
-            assert staging is not None
-            files = write(staging)
-        return _final(files, out_dir)
-
-    return into
-
-
-class _Job:
-    """A job's start time, its step timings (``seconds_by_step``) and its progress bar."""
-
-    def __init__(
-        self,
-        steps: Sequence[str],
-        *,
-        progress: bool,
-        now: datetime | None = None,
-        desc: str = "",
-    ) -> None:
-        self.started = now or datetime.now(UTC)
-        self.timings: dict[str, float] = {}
-        self.progress = progress
-        self.bar = tqdm(total=len(steps), desc=desc, unit="step", disable=not progress, leave=False)
-
-    def __enter__(self) -> _Job:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.close()
-
-    def step(self, name: str) -> _Timer:
-        self.bar.set_postfix_str(name)
-        return _Timer(name, self.timings, self.bar)
-
-
-class _Timer:
-    """Times one step into ``timings`` and advances the progress bar."""
-
-    def __init__(self, name: str, timings: dict[str, float], bar: tqdm) -> None:
-        self.name, self.timings, self.bar = name, timings, bar
-
-    def __enter__(self) -> _Timer:
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
-        self.bar.update(1)
 
 
 def _check_cluster(compute: ComputeConfig) -> None:
