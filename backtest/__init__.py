@@ -41,8 +41,9 @@ if TYPE_CHECKING:
     from backtest.sim.baseline import BaselinePaths, build_baseline
     from backtest.sim.engine import EngineResult, run_engine
     from backtest.sim.impact import ImpactConfig, impact_model
+    from backtest.study.analogs_step import AnalogsOutcome
     from backtest.study.config import Scenario, Study, load_study
-    from backtest.study.results import AnalogsOutcome, RunResult, StudyRun
+    from backtest.study.results import RunResult, StudyRun
 
 _EXPORTS = {
     "load_study": "backtest.study.config",
@@ -61,7 +62,7 @@ _EXPORTS = {
     "RunResult": "backtest.study.results",
     "StudyResult": "backtest.report.views",
     "StudyRun": "backtest.study.results",
-    "AnalogsOutcome": "backtest.study.results",
+    "AnalogsOutcome": "backtest.study.analogs_step",
     "ImpactConfig": "backtest.sim.impact",
     "impact_model": "backtest.sim.impact",
     "BaselinePaths": "backtest.sim.baseline",

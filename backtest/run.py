@@ -21,19 +21,16 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from backtest.report import files as outputs
-from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
-from backtest.report.sensitivity_files import write_sensitivity_outputs
+from backtest.report.sensitivity.files import write_sensitivity_outputs
 from backtest.report.sources import price_source
 from backtest.report.views import HindcastViews, SensitivityViews, StudyResult
 from backtest.sim.baseline import build_baseline
@@ -42,38 +39,27 @@ from backtest.study import (
     flow_tables,
     hindcast_step,
     scenario_inputs,
-    sensitivity_step,
 )
-from backtest.study.chunks import (
-    SharedInputs,
-    combine,
-    plan_chunks,
-    run_chunk,
-    scenarios_per_chunk,
-)
+from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
+from backtest.study.chunks import SharedInputs, chunk_plan, combine, run_chunk
 from backtest.study.compute import ComputeConfig, duration_text, estimated_seconds
 from backtest.study.config import Study, check_memory
-from backtest.study.executors import map_chunks
+from backtest.study.drawn import drawn_scenarios
+from backtest.study.executors import check_scheduler, map_chunks
+from backtest.study.job import Job, file_writer, final_files, staged
 from backtest.study.prices import (
     data_warnings,
     freshness,
     load_daily_price_set,
     load_daily_prices,
 )
-from backtest.study.results import (
-    HOW_TO_IMPORT_ETF_FLOWS,
-    AnalogsOutcome,
-    FanBands,
-    HindcastRun,
-    RunResult,
-    StudyRun,
-)
+from backtest.study.results import FanBands, HindcastRun, RunResult, StudyRun, Written
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
-from backtest.study.sensitivity_plan import market_caps, sensitivity_plan
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.study.sensitivity import analysis as sensitivity_analysis
+from backtest.study.sensitivity.analysis import SensitivityOutcome
+from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
 from flowimpact.errors import ConfigError, DataUnavailableError
-from flowimpact.staging import staged_directory
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
@@ -87,7 +73,7 @@ SENSITIVITY_FILES = ("report.html", "run.json", "sensitivity.csv", "sensitivity_
 def run_study(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None = None,
     *,
     progress: bool = True,
     now: datetime | None = None,
@@ -99,109 +85,90 @@ def run_study(
 
     The grid runs in chunks of whole scenarios (``backtest.study.chunks``), in this process or
     on Dask as ``compute`` (default: the study's ``[compute]``) says; the results depend on
-    neither. The files are written into a staging folder beside ``out_dir`` and swapped in
-    when all are complete (``flowimpact.staging``): a killed run or a full disk leaves the
-    previous set. An ``out_dir`` that cannot be written is refused (exit 2) before any
-    computing.
+    neither. The files are written as one set (``job.staged``): a killed run or a full disk
+    leaves the previous set, and an ``out_dir`` that cannot be written is refused (exit 2)
+    before any computing. Without ``out_dir`` nothing is written; ``result.write(dir)``
+    writes the same files later.
     ``notices``: more warnings about the data for the report, run.json and stderr (the
     scheduler's files that could not be imported, say).
     """
-    with staged_directory(Path(out_dir), command="run", claims=RUN_FILES) as staging:
-        staged = _run_study(
-            study,
-            data_dir,
-            staging,
-            progress=progress,
-            now=now,
-            allow_large_grid=allow_large_grid,
-            notices=tuple(notices),
-            compute=compute or study.compute,
-        )
-    files = {name: Path(out_dir) / path.name for name, path in staged.files.items()}
+    compute = compute or study.compute
+    # the grid's size is known before calibration (a token is one value): refuse before any work
+    check_run_time(study, compute, allow_large_grid)
+    _check_cluster(compute)
+    with staged(out_dir, command="run", claims=RUN_FILES) as staging:
+        job = Job(STEPS, progress=progress, now=now, desc="study")
+        with job:
+            run = _compute_study(study, data_dir, job, tuple(notices), compute)
+            job.bar.set_postfix_str("outputs")
+            files = outputs.write_outputs(run, staging) if staging else {}  # times its steps
+            job.bar.update(2)
     return StudyResult(
-        out_dir=Path(out_dir), report_path=files["report.html"], files=files, run=staged.run
+        out_dir=out_dir,
+        files=final_files(files, out_dir),
+        run=run,
+        writer=file_writer(
+            lambda staging: outputs.write_outputs(run, staging), command="run", claims=RUN_FILES
+        ),
     )
 
 
-def _run_study(
+def _compute_study(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
-    *,
-    progress: bool,
-    now: datetime | None,
-    allow_large_grid: bool,
-    notices: tuple[str, ...] = (),
+    job: Job,
+    notices: tuple[str, ...],
     compute: ComputeConfig,
-) -> RunResult:
-    started = now or datetime.now(UTC)
-    timings: dict[str, float] = {}
-    with tqdm(
-        total=len(STEPS), desc="study", unit="step", disable=not progress, leave=False
-    ) as bar:
-
-        def step(name: str) -> _Timer:
-            bar.set_postfix_str(name)
-            return _Timer(name, timings, bar)
-
-        # the grid's size is known before calibration (a token is one value): refuse before any work
-        check_run_time(study, compute, allow_large_grid)
-        extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
-        with step("prices"):
-            price_set = load_daily_price_set(study, data_dir, progress=progress)
-            prices = price_set.prices
-            last_day, _ = freshness(prices, started, study.data.stale_after_days)
-            warnings = (*notices, *data_warnings(study, data_dir, prices, started))
-        with step("analogs"):
-            analogs = analogs_step.run_analogs(study, prices, data_dir)
-            analogs = hindcast_step.with_hindcast(study, prices, analogs)
-        scenarios = study.scenarios(analogs.resolve)
-        with step("baseline"):
-            baseline = build_baseline(prices, study.paths, study.study.start)
-        with step("flows"):
-            inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
-            analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
-        with step("chunks"):
-            drawn, _ = study_page.drawn_scenarios(study, scenarios)
-            specs = plan_chunks(
-                len(scenarios),
-                scenarios_per_chunk(compute.chunk_columns, baseline.n_paths, len(baseline.assets)),
-                drawn,
-            )
-            shared = SharedInputs.build(baseline, inputs, scenarios, study.evaluate)
-            results = map_chunks(run_chunk, specs, shared, compute, progress=progress)
-            combined = combine((result for _, result in results), len(baseline.assets))
-            table = scenarios_table(
-                scenarios,
-                baseline.assets,
-                combined.impacts,
-                combined.evaluation,
-                inputs.flow_sources,
-            )
-        tornado = sensitivity_step.run_tornado(study, baseline, prices, timings, extra_flows)
-        run = StudyRun(
-            study=study,
-            scenarios=scenarios,
-            prices=prices,
-            baseline=baseline,
-            inputs=inputs,
-            fans=FanBands(scenarios=tuple(drawn), impacted=combined.bands),
-            table=table,
-            analogs=analogs,
-            timings_s=timings,
-            chunk_seconds=combined.seconds,
-            n_chunks=len(specs),
-            compute=compute,
-            started_utc=started,
-            last_candle_day=last_day,
-            price_sources=price_set.sources,
-            warnings=warnings,
-            tornado=tornado,
+) -> StudyRun:
+    """Everything ``run_study`` computes, before any file is written."""
+    timings = job.timings
+    extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
+    with job.step("prices"):
+        price_set = load_daily_price_set(study, data_dir, progress=job.progress)
+        prices = price_set.prices
+        last_day, _ = freshness(prices, job.started, study.data.stale_after_days)
+        warnings = (*notices, *data_warnings(study, data_dir, prices, job.started))
+    with job.step("analogs"):
+        analogs = analogs_step.run_analogs(study, prices, data_dir)
+        analogs = hindcast_step.with_hindcast(study, prices, analogs)
+    scenarios = study.scenarios(analogs.resolve)
+    with job.step("baseline"):
+        baseline = build_baseline(prices, study.paths, study.study.start)
+    with job.step("flows"):
+        inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
+        analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
+    with job.step("chunks"):
+        drawn, _ = drawn_scenarios(study, scenarios)
+        specs = chunk_plan(len(scenarios), compute, baseline, drawn)
+        shared = SharedInputs.build(baseline, inputs, scenarios, study.evaluate)
+        results = map_chunks(run_chunk, specs, shared, compute, progress=job.progress)
+        combined = combine((result for _, result in results), len(baseline.assets))
+        assert combined.evaluation is not None  # the run always evaluates
+        table = scenarios_table(
+            scenarios, baseline.assets, combined.impacts, combined.evaluation, inputs.flow_sources
         )
-        bar.set_postfix_str("outputs")
-        files = outputs.write_outputs(run, out_dir)  # times "outputs" and "report" itself
-        bar.update(2)
-    return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
+    tornado = sensitivity_analysis.run_tornado(
+        study, baseline, prices, timings, extra_flows, compute=compute
+    )
+    return StudyRun(
+        study=study,
+        scenarios=scenarios,
+        prices=prices,
+        baseline=baseline,
+        inputs=inputs,
+        fans=FanBands(scenarios=tuple(drawn), impacted=combined.bands),
+        table=table,
+        analogs=analogs,
+        timings_s=timings,
+        chunk_seconds=combined.seconds,
+        n_chunks=len(specs),
+        compute=compute,
+        started_utc=job.started,
+        last_candle_day=last_day,
+        price_sources=price_set.sources,
+        warnings=warnings,
+        tornado=tornado,
+    )
 
 
 @dataclass(frozen=True)
@@ -220,8 +187,7 @@ def run_analogs(
 
     Writes ``analogs.csv`` and ``analogs_aligned.csv`` (the window's days aligned on day 0),
     ``flow_comparison.csv`` and ``flow_cumulative.csv`` when ETF flows are stored, and
-    ``analogs.html``, as one set beside the other commands' files (``flowimpact.staging``).
-    The calibration is not run (``run_calibration`` is).
+    ``analogs.html``. The calibration is not run (``run_calibration`` is).
     """
     prices = load_daily_prices(study, data_dir, progress=progress)
     outcome = analogs_step.run_analogs(study, prices, data_dir, calibrate_flows=False)
@@ -232,16 +198,17 @@ def run_analogs(
         tables["flow_cumulative.csv"] = outcome.comparison.cumulative
     claims = (*tables, "analogs.html")
     warnings = data_warnings(study, data_dir, prices, datetime.now(UTC))
-    with staged_directory(Path(out_dir), command="analogs", claims=claims) as staging:
-        staged = outputs.write_tables(staging, tables)
-        staged["analogs.html"] = write_analogs_page(
+    with staged(out_dir, command="analogs", claims=claims) as staging:
+        assert staging is not None  # out_dir is required here
+        files = outputs.write_tables(staging, tables)
+        files["analogs.html"] = write_analogs_page(
             staging / "analogs.html",
             outcome,
             prices=price_source(study.data),
             axes_of=inflow_axes(study.inflow_scenarios()),
             warnings=warnings,
         )
-    return AnalogsResult(outcome=outcome, files=_moved(staged, out_dir), warnings=warnings)
+    return AnalogsResult(outcome=outcome, files=final_files(files, out_dir), warnings=warnings)
 
 
 def run_calibration(
@@ -256,9 +223,10 @@ def run_calibration(
         )
     tables = {"calibration.csv": outcome.calibration.table}
     warnings = data_warnings(study, data_dir, prices, datetime.now(UTC), outcome.etf_flows)
-    with staged_directory(Path(out_dir), command="calibrate", claims=tuple(tables)) as staging:
-        staged = outputs.write_tables(staging, tables)
-    return AnalogsResult(outcome=outcome, files=_moved(staged, out_dir), warnings=warnings)
+    with staged(out_dir, command="calibrate", claims=tuple(tables)) as staging:
+        assert staging is not None  # out_dir is required here
+        files = outputs.write_tables(staging, tables)
+    return AnalogsResult(outcome=outcome, files=final_files(files, out_dir), warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -284,24 +252,24 @@ def run_flows(
     needs_prices = any(s.inflow.split == MARKET_CAP_SPLIT for s in study.inflow_scenarios())
     prices = load_daily_prices(study, data_dir, progress=progress) if needs_prices else None
     schedules = _inflow_schedules(study, prices)
-    with staged_directory(Path(out_dir), command="flows", claims=("flows.csv",)) as staging:
-        staged = outputs.write_tables(staging, {"flows.csv": flows_table(schedules, extra)})
-    files = _moved(staged, out_dir)
+    with staged(out_dir, command="flows", claims=("flows.csv",)) as staging:
+        assert staging is not None  # out_dir is required here
+        written = outputs.write_tables(staging, {"flows.csv": flows_table(schedules, extra)})
+    files = final_files(written, out_dir)
     return FlowsResult(path=files["flows.csv"], summary=summary_table(schedules, extra))
 
 
-@dataclass(frozen=True)
-class HindcastOutput(HindcastViews):
-    """What ``run_hindcast`` computed and where it wrote it."""
+@dataclass(frozen=True, kw_only=True)
+class HindcastOutput(HindcastViews, Written):
+    """What ``run_hindcast`` computed and where it wrote it (``write`` writes it again)."""
 
     run: HindcastRun
-    files: dict[str, Path]
 
 
 def run_hindcast(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None = None,
     *,
     now: datetime | None = None,
     progress: bool = False,
@@ -309,107 +277,112 @@ def run_hindcast(
     """The stored ETF flows through the study's impact models over history; exit 3 if none.
 
     Writes hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, run.json, report.html,
-    as one set as the run does (``flowimpact.staging``). The calibration runs first, so a
-    ``calibrated:`` grid value and each asset's own calibrated value are in the table.
+    as one set as the run does (``job.staged``; nothing without ``out_dir``). The calibration
+    runs first, so a ``calibrated:`` grid value and each asset's own calibrated value are in
+    the table.
     """
-    started = now or datetime.now(UTC)
-    timings: dict[str, float] = {}
-    hindcast_dir = staged_directory(Path(out_dir), command="hindcast", claims=HINDCAST_FILES)
-    with hindcast_dir as staging, tqdm(total=3, disable=True) as bar:
-        with _Timer("prices", timings, bar):
-            prices = load_daily_prices(study, data_dir, progress=progress)
-        with _Timer("calibration", timings, bar):
-            outcome = analogs_step.run_analogs(study, prices, data_dir)
-        with _Timer("hindcast", timings, bar):
-            result = hindcast_step.hindcast_study(study, prices, outcome)
+    with staged(out_dir, command="hindcast", claims=HINDCAST_FILES) as staging:
+        job = Job(("prices", "calibration", "hindcast"), progress=False, now=now)
+        with job:
+            with job.step("prices"):
+                prices = load_daily_prices(study, data_dir, progress=progress)
+            with job.step("calibration"):
+                outcome = analogs_step.run_analogs(study, prices, data_dir)
+            with job.step("hindcast"):
+                result = hindcast_step.hindcast_study(study, prices, outcome)
         run = HindcastRun(
             study=study,
             prices=prices,
             analogs=dataclasses.replace(outcome, hindcast=result),
-            timings_s=timings,
-            started_utc=started,
-            warnings=data_warnings(study, data_dir, prices, started, outcome.etf_flows),
+            timings_s=job.timings,
+            started_utc=job.started,
+            warnings=data_warnings(study, data_dir, prices, job.started, outcome.etf_flows),
         )
-        staged = outputs.write_hindcast_outputs(run, staging)
-    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
-    return HindcastOutput(run=run, files=files)
+        files = outputs.write_hindcast_outputs(run, staging) if staging else {}
+    return HindcastOutput(
+        out_dir=out_dir,
+        run=run,
+        files=final_files(files, out_dir),
+        writer=file_writer(
+            lambda staging: outputs.write_hindcast_outputs(run, staging),
+            command="hindcast",
+            claims=HINDCAST_FILES,
+        ),
+    )
 
 
-@dataclass(frozen=True)
-class SensitivityResult(SensitivityViews):
-    """What ``run_sensitivity`` computed and where it wrote it."""
+@dataclass(frozen=True, kw_only=True)
+class SensitivityResult(SensitivityViews, Written):
+    """What ``run_sensitivity`` computed and where it wrote it (``write`` writes it again)."""
 
     outcome: SensitivityOutcome
-    files: dict[str, Path]
-    report_path: Path
     warnings: tuple[str, ...] = ()  # stale prices or ETF tables
 
 
 def run_sensitivity(
     study: Study,
     data_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None = None,
     *,
     progress: bool = True,
-    workers: int = 0,
-    scheduler: str = "",
+    compute: ComputeConfig | None = None,
     now: datetime | None = None,
 ) -> SensitivityResult:
     """The global sensitivity analysis of ``[sensitivity]`` (``flowimpact sensitivity``).
 
     The plan is checked before any work (exit 2 naming the key); then the daily prices, the
-    baseline with ``[sensitivity] n_paths`` paths, every sample through the engine in chunks,
-    SALib's indices, and ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and
-    ``report.html``, written as one set as the run's (``flowimpact.staging``). The ``[flows]``
-    tables are added to every sample, as the run adds them to every scenario. ``workers`` and
-    ``scheduler`` (else ``[compute]``'s) run the chunks on Dask, with the same numbers.
+    baseline with ``[sensitivity] n_paths`` paths (the study as it runs has them as its
+    ``[paths] n_paths``), every sample through the run's chunk path, SALib's indices, and
+    ``sensitivity.csv``, ``sensitivity_samples.csv``, ``run.json`` and ``report.html``, written
+    as one set as the run's (``job.staged``; nothing without ``out_dir``). The ``[flows]`` tables
+    are added to every sample, as the run adds them to every scenario. ``compute`` (default:
+    the study's ``[compute]``) cuts the chunks and says where they run, with the same numbers.
     """
-    started = now or datetime.now(UTC)
     plan = sensitivity_plan(study)
     check_memory(study, n_paths=plan.config.n_paths)  # the baseline is held whole
+    ran = dataclasses.replace(study, paths=replace(study.paths, n_paths=plan.config.n_paths))
+    compute = compute or study.compute
+    _check_cluster(compute)
     extra_flows = flow_tables.for_study(study, data_dir)  # [flows]: refused before any work
-    timings: dict[str, float] = {}
-    sensitivity_dir = staged_directory(
-        Path(out_dir), command="sensitivity", claims=SENSITIVITY_FILES
-    )
-    with sensitivity_dir as staging:
-        clock = time.perf_counter()
-        price_set = load_daily_price_set(study, data_dir, progress=progress)
-        prices = price_set.prices
-        paths = replace(study.paths, n_paths=plan.config.n_paths)
-        baseline = build_baseline(prices, paths, study.study.start)
-        timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
-        outcome = sensitivity_step.analyse(
+    with staged(out_dir, command="sensitivity", claims=SENSITIVITY_FILES) as staging:
+        job = Job(("prices_and_baseline",), progress=False, now=now)
+        with job, job.step("prices_and_baseline"):
+            price_set = load_daily_price_set(ran, data_dir, progress=progress)
+            prices = price_set.prices
+            baseline = build_baseline(prices, ran.paths, ran.study.start)
+        outcome = sensitivity_analysis.analyse(
             plan,
             baseline,
             market_caps_usd=market_caps(plan, prices),
             extra_flows=extra_flows,
-            workers=workers or study.compute.workers,
-            scheduler=scheduler or study.compute.scheduler,
+            compute=compute,
             progress=progress,
         )
-        timings.update(outcome.timings_s)
-        staged = write_sensitivity_outputs(
-            outcome,
-            study,
-            prices,
-            baseline,
-            staging,
-            started_utc=started,
-            timings_s=timings,
-            extra_flows=extra_flows,
-            price_sources=price_set.sources,
-            warnings=(warnings := data_warnings(study, data_dir, prices, started)),
-        )
-    files = {name: Path(out_dir) / path.name for name, path in staged.items()}
+        job.timings.update(outcome.timings_s)
+        warnings = data_warnings(study, data_dir, prices, job.started)
+
+        def write(into: Path) -> dict[str, Path]:
+            return write_sensitivity_outputs(
+                outcome,
+                ran,
+                prices,
+                baseline,
+                into,
+                started_utc=job.started,
+                timings_s=job.timings,
+                extra_flows=extra_flows,
+                price_sources=price_set.sources,
+                warnings=warnings,
+            )
+
+        files = write(staging) if staging else {}
     return SensitivityResult(
-        outcome=outcome, files=files, report_path=files["report.html"], warnings=warnings
+        out_dir=out_dir,
+        files=final_files(files, out_dir),
+        writer=file_writer(write, command="sensitivity", claims=SENSITIVITY_FILES),
+        outcome=outcome,
+        warnings=warnings,
     )
-
-
-def _moved(staged: dict[str, Path], out_dir: Path) -> dict[str, Path]:
-    """Where the staged files are once ``staged_directory`` has put them into ``out_dir``."""
-    return {name: Path(out_dir) / path.name for name, path in staged.items()}
 
 
 def _inflow_schedules(
@@ -449,19 +422,10 @@ def check_run_time(study: Study, compute: ComputeConfig, allow_large_grid: bool)
     return seconds
 
 
-class _Timer:
-    """Times one step into ``timings`` and advances the progress bar."""
-
-    def __init__(self, name: str, timings: dict[str, float], bar: tqdm) -> None:
-        self.name, self.timings, self.bar = name, timings, bar
-
-    def __enter__(self) -> _Timer:
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
-        self.bar.update(1)
+def _check_cluster(compute: ComputeConfig) -> None:
+    """A ``scheduler`` that cannot serve is refused before any work (exit 3, bounded time)."""
+    if compute.scheduler:
+        check_scheduler(compute.scheduler, compute.connect_timeout_seconds)
 
 
 __all__ = [

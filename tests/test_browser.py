@@ -29,6 +29,8 @@ import feeds
 from backtest.run import RunResult, run_study
 from backtest.study.config import load_study
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = Path(os.environ.get("FLOWIMPACT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",

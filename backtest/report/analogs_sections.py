@@ -22,7 +22,7 @@ from backtest.analogs.flow_compare import FlowComparison
 from backtest.report import picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
-from backtest.study.results import AnalogsOutcome
+from backtest.study.analogs_step import AnalogsOutcome
 from flowimpact.units import USD_PER_BILLION
 
 PRICE_SOURCE = "Source: Binance spot klines"

@@ -4,21 +4,14 @@
 ``allocation``, ``model``, the other grid axes, then the impact figures of
 ``backtest.sim.metrics`` and the portfolio metrics of ``backtest.sim.evaluate``, every number
 with its unit in its column name. ``run.json`` holds the resolved study, data fingerprints,
-versions and timings, and a ``run_id`` derived from the resolved study and the data, so two
-runs with the same id computed the same thing. ``[compute]`` (chunk size, workers, scheduler,
-which flows to write) is left out of the id: it changes where and in what pieces the numbers
-are computed, never the numbers.
+versions and timings (built, for every command, by ``backtest.report.manifest``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import platform
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +19,20 @@ import pandas as pd
 
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report import headline, hindcast_sections, study_page
-from backtest.study.config import Study
+from backtest.report.manifest import manifest, write_manifest
+from backtest.study.analogs_step import AnalogsOutcome
+from backtest.study.chunks import scenarios_per_chunk
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.results import AnalogsOutcome, HindcastRun, StudyRun
+from backtest.study.results import HindcastRun, StudyRun
 from backtest.study.schedules import flows_table
 from feeds.config import DataConfig
 from feeds.prices import PriceSource
 from flowimpact.atomic import atomic_write_text
-from flowimpact.config import config_id
 
 #: the one float format of every CSV flowimpact writes: ten significant digits keep cents on
 #: a $100 bn flow and 1e-10 relative on a metric, and the same number reads the same everywhere
 FLOAT_FORMAT = "%.10g"
 
-#: study sections that say how a run is computed, not what: not part of ``run_id``
-NOT_IN_RUN_ID = ("compute",)
-VERSIONED = ("flowimpact", "pandas", "numpy", "numba", "vectorbt", "ccxt", "plotly")
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -146,17 +137,6 @@ def _sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed).hexdigest()
 
 
-def versions(extra: Sequence[str] = ()) -> dict[str, str]:
-    """Python's and every ``VERSIONED`` package's version (plus ``extra`` packages)."""
-    found = {"python": platform.python_version()}
-    for name in (*VERSIONED, *extra):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
     """run.json of a study run; ``seconds_total`` is the time from the start to now.
 
@@ -164,14 +144,15 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
     every chunk; ``report``: report.html); ``seconds_in_chunks`` sums each part of a chunk
     over all chunks (on Dask: time spent on the workers, which may exceed the wall time).
     """
-    return job_manifest(
+    return manifest(
         run.study,
         data_fingerprints(run),
         started=run.started_utc,
         timings_s=run.timings_s,
         files=files,
+        compute=compute_record(run),
+        warnings=list(run.warnings),  # stale candles, files the scheduler could not import
         seconds_in_chunks=dict(run.chunk_seconds),
-        chunks=run.n_chunks,
         scenarios=len(run.scenarios),
         paths=run.baseline.n_paths,
         assets=list(run.baseline.assets),
@@ -180,49 +161,16 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
             "last_day": run.baseline.days[-1].date().isoformat(),
             "last_history_day": run.baseline.last_history_day.date().isoformat(),
         },
-        warnings=list(run.warnings),  # stale candles, files the scheduler could not import
         headline=headline.headline(run),  # the one figure every surface leads with
     )
 
 
-def run_id(resolved: Mapping[str, Any], data: Sequence[Mapping[str, Any]]) -> str:
-    """12 hex digits of the resolved study (less ``NOT_IN_RUN_ID``) and the data fingerprints."""
-    # the resolved study and the data it read: equal ids, equal inputs (one hash: config_id)
-    what = {k: v for k, v in resolved.items() if k not in NOT_IN_RUN_ID}
-    return config_id(what, list(data), length=12)
-
-
-def job_manifest(
-    study: Study,
-    data: list[dict[str, Any]],
-    *,
-    started: datetime,
-    timings_s: Mapping[str, float],
-    files: Sequence[str],
-    **fields: Any,
-) -> dict[str, Any]:
-    """run.json of any job: ``run_id`` (a hash of the resolved study and the data), the study,
-    times, the job's own ``fields``, data fingerprints, versions, the resolved study, files."""
-    resolved = study.resolved()
-    finished = datetime.now(UTC)
-    return {
-        "run_id": run_id(resolved, data),
-        "study": study.source,
-        "started_utc": started.isoformat(),
-        "finished_utc": finished.isoformat(),
-        "seconds_total": round((finished - started).total_seconds(), 3),
-        "seconds_by_step": dict(timings_s),
-        **fields,
-        "data": data,
-        "versions": versions(),
-        "config": resolved,
-        "files": sorted(files),
-    }
-
-
-def write_manifest(path: Path, manifest: Mapping[str, Any]) -> Path:
-    atomic_write_text(path, json.dumps(manifest, indent=2, default=str) + "\n")
-    return path
+def compute_record(run: StudyRun) -> dict[str, Any]:
+    """What ran the run's chunks, for run.json's ``compute`` key."""
+    compute = run.compute or run.study.compute
+    baseline = run.baseline
+    per_chunk = scenarios_per_chunk(compute.chunk_columns, baseline.n_paths, len(baseline.assets))
+    return compute.record(run.n_chunks, per_chunk)
 
 
 def written_flows(run: StudyRun) -> pd.DataFrame:
@@ -270,17 +218,17 @@ def write_hindcast_outputs(run: HindcastRun, out_dir: Path) -> dict[str, Path]:
     """hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, then run.json and report.html."""
     files = write_tables(out_dir, hindcast_tables(run.hindcast))
     data = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
-    manifest = job_manifest(
+    built = manifest(
         run.study,
         data,
         started=run.started_utc,
         timings_s=run.timings_s,
         files=[*files, "run.json", "report.html"],
+        warnings=list(run.warnings),
         assets=list(run.hindcast.table["asset"].unique()),
-        warnings=list(run.warnings),  # stale prices or ETF tables
     )
-    files["run.json"] = write_manifest(out_dir / "run.json", manifest)
+    files["run.json"] = write_manifest(out_dir / "run.json", built)
     files["report.html"] = hindcast_sections.write_hindcast_page(
-        out_dir / "report.html", run, manifest
+        out_dir / "report.html", run, built
     )
     return files

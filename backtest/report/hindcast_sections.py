@@ -23,7 +23,8 @@ from backtest.analogs import hindcast as hindcast_module
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report.figures import COLORS, with_source
 from backtest.report.html import Section, write_report
-from backtest.study.results import AnalogsOutcome, HindcastRun
+from backtest.study.analogs_step import AnalogsOutcome
+from backtest.study.results import HindcastRun
 from flowimpact.units import BPS_PER_UNIT, USD_PER_BILLION
 
 TITLE = "What the ETF flows did: a hindcast"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from backtest.study.drawn import bounded_axes, bounded_labels
 
 PICK = "pick"
 #: points per line at most: a report's chart is about 1,100 px wide, so more would not show
@@ -120,46 +121,6 @@ def has_picker(figure: go.Figure) -> bool:
     """True when ``add_picker`` gave the figure dropdowns (it then needs ``PICKER_CALL``)."""
     meta = figure.layout.meta
     return isinstance(meta, dict) and "picker" in meta
-
-
-def bounded_axes(
-    axes: Mapping[str, Sequence[object]], max_combinations: int
-) -> dict[str, list[object]]:
-    """The axes with values dropped, evenly, until their product is at most ``max_combinations``.
-
-    The axis with the most values loses one at a time (its first and last are kept while it
-    has three or more), so a large grid still offers its range in every dropdown.
-    """
-    kept = {axis: list(values) for axis, values in axes.items()}
-    while int(np.prod([len(v) for v in kept.values()] or [1])) > max_combinations:
-        axis = max(kept, key=lambda a: len(kept[a]))
-        values = kept[axis]
-        if len(values) <= 1:
-            break
-        positions = np.unique(np.linspace(0, len(values) - 1, len(values) - 1).round().astype(int))
-        kept[axis] = [values[i] for i in positions]
-    return kept
-
-
-def bounded_labels(
-    axes_of: Mapping[str, Mapping[str, object]], max_labels: int
-) -> dict[str, Mapping[str, object]]:
-    """The labels (each with its grid values) a figure draws: at most about ``max_labels``.
-
-    The axes' values are cut by ``bounded_axes`` and the labels whose values all survive
-    are kept, in their order, so every dropdown still spans its range.
-    """
-    axes: dict[str, list[object]] = {}
-    for values in axes_of.values():
-        for key, value in values.items():
-            if value not in axes.setdefault(key, []):
-                axes[key].append(value)
-    kept = bounded_axes(axes, max_labels)
-    return {
-        label: values
-        for label, values in axes_of.items()
-        if all(value in kept[key] for key, value in values.items())
-    }
 
 
 def thin(length: int, max_points: int = MAX_POINTS) -> slice:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import inspect
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from backtest.report import dollars, figures, hindcast_sections, picker
+from backtest.report import dollars, figures, hindcast_sections
 from backtest.report import headline as headline_rule
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
-from backtest.report.sensitivity_page import tornado_section
+from backtest.report.sensitivity.page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
-from backtest.study.config import Scenario, Study
+from backtest.study.config import Scenario
+from backtest.study.drawn import MAX_DRAWN, drawn_inflows, drawn_scenarios
 from backtest.study.results import StudyRun
-from backtest.study.schedules import inflow_axes, summary_table
+from backtest.study.schedules import summary_table
 from flowimpact.headline import headline_text
 from flowimpact.units import USD_PER_BILLION
 
@@ -218,7 +219,7 @@ def _is_axis(run: StudyRun, key: str) -> bool:
 
 
 def _other_axes(run: StudyRun, shown: list[str]) -> str:
-    names = [key.split(".", 1)[1] for key in run.study.grid_axes]
+    names = [key.name for key in run.study.grid_axes]
     others = [n for n in names if n not in (*shown, "allocation")]
     return ", ".join(others) or "none"
 
@@ -324,45 +325,6 @@ def _key_of(run: StudyRun, name: str) -> str:
     return next((key for key in run.study.grid_axes if key.split(".", 1)[1] == name), name)
 
 
-#: scenarios a fan chart draws at most (each is three lines of about 500 points per asset)
-MAX_DRAWN = 96
-
-
-def _grid_values(study: Study) -> dict[str, list[object]]:
-    """Every grid axis by its key name (``lag_months``), values in grid order."""
-    return {key.split(".", 1)[1]: list(values) for key, values in study.grid_axes.items()}
-
-
-def drawn_scenarios(
-    study: Study, scenarios: Sequence[Scenario]
-) -> tuple[list[int], dict[str, list[object]]]:
-    """The scenarios the charts draw (all, unless over ``MAX_DRAWN``) and the axes they span.
-
-    It depends on the grid only, so the run knows it before any chunk runs: each chunk returns
-    the fan bands of the drawn scenarios it holds.
-    """
-    axes = picker.bounded_axes(_grid_values(study), MAX_DRAWN)
-    drawn = [
-        index
-        for index, scenario in enumerate(scenarios)
-        if all(value in axes[key.split(".", 1)[1]] for key, value in scenario.axes.items())
-    ]
-    return drawn, axes
-
-
-def drawn_inflows(
-    scenarios: Sequence[Scenario], schedules: Iterable[str]
-) -> dict[str, Mapping[str, object]]:
-    """The inflow schedules the flow charts draw: label → grid values, at most ``MAX_DRAWN``.
-
-    ``schedules`` are the run's schedule labels; ``[compute] write_flows = "drawn"`` writes
-    these to flows.csv.
-    """
-    axes_of = inflow_axes(scenarios)
-    scheduled = {label: axes_of[label] for label in schedules if label in axes_of}
-    return picker.bounded_labels(scheduled, MAX_DRAWN)
-
-
 def report_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
     """The inflow schedules this run's report draws: ``drawn_inflows``, or with ``[compute]
     write_flows = "headline"`` (the scheduler's dated folders) one per allocation at the
@@ -386,11 +348,7 @@ def _drawn_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:
 
 
 def _other_values(scenario: Scenario, others: dict[str, list[object]]) -> dict[str, object]:
-    return {
-        key.split(".", 1)[1]: value
-        for key, value in scenario.axes.items()
-        if key.split(".", 1)[1] in others
-    }
+    return {key.name: value for key, value in scenario.axes.items() if key.name in others}
 
 
 def flow_figure(run: StudyRun) -> go.Figure:
@@ -520,7 +478,7 @@ def _assumptions(run: StudyRun, manifest: dict[str, Any]) -> Section:
     outro = (
         f"<h3>Resolved study</h3><pre>{config}</pre>"
         f'<p class="note">Versions: {html.escape(versions)}. Time taken before this page: '
-        f"{manifest['seconds_total']:.1f} s, in {manifest['chunks']} chunk(s).</p>"
+        f"{manifest['seconds_total']:.1f} s, in {manifest['compute']['chunks']} chunk(s).</p>"
     )
     return Section(
         "Models, assumptions and data sources",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,14 +31,13 @@ import plotly.graph_objects as go
 from backtest.report import files as outputs
 from backtest.report import headline as headline_rule
 from backtest.report import hindcast_sections, study_page
-from backtest.report import sensitivity_figures as charts
 from backtest.report.html import table_html
+from backtest.report.sensitivity import figures as charts
 from backtest.study.chunks import BAND_PERCENTILES, scenario_paths
 from backtest.study.results import HindcastRun, RunResult, StudyRun
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.study.sensitivity.analysis import SensitivityOutcome
 from flowimpact.errors import ConfigError
 from flowimpact.headline import headline_text
-from flowimpact.staging import staged_directory
 
 #: the sensitivity figures' source line in a notebook (the page's also lists the data's span)
 SENSITIVITY_SOURCE = "flowimpact engine on bootstrap paths; SALib"
@@ -130,16 +128,6 @@ class StudyViews:
         """The report's figures: ``plot.answer()``, ``plot.fan(...)``, ``plot.flows()``."""
         return StudyPlots(self.run)
 
-    def write(self, out_dir: Path | str) -> dict[str, Path]:
-        """The files ``flowimpact run --out`` writes, into ``out_dir`` as one set; name → path.
-
-        The CSVs are byte for byte those of the run; run.json and report.html also record
-        when they were written.
-        """
-        target = Path(out_dir)
-        with staged_directory(target, command="run") as staging:
-            staged = outputs.write_outputs(self.run, staging)
-        return {name: target / path.name for name, path in staged.items()}
 
     def _repr_html_(self) -> str:
         run = self.run
@@ -202,12 +190,6 @@ class HindcastViews:
     def plot(self) -> HindcastPlots:
         return HindcastPlots(self.run)
 
-    def write(self, out_dir: Path | str) -> dict[str, Path]:
-        """The files ``flowimpact hindcast --out`` writes, into ``out_dir`` as one set."""
-        target = Path(out_dir)
-        with staged_directory(target, command="hindcast") as staging:
-            staged = outputs.write_hindcast_outputs(self.run, staging)
-        return {name: target / path.name for name, path in staged.items()}
 
     def _repr_html_(self) -> str:
         result = self.run.hindcast

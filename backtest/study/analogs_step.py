@@ -15,18 +15,49 @@ prices, so they write the same ``analogs.csv`` for the same study.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
-from backtest.analogs.calibrate import CalibrationConfig, calibrate
-from backtest.analogs.event_study import event_study
-from backtest.analogs.flow_compare import compare_flows
+from backtest.analogs.calibrate import (
+    CalibrationConfig,
+    CalibrationResult,
+    calibrate,
+    resolve_calibrated,
+)
+from backtest.analogs.event_study import EventStudyResult, event_study
+from backtest.analogs.flow_compare import FlowComparison, compare_flows
+from backtest.analogs.hindcast import HindcastResult
 from backtest.study.config import Study
-from backtest.study.results import AnalogsOutcome
-from flowimpact.errors import InputError
+from flowimpact.errors import ConfigError, InputError
 from strategies.inflow import FlowSchedule
+
+HOW_TO_IMPORT_ETF_FLOWS = (
+    "import the Farside tables, e.g. `flowimpact import path/to/farside_btc_etf_flows_daily.csv "
+    "path/to/farside_eth_etf_flows_daily.csv`"
+)
+
+
+@dataclass(frozen=True)
+class AnalogsOutcome:
+    """Event study, calibration (if ETF flows are stored) and flow comparison of one run."""
+
+    events: EventStudyResult
+    etf_flows: dict[str, pd.DataFrame]
+    calibration: CalibrationResult | None
+    comparison: FlowComparison | None = None
+    calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
+    hindcast: HindcastResult | None = None  # the ETF flows run back through the impact models
+    hindcast_skipped: str | None = None  # why, when ETF flows exist but the hindcast could not run
+
+    def resolve(self, token: str, key: str) -> float:
+        """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
+        if self.calibration is None:
+            raise ConfigError(
+                f"[impact] {key} = {token!r} needs ETF flows: {HOW_TO_IMPORT_ETF_FLOWS}"
+            )
+        return resolve_calibrated(token, key, self.calibration)
 
 
 def run_analogs(

@@ -1,12 +1,20 @@
-"""A study's grid in chunks of whole scenarios: plan, run one chunk, combine.
+"""Every grid in chunks of whole scenarios: plan, run one chunk, combine.
+
+The one chunk path of flowimpact: the run's scenarios, its tornado's and a sensitivity
+analysis's samples are all scenarios here, planned by ``chunk_plan`` (the one
+columns-per-chunk rule, ``[compute] chunk_columns``), run by ``run_chunk`` and put back in
+order by ``combine``. Only where a chunk's flows come from differs (``FlowRows``): the run
+slices arrays built once (``ScenarioInputs``), the analysis builds each chunk's schedules as
+it runs (``backtest.study.sensitivity.samples.SampleFlows``), since thousands of samples'
+schedules would not fit in memory at once.
 
 Columns are scenario × path × asset. A chunk holds whole scenarios (every path of each), so the
 quantiles over paths of ``scenarios.csv`` are computed exactly as in one piece; and since the
 engine and vectorbt treat every column on its own, any cut gives the same numbers. Memory is
 a fixed part (the baseline paths and the scenarios' schedules, ``SharedInputs``) plus one
 chunk per process; a chunk returns only what the outputs need: its rows of metrics and the
-fan-chart bands of the drawn scenarios it holds (which those are, the report decides from the
-grid alone: ``backtest.report.study_page.drawn_scenarios``).
+fan-chart bands of the drawn scenarios it holds (which those are is decided from the grid
+alone, before computing: ``backtest.study.drawn.drawn_scenarios``).
 
 ``run_chunk(spec, shared)`` is a pure function of its arguments, so an executor
 (``backtest.study.executors``) may run it anywhere, or twice, with the same result.
@@ -19,18 +27,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
-from backtest.sim.engine import EngineResult, SleeveArrays, run_engine
-from backtest.sim.evaluate import EvaluationInput, evaluate
+from backtest.sim.engine import EngineResult, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.sim.metrics import impact_metrics
+from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario
-from backtest.study.scenario_inputs import ScenarioInputs
+from backtest.study.scenario_inputs import ChunkFlows, ScenarioInputs
 
 #: percentiles of a fan chart's band: 5th, median, 95th over paths
 BAND_PERCENTILES = (5, 50, 95)
@@ -50,23 +59,26 @@ class ChunkSpec:
         return self.stop - self.start
 
 
+class FlowRows(Protocol):
+    """Where a chunk's flows come from: the scenarios at ``rows`` as the engine takes them."""
+
+    def chunk_flows(self, rows: slice) -> ChunkFlows: ...
+
+
 @dataclass(frozen=True, eq=False)
 class SharedInputs:
     """What every chunk reads: sent once to each worker, sliced by scenario inside a chunk.
 
-    Arrays are per scenario (``[scenario, day(, asset)]``) or the baseline's ``[path, day,
-    asset]``; ``impacts`` one ImpactConfig per scenario.
+    ``flows`` gives each chunk its flows (``FlowRows``), ``impacts`` has one ImpactConfig per
+    scenario; ``evaluate`` None skips the vectorbt evaluation (a sensitivity analysis of impact
+    outputs only), so vectorbt is not even imported.
     """
 
     baseline: BaselinePaths
-    direct_flow_usd: np.ndarray
-    sleeve: SleeveArrays | None
-    announcement_day: int
-    first_flow_day: np.ndarray
-    ramp_end_day: np.ndarray
-    pay_day: np.ndarray
+    flows: FlowRows
     impacts: tuple[ImpactConfig, ...]
-    evaluate: EvaluateConfig
+    announcement_day: int
+    evaluate: EvaluateConfig | None
 
     @classmethod
     def build(
@@ -74,17 +86,14 @@ class SharedInputs:
         baseline: BaselinePaths,
         inputs: ScenarioInputs,
         scenarios: Sequence[Scenario],
-        evaluate_config: EvaluateConfig,
+        evaluate_config: EvaluateConfig | None,
     ) -> SharedInputs:
+        """The run's grid: flows sliced from ``inputs``, built once for every scenario."""
         return cls(
             baseline=baseline,
-            direct_flow_usd=inputs.direct_flow_usd,
-            sleeve=inputs.sleeve,
-            announcement_day=inputs.announcement_day,
-            first_flow_day=inputs.first_flow_day,
-            ramp_end_day=inputs.ramp_end_day,
-            pay_day=inputs.pay_day,
+            flows=inputs,
             impacts=tuple(s.impact for s in scenarios),
+            announcement_day=inputs.announcement_day,
             evaluate=evaluate_config,
         )
 
@@ -94,14 +103,15 @@ class ChunkResult:
     """One chunk's share of the outputs.
 
     ``impacts`` and ``evaluation``: one row per (scenario, asset) of the chunk, in order, the
-    columns of ``backtest.sim.metrics`` and ``backtest.sim.evaluate``; ``bands``: drawn
+    columns of ``backtest.sim.metrics`` and ``backtest.sim.evaluate`` (None without
+    ``SharedInputs.evaluate``); ``bands``: drawn
     scenario index → impacted close ``[5th/50th/95th percentile, day, asset]`` over paths;
     ``seconds``: time spent in each step of the chunk.
     """
 
     spec: ChunkSpec
     impacts: pd.DataFrame
-    evaluation: pd.DataFrame
+    evaluation: pd.DataFrame | None
     bands: dict[int, np.ndarray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -111,9 +121,16 @@ class Combined:
     """Every chunk's rows in scenario order, the drawn bands, and the summed step times."""
 
     impacts: pd.DataFrame
-    evaluation: pd.DataFrame
+    evaluation: pd.DataFrame | None
     bands: dict[int, np.ndarray]
     seconds: dict[str, float]
+    n_chunks: int = 1
+
+    def metrics(self) -> pd.DataFrame:
+        """The impact figures and (if evaluated) the portfolio metrics side by side."""
+        if self.evaluation is None:
+            return self.impacts
+        return pd.concat([self.impacts, self.evaluation], axis=1)
 
 
 def scenarios_per_chunk(chunk_columns: int, n_paths: int, n_assets: int) -> int:
@@ -125,6 +142,7 @@ def plan_chunks(
     n_scenarios: int, per_chunk: int, drawn: Iterable[int] = ()
 ) -> list[ChunkSpec]:
     """Consecutive runs of ``per_chunk`` scenarios covering ``range(n_scenarios)``."""
+    per_chunk = max(int(per_chunk), 1)
     drawn = sorted(set(drawn))
     specs = []
     for index, start in enumerate(range(0, n_scenarios, per_chunk)):
@@ -133,6 +151,14 @@ def plan_chunks(
             ChunkSpec(index, start, stop, tuple(i for i in drawn if start <= i < stop))
         )
     return specs
+
+
+def chunk_plan(
+    n_scenarios: int, compute: ComputeConfig, baseline: BaselinePaths, drawn: Iterable[int] = ()
+) -> list[ChunkSpec]:
+    """The chunks of ``n_scenarios`` on ``baseline`` under ``compute`` (the one rule)."""
+    per_chunk = scenarios_per_chunk(compute.chunk_columns, baseline.n_paths, len(baseline.assets))
+    return plan_chunks(n_scenarios, per_chunk, drawn)
 
 
 def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
@@ -145,12 +171,15 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
     started = time.perf_counter()
     rows = slice(spec.start, spec.stop)
     impacts = shared.impacts[rows]
+    flows = shared.flows.chunk_flows(rows)
+    keep_close = shared.evaluate is not None or bool(spec.drawn)
     engine = run_engine(
         shared.baseline,
-        shared.direct_flow_usd[rows],
+        flows.direct_flow_usd,
         impacts,
-        _sleeve_rows(shared.sleeve, rows),
+        flows.sleeve,
         shared.announcement_day,
+        outputs=("flow_usd", "log_impact") + (("close_usd",) if keep_close else ()),
     )
     seconds["engine"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -160,12 +189,19 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         shared.baseline.volume_usd,
         [impact.volume_coverage for impact in impacts],
     ).reset_index(drop=True)
-    close = engine.array("close_usd")
+    close = engine.array("close_usd") if keep_close else None
     del engine  # frees the flow and impact arrays before the evaluation
     bands = {
-        i: np.percentile(close[i - spec.start], BAND_PERCENTILES, axis=0) for i in spec.drawn
+        i: np.percentile(close[i - spec.start], BAND_PERCENTILES, axis=0)
+        for i in spec.drawn
+        if close is not None
     }
     seconds["metrics"] = time.perf_counter() - started
+    if shared.evaluate is None or close is None:
+        return ChunkResult(spec, figures, None, bands, seconds)
+    # imported here: vectorbt costs seconds to load, and an impact-only analysis never needs it
+    from backtest.sim.evaluate import EvaluationInput, evaluate
+
     started = time.perf_counter()
     evaluation = evaluate(
         EvaluationInput(
@@ -173,9 +209,9 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
             impacted_close_usd=close,
             baseline_close_usd=shared.baseline.close_usd,
             announcement_day=shared.announcement_day,
-            first_flow_day=shared.first_flow_day[rows],
-            ramp_end_day=shared.ramp_end_day[rows],
-            pay_day=shared.pay_day[rows],
+            first_flow_day=flows.first_flow_day,
+            ramp_end_day=flows.ramp_end_day,
+            pay_day=flows.pay_day,
         ),
         shared.evaluate,
     ).reset_index(drop=True)
@@ -200,13 +236,17 @@ def combine(results: Iterable[ChunkResult], n_assets: int) -> Combined:
         [range(n_scenarios), range(n_assets)], names=["scenario_index", "asset_index"]
     )
     impacts = pd.concat([r.impacts for r in ordered], ignore_index=True).set_axis(index)
-    evaluation = pd.concat([r.evaluation for r in ordered], ignore_index=True).set_axis(index)
+    evaluated = [r.evaluation for r in ordered if r.evaluation is not None]
+    evaluation = None
+    if evaluated:
+        evaluation = pd.concat(evaluated, ignore_index=True).set_axis(index)
     bands = {i: band for result in ordered for i, band in result.bands.items()}
     seconds: dict[str, float] = {}
     for result in ordered:
         for step, value in result.seconds.items():
             seconds[step] = seconds.get(step, 0.0) + value
-    return Combined(impacts, evaluation, bands, {k: round(v, 3) for k, v in seconds.items()})
+    rounded = {k: round(v, 3) for k, v in seconds.items()}
+    return Combined(impacts, evaluation, bands, rounded, n_chunks=len(ordered))
 
 
 def scenario_paths(
@@ -227,27 +267,13 @@ def scenario_paths(
     chosen = [indices] if isinstance(indices, int) else list(indices)
     if not chosen or any(not 0 <= i < len(scenarios) for i in chosen):
         raise IndexError(f"scenario indices {chosen} outside 0..{len(scenarios) - 1}")
-    rows = np.asarray(chosen)
-    sleeve = inputs.sleeve
+    flows = inputs.chunk_flows(np.asarray(chosen))
     return run_engine(
         baseline,
-        inputs.direct_flow_usd[rows],
+        flows.direct_flow_usd,
         [scenarios[i].impact for i in chosen],
-        None if sleeve is None else _sleeve_rows(sleeve, rows),
+        flows.sleeve,
         inputs.announcement_day,
-    )
-
-
-def _sleeve_rows(sleeve: SleeveArrays | None, rows: slice | np.ndarray) -> SleeveArrays | None:
-    if sleeve is None:
-        return None
-    return SleeveArrays(
-        target_weight=sleeve.target_weight[rows],
-        initial_fund_usd=sleeve.initial_fund_usd[rows],
-        contribution_usd=sleeve.contribution_usd[rows],
-        rebalance_day=sleeve.rebalance_day[rows],
-        drift_band=sleeve.drift_band[rows],
-        start_day_index=sleeve.start_day_index[rows],
     )
 
 
@@ -256,7 +282,9 @@ __all__ = [
     "ChunkResult",
     "ChunkSpec",
     "Combined",
+    "FlowRows",
     "SharedInputs",
+    "chunk_plan",
     "combine",
     "plan_chunks",
     "run_chunk",

@@ -2,7 +2,11 @@
 
 None of these settings changes a number of the results (``run_id`` leaves the section out):
 chunks hold whole scenarios, so every quantile over paths is computed as in one piece, and
-every chunk is a pure task that gives the same result wherever it runs.
+every chunk is a pure task that gives the same result wherever it runs. The run, its tornado
+and the sensitivity analysis all take one ``ComputeConfig``, settled once per command by
+``ComputeConfig.with_flags``: a flag given on the command line always wins over the study's
+``[compute]``; ``--workers N`` without ``--scheduler`` also sets the study's scheduler aside
+(a scheduler would win over it), so ``--workers 0`` always means this process.
 
 The run-time estimate printed before a run, and checked against ``[study] max_minutes``, is
 columns × ``SECONDS_PER_1000_COLUMNS`` / 1,000 divided by the number of worker processes.
@@ -10,11 +14,11 @@ columns × ``SECONDS_PER_1000_COLUMNS`` / 1,000 divided by the number of worker 
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Literal, get_args
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Literal, get_args
 
-from flowimpact.config import choice, whole
+from flowimpact.config import choice, number, whole
 from flowimpact.errors import ConfigError
 
 WriteFlows = Literal["auto", "all", "drawn", "headline"]
@@ -55,16 +59,23 @@ class ComputeConfig:
     ("headline": 3 of the default study's 24, 0.5 of its 3.95 MB). "auto" is "all" for
     ``flowimpact run`` and "headline" in the scheduler's dated folders, so that 30 kept days
     stay small (``for_archive``).
+
+    ``connect_timeout_seconds`` (default 10, an assumption: a scheduler on a reachable host
+    answers in well under a second): the bound on reaching ``scheduler`` and on its Dask
+    handshake; past it the command ends with exit 3 naming the address.
     """
 
     chunk_columns: int = 8_000
     workers: int = 0
     scheduler: str = ""
     write_flows: WriteFlows = "auto"
+    connect_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         whole("compute", "chunk_columns", self.chunk_columns, low=1)
         whole("compute", "workers", self.workers, low=0)
+        timeout = self.connect_timeout_seconds
+        number("compute", "connect_timeout_seconds", timeout, low=0.0, low_open=True, high=600.0)
         if not isinstance(self.scheduler, str) or (
             self.scheduler and "://" not in self.scheduler
         ):
@@ -83,7 +94,7 @@ class ComputeConfig:
         """The config of a scheduled update's dated folder: "auto" becomes "headline"."""
         if self.write_flows != "auto":
             return self
-        return dataclasses.replace(self, write_flows="headline")
+        return replace(self, write_flows="headline")
 
     @property
     def parallel(self) -> bool:
@@ -97,6 +108,48 @@ class ComputeConfig:
         if self.workers:
             return f"on a local Dask cluster of {self.workers} worker processes"
         return "in this process"
+
+    def with_flags(
+        self, *, workers: int | None = None, scheduler: str | None = None
+    ) -> ComputeConfig:
+        """This config with the command line's flags over it, by the one rule of the module
+        docstring (None: the flag was not given)."""
+        changes: dict[str, Any] = {}
+        if workers is not None:
+            changes["workers"] = workers
+            changes["scheduler"] = ""  # a flag wins: the study's scheduler would win over it
+        if scheduler is not None:
+            changes["scheduler"] = scheduler
+        return replace(self, **changes)
+
+    def capped(self, cores: int | None = None) -> tuple[ComputeConfig, str | None]:
+        """``workers`` at most the machine's cores, and the message saying so when it was more.
+
+        More local worker processes than cores only share the same cores (and 1,000 of them
+        never finish starting); a remote scheduler's workers are not bounded here.
+        """
+        cores = cores or os.cpu_count() or 1
+        if self.scheduler or self.workers <= cores:
+            return self, None
+        message = (
+            f"workers = {self.workers} is more than this machine's {cores} cores; running "
+            f"{cores} worker processes (use --scheduler for a larger cluster)"
+        )
+        return replace(self, workers=cores), message
+
+    def record(self, n_chunks: int, per_chunk: int) -> dict[str, Any]:
+        """What ran, for run.json's ``compute`` key (every command that runs chunks)."""
+        executor = "dask-scheduler" if self.scheduler else "dask-local" if self.workers else (
+            "in-process"
+        )
+        return {
+            "executor": executor,
+            "workers": self.workers,
+            "scheduler": self.scheduler,
+            "chunk_columns": self.chunk_columns,
+            "scenarios_per_chunk": per_chunk,
+            "chunks": n_chunks,
+        }
 
 
 def duration_text(seconds: float) -> str:

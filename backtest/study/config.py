@@ -34,7 +34,7 @@ from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from backtest.study.compute import ComputeConfig
 from backtest.study.flows_config import FlowsConfig
-from backtest.study.sensitivity_config import SensitivityConfig
+from backtest.study.sensitivity.config import SensitivityConfig
 from feeds.config import DataConfig
 from flowimpact.config import config_id, day, jsonable, number, whole
 from flowimpact.errors import ConfigError
@@ -89,6 +89,25 @@ SECTIONS: Mapping[str, type] = {
 }
 
 
+class AxisKey(str):
+    """A grid axis's key, ``"inflow.lag_months"``: a string (so tables, ids and JSON are as
+    before) that knows its ``section`` and its key ``name`` (no ``split(".")`` at every use)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, section: str, name: str) -> AxisKey:
+        return cls(f"{section}.{name}")
+
+    @property
+    def section(self) -> str:
+        return self.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.split(".", 1)[1]
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One point of the grid: an inflow config and an impact config.
@@ -98,13 +117,13 @@ class Scenario:
     """
 
     scenario_id: str
-    axes: Mapping[str, GridValue]
+    axes: Mapping[AxisKey, GridValue]
     inflow: InflowConfig
     impact: ImpactConfig
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{key.split('.')[-1]}={value}" for key, value in self.axes.items())
+        return ", ".join(f"{key.name}={value}" for key, value in self.axes.items())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +146,7 @@ class Study:
     flows: FlowsConfig
     sensitivity: SensitivityConfig
     compute: ComputeConfig
-    grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
+    grid_axes: Mapping[AxisKey, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the whole mapping as merged (default, file, overrides), grid axes still lists:
@@ -174,9 +193,8 @@ class Study:
             for section in GRID_SECTIONS:
                 values = dict(self.raw.get(section, {}))
                 for key, value in point.items():
-                    sect, name = key.split(".", 1)
-                    if sect == section:
-                        values[name] = _resolve_token(value, key, resolve)
+                    if key.section == section:
+                        values[key.name] = _resolve_token(value, key, resolve)
                 built[section] = build_config(section, values)
             scenarios.append(
                 Scenario(
@@ -207,9 +225,8 @@ class Study:
         for section, config in self.configs.items():
             values = redact(jsonable(config))
             for key, axis in self.grid_axes.items():
-                sect, name = key.split(".", 1)
-                if sect == section:
-                    values[name] = list(axis)
+                if key.section == section:
+                    values[key.name] = list(axis)
             out[section] = values
         return out
 
@@ -362,7 +379,7 @@ def _merged(default: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
 def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> Study:
     """Validate a complete study mapping (section -> keys) and build the ``Study``."""
     configs: dict[str, Any] = {}
-    grid_axes: dict[str, tuple[Any, ...]] = {}
+    grid_axes: dict[AxisKey, tuple[Any, ...]] = {}
     first_points: dict[str, dict[str, Any]] = {}
     for section in SECTIONS:
         values = dict(raw.get(section, {}))
@@ -385,7 +402,7 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                     )
                 if not value:
                     raise ConfigError(f"[{section}] {key}: an empty list gives no scenario")
-                grid_axes[f"{section}.{key}"] = tuple(value)
+                grid_axes[AxisKey.of(section, key)] = tuple(value)
                 # validate every axis value now, so a bad one fails before any work
                 for item in value:
                     if not _is_token(item):
@@ -469,15 +486,17 @@ def _placeholder(token: str) -> float:
     return 1.0
 
 
-def _resolve_token(value: Any, key: str, resolve: Callable[[str, str], float] | None) -> Any:
+def _resolve_token(
+    value: Any, key: AxisKey, resolve: Callable[[str, str], float] | None
+) -> Any:
     if not _is_token(value):
         return value
     if resolve is None:
         raise ConfigError(
-            f"[{key.split('.')[0]}] {key.split('.', 1)[1]} = {value!r} needs the ETF-flow "
+            f"[{key.section}] {key.name} = {value!r} needs the ETF-flow "
             "calibration: import the Farside tables (flowimpact import) and run the study"
         )
-    return resolve(value, key.split(".", 1)[1])
+    return resolve(value, key.name)
 
 
 def _check_window(study: StudyConfig, paths: PathsConfig) -> None:

@@ -13,6 +13,11 @@ computed again, by Dask, with the same result.
 - ``scheduler = "tcp://host:8786"``: an existing cluster (``dask scheduler`` / ``dask worker``,
   Kubernetes, SLURM through dask-jobqueue, a cloud deployment); the workers need flowimpact
   installed, nothing else: they get their inputs from the client and never read the store.
+  The address is checked first (``check_scheduler``) with a bounded connect and a look at the
+  first bytes the scheduler sends (a Dask scheduler sends its handshake at once), so a refused
+  port, a black hole, an HTTP server or an unknown scheme each end within
+  ``[compute] connect_timeout_seconds`` in one line naming the address (exit 3), not in a hang
+  or in Dask reading an HTTP reply as a 3 EiB frame.
 
 ``shared`` is scattered once to every worker (``broadcast=True``), so a worker that dies does
 not take the only copy with it; should every copy be lost, the remaining tasks are sent again
@@ -22,6 +27,9 @@ with a fresh copy. Dask, not this module, reruns the tasks of a worker that dies
 from __future__ import annotations
 
 import os
+import socket
+import struct
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
@@ -31,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tqdm.auto import tqdm
 
 from backtest.study.compute import ComputeConfig
-from flowimpact.errors import FlowImpactError
+from flowimpact.errors import DataUnavailableError, FlowImpactError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -42,7 +50,11 @@ Result = TypeVar("Result")
 
 #: how often the remaining tasks are sent again after every copy of ``shared`` was lost
 RESEND_ATTEMPTS = 3
-CONNECT_TIMEOUT_S = 30
+#: schemes a remote scheduler address may have; tls gets the connect check only (its handshake
+#: comes after TLS's own, which the client then does under the same timeout)
+SCHEMES = ("tcp", "tls")
+#: a Dask handshake is a few hundred bytes; a first frame announced larger is not Dask's
+MAX_HANDSHAKE_BYTES = 1 << 20
 #: no dashboard, and the scheduler's small HTTP server (health, metrics) on a free port rather
 #: than 8787, which another cluster on the machine may hold
 NO_HTTP_PORT = {"dashboard_address": ":0"}
@@ -77,13 +89,13 @@ def dask_client(compute: ComputeConfig) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
     if compute.scheduler:
+        timeout = compute.connect_timeout_seconds
+        check_scheduler(compute.scheduler, timeout)
         try:
-            client = Client(compute.scheduler, timeout=CONNECT_TIMEOUT_S)
+            client = Client(compute.scheduler, timeout=timeout)
         except (OSError, TimeoutError) as exc:
-            raise FlowImpactError(
-                f"cannot reach the Dask scheduler at {compute.scheduler} ({exc}); start one "
-                "with `dask scheduler` and workers with `dask worker ADDRESS`, or fix "
-                "--scheduler / [compute] scheduler"
+            raise SchedulerUnreachableError(
+                f"cannot reach the Dask scheduler at {compute.scheduler} ({exc}); {_HOW}"
             ) from None
         with client:
             yield client
@@ -100,6 +112,97 @@ def dask_client(compute: ComputeConfig) -> Iterator[Client]:
         Client(cluster) as client,
     ):
         yield client
+
+
+class SchedulerUnreachableError(DataUnavailableError):
+    """The Dask scheduler of ``--scheduler`` / ``[compute] scheduler`` cannot be used (exit 3)."""
+
+
+_HOW = (
+    "start one with `dask scheduler` and workers with `dask worker ADDRESS`, or fix "
+    "--scheduler / [compute] scheduler"
+)
+
+
+def check_scheduler(address: str, timeout_s: float) -> None:
+    """Return when ``address`` accepts a connection and sends what starts a Dask handshake.
+
+    Within ``timeout_s`` in all; otherwise SchedulerUnreachableError naming the address and
+    what it did (refused, never answered, answered HTTP or something else, unknown scheme).
+    """
+    scheme, _, rest = address.partition("://")
+    if scheme not in SCHEMES:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler address {address!r} has the scheme {scheme!r}; give "
+            f"{' or '.join(s + '://HOST:PORT' for s in SCHEMES)}"
+        )
+    host, port = _host_port(address, rest)
+    deadline = time.monotonic() + timeout_s
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except ConnectionRefusedError:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler at {address} refused the connection (nothing listens on port "
+            f"{port}); {_HOW}"
+        ) from None
+    except TimeoutError:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler at {address} did not accept a connection within {timeout_s:g} s "
+            "([compute] connect_timeout_seconds); check the address and the firewall"
+        ) from None
+    except OSError as exc:
+        raise SchedulerUnreachableError(
+            f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); {_HOW}"
+        ) from None
+    with sock:
+        if scheme == "tls":
+            return
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            head = _read(sock, 8)
+        except TimeoutError:
+            raise SchedulerUnreachableError(
+                f"{address} accepted the connection but sent no Dask handshake within "
+                f"{timeout_s:g} s ([compute] connect_timeout_seconds): not a Dask scheduler, "
+                "or a firewall that swallows the traffic; check the address and port (8786 by "
+                "default)"
+            ) from None
+        except OSError as exc:
+            raise SchedulerUnreachableError(
+                f"{address} dropped the connection before a Dask handshake ({exc}); {_HOW}"
+            ) from None
+    (announced,) = struct.unpack("<Q", head) if len(head) == 8 else (None,)
+    if head.startswith(b"HTTP"):
+        what = "answered in HTTP (a web server, or a Dask dashboard: the scheduler is 8786)"
+    elif announced is None:
+        what = "closed the connection without a Dask handshake"
+    elif not 0 < announced <= MAX_HANDSHAKE_BYTES:
+        what = "answered with something other than the Dask protocol"
+    else:
+        return
+    raise SchedulerUnreachableError(f"{address} is not a Dask scheduler: it {what}; {_HOW}")
+
+
+def _host_port(address: str, rest: str) -> tuple[str, int]:
+    host, _, port = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler address {address!r} needs a host and a port, such as "
+            "tcp://host:8786"
+        )
+    return host, int(port)
+
+
+def _read(sock: socket.socket, n_bytes: int) -> bytes:
+    """Up to ``n_bytes`` (fewer only when the peer closes first)."""
+    data = b""
+    while len(data) < n_bytes:
+        chunk = sock.recv(n_bytes - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _on_dask(
@@ -144,4 +247,4 @@ def _on_dask(
                 future.release()
 
 
-__all__ = ["dask_client", "map_chunks"]
+__all__ = ["SchedulerUnreachableError", "check_scheduler", "dask_client", "map_chunks"]

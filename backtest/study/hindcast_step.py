@@ -27,8 +27,8 @@ from backtest.analogs.hindcast import (
     realized_series,
     with_parameter,
 )
+from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
 from backtest.study.config import Study
-from backtest.study.results import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
 from flowimpact.errors import ConfigError, DataUnavailableError, InputError
 
 

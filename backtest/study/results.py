@@ -1,15 +1,16 @@
-"""What a run produces, as data: the leaf module every step and every writer imports.
+"""What a run produces, as data: the result types every writer reads.
 
-``StudyRun`` (everything one ``run_study`` computed), ``RunResult`` (where it wrote its files)
-and ``AnalogsOutcome`` (the event study, the calibration and the flow comparison of one run)
-hold values only. The steps that fill them live in ``backtest.study`` and ``backtest.run``; the
-files and pages made from them live in ``backtest.report``. Keeping the types here, below both,
-is what lets imports run one way (run → report → study → analogs → sim).
+``StudyRun`` (everything one ``run_study`` computed), ``HindcastRun``, and ``Written`` /
+``RunResult`` (where a job wrote its files, and how to write them) hold values only;
+``AnalogsOutcome`` lives beside the analogs step that fills it (``backtest.study.analogs_step``).
+The steps that fill these live in ``backtest.study`` and ``backtest.run``; the files and pages
+made from them live in ``backtest.report``. Keeping the types here, below both, is what lets
+imports run one way (run → report → study → analogs → sim).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,51 +18,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backtest.analogs.calibrate import CalibrationResult, resolve_calibrated
-from backtest.analogs.event_study import EventStudyResult
-from backtest.analogs.flow_compare import FlowComparison
 from backtest.analogs.hindcast import HindcastResult
 from backtest.sim.baseline import BaselinePaths
+from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario, Study
 from backtest.study.scenario_inputs import ScenarioInputs
-from backtest.study.sensitivity_step import RunTornado
+from backtest.study.sensitivity.analysis import RunTornado
 from feeds.prices import PriceSource
-from flowimpact.errors import ConfigError
-
-HOW_TO_IMPORT_ETF_FLOWS = (
-    "import the Farside tables, e.g. `flowimpact import path/to/farside_btc_etf_flows_daily.csv "
-    "path/to/farside_eth_etf_flows_daily.csv`"
-)
-
-
-@dataclass(frozen=True)
-class AnalogsOutcome:
-    """Event study, calibration (if ETF flows are stored) and flow comparison of one run."""
-
-    events: EventStudyResult
-    etf_flows: dict[str, pd.DataFrame]
-    calibration: CalibrationResult | None
-    comparison: FlowComparison | None = None
-    calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
-    hindcast: HindcastResult | None = None  # the ETF flows run back through the impact models
-    hindcast_skipped: str | None = None  # why, when ETF flows exist but the hindcast could not run
-
-    def resolve(self, token: str, key: str) -> float:
-        """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""
-        if self.calibration is None:
-            raise ConfigError(
-                f"[impact] {key} = {token!r} needs ETF flows: {HOW_TO_IMPORT_ETF_FLOWS}"
-            )
-        return resolve_calibrated(token, key, self.calibration)
 
 
 @dataclass(frozen=True, eq=False)
 class FanBands:
     """The fan charts' bands: close ``[5th/50th/95th percentile over paths, day, asset]``.
 
-    ``scenarios`` are the drawn scenarios' indices (``backtest.report.study_page.
-    drawn_scenarios``), ``impacted`` maps each to its band.
+    ``scenarios`` are the drawn scenarios' indices (``backtest.study.drawn.drawn_scenarios``),
+    ``impacted`` maps each to its band.
     """
 
     scenarios: tuple[int, ...]
@@ -116,13 +88,39 @@ class HindcastRun:
         return self.analogs.hindcast
 
 
-@dataclass(frozen=True)
-class RunResult:
+@dataclass(frozen=True, kw_only=True)
+class Written:
+    """Where a job wrote its files (none when it ran without ``out_dir``), and how to write them.
+
+    ``write(out_dir)`` writes the files the job's command writes, as one set, and returns them
+    by name; ``writer`` is the job's own file writer (``backtest.run``), kept so that a result
+    computed in a notebook can be written later.
+    """
+
+    out_dir: Path | None
+    files: dict[str, Path]
+    writer: Callable[[Path], dict[str, Path]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def report_path(self) -> Path:
+        """``report.html`` as written; ValueError when nothing was written yet."""
+        if "report.html" not in self.files:
+            raise ValueError("nothing written yet: call result.write(out_dir) first")
+        return self.files["report.html"]
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """The command's files into ``out_dir`` (see the class docstring)."""
+        if self.writer is None:
+            raise ValueError("this result cannot write its files")
+        return self.writer(Path(out_dir))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult(Written):
     """Where a run wrote its files, and the run itself."""
 
-    out_dir: Path
-    report_path: Path
-    files: dict[str, Path]
     run: StudyRun
 
 
@@ -133,4 +131,5 @@ __all__ = [
     "HindcastRun",
     "RunResult",
     "StudyRun",
+    "Written",
 ]

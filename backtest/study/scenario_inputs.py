@@ -4,6 +4,11 @@ Schedules come from ``backtest.study.schedules``: one per distinct inflow, share
 that differ only in their impact model. The ``[flows]`` tables (``backtest.study.flow_tables``)
 are added to every scenario's direct flows, so the engine sees 401(k) + table flows;
 ``flow_sources`` says, per scenario and asset, which of them a scenario carries.
+
+``ChunkFlows`` is what one chunk of scenarios hands the engine and the evaluation; the grid's
+``ScenarioInputs.chunk_flows`` slices it from arrays built once, a sensitivity analysis builds
+it per chunk (``backtest.study.sensitivity.samples``); both build the sleeve's arrays with
+``sleeve_arrays``, the one builder.
 """
 
 from __future__ import annotations
@@ -18,9 +23,21 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import SleeveArrays
 from backtest.study.config import Scenario
 from backtest.study.flow_tables import ExtraFlows, flow_source
-from backtest.study.schedules import build_schedules, inflow_label
+from backtest.study.schedules import inflow_label, schedule_rows
 from flowimpact.errors import ConfigError
 from strategies.inflow import FlowSchedule
+from strategies.inflow_batch import ScheduleBatch
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkFlows:
+    """One chunk's engine and evaluation inputs: arrays [scenario of the chunk, day(, asset)]."""
+
+    direct_flow_usd: np.ndarray
+    sleeve: SleeveArrays | None
+    first_flow_day: np.ndarray
+    ramp_end_day: np.ndarray
+    pay_day: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +56,17 @@ class ScenarioInputs:
     extra_flows: ExtraFlows | None = None  # the [flows] tables, in direct_flow_usd too
     flow_sources: list[dict[str, str]] | None = None  # per scenario: asset -> "401(k) + ..."
 
+    def chunk_flows(self, rows: slice | np.ndarray) -> ChunkFlows:
+        """The scenarios at ``rows`` (grid order), as one chunk runs them."""
+        sleeve = self.sleeve
+        return ChunkFlows(
+            direct_flow_usd=self.direct_flow_usd[rows],
+            sleeve=None if sleeve is None else sleeve_rows(sleeve, rows),
+            first_flow_day=self.first_flow_day[rows],
+            ramp_end_day=self.ramp_end_day[rows],
+            pay_day=self.pay_day[rows],
+        )
+
 
 def build(
     scenarios: Sequence[Scenario],
@@ -52,14 +80,10 @@ def build(
     ``extra_flows`` (``[flows]``) are added to every scenario's direct flows.
     """
     days, assets = baseline.days, baseline.assets
-    announcement = _single_announcement(scenarios)
-    announcement_day = int(days.searchsorted(announcement))
-    if announcement_day >= len(days) or days[announcement_day] != announcement:
-        raise ConfigError(
-            f"[inflow] announcement {announcement.date()} is outside the study window "
-            f"{days[0].date()}..{days[-1].date()}; move [study] start or [paths] horizon_end"
-        )
-    by_inflow = build_schedules(scenarios, days, assets, daily_prices)
+    announcement_day = announcement_index([s.inflow.announcement_day for s in scenarios], days)
+    batch, row_of = schedule_rows(scenarios, days, assets, daily_prices)
+    by_inflow = {label: batch.schedule(row) for label, row in row_of.items()}
+    rows = np.array([row_of[inflow_label(scenario)] for scenario in scenarios])
     schedules = [by_inflow[inflow_label(scenario)] for scenario in scenarios]
 
     direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
@@ -77,7 +101,7 @@ def build(
         by_inflow=by_inflow,
         schedules=schedules,
         direct_flow_usd=np.ascontiguousarray(direct, dtype=np.float64),
-        sleeve=_sleeve_arrays(schedules, days, assets),
+        sleeve=sleeve_arrays(batch, rows),
         announcement_day=announcement_day,
         first_flow_day=first_flow,
         ramp_end_day=ramp_end,
@@ -87,13 +111,21 @@ def build(
     )
 
 
-def _single_announcement(scenarios: Sequence[Scenario]) -> pd.Timestamp:
-    dates = {s.inflow.announcement_day for s in scenarios}
-    if len(dates) != 1:
+def announcement_index(dates: Sequence[object], days: pd.DatetimeIndex) -> int:
+    """Row of the one announcement day of ``dates`` in ``days``; ConfigError otherwise."""
+    distinct = {pd.Timestamp(day) for day in dates}
+    if len(distinct) != 1:
         raise ConfigError(
             "[inflow] announcement: one study has one announcement date; run a study per date"
         )
-    return pd.Timestamp(dates.pop())
+    announcement = distinct.pop()
+    index = int(days.searchsorted(announcement))
+    if index >= len(days) or days[index] != announcement:
+        raise ConfigError(
+            f"[inflow] announcement {announcement.date()} is outside the study window "
+            f"{days[0].date()}..{days[-1].date()}; move [study] start or [paths] horizon_end"
+        )
+    return index
 
 
 def _index(days: pd.DatetimeIndex, day: pd.Timestamp) -> int:
@@ -101,33 +133,33 @@ def _index(days: pd.DatetimeIndex, day: pd.Timestamp) -> int:
     return int(min(days.searchsorted(pd.Timestamp(day)), len(days)))
 
 
-def _sleeve_arrays(
-    schedules: Sequence[FlowSchedule], days: pd.DatetimeIndex, assets: Sequence[str]
-) -> SleeveArrays | None:
-    if all(s.sleeve is None for s in schedules):
+def sleeve_arrays(batch: ScheduleBatch, rows: np.ndarray) -> SleeveArrays | None:
+    """The sleeve's engine arrays of the batch's ``rows`` (one per scenario); None without one.
+
+    A scenario without a sleeve starts it one past the window, so the engine never trades it.
+    """
+    sleeve = batch.sleeve
+    if sleeve is None or not sleeve.has_sleeve[rows].any():
         return None
-    n_scen, n_days = len(schedules), len(days)
-    weight = np.zeros((n_scen, len(assets)))
-    initial = np.zeros(n_scen)
-    contribution = np.zeros((n_scen, n_days))
-    rebalance = np.zeros((n_scen, n_days), dtype=bool)
-    band = np.full(n_scen, np.inf)
-    start = np.full(n_scen, n_days, dtype=np.int64)
-    for i, schedule in enumerate(schedules):
-        sleeve = schedule.sleeve
-        if sleeve is None:
-            continue
-        weight[i] = [sleeve.target_weight.get(asset, 0.0) for asset in assets]
-        initial[i] = sleeve.initial_fund_usd
-        contribution[i] = sleeve.contribution_usd.reindex(days, fill_value=0.0).to_numpy()
-        rebalance[i] = sleeve.rebalance_day.reindex(days, fill_value=False).to_numpy()
-        band[i] = sleeve.drift_band
-        start[i] = _index(days, sleeve.start_day)
+    n_days = len(batch.days)
+    start = np.minimum(batch.days.searchsorted(sleeve.start_day), n_days)
     return SleeveArrays(
-        target_weight=weight,
-        initial_fund_usd=initial,
-        contribution_usd=contribution,
-        rebalance_day=rebalance,
-        drift_band=band,
-        start_day_index=start,
+        target_weight=sleeve.target_weight[rows],
+        initial_fund_usd=np.zeros(len(rows)),  # the inflow model starts every fund empty
+        contribution_usd=sleeve.contribution_usd[rows],
+        rebalance_day=sleeve.rebalance_day[rows],
+        drift_band=sleeve.drift_band[rows],
+        start_day_index=np.where(sleeve.has_sleeve, start, n_days)[rows].astype(np.int64),
+    )
+
+
+def sleeve_rows(sleeve: SleeveArrays, rows: slice | np.ndarray) -> SleeveArrays:
+    """The scenarios at ``rows`` of ``sleeve``."""
+    return SleeveArrays(
+        target_weight=sleeve.target_weight[rows],
+        initial_fund_usd=sleeve.initial_fund_usd[rows],
+        contribution_usd=sleeve.contribution_usd[rows],
+        rebalance_day=sleeve.rebalance_day[rows],
+        drift_band=sleeve.drift_band[rows],
+        start_day_index=sleeve.start_day_index[rows],
     )

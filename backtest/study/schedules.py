@@ -22,16 +22,14 @@ from backtest.study.flow_tables import ExtraFlows, flow_source
 from flowimpact.errors import DataUnavailableError
 from flowimpact.units import USD_PER_BILLION, USD_PER_MILLION
 from strategies.inflow import FlowSchedule
-from strategies.inflow_batch import schedule_batch
+from strategies.inflow_batch import ScheduleBatch, schedule_batch
 from strategies.inflow_config import MARKET_CAP_SPLIT
 
 
 def inflow_label(scenario: Scenario) -> str:
     """The scenario's ``[inflow]`` grid values: scenarios that differ only in impact share it."""
     parts = [
-        f"{key.split('.', 1)[1]}={value}"
-        for key, value in scenario.axes.items()
-        if key.startswith("inflow.")
+        f"{key.name}={value}" for key, value in scenario.axes.items() if key.section == "inflow"
     ]
     return ", ".join(parts) or "default inflow"
 
@@ -45,9 +43,9 @@ def inflow_axes(scenarios: Sequence[Scenario]) -> dict[str, dict[str, object]]:
         inflow_label(scenario): {
             "allocation": scenario.inflow.allocation,
             **{
-                key.split(".", 1)[1]: value
+                key.name: value
                 for key, value in scenario.axes.items()
-                if key.startswith("inflow.")
+                if key.section == "inflow"
             },
         }
         for scenario in scenarios
@@ -61,6 +59,17 @@ def build_schedules(
     daily_prices: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, FlowSchedule]:
     """One schedule per distinct inflow, keyed by ``inflow_label``, in the scenarios' order."""
+    batch, rows = schedule_rows(scenarios, days, assets, daily_prices)
+    return {label: batch.schedule(row) for label, row in rows.items()}
+
+
+def schedule_rows(
+    scenarios: Sequence[Scenario],
+    days: pd.DatetimeIndex,
+    assets: Sequence[str],
+    daily_prices: Mapping[str, pd.DataFrame] | None = None,
+) -> tuple[ScheduleBatch, dict[str, int]]:
+    """The batch of every distinct inflow and each ``inflow_label``'s row in it."""
     distinct: dict[str, Scenario] = {}
     for scenario in scenarios:
         distinct.setdefault(inflow_label(scenario), scenario)
@@ -69,7 +78,7 @@ def build_schedules(
         for s in distinct.values()
     ]
     batch = schedule_batch([s.inflow for s in distinct.values()], days, assets, caps)
-    return {label: batch.schedule(row) for row, label in enumerate(distinct)}
+    return batch, {label: row for row, label in enumerate(distinct)}
 
 
 def market_caps_usd(

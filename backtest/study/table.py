@@ -34,7 +34,7 @@ def scenarios_table(
         sections = {"inflow": scenario.inflow, "impact": scenario.impact}
         axes = {
             name: getattr(sections[section], name)
-            for section, name in (key.split(".", 1) for key in scenario.axes)
+            for section, name in ((key.section, key.name) for key in scenario.axes)
         }
         for asset in assets:
             rows.append(

@@ -1,6 +1,8 @@
 """``--workers N`` and ``--scheduler ADDRESS``: where a command's chunks run (run, sensitivity).
 
-Both override the study's ``[compute]`` section for one invocation; neither changes a result.
+Both override the study's ``[compute]`` section for one invocation, by the one rule of
+``backtest.study.compute`` (a flag given always wins; ``--workers 0``: this process); neither
+changes a result.
 """
 
 from __future__ import annotations
@@ -39,15 +41,19 @@ def scheduler_option(func: F) -> F:
 def compute_config(
     base: ComputeConfig, workers: int | None, scheduler: str | None
 ) -> ComputeConfig:
-    """The study's ``[compute]`` with the command line's flags over it (validated again)."""
-    from dataclasses import replace
+    """The study's ``[compute]`` with the command line's flags over it, workers capped to the
+    machine's cores (saying so on stderr)."""
+    from flowimpact.errors import ConfigError
 
-    changes: dict[str, Any] = {}
-    if workers is not None:
-        changes["workers"] = workers
-    if scheduler is not None:
-        changes["scheduler"] = scheduler
-    return replace(base, **changes)
+    if scheduler and "://" not in scheduler:
+        raise ConfigError(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address; give one such as "
+            "tcp://host:8786"
+        )
+    compute, message = base.with_flags(workers=workers, scheduler=scheduler).capped()
+    if message:
+        click.echo(f"flowimpact: {message}", err=True)
+    return compute
 
 
 __all__ = ["compute_config", "scheduler_option", "workers_option"]

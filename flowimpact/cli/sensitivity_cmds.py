@@ -14,6 +14,7 @@ from flowimpact.cli._app import (
     echo_warnings,
     out_option,
 )
+from flowimpact.cli.compute_options import compute_config, scheduler_option, workers_option
 from flowimpact.cli.output_options import output_options
 
 if TYPE_CHECKING:
@@ -23,23 +24,15 @@ if TYPE_CHECKING:
 @config_option
 @out_option("out/sensitivity")
 @data_dir_option
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Worker processes of a local Dask cluster (0: in this process).",
-)
-@click.option(
-    "--scheduler", default="", help="Address of an existing Dask cluster, e.g. tcp://host:8786."
-)
+@workers_option
+@scheduler_option
 @output_options
 def sensitivity_command(
     config_path: Path | None,
     out_dir: Path,
     data_dir: Path,
-    workers: int,
-    scheduler: str,
+    workers: int | None,
+    scheduler: str | None,
     progress: bool,
 ) -> None:
     """Global sensitivity of the outputs to the [sensitivity.ranges] of the assumptions.
@@ -49,16 +42,11 @@ def sensitivity_command(
     """
     from backtest.run import run_sensitivity
     from backtest.study.config import load_study
-    from backtest.study.sensitivity_plan import sensitivity_plan
-    from backtest.study.sensitivity_step import n_runs
-    from flowimpact.errors import ConfigError
+    from backtest.study.sensitivity.analysis import n_runs
+    from backtest.study.sensitivity.plan import sensitivity_plan
 
-    if scheduler and "://" not in scheduler:
-        raise ConfigError(
-            f"--scheduler {scheduler!r} is not a Dask scheduler address; give one such as "
-            "tcp://host:8786"
-        )
     study = load_study(config_path)
+    compute = compute_config(study.compute, workers, scheduler)
     plan = sensitivity_plan(study)
     config = plan.config
     click.echo(
@@ -72,8 +60,7 @@ def sensitivity_command(
         data_dir,
         out_dir,
         progress=progress,
-        workers=workers,
-        scheduler=scheduler,
+        compute=compute,
     )
     _print_top(result.outcome.table, config.outputs[0])
     echo_warnings(result.warnings)
@@ -87,7 +74,7 @@ def sensitivity_command(
 
 def _print_top(table: pd.DataFrame, output: str) -> None:
     """The leading parameters per asset and model, for the headline output."""
-    from backtest.report.sensitivity_figures import ranking
+    from backtest.report.sensitivity.figures import ranking
 
     rows = table[table["output"] == output]
     method = rows["method"].iloc[0]

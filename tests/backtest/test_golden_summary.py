@@ -1,6 +1,6 @@
 """A golden summary of one small seeded study: a refactor that changes a result fails here.
 
-The study: synthetic seeded candles (``tests.backtest.test_run``), two allocations × two lags ×
+The study: synthetic seeded candles (``tests.backtest.fixtures``), two allocations × two lags ×
 two impact models, 8 bootstrap paths. Every number of its ``scenarios.csv`` is pinned in
 ``golden/small_study_scenarios.csv`` to 1e-9 relative. When a change is meant to move results
 (a model fix, a new default), regenerate the file with
@@ -19,7 +19,9 @@ import pytest
 
 from backtest.run import run_study
 from backtest.study.config import load_study
-from tests.backtest.test_run import write_study, write_synthetic_store
+from tests.backtest.fixtures import write_study, write_synthetic_store
+
+pytestmark = pytest.mark.slow
 
 GOLDEN = Path(__file__).parent / "golden" / "small_study_scenarios.csv"
 GRID = {

@@ -26,61 +26,20 @@ from backtest.study.chunks import BAND_PERCENTILES, scenario_paths
 from backtest.study.config import load_study
 from backtest.study.schedules import inflow_label
 from flowimpact.cli import main
-
-SYMBOLS = {"BTC/USDT": 30_000.0, "ETH/USDT": 2_000.0}
-FIRST_DAY, LAST_DAY = "2023-05-01", "2025-10-31"
-SMALL_STUDY = {
-    "study": {"name": "synthetic test study", "start": "2025-06-01"},
-    "paths": {"n_paths": 8, "horizon_end": "2026-12-31"},
-    # one reallocation share: the default study's axis would double every grid here
-    "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12,
-               "reallocation_share": 0.25},
-    "impact": {"model": "multiplier"},
-}
-IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")
-UNIT = re.compile(r"(_usd|_pct|_bps|_sharpe|_sortino)(_vs_baseline)?_p(05|50|95)$")
-NETWORK_REFERENCE = re.compile(
-    r"<(script|link)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
+from tests.backtest.fixtures import (
+    FIRST_DAY,
+    LAST_DAY,
+    NETWORK_REFERENCE,
+    SYMBOLS,
+    synthetic_candles,
+    write_study,
+    write_synthetic_store,
 )
 
+pytestmark = pytest.mark.slow
 
-def synthetic_candles(price_usd: float, seed: int) -> pd.DataFrame:
-    """Daily OHLCV candles: a seeded random walk, OHLC-consistent, volume in base units."""
-    rng = np.random.default_rng(seed)
-    index = pd.date_range(FIRST_DAY, LAST_DAY, freq="D", tz="UTC", name="timestamp")
-    close = price_usd * np.exp(np.cumsum(rng.normal(0.0005, 0.03, len(index))))
-    open_ = np.r_[price_usd, close[:-1]]
-    wick = 1 + np.abs(rng.normal(0, 0.01, len(index)))
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * wick,
-            "low": np.minimum(open_, close) / wick,
-            "close": close,
-            "volume": 2e9 / price_usd * rng.uniform(0.5, 1.5, len(index)),
-            "source": "synthetic test candles",
-        },
-        index=index,
-    )
-
-
-def write_synthetic_store(data_dir: Path) -> dict[str, pd.DataFrame]:
-    """Binance BTC/USDT and ETH/USDT daily candles in a store at ``data_dir``."""
-    store = feeds.CandleStore(data_dir)
-    frames = {}
-    for seed, (symbol, price) in enumerate(SYMBOLS.items()):
-        frames[symbol] = synthetic_candles(price, seed)
-        store.merge("binance", symbol, "1d", frames[symbol])
-    return frames
-
-
-def write_study(path: Path, **sections: dict[str, object]) -> Path:
-    study = {name: dict(values) for name, values in SMALL_STUDY.items()}
-    for name, values in sections.items():
-        study[name] = {**study.get(name, {}), **values}
-    path.write_text(tomli_w.dumps(study), encoding="utf-8")
-    return path
-
+IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")
+UNIT = re.compile(r"(_usd|_pct|_bps|_sharpe|_sortino)(_vs_baseline)?_p(05|50|95)$")
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
@@ -219,7 +178,10 @@ def test_run_json_follows_the_contract(result: RunResult, manifest: dict[str, ob
     assert steps["report"] > 0  # the report is timed, and counted in the total
     assert float(manifest["seconds_total"]) >= sum(steps.values()) - 0.01
     assert set(manifest["seconds_in_chunks"]) == {"engine", "metrics", "evaluate"}
-    assert manifest["chunks"] >= 1
+    compute = manifest["compute"]
+    assert isinstance(compute, dict)
+    assert compute["executor"] == "in-process" and compute["chunks"] >= 1
+    assert compute["chunk_columns"] == 8000 and isinstance(manifest["warnings"], list)
     assert re.fullmatch(r"[0-9a-f]{12}", str(manifest["run_id"]))
     assert set(manifest["files"]) >= {"report.html", "scenarios.csv", "run.json", "flows.csv"}
 
@@ -413,7 +375,9 @@ def test_the_charts_bound_what_they_draw_and_say_so(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from backtest.report import study_page
+    from backtest.study import drawn
 
+    monkeypatch.setattr(drawn, "MAX_DRAWN", 1)
     monkeypatch.setattr(study_page, "MAX_DRAWN", 1)
     manifest = json.loads((result.out_dir / "run.json").read_text(encoding="utf-8"))
     page = study_page.write(result.run, tmp_path / "report.html", manifest).read_text("utf-8")

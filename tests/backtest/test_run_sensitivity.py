@@ -1,6 +1,6 @@
 """backtest/run.py's run_sensitivity end to end, and the main run's tornado with [sensitivity].
 
-A store of synthetic seeded candles (tests.backtest.test_run), a short window and a small
+A store of synthetic seeded candles (tests.backtest.fixtures), a short window and a small
 Sobol' analysis: the files of the outside contract and what they hold.
 """
 
@@ -16,8 +16,10 @@ import pytest
 
 from backtest.run import SensitivityResult, run_sensitivity, run_study
 from backtest.study.config import load_study
-from backtest.study.sensitivity_step import sensitivity_requested
-from tests.backtest.test_run import NETWORK_REFERENCE, write_study, write_synthetic_store
+from backtest.study.sensitivity.analysis import sensitivity_requested
+from tests.backtest.fixtures import NETWORK_REFERENCE, write_study, write_synthetic_store
+
+pytestmark = pytest.mark.slow
 
 ANALYSIS = {
     "inflow": {"allocation": 0.02},  # the test study's allocation grid would contradict the range

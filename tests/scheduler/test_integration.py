@@ -80,7 +80,7 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     # the whole path a cron job takes: CLI, lock, import folder, ccxt fetch, the real study,
     # publishing and the archive
     from flowimpact.cli import main
-    from tests.backtest.test_run import SYMBOLS, synthetic_candles, write_study
+    from tests.backtest.fixtures import SYMBOLS, synthetic_candles, write_study
 
     data_dir, out_dir = tmp_path / "data", tmp_path / "reports"
     inbox = tmp_path / "inbox"

@@ -110,6 +110,7 @@ def test_no_config_gives_an_empty_batch() -> None:
     assert batch.net_flow_usd().shape == (0, len(DAYS), 2)
 
 
+@pytest.mark.slow
 def test_eighteen_thousand_schedules_take_seconds_not_minutes() -> None:
     # a sensitivity analysis's worth of distinct inflows; one schedule_flows call is ~20 ms,
     # so a loop over them would need about six minutes

@@ -286,6 +286,7 @@ def test_unfinished_last_day_is_dropped_and_outage_days_kept() -> None:
     assert list(daily.columns) == ["close", "volume"]
 
 
+@pytest.mark.slow
 def test_calibration_and_engine_read_the_same_sigma_and_volume() -> None:
     # one daily series, seen by the calibration as history and by the engine as a baseline
     # path (its first WARMUP days the warm-up): σ_t, V_t and the square-root regressor

@@ -55,6 +55,7 @@ def test_the_same_series_without_the_jump_is_not_rejected() -> None:
     assert row["car_5d_rank_p"] > 0.05
 
 
+@pytest.mark.slow
 def test_tests_reject_about_five_percent_of_series_without_an_effect() -> None:
     # 200 seeded random walks: under no effect both tests must reject near their 5% size
     prices = {f"A{i}": candles(noise_series(100 + i), start="2023-01-01") for i in range(200)}

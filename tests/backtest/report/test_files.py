@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.report.files import data_fingerprints, versions
+from backtest.report.files import data_fingerprints
+from backtest.report.manifest import versions
 from backtest.study.config import load_study
 from backtest.study.table import scenarios_table
 

@@ -1,6 +1,6 @@
 """report.html stays about the same size whatever the grid; flows.csv can hold the drawn only.
 
-Two runs on synthetic candles (``tests.backtest.test_run``), 2 paths, one impact model: 120
+Two runs on synthetic candles (``tests.backtest.fixtures``), 2 paths, one impact model: 120
 distinct inflow schedules (40 allocations x 3 lags) with ``[compute] write_flows = "drawn"``,
 and 240 (80 x 3). Drawing every scenario and schedule would double the charts from one to
 the other; the report draws a bounded selection (``study_page.MAX_DRAWN``) and says so.
@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.report.study_page import MAX_DRAWN, drawn_inflows
 from backtest.run import RunResult, run_study
 from backtest.study.config import load_study
-from tests.backtest.test_run import write_study, write_synthetic_store
+from backtest.study.drawn import MAX_DRAWN, drawn_inflows
+from tests.backtest.fixtures import write_study, write_synthetic_store
+
+pytestmark = pytest.mark.slow
 
 MB = 1e6
 

@@ -133,8 +133,7 @@ def test_a_scenario_the_report_did_not_draw_is_run_again(result: StudyResult) ->
     narrow = dataclasses.replace(
         run, fans=FanBands(scenarios=(0,), impacted={0: run.fans.impacted[0]})
     )
-    again = StudyResult(out_dir=result.out_dir, report_path=result.report_path, files={},
-                        run=narrow)
+    again = StudyResult(out_dir=result.out_dir, files={}, run=narrow)
     figure = again.plot.fan(run.scenarios[chosen].scenario_id)
     expected = result.plot.fan(run.scenarios[chosen].scenario_id)
     assert to_json_plotly(figure.to_dict()["data"]) == to_json_plotly(expected.to_dict()["data"])

@@ -14,10 +14,13 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
 from numba.core.registry import CPUDispatcher
 
 import backtest.sim
 from tests.scheduler.helpers import REPO_ROOT, subprocess_env
+
+pytestmark = pytest.mark.slow  # compiles every kernel in a fresh process, twice
 
 
 def _sim_kernels() -> dict[str, CPUDispatcher]:

@@ -162,6 +162,7 @@ _PEAK_CODE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_no_grid_sized_temporary_is_made() -> None:
     out = subprocess.run(
         [sys.executable, "-c", _PEAK_CODE], capture_output=True, text=True, check=True,

@@ -8,8 +8,8 @@ import pytest
 
 from backtest.run import RunResult
 from backtest.study.config import Study, load_study
+from tests.backtest.fixtures import write_study, write_synthetic_store
 from tests.backtest.study.grid_helpers import GRID, chunked, run_with
-from tests.backtest.test_run import write_study, write_synthetic_store
 
 
 @pytest.fixture(scope="session")

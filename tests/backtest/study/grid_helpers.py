@@ -1,6 +1,6 @@
 """The grid study the chunk and executor tests share, and how they compare outputs.
 
-Synthetic seeded candles (``tests.backtest.test_run``), 3 allocations x 2 lags x 2 impact
+Synthetic seeded candles (``tests.backtest.fixtures``), 3 allocations x 2 lags x 2 impact
 models = 12 scenarios, a balanced-fund sleeve (so sleeve arrays are sliced by chunk too), 4
 paths x 2 assets = 8 columns per scenario.
 """

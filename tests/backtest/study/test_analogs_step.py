@@ -12,7 +12,7 @@ import feeds
 from backtest.run import RunResult, run_study
 from backtest.study.config import load_study
 from flowimpact.errors import ConfigError, InputError
-from tests.backtest.test_run import write_study, write_synthetic_store
+from tests.backtest.fixtures import write_study, write_synthetic_store
 
 TOKEN = "calibrated:btc_etf"
 

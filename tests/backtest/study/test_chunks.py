@@ -32,6 +32,8 @@ from tests.backtest.study.grid_helpers import (
     run_with,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_plan_covers_the_grid_in_whole_scenarios() -> None:
     assert scenarios_per_chunk(8_000, 200, 2) == 20

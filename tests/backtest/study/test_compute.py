@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backtest.report.files import run_id
+from backtest.report.manifest import run_id
 from backtest.run import check_run_time
 from backtest.study.compute import (
     DEFAULT_WINDOW_DAYS,
@@ -102,3 +102,37 @@ def test_the_guard_is_on_time_not_on_memory(tmp_path: Path) -> None:
     assert check_run_time(tight, big, allow_large_grid=True) == seconds
     # two workers halve the estimate
     assert check_run_time(tight, ComputeConfig(workers=2), True) == pytest.approx(seconds / 2)
+
+
+def test_a_flag_always_wins_and_workers_0_means_this_process() -> None:
+    study = ComputeConfig(workers=2, scheduler="tcp://10.0.0.1:8786", chunk_columns=300)
+    assert study.with_flags() == study  # no flag: the study's [compute] as it is
+    here = study.with_flags(workers=0)
+    assert not here.parallel and here.describe() == "in this process"
+    assert here.chunk_columns == 300  # what no flag names stays the study's
+    assert study.with_flags(workers=3) == ComputeConfig(workers=3, chunk_columns=300)
+    remote = ComputeConfig(workers=2).with_flags(scheduler="tcp://10.0.0.2:8786")
+    assert remote.describe().endswith("10.0.0.2:8786")
+    both = study.with_flags(workers=4, scheduler="tcp://10.0.0.3:8786")
+    assert (both.workers, both.scheduler) == (4, "tcp://10.0.0.3:8786")
+
+
+def test_workers_above_the_cores_are_capped_with_a_message() -> None:
+    capped, message = ComputeConfig(workers=1000).capped(cores=2)
+    assert capped.workers == 2
+    assert message is not None and "1000" in message and "2 cores" in message
+    assert ComputeConfig(workers=2).capped(cores=2) == (ComputeConfig(workers=2), None)
+    remote = ComputeConfig(workers=64, scheduler="tcp://10.0.0.1:8786")
+    assert remote.capped(cores=2) == (remote, None)  # a cluster's workers are its own
+
+
+def test_the_record_says_what_ran() -> None:
+    assert ComputeConfig(chunk_columns=300).record(10, 37) == {
+        "executor": "in-process",
+        "workers": 0,
+        "scheduler": "",
+        "chunk_columns": 300,
+        "scenarios_per_chunk": 37,
+        "chunks": 10,
+    }
+    assert ComputeConfig(workers=2).record(1, 1)["executor"] == "dask-local"

@@ -16,7 +16,7 @@ from backtest.study.config import load_study
 from backtest.study.flow_tables import for_study
 from flowimpact.cli import main
 from flowimpact.errors import ConfigError, DataFormatError
-from tests.backtest.test_run import SMALL_STUDY, write_synthetic_store
+from tests.backtest.fixtures import SMALL_STUDY, write_synthetic_store
 
 ETF_DAYS = pd.date_range("2024-01-11", periods=40, freq="D", tz="UTC", name="date")
 

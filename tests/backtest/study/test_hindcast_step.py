@@ -13,8 +13,8 @@ from backtest.study import analogs_step, hindcast_step
 from backtest.study.config import load_study
 from backtest.study.prices import load_daily_prices
 from flowimpact.errors import DataUnavailableError
+from tests.backtest.fixtures import write_study, write_synthetic_store
 from tests.backtest.study.test_analogs_step import etf_flows_that_follow_returns
-from tests.backtest.test_run import write_study, write_synthetic_store
 
 
 def test_every_model_and_value_of_the_grid_and_the_calibrated_value(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from backtest.analogs.hindcast import COLUMNS, EXPLAINING_COLUMNS, PATH_COLUMNS
 from flowimpact.cli import main
 from flowimpact.staging import RECORD
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def out(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from flowimpact.cli import main
-from tests.backtest.test_run import write_study, write_synthetic_store
+from tests.backtest.fixtures import write_study, write_synthetic_store
 
 BAD = {
     "low above high": ("[sensitivity.ranges]\npermanent_share = [0.9, 0.2]\n", "permanent_share"),
@@ -61,6 +61,8 @@ def test_help_lists_the_command_and_its_flags(capsys: pytest.CaptureFixture[str]
         assert flag in out
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_a_small_analysis_on_two_dask_workers_gives_the_in_process_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -69,6 +69,7 @@ def test_data_list_imports_no_heavy_library(store_dir: Path) -> None:
     assert report["heavy"] == []
 
 
+@pytest.mark.slow
 def test_the_check_sees_a_heavy_import() -> None:
     # the same report after a command that evaluates portfolios: the check can fail
     code = f"import sys, backtest.sim.portfolio; print([m for m in {HEAVY!r} if m in sys.modules])"

@@ -11,7 +11,7 @@ import pytest
 from backtest.study.config import load_study
 from backtest.study.schedules import inflow_label
 from flowimpact.cli import main
-from tests.backtest.test_run import write_study, write_synthetic_store
+from tests.backtest.fixtures import write_study, write_synthetic_store
 
 BAD_STUDIES = {
     "unknown key": ("[inflow]\nalocation = 0.01\n", "alocation"),
@@ -111,6 +111,7 @@ def test_default_study_print_config_shows_the_24_scenario_grid(
     assert grid * len(printed["impact"]["model"]) == 48
 
 
+@pytest.mark.slow
 def test_large_grid_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data_dir = tmp_path / "data"
     write_synthetic_store(data_dir)
@@ -233,6 +234,7 @@ def test_flows_writes_the_schedules_without_data(
     assert "allocation=0.02" in stdout
 
 
+@pytest.mark.slow
 def test_credentials_never_reach_run_json_report_or_print_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

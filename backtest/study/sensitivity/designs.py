@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from backtest.study.sensitivity_config import ParameterRange
+from backtest.study.sensitivity.config import ParameterRange
 
 FloatArray = npt.NDArray[np.float64]
 #: the columns every sensitivity.csv row has (NaN where a method does not give one)

@@ -1,31 +1,32 @@
 """The files of ``flowimpact sensitivity``: sensitivity.csv, the samples, run.json, report.html.
 
 ``sensitivity.csv`` has one row per model, asset, output and parameter (columns of
-``backtest.study.sensitivity_step``); ``sensitivity_samples.csv`` one row per design point,
-model and asset. ``run.json`` is built like the run's: the config as the analysis ran it, the
-data fingerprints, versions (SALib's too), timings, and a ``run_id`` from the config and the
-data. Every file goes through the run's one CSV writer and atomic writes.
+``backtest.study.sensitivity.analysis``); ``sensitivity_samples.csv`` one row per design point,
+model and asset. ``run.json`` comes from the one manifest builder every command uses
+(``backtest.report.manifest``): the study as the analysis ran it (its ``[paths] n_paths`` is
+``[sensitivity] n_paths``, set before the baseline was built), the data fingerprints, versions
+(SALib's too), timings, the chunks that ran, warnings and a ``run_id`` from the study less
+``[compute]`` and the data. Every file goes through the run's one CSV writer, atomically.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from backtest.report.files import fingerprints, flows_fingerprints, versions, write_tables
-from backtest.report.sensitivity_page import write_page
+from backtest.report.files import fingerprints, flows_fingerprints, write_tables
+from backtest.report.manifest import manifest, write_manifest
+from backtest.report.sensitivity.page import write_page
 from backtest.sim.baseline import BaselinePaths
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.study.sensitivity.analysis import SensitivityOutcome
 from feeds.prices import PriceSource
-from flowimpact.atomic import atomic_write_text
-from flowimpact.config import config_id, jsonable
+from flowimpact.config import jsonable
 
 
 def write_sensitivity_outputs(
@@ -41,13 +42,16 @@ def write_sensitivity_outputs(
     price_sources: Mapping[str, PriceSource] | None = None,
     warnings: Sequence[str] = (),
 ) -> dict[str, Path]:
-    """Every file atomically; ``run.json`` and then ``report.html`` come last. ``warnings``
-    (stale data) go into run.json and onto the page."""
+    """Every file atomically; ``run.json`` and then ``report.html`` come last.
+
+    ``study`` is the study as the analysis ran it (``[paths] n_paths`` its own); ``warnings``
+    (stale data) go into run.json and onto the page.
+    """
     files = write_tables(
         out_dir,
         {"sensitivity.csv": outcome.table, "sensitivity_samples.csv": outcome.samples},
     )
-    manifest = sensitivity_manifest(
+    built = sensitivity_manifest(
         outcome,
         study,
         prices,
@@ -57,11 +61,10 @@ def write_sensitivity_outputs(
         timings_s,
         extra_flows,
         price_sources,
+        warnings,
     )
-    manifest["warnings"] = list(warnings)
-    files["run.json"] = out_dir / "run.json"
-    atomic_write_text(files["run.json"], json.dumps(manifest, indent=2, default=str) + "\n")
-    files["report.html"] = write_page(outcome, out_dir / "report.html", manifest)
+    files["run.json"] = write_manifest(out_dir / "run.json", built)
+    files["report.html"] = write_page(outcome, out_dir / "report.html", built)
     return files
 
 
@@ -71,7 +74,6 @@ def resolved_config(outcome: SensitivityOutcome, study: Study) -> dict[str, Any]
     plan = outcome.plan
     resolved["inflow"] = jsonable(plan.inflow)
     resolved["impact"] = {**jsonable(plan.impact), "model": list(plan.models)}
-    resolved["paths"] = {**resolved["paths"], "n_paths": plan.config.n_paths}
     return resolved
 
 
@@ -85,34 +87,33 @@ def sensitivity_manifest(
     timings_s: Mapping[str, float],
     extra_flows: ExtraFlows | None = None,
     price_sources: Mapping[str, PriceSource] | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    resolved = resolved_config(outcome, study)
+    """run.json of the analysis, through the one ``manifest`` builder."""
     # the prices and the [flows] tables every sample carries (the calibration does not run)
     data = fingerprints(study.data, prices, {}, price_sources) + flows_fingerprints(extra_flows)
-    finished = datetime.now(UTC)
-    return {
-        "run_id": config_id(resolved, data, length=12),
-        "study": study.source,
-        "started_utc": started_utc.isoformat(),
-        "finished_utc": finished.isoformat(),
-        "seconds_total": round((finished - started_utc).total_seconds(), 3),
-        "seconds_by_step": dict(timings_s),
-        "method": outcome.plan.config.method,
-        "models": list(outcome.plan.models),
-        "parameters": [p.key for p in outcome.plan.parameters],
-        "runs": outcome.n_runs,
-        "paths": baseline.n_paths,
-        "assets": list(baseline.assets),
-        "window": {
+    return manifest(
+        study,
+        data,
+        started=started_utc,
+        timings_s=timings_s,
+        files=files,
+        warnings=warnings,
+        compute=outcome.compute,
+        config=resolved_config(outcome, study),
+        extra_versions=("SALib",),
+        method=outcome.plan.config.method,
+        models=list(outcome.plan.models),
+        parameters=[p.key for p in outcome.plan.parameters],
+        runs=outcome.n_runs,
+        paths=baseline.n_paths,
+        assets=list(baseline.assets),
+        window={
             "first_day": baseline.days[0].date().isoformat(),
             "last_day": baseline.days[-1].date().isoformat(),
             "last_history_day": baseline.last_history_day.date().isoformat(),
         },
-        "data": data,
-        "versions": versions(extra=("SALib",)),
-        "config": resolved,
-        "files": sorted(files),
-    }
+    )
 
 
 __all__ = ["resolved_config", "sensitivity_manifest", "write_sensitivity_outputs"]

@@ -1,6 +1,6 @@
-"""A sensitivity analysis through the real engine (sensitivity_step.py, sensitivity_eval.py).
+"""A sensitivity analysis through the real engine (study/sensitivity/analysis.py, samples.py).
 
-Synthetic seeded candles (tests.backtest.test_run), a short window (2025-06-01..2026-12-31)
+Synthetic seeded candles (tests.backtest.fixtures), a short window (2025-06-01..2026-12-31)
 and four bootstrap paths keep every analysis to seconds.
 """
 
@@ -17,11 +17,14 @@ from backtest.sim.baseline import BaselinePaths, build_baseline
 from backtest.sim.engine import run_engine
 from backtest.sim.metrics import impact_metrics
 from backtest.study import flow_tables, scenario_inputs
+from backtest.study.compute import ComputeConfig
 from backtest.study.config import Study, load_study
-from backtest.study.sensitivity_eval import evaluate_samples, extra_flow_usd
-from backtest.study.sensitivity_plan import sensitivity_plan
-from backtest.study.sensitivity_step import analyse, n_runs
-from tests.backtest.test_run import synthetic_candles
+from backtest.study.sensitivity.analysis import analyse, n_runs
+from backtest.study.sensitivity.plan import sensitivity_plan
+from backtest.study.sensitivity.samples import evaluate_samples, extra_flow_usd
+from tests.backtest.fixtures import synthetic_candles
+
+pytestmark = pytest.mark.slow
 
 WINDOW = '[study]\nstart = "2025-06-01"\n[paths]\nhorizon_end = "2026-12-31"\n'
 
@@ -148,7 +151,7 @@ def test_same_seed_same_indices_and_chunks_do_not_matter(
     again = analyse(plan, baseline)
     pd.testing.assert_frame_equal(once.table, again.table)
     # 16 scenarios per chunk instead of all of them in one: the same numbers, to the bit
-    chunked = analyse(plan, baseline, chunk_columns=16 * 4 * 2)
+    chunked = analyse(plan, baseline, compute=ComputeConfig(chunk_columns=16 * 4 * 2))
     pd.testing.assert_frame_equal(once.table, chunked.table)
     pd.testing.assert_frame_equal(once.samples, chunked.samples)
     other_seed = dataclasses.replace(plan, config=dataclasses.replace(plan.config, seed=7))
@@ -217,8 +220,11 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
         [s.impact for s in scenarios],
         baseline,
         extra_flow_usd=extra_flow_usd(extra, baseline),
-        chunk_columns=5 * 4 * 2,
+        compute=ComputeConfig(chunk_columns=5 * 4 * 2),
     )
+    # 5 scenarios of 4 paths x 2 assets a chunk: the run's own columns-per-chunk rule
+    assert (got.n_chunks, got.scenarios_per_chunk) == (-(-len(scenarios) // 5), 5)
+    got = got.table
     assert len(got) == len(scenarios) * 2
     pd.testing.assert_frame_equal(got, expected, rtol=1e-9, atol=1e-9)
 

@@ -28,7 +28,7 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import MODELS, ImpactConfig, ImpactModelName
 from backtest.study.config import CALIBRATED_PREFIX, Scenario, Study, build_config, load_study
 from backtest.study.schedules import market_caps_usd
-from backtest.study.sensitivity_config import ParameterRange, SensitivityConfig
+from backtest.study.sensitivity.config import ParameterRange, SensitivityConfig
 from flowimpact.config import choice
 from flowimpact.errors import ConfigError
 from strategies.inflow_config import MARKET_CAP_SPLIT, InflowConfig
@@ -95,7 +95,7 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     default_axes = load_study(None).grid_axes
     models: tuple[ImpactModelName, ...] = (study.impact.model,)
     for axis, axis_values in study.grid_axes.items():
-        section, key = axis.split(".", 1)
+        section, key = axis.section, axis.name
         if axis == "impact.model":
             models = tuple(_model(v) for v in dict.fromkeys(axis_values))
             continue

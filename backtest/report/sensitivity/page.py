@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.report import sensitivity_figures as charts
 from backtest.report.html import Section, write_report
-from backtest.study.sensitivity_step import SensitivityOutcome
+from backtest.report.sensitivity import figures as charts
+from backtest.study.sensitivity.analysis import SensitivityOutcome
 
 METHOD_TEXT = {
     "sobol": (

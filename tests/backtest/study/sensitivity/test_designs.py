@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.study.sensitivity import (
+from backtest.study.sensitivity.config import ParameterRange
+from backtest.study.sensitivity.designs import (
     indices,
     morris_design,
     notes,
@@ -22,7 +23,6 @@ from backtest.study.sensitivity import (
     reliable_samples,
     sobol_design,
 )
-from backtest.study.sensitivity_config import ParameterRange
 
 
 def ishigami(values: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The analysis of a plan: designs, every sample through the engine, SALib's indices.
+"""The analysis of a plan: designs, every sample through the run's chunk path, SALib's indices.
 
 ``analyse(plan, baseline)`` runs the plan's design (Sobol', Morris or one at a time) and, for
 Sobol' and Morris, the one-at-a-time design too (2·D + 1 more runs per model, so every analysis
@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
+from backtest.study.compute import ComputeConfig
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.sensitivity import (
+from backtest.study.sensitivity.config import output_columns
+from backtest.study.sensitivity.designs import (
     INDEX_COLUMNS,
     Design,
     indices,
@@ -30,9 +32,8 @@ from backtest.study.sensitivity import (
     oat_design,
     sobol_design,
 )
-from backtest.study.sensitivity_config import output_columns
-from backtest.study.sensitivity_eval import CHUNK_COLUMNS, evaluate_samples, extra_flow_usd
-from backtest.study.sensitivity_plan import SensitivityPlan, market_caps, sensitivity_plan
+from backtest.study.sensitivity.plan import SensitivityPlan, market_caps, sensitivity_plan
+from backtest.study.sensitivity.samples import evaluate_samples, extra_flow_usd
 from flowimpact.errors import ConfigError
 
 IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")
@@ -40,7 +41,8 @@ IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")
 
 @dataclass(frozen=True, eq=False)
 class SensitivityOutcome:
-    """``table`` is sensitivity.csv, ``samples`` sensitivity_samples.csv."""
+    """``table`` is sensitivity.csv, ``samples`` sensitivity_samples.csv; ``compute`` what
+    ran them (``ComputeConfig.record``) for run.json."""
 
     plan: SensitivityPlan
     assets: tuple[str, ...]
@@ -51,6 +53,7 @@ class SensitivityOutcome:
     # one line per output that needs words: constant (NaN indices), or a ranking its
     # intervals cannot support (``backtest.study.sensitivity.notes``)
     notes: tuple[str, ...] = ()
+    compute: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,14 +70,17 @@ def analyse(
     *,
     market_caps_usd: Mapping[str, float] | None = None,
     extra_flows: ExtraFlows | None = None,
-    chunk_columns: int = CHUNK_COLUMNS,
-    workers: int = 0,
-    scheduler: str = "",
+    compute: ComputeConfig | None = None,
     progress: bool = False,
     oat_only: bool = False,
 ) -> SensitivityOutcome:
-    """The whole analysis of ``plan`` on ``baseline`` (see the module docstring)."""
+    """The whole analysis of ``plan`` on ``baseline`` (see the module docstring).
+
+    ``compute`` (default ``ComputeConfig()``): the chunks and where they run, as for the run;
+    the numbers do not depend on it.
+    """
     config = plan.config
+    compute = compute or ComputeConfig()
     timings: dict[str, float] = {}
     started = time.perf_counter()
     designs = [oat_design(plan.parameters, plan.study_values)]
@@ -103,15 +109,13 @@ def analyse(
         market_caps_usd=market_caps_usd,
         evaluate=plan.evaluate if config.evaluate else None,
         extra_flow_usd=extra_flow_usd(extra_flows, baseline),
-        chunk_columns=chunk_columns,
-        workers=workers,
-        scheduler=scheduler,
+        compute=compute,
         progress=progress,
     )
     timings["engine"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    samples = _samples_table(plan, designs, baseline.assets, metrics)
+    samples = _samples_table(plan, designs, baseline.assets, metrics.table)
     table, said = _indices_table(plan, designs, samples, baseline.assets)
     timings["analyse"] = round(time.perf_counter() - started, 3)
     return SensitivityOutcome(
@@ -122,6 +126,7 @@ def analyse(
         n_runs=len(all_inflows),
         timings_s=timings,
         notes=tuple(said),
+        compute=compute.record(metrics.n_chunks, metrics.scenarios_per_chunk),
     )
 
 
@@ -138,12 +143,14 @@ def run_tornado(
     prices: Mapping[str, pd.DataFrame],
     timings_s: dict[str, float],
     extra_flows: ExtraFlows | None = None,
+    compute: ComputeConfig | None = None,
 ) -> RunTornado | None:
     """The one-at-a-time swings of the study's ranges on the run's paths, if it asks for them.
 
     None without a ``[sensitivity]`` section in the study file; a section the analysis would
     refuse (say, a grid axis over a ranged key, which the run itself is happy with) gives the
-    reason instead, for the report.
+    reason instead, for the report. ``compute``: the run's, so the tornado's chunks run where
+    the grid's do.
     """
     if not sensitivity_requested(study):
         return None
@@ -153,7 +160,14 @@ def run_tornado(
     except ConfigError as exc:
         return RunTornado(None, str(exc))
     caps = market_caps(plan, prices)
-    outcome = analyse(plan, baseline, market_caps_usd=caps, extra_flows=extra_flows, oat_only=True)
+    outcome = analyse(
+        plan,
+        baseline,
+        market_caps_usd=caps,
+        extra_flows=extra_flows,
+        compute=compute,
+        oat_only=True,
+    )
     timings_s["sensitivity"] = round(time.perf_counter() - started, 3)
     return RunTornado(outcome)
 

@@ -1,4 +1,4 @@
-"""The [sensitivity] section and its plan (sensitivity_config.py, sensitivity_plan.py).
+"""The [sensitivity] section and its plan (backtest/study/sensitivity/config.py, plan.py).
 
 Bad ranges and contradicting grids are refused before any work with one line naming the key
 (a ConfigError: exit 2); the packaged default analysis is the eight sourced ranges.
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from backtest.study.config import Study, load_study
-from backtest.study.sensitivity_config import DEFAULT_RANGES, SensitivityConfig, output_columns
-from backtest.study.sensitivity_plan import sensitivity_plan
+from backtest.study.sensitivity.config import DEFAULT_RANGES, SensitivityConfig, output_columns
+from backtest.study.sensitivity.plan import sensitivity_plan
 from flowimpact.errors import ConfigError
 
 

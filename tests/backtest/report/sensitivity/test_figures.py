@@ -1,4 +1,4 @@
-"""The plain answer of the sensitivity report (backtest/report/sensitivity_figures.py).
+"""The plain answer of the sensitivity report (backtest/report/sensitivity/figures.py).
 
 Hand-written rows of sensitivity.csv with a known ranking.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from backtest.report.sensitivity_figures import leaders, ranking, sentence
+from backtest.report.sensitivity.figures import leaders, ranking, sentence
 
 
 def _rows(method: str, values: dict[str, float], model: str = "multiplier") -> pd.DataFrame:

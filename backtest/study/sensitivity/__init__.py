@@ -1,0 +1,1 @@
+"""The sensitivity analysis of ``[sensitivity]``: its config, plan, designs, samples and indices."""
