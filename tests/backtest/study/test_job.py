@@ -13,7 +13,7 @@ def _write(into: Path) -> dict[str, Path]:
 
 
 def test_without_out_dir_nothing_is_staged_or_written(tmp_path: Path) -> None:
-    with staged(None) as staging:
+    with staged(None, command="test") as staging:
         assert staging is None
     assert final_files({"a.csv": tmp_path / "x" / "a.csv"}, None) == {}
     assert list(tmp_path.iterdir()) == []
@@ -21,13 +21,14 @@ def test_without_out_dir_nothing_is_staged_or_written(tmp_path: Path) -> None:
 
 def test_staged_files_land_under_their_final_names(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with staged(out) as staging:
-        assert staging is not None and staging.parent == tmp_path and staging != out
+    with staged(out, command="test") as staging:
+        # staged inside the target, never beside it (the folder itself is never renamed)
+        assert staging is not None and staging.parent == out
         files = final_files(_write(staging), out)
     assert files == {"a.csv": out / "a.csv"}
     assert (out / "a.csv").read_text(encoding="utf-8") == "x\n1\n"
     # a writer kept for later writes the same bytes into another folder
-    later = file_writer(_write)(tmp_path / "later")
+    later = file_writer(_write, command="test")(tmp_path / "later")
     assert later["a.csv"].read_bytes() == files["a.csv"].read_bytes()
 
 
