@@ -232,9 +232,8 @@ def _one_column_nb(
     sum_r = 0.0
     sum_down2 = 0.0
     growth = 1.0
-    peak = np.nan
+    peak = -np.inf
     worst = np.inf
-    worst_is_nan = False
     for t in range(n_days):
         if r_next < n_rows and rows[r_next] == t:
             position = assets[r_next, col]
@@ -247,18 +246,15 @@ def _one_column_nb(
         if not np.isnan(r):
             count += 1
             sum_r += r
-            if r < 0.0:
-                sum_down2 += r * r
+            down = min(r, 0.0)  # vectorbt zeroes the positive returns: adding 0 keeps the sum
+            sum_down2 += down * down
             growth *= r + 1.0
+        # branch-free running max and min (no misprediction per day); a NaN growth stays NaN
+        # (an inf stays inf or NaN) to the end, where it makes the drawdown NaN as vectorbt does
         level = growth * 100.0
-        if np.isnan(peak) or level > peak:
-            peak = level
-        # NaN before the first level (expanding max, min_periods 1) or for a NaN level
-        drawdown = level / peak - 1.0
-        if np.isnan(drawdown):
-            worst_is_nan = True
-        elif drawdown < worst:
-            worst = drawdown
+        peak = max(peak, level)
+        worst = min(worst, level / peak - 1.0)
+    worst_is_nan = not np.isfinite(growth)  # an inf level gives inf / inf: NaN
     mean = sum_r / count
     squares = 0.0
     for t in range(n_days):
