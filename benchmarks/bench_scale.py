@@ -19,9 +19,12 @@ Printed per run: columns, wall time, CPU time (user + system of the run and of t
 it waited for, local Dask workers included: on a machine shared with other jobs far steadier
 than the wall time), peak RSS of the largest single process (``time -v``'s "Maximum resident
 set size"), peak RSS summed over the process tree (client + Dask workers, sampled every 0.2 s
-with psutil), wall and CPU seconds per 1,000 columns, the size of report.html, and the run's
-own step timings from ``run.json``. A small study runs first, untimed, so that numba's on-disk
-cache is warm for every row.
+with psutil), wall and CPU seconds per 1,000 columns, the write floor (the least time this
+machine takes to write the grid's cells once: columns x days float64 values, one reused
+128 MiB buffer filled again and again, fastest of three, measured right after the run, in the
+same benchmark process) and the run's wall time as a multiple of it, the size of report.html,
+and the run's own step timings from ``run.json``. A small study runs first, untimed, so that
+numba's on-disk cache is warm for every row.
 """
 
 from __future__ import annotations
@@ -131,8 +134,40 @@ def run_once(study: Path, data_dir: Path, out_dir: Path, extra: list[str]) -> di
         "tree_rss_gib": peak_tree / 2**30,
         "steps": manifest["seconds_by_step"],
         "columns": manifest["scenarios"] * manifest["paths"] * len(manifest["assets"]),
+        "days": _days(manifest["window"]),
         "report_mb": report_mb,
     }
+
+
+#: float64 cells of the write floor's buffer (128 MiB), reused for every pass
+_FLOOR_CELLS = 2**24
+
+
+def write_floor_s(n_cells: int, repeat: int = 3) -> float:
+    """Fastest of ``repeat`` times to write ``n_cells`` float64 values once (a reused buffer,
+    so no page is faulted in: the least any run writing that grid can cost)."""
+    import numpy as np
+
+    buffer = np.empty(min(n_cells, _FLOOR_CELLS))
+    buffer.fill(0.0)  # faults the pages in before timing
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        left = n_cells
+        while left > 0:
+            part = buffer[: min(left, buffer.size)]
+            part.fill(1.0)
+            left -= part.size
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _days(window: dict[str, str]) -> int:
+    """Days of the study window in run.json (first and last day included)."""
+    from datetime import date
+
+    first, last = (date.fromisoformat(window[k]) for k in ("first_day", "last_day"))
+    return (last - first).days + 1
 
 
 def main() -> None:
@@ -148,7 +183,8 @@ def main() -> None:
     modes = args.modes.split(",")
     header = (
         f"{'grid':<5}{'mode':<11}{'columns':>11}{'wall s':>9}{'cpu s':>9}{'max RSS GiB':>13}"
-        f"{'tree RSS GiB':>14}{'s/1k cols':>11}{'cpu s/1k':>10}{'report MB':>11}  steps (s)"
+        f"{'tree RSS GiB':>14}{'s/1k cols':>11}{'cpu s/1k':>10}{'floor s':>9}{'x floor':>9}"
+        f"{'report MB':>11}  steps (s)"
     )
     print(header, flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
@@ -166,10 +202,12 @@ def main() -> None:
                 steps = ", ".join(f"{k} {v:.1f}" for k, v in found["steps"].items())
                 per_k = found["wall_s"] / found["columns"] * 1000
                 cpu_per_k = found["cpu_s"] / found["columns"] * 1000
+                floor_s = write_floor_s(found["columns"] * found["days"])
                 print(
                     f"{scale:<5}{mode:<11}{found['columns']:>11,}{found['wall_s']:>9.1f}"
                     f"{found['cpu_s']:>9.1f}{found['max_rss_gib']:>13.2f}"
                     f"{found['tree_rss_gib']:>14.2f}{per_k:>11.3f}{cpu_per_k:>10.3f}"
+                    f"{floor_s:>9.3f}{found['wall_s'] / floor_s:>9.0f}"
                     f"{found['report_mb']:>11.1f}  {steps}",
                     flush=True,
                 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -48,16 +49,72 @@ class EvaluationInput:
     pay_day: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class BaselineMetrics:
+    """The baseline columns' metrics, computed once for a run and reused by every chunk.
+
+    ``by_strategy[name][key]`` is ``[metric, path, asset]`` for one distinct order column of
+    that strategy (``key``: its orders and initial cash, ``_order_keys``). A baseline column
+    depends only on the baseline paths and its orders, so a chunk that finds its scenarios'
+    keys here reads the same numbers it would have computed (bit for bit: vectorbt simulates
+    each column on its own).
+    """
+
+    by_strategy: dict[str, dict[bytes, np.ndarray]]
+
+
+def baseline_metrics(
+    baseline_close_usd: np.ndarray,
+    announcement_day: int,
+    first_flow_day: np.ndarray,
+    ramp_end_day: np.ndarray,
+    pay_day: np.ndarray,
+    config: EvaluateConfig,
+) -> BaselineMetrics:
+    """Every strategy's metrics on the baseline ``[path, day, asset]``, once per distinct order
+    column over all scenarios (the arrays per scenario are the whole grid's, as in
+    ``EvaluationInput``); pass the result to ``evaluate(..., baseline=...)`` of each chunk."""
+    from backtest.sim import portfolio  # imported here: vectorbt takes seconds to import
+
+    n_paths, n_days, n_assets = baseline_close_usd.shape
+    n_scen = len(first_flow_day)
+    inputs = EvaluationInput(
+        days=pd.DatetimeIndex([]),
+        impacted_close_usd=np.empty((n_scen, 0, n_days, n_assets)),
+        baseline_close_usd=baseline_close_usd,
+        announcement_day=announcement_day,
+        first_flow_day=np.asarray(first_flow_day),
+        ramp_end_day=np.asarray(ramp_end_day),
+        pay_day=np.asarray(pay_day),
+    )
+    baseline = np.ascontiguousarray(baseline_close_usd, dtype=np.float64)
+    per_path = n_paths * n_assets
+    by_strategy: dict[str, dict[bytes, np.ndarray]] = {}
+    for name in config.strategies:
+        plan = _scenario_plan(name, inputs, config, n_days, n_scen)
+        keys = _order_keys(plan)
+        first = sorted({key: i for i, key in reversed(list(enumerate(keys)))}.values())
+        values = _baseline_columns(portfolio, baseline, plan, np.asarray(first), config)
+        by_strategy[name] = {
+            keys[i]: values[:, g * per_path : (g + 1) * per_path].reshape(-1, n_paths, n_assets)
+            for g, i in enumerate(first)
+        }
+    return BaselineMetrics(by_strategy)
+
+
 def evaluate(
     inputs: EvaluationInput,
     config: EvaluateConfig,
     on_strategy_done: Callable[[str], None] | None = None,
+    baseline: BaselineMetrics | None = None,
 ) -> pd.DataFrame:
     """Metrics of every strategy, summarised over paths, one row per (scenario index, asset).
 
     Columns are ``{strategy}_{metric}_{p05|p50|p95}`` on impacted paths and
     ``{strategy}_{metric}_vs_baseline_{q}``: the per-path difference impacted minus baseline.
     ``on_strategy_done(name)`` is called after each strategy (for a progress bar).
+    ``baseline`` (``baseline_metrics`` of the whole run) spares the baseline columns: each
+    distinct order column found there is read, not evaluated again; the table is the same.
     """
     from backtest.sim import portfolio  # imported here: vectorbt takes seconds to import
 
@@ -67,7 +124,7 @@ def evaluate(
     impacted = np.ascontiguousarray(inputs.impacted_close_usd, dtype=np.float64).reshape(
         n_scen * n_paths, n_days, n_assets
     )
-    baseline = np.ascontiguousarray(inputs.baseline_close_usd, dtype=np.float64)
+    baseline_close = np.ascontiguousarray(inputs.baseline_close_usd, dtype=np.float64)
     frames = []
     for name in config.strategies:
         plan = _scenario_plan(name, inputs, config, n_days, n_scen)
@@ -79,29 +136,18 @@ def evaluate(
         )
         groups = np.unique(group_of_scenario, return_index=True)[1]
         n_groups = len(groups)
-        rows = portfolio.order_days(plan.size)
-        on_rows = plan.size[rows]  # [order day, scenario]
-        size = np.hstack(
-            [np.repeat(on_rows, per_path, axis=1), np.repeat(on_rows[:, groups], per_path, axis=1)]
-        )
-        init_cash = np.concatenate(
-            [
-                np.repeat(plan.init_cash_usd, per_path),
-                np.repeat(plan.init_cash_usd[groups], per_path),
-            ]
-        )
-        metrics = portfolio.portfolio_metrics(
-            [
-                portfolio.CloseColumns(impacted, n_scen * per_path),
-                portfolio.CloseColumns(baseline, n_groups * per_path),
-            ],
-            rows,
-            size,
-            plan.size_type,
-            init_cash,
-            config.fees_bps / BPS_PER_UNIT,
-            ANNUALISATION,
-        )
+        known = None if baseline is None else baseline.by_strategy.get(name)
+        keys = _order_keys(plan)
+        if known is not None and all(keys[g] in known for g in groups):
+            impacted_values = _impacted_columns(portfolio, impacted, plan, n_scen, per_path, config)
+            baseline_values = np.concatenate(
+                [known[keys[g]].reshape(len(METRICS), per_path) for g in groups], axis=1
+            )
+            metrics = np.concatenate([impacted_values, baseline_values], axis=1)
+        else:
+            metrics = _both_columns(
+                portfolio, impacted, baseline_close, plan, groups, n_scen, per_path, config
+            )
         frames.append(
             _summarise(
                 plan.name,
@@ -119,6 +165,94 @@ def evaluate(
         [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]
     )
     return table
+
+
+def _order_keys(plan: trading.OrderPlan) -> list[bytes]:
+    """Per scenario, a key equal for equal order columns and initial cash (``BaselineMetrics``)."""
+    size = np.nan_to_num(plan.size, nan=0.0, posinf=1e300, neginf=-1e300)
+    orders_of = np.isnan(plan.size)
+    cash = np.asarray(plan.init_cash_usd, dtype=np.float64)
+    return [
+        size[:, j].tobytes() + orders_of[:, j].tobytes() + cash[j].tobytes()
+        for j in range(size.shape[1])
+    ]
+
+
+def _both_columns(
+    portfolio: ModuleType,
+    impacted: np.ndarray,
+    baseline: np.ndarray,
+    plan: trading.OrderPlan,
+    groups: np.ndarray,
+    n_scen: int,
+    per_path: int,
+    config: EvaluateConfig,
+) -> np.ndarray:
+    """``[metric, column]`` of the impacted columns, then the baseline columns of ``groups``,
+    in one simulation."""
+    rows = portfolio.order_days(plan.size)
+    on_rows = plan.size[rows]  # [order day, scenario]
+    size = np.hstack(
+        [np.repeat(on_rows, per_path, axis=1), np.repeat(on_rows[:, groups], per_path, axis=1)]
+    )
+    init_cash = np.concatenate(
+        [np.repeat(plan.init_cash_usd, per_path), np.repeat(plan.init_cash_usd[groups], per_path)]
+    )
+    return portfolio.portfolio_metrics(
+        [
+            portfolio.CloseColumns(impacted, n_scen * per_path),
+            portfolio.CloseColumns(baseline, len(groups) * per_path),
+        ],
+        rows,
+        size,
+        plan.size_type,
+        init_cash,
+        config.fees_bps / BPS_PER_UNIT,
+        ANNUALISATION,
+    )
+
+
+def _impacted_columns(
+    portfolio: ModuleType,
+    impacted: np.ndarray,
+    plan: trading.OrderPlan,
+    n_scen: int,
+    per_path: int,
+    config: EvaluateConfig,
+) -> np.ndarray:
+    """``[metric, column]`` of the impacted columns alone."""
+    rows = portfolio.order_days(plan.size)
+    return portfolio.portfolio_metrics(
+        [portfolio.CloseColumns(impacted, n_scen * per_path)],
+        rows,
+        np.repeat(plan.size[rows], per_path, axis=1),
+        plan.size_type,
+        np.repeat(plan.init_cash_usd, per_path),
+        config.fees_bps / BPS_PER_UNIT,
+        ANNUALISATION,
+    )
+
+
+def _baseline_columns(
+    portfolio: ModuleType,
+    baseline: np.ndarray,
+    plan: trading.OrderPlan,
+    groups: np.ndarray,
+    config: EvaluateConfig,
+) -> np.ndarray:
+    """``[metric, column]`` of the baseline columns of the scenarios ``groups``."""
+    n_paths, _, n_assets = baseline.shape
+    per_path = n_paths * n_assets
+    rows = portfolio.order_days(plan.size[:, groups])
+    return portfolio.portfolio_metrics(
+        [portfolio.CloseColumns(baseline, len(groups) * per_path)],
+        rows,
+        np.repeat(plan.size[rows][:, groups], per_path, axis=1),
+        plan.size_type,
+        np.repeat(plan.init_cash_usd[groups], per_path),
+        config.fees_bps / BPS_PER_UNIT,
+        ANNUALISATION,
+    )
 
 
 def _scenario_plan(

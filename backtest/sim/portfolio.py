@@ -29,12 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from vectorbt.portfolio import dispatch as portfolio_dispatch
 from vectorbt.portfolio import nb as portfolio_nb
 from vectorbt.portfolio.enums import Direction, SizeType
 from vectorbt.records.nb import col_map_nb
-from vectorbt.returns import nb as returns_nb
 from vectorbt.utils.math_ import add_nb
 
 N_METRICS = 5  # total return %, CAGR %, Sharpe, Sortino, max drawdown %: rows of the output
@@ -141,7 +140,11 @@ def _close_on(part: CloseColumns, rows: np.ndarray) -> np.ndarray:
     return np.tile(picked, (1, repeats))
 
 
-@njit(cache=True)
+#: columns of ``column_metrics_nb`` run in this many blocks (in parallel), one returns buffer each
+_BLOCKS = 64
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
 def column_metrics_nb(
     close: np.ndarray,
     col_offset: int,
@@ -156,26 +159,115 @@ def column_metrics_nb(
 
     ``close`` is ``[series, day, k]`` (see ``CloseColumns``); ``assets`` and ``cash`` are
     vectorbt's position and cash ``[order day, column]`` after the order days ``rows``.
+
+    One pass over each column's days makes the value v_t = cash + close_t × position, the
+    return r_t = (v_t − v_{t−1}) / v_{t−1} (v_{−1} the initial cash; vectorbt's
+    ``get_return_nb``, with its rules for a zero or negative previous value) and, skipping
+    NaN returns as vectorbt's nan-functions do, the running Σr, Σmin(r, 0)², Π(1 + r) and the
+    drawdown 100·Π / max(100·Π) − 1 (vectorbt's ``cum_returns_1d_nb`` with start 100 and
+    ``expanding_max_1d_nb``). Then, with n the count of returns and m = Σr / n:
+
+    - total return % = (v_T / cash_0 − 1) × 100; CAGR % = (Π^(365 / T) − 1) × 100;
+    - Sharpe = m / std(r, ddof 1) × √365, +inf when std is 0;
+    - Sortino = m × 365 / (√(Σmin(r, 0)² / n) × √365), +inf when that is 0;
+    - max drawdown % = min_t drawdown_t × 100 (NaN if any is NaN, as ``np.min``).
+
+    The variance is Σ(r − m)² / n × n / (n − 1), summed in a second loop over the returns
+    (kept in a buffer of ``n_days`` per block of columns, reused by every column of the block)
+    exactly as numba's ``np.nanvar`` does: every sum runs in the same order and with the same
+    operations as vectorbt's ``vectorbt.returns.nb`` 1-D kernels, so the five numbers are
+    theirs to the last bit (tests/backtest/sim/test_portfolio.py compares with them). A
+    running Σr² instead would save that loop but move Sharpe by up to 5e-14 relative.
     """
-    n_series, n_days, n_k = close.shape
+    n_series, _, n_k = close.shape
+    n_columns = out.shape[1]
+    n_blocks = min(n_columns, _BLOCKS)
+    for block in prange(n_blocks):
+        returns = np.empty(close.shape[1])  # one buffer per block, reused by its columns
+        for j in range(block * n_columns // n_blocks, (block + 1) * n_columns // n_blocks):
+            _one_column_nb(
+                close[(j // n_k) % n_series, :, j % n_k],
+                col_offset + j,
+                rows,
+                assets,
+                cash,
+                init_cash[col_offset + j],
+                ann_factor,
+                returns,
+                out[:, j],
+            )
+
+
+@njit(cache=True, error_model="numpy")
+def _return_nb(previous: float, value: float) -> float:
+    """vectorbt's ``get_return_nb``: the return from ``previous`` to ``value``."""
+    if previous == 0.0:
+        return 0.0 if value == 0.0 else np.inf * np.sign(value)
+    r = (value - previous) / previous
+    return -r if previous < 0.0 else r
+
+
+@njit(cache=True, error_model="numpy")
+def _one_column_nb(
+    close: np.ndarray,
+    col: int,
+    rows: np.ndarray,
+    assets: np.ndarray,
+    cash: np.ndarray,
+    init_cash: float,
+    ann_factor: float,
+    returns: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """The five metrics of simulation column ``col`` into ``out``; ``close`` is its prices by
+    day, ``returns`` a scratch buffer of the same length (see ``column_metrics_nb``)."""
+    n_days = close.shape[0]
     n_rows = rows.shape[0]
-    value = np.empty(n_days)  # one buffer, reused by every column
-    for j in range(out.shape[1]):
-        col = col_offset + j
-        series = (j // n_k) % n_series
-        k = j % n_k
-        position = 0.0
-        cash_now = add_nb(init_cash[col], 0.0)  # vectorbt's cash before the first order
-        r = 0
-        for t in range(n_days):
-            if r < n_rows and rows[r] == t:
-                position = assets[r, col]
-                cash_now = cash[r, col]
-                r += 1
-            value[t] = cash_now + close[series, t, k] * position
-        returns = returns_nb.returns_1d_nb(value, init_cash[col])
-        out[0, j] = (value[n_days - 1] / init_cash[col] - 1.0) * 100
-        out[1, j] = returns_nb.annualized_return_1d_nb(returns, ann_factor) * 100
-        out[2, j] = returns_nb.sharpe_ratio_1d_nb(returns, ann_factor)
-        out[3, j] = returns_nb.sortino_ratio_1d_nb(returns, ann_factor)
-        out[4, j] = returns_nb.max_drawdown_1d_nb(returns) * 100
+    position = 0.0
+    cash_now = add_nb(init_cash, 0.0)  # vectorbt's cash before the first order
+    previous = init_cash
+    value = previous
+    r_next = 0
+    count = 0
+    sum_r = 0.0
+    sum_down2 = 0.0
+    growth = 1.0
+    peak = -np.inf
+    worst = np.inf
+    for t in range(n_days):
+        if r_next < n_rows and rows[r_next] == t:
+            position = assets[r_next, col]
+            cash_now = cash[r_next, col]
+            r_next += 1
+        value = cash_now + close[t] * position
+        r = _return_nb(previous, value)
+        previous = value
+        returns[t] = r
+        if not np.isnan(r):
+            count += 1
+            sum_r += r
+            down = min(r, 0.0)  # vectorbt zeroes the positive returns: adding 0 keeps the sum
+            sum_down2 += down * down
+            growth *= r + 1.0
+        # branch-free running max and min (no misprediction per day); a NaN growth stays NaN
+        # (an inf stays inf or NaN) to the end, where it makes the drawdown NaN as vectorbt does
+        level = growth * 100.0
+        peak = max(peak, level)
+        worst = min(worst, level / peak - 1.0)
+    worst_is_nan = not np.isfinite(growth)  # an inf level gives inf / inf: NaN
+    mean = sum_r / count
+    squares = 0.0
+    for t in range(n_days):
+        if not np.isnan(returns[t]):
+            deviation = returns[t] - mean
+            squares += deviation * deviation
+    out[0] = (value / init_cash - 1.0) * 100
+    out[1] = (growth ** (ann_factor / n_days) - 1.0) * 100 if n_days > 0 else np.nan
+    out[4] = np.nan if worst_is_nan else worst * 100
+    out[2] = np.nan
+    out[3] = np.nan
+    if n_days >= 2:
+        std = np.sqrt(squares / count * count / (count - 1)) if count > 1 else np.nan
+        out[2] = np.inf if std == 0.0 else mean / std * np.sqrt(ann_factor)
+        downside = np.sqrt(sum_down2 / count) * np.sqrt(ann_factor)
+        out[3] = np.inf if downside == 0.0 else mean * ann_factor / downside

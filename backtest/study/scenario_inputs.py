@@ -85,6 +85,8 @@ def build(
     by_inflow = {label: batch.schedule(row) for label, row in row_of.items()}
     rows = np.array([row_of[inflow_label(scenario)] for scenario in scenarios])
     schedules = [by_inflow[inflow_label(scenario)] for scenario in scenarios]
+    # once per distinct schedule, not per scenario (scenarios share their inflow's schedule)
+    sources = {label: flow_source(s, assets, extra_flows) for label, s in by_inflow.items()}
 
     direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
     if extra_flows is not None:
@@ -107,7 +109,7 @@ def build(
         ramp_end_day=ramp_end,
         pay_day=pay_day,
         extra_flows=extra_flows,
-        flow_sources=[flow_source(schedule, assets, extra_flows) for schedule in schedules],
+        flow_sources=[sources[inflow_label(scenario)] for scenario in scenarios],
     )
 
 

@@ -11,16 +11,8 @@ import sys
 
 import click
 
-# Each import registers its commands on ``cli``; the modules stay small and separately owned.
-from flowimpact.cli import (  # noqa: F401
-    analogs_cmds,
-    data_cmds,
-    hindcast_cmds,
-    repair_cmds,
-    schedule_cmds,
-    sensitivity_cmds,
-    study_cmds,
-)
+# The command modules are imported by ``cli`` on first use (``_app.LazyGroup``): a module
+# registers its commands when imported; the modules stay small and separately owned.
 from flowimpact.cli._app import cli
 from flowimpact.cli._errors import run_cli
 

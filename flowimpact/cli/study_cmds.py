@@ -50,6 +50,7 @@ def run_command(
     import tomli_w
 
     from backtest.run import check_run_time, run_study
+    from backtest.sim.compile_cache import compile_note
     from backtest.study.compute import duration_text
     from backtest.study.config import load_study
 
@@ -65,7 +66,9 @@ def run_command(
         f"paths x {len(study.data.symbols)} assets = {n_columns:,} columns; data in {data_dir}"
     )
     seconds = check_run_time(study, compute, allow_large_grid=True)
-    click.echo(f"estimated run time: about {duration_text(seconds)} {compute.describe()}")
+    click.echo(
+        f"estimated run time: about {duration_text(seconds)} {compute.describe()}{compile_note()}"
+    )
     result = run_study(
         study,
         data_dir,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.report.files import data_fingerprints
+from backtest.report.files import FLOAT_FORMAT, csv_text, data_fingerprints
 from backtest.report.manifest import versions
 from backtest.study.config import load_study
 from backtest.study.table import scenarios_table
@@ -144,3 +144,43 @@ def test_data_fingerprints_cover_the_flows_tables() -> None:
 @pytest.mark.parametrize("package", ["pandas", "vectorbt", "ccxt", "numpy", "flowimpact"])
 def test_versions_are_the_installed_ones(package: str) -> None:
     assert versions()[package] == version(package)
+
+
+def _awkward_frame(seed: int, n_rows: int) -> pd.DataFrame:
+    """Every kind of cell the outputs hold: floats over 25 decades with NaN, ±inf and -0.0,
+    integers, bools, text that needs quoting (commas, quotes, a newline) and a quoted header."""
+    rng = np.random.default_rng(seed)
+    floats = rng.normal(size=n_rows) * 10.0 ** rng.integers(-12, 13, size=n_rows)
+    floats[::7] = np.nan
+    floats[1::11] = np.inf
+    floats[2::13] = -np.inf
+    floats[3::17] = -0.0
+    labels = np.array(["plain", "a, b", 'say "hi"', "two\nlines", "", "401(k) + [flows] x"])
+    return pd.DataFrame(
+        {
+            "scenario_id": np.arange(n_rows) * 3 - 5,
+            "label": labels[rng.integers(0, len(labels), n_rows)].tolist(),
+            "value_usd": floats,
+            "round_pct": np.round(rng.normal(size=n_rows), 2),
+            "flag": rng.random(n_rows) < 0.5,
+            "odd, header": rng.normal(size=n_rows) * 1e9,
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_csv_text_is_pandas_to_csv_byte_for_byte(seed: int) -> None:
+    frame = _awkward_frame(seed, 500)
+    assert csv_text(frame) == frame.to_csv(index=False, float_format=FLOAT_FORMAT)
+
+
+def test_csv_text_leaves_other_kinds_to_pandas() -> None:
+    # dates, missing text and nullable integers: pandas' own formatting, whole frame
+    frame = _awkward_frame(3, 40)
+    frame["day"] = pd.date_range("2025-01-01", periods=40, freq="D", tz="UTC")
+    frame["note"] = [None if i % 4 else "x" for i in range(40)]
+    frame["count"] = pd.array([None if i % 5 == 0 else i for i in range(40)], dtype="Int64")
+    assert csv_text(frame) == frame.to_csv(index=False, float_format=FLOAT_FORMAT)
+    assert csv_text(frame[["value_usd"]]) == frame[["value_usd"]].to_csv(
+        index=False, float_format=FLOAT_FORMAT
+    )

@@ -364,3 +364,42 @@ def test_metrics_equal_vectorbts_own_portfolio_accessors(size_type: str) -> None
     }
     for name, values in expected.items():
         np.testing.assert_allclose(ours[name], values, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_baseline_metrics_once_per_run_give_every_chunk_the_same_table(monkeypatch) -> None:
+    # the run computes the baseline columns once; each chunk then simulates its impacted
+    # columns only, and its table is the one it would have computed alone, bit for bit
+    from backtest.sim import portfolio
+    from backtest.sim.evaluate import baseline_metrics
+
+    inputs = _grid_inputs(impacted_equals_baseline=False)
+    once = baseline_metrics(
+        inputs.baseline_close_usd, inputs.announcement_day, inputs.first_flow_day,
+        inputs.ramp_end_day, inputs.pay_day, ALL_STRATEGIES,
+    )  # fmt: skip
+    n_paths, _, n_assets = inputs.baseline_close_usd.shape
+    simulated: list[int] = []
+    real = portfolio.portfolio_metrics
+
+    def counting(parts, *args):  # type: ignore[no-untyped-def]
+        simulated.append(sum(part.n_columns for part in parts))
+        return real(parts, *args)
+
+    for chunk in ([0], [1, 2]):
+        piece = EvaluationInput(
+            days=inputs.days,
+            impacted_close_usd=inputs.impacted_close_usd[chunk],
+            baseline_close_usd=inputs.baseline_close_usd,
+            announcement_day=inputs.announcement_day,
+            first_flow_day=inputs.first_flow_day[chunk],
+            ramp_end_day=inputs.ramp_end_day[chunk],
+            pay_day=inputs.pay_day[chunk],
+        )
+        alone = evaluate(piece, ALL_STRATEGIES)
+        simulated.clear()
+        monkeypatch.setattr(portfolio, "portfolio_metrics", counting)
+        reused = evaluate(piece, ALL_STRATEGIES, baseline=once)
+        monkeypatch.setattr(portfolio, "portfolio_metrics", real)
+        pd.testing.assert_frame_equal(reused, alone, check_exact=True)
+        # impacted columns only: no baseline column was simulated again
+        assert simulated == [len(chunk) * n_paths * n_assets] * len(ALL_STRATEGIES.strategies)

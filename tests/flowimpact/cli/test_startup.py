@@ -1,8 +1,9 @@
 """Start-up: the quick commands do not import the heavy numeric and plotting libraries.
 
 vectorbt, numba and plotly take seconds to import; ``flowimpact --help`` and ``flowimpact data
-list`` need none of them. Each command runs in a fresh interpreter, which then reports what it
-had imported.
+list`` need none of them, and ``--help`` needs nothing but click (the command modules load on
+first use: ``flowimpact.cli._app.LazyGroup``). Each command runs in a fresh interpreter, which
+then reports what it had imported.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import pandas as pd
 import pytest
 
 import feeds
+from flowimpact.cli import _app
 from tests.scheduler.helpers import REPO_ROOT, subprocess_env
 
 HEAVY = ("vectorbt", "numba", "plotly")
@@ -25,7 +28,13 @@ _RUN_AND_REPORT = f"""
 import json, sys
 from flowimpact.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
+packages = sorted({{name.split(".")[0] for name in sys.modules}} - set(sys.stdlib_module_names))
+print(json.dumps({{
+    "code": code,
+    "heavy": [m for m in {HEAVY!r} if m in sys.modules],
+    "packages": packages,
+    "modules": sorted(name for name in sys.modules if name.startswith("flowimpact")),
+}}))
 """
 
 
@@ -60,6 +69,33 @@ def test_help_imports_no_heavy_library(store_dir: Path) -> None:
     assert report["code"] == 0
     assert "data" in printed and "run" in printed  # the help text itself was printed
     assert report["heavy"] == []
+
+
+def test_help_loads_click_and_the_command_line_only(store_dir: Path) -> None:
+    # the packages --help may load, pinned: pandas, numpy, ccxt, pyarrow, SQLAlchemy and
+    # APScheduler cost 1.4 s of start-up between them; none of the command modules loads
+    _, report = _run("--help", data_dir=store_dir)
+    packages = {p for p in report["packages"] if not p.startswith(("_", "__"))}
+    assert packages == {"click", "flowimpact"}, packages
+    assert report["modules"] == [
+        "flowimpact", "flowimpact.cli", "flowimpact.cli._app", "flowimpact.cli._errors",
+        "flowimpact.errors",
+    ]  # fmt: skip
+
+
+def test_the_lazy_command_table_matches_the_commands() -> None:
+    # --help lists each command from the table without importing it: the table must say what
+    # the command's own help says, at any terminal width
+    group = _app.cli
+    names = group.list_commands(click.Context(group))
+    assert names == sorted(_app.COMMANDS)
+    for name in names:
+        command = group.get_command(click.Context(group), name)
+        assert command is not None and command.callback.__module__ == _app.COMMANDS[name][0]
+        for limit in (30, 45, 74, 200):
+            from_table = click.Command(name, help=_app.COMMANDS[name][1])
+            assert from_table.get_short_help_str(limit) == command.get_short_help_str(limit), name
+    assert "drop" in group.get_command(click.Context(group), "data").commands  # data repair
 
 
 def test_data_list_imports_no_heavy_library(store_dir: Path) -> None:
