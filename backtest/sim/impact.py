@@ -1,36 +1,34 @@
-"""Impact models: how a day's net USD flow moves the log price.
+"""The ``[impact]`` section: which impact model, its parameter, the decay and the anticipation.
 
-Per asset and day t, with net flow F_t (USD, buys positive), market cap MC_t (USD), market-wide
-USD volume V_t and daily volatility σ_t (trailing, no look-ahead; see ``backtest.sim.engine``), a
-model gives the instantaneous log impact u_t. The decay kernels in ``backtest.sim.decay`` spread it
-over time::
+Per asset and day t, with net flow F_t (USD, buys positive) and the BASELINE's state (its
+previous close B_{t-1}, so the market cap MC_t = B_{t-1} × supply, and its trailing daily
+volatility σ_t and market-wide USD volume V_t, ``backtest.sim.market``), a model gives a
+per-dollar coefficient κ_t and a transient part T_t (``backtest.sim.models``, the registry)::
 
-    I_t = Σ_{s≤t} u_s · (θ + (1 - θ) · G(t - s)),   P'_t = B_t · exp(I_t)
+    I_t = J_t + Σ_{s≤t} θ_s · κ_s · F_s + (1 − θ) · T_t,   P'_t = B_t · exp(I_t)
 
-with θ the permanent share, G the decay kernel (G(0) = 1) and B the baseline price path.
-
-Every model is one small class behind the ``ImpactModel`` protocol; ``ImpactConfig`` is the
-study section ``[impact]`` and ``impact_model(config)`` picks the class it names.
+with θ the permanent share, G the decay kernel of T (``backtest.sim.decay``, G(0) = 1) and J
+the anticipation (``backtest.sim.engine``). ``ImpactConfig`` is the study section ``[impact]``
+and ``impact_model(config)`` builds the model class it names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import ClassVar, Literal, Protocol, get_args, runtime_checkable
+from typing import Literal, get_args
 
-import numpy as np
-import numpy.typing as npt
-
-from backtest.sim.codes import ImpactModelCode
+from backtest.sim.models import (
+    SPECS,
+    ImpactModel,
+    LinearImpact,
+    MultiplierImpact,
+    SquareRootImpact,
+)
 from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
-from flowimpact.units import USD_PER_BILLION
 
-FloatArray = npt.NDArray[np.float64]
-ArrayLike = npt.ArrayLike
-
-#: the ``[impact] model`` choices: the names of ``ImpactModelCode``'s members (a test pins them)
+#: the ``[impact] model`` choices: the registry's names (``backtest.sim.models``; a test pins them)
 ImpactModelName = Literal["linear", "sqrt", "multiplier"]
 DecayName = Literal["exponential", "power"]
 MODELS: tuple[str, ...] = get_args(ImpactModelName)
@@ -54,10 +52,12 @@ class ImpactConfig:
       to equal the multiplier model with M = 5 on a $2.3 trillion BTC market cap
       (5 / 2,300 per $1bn); an assumption, to be replaced by ``calibrated:`` values.
     - ``sqrt_y`` (square root, dimensionless): 1.0; Tóth et al. (2011, Phys. Rev. X 1, 021006)
-      and Almgren et al. (2005, Risk 18(7)) find Y of order 1.
+      and Almgren et al. (2005, Risk 18(7)) find Y of order 1. Its permanent κ = Y·σ/V per
+      dollar (the law's impact per dollar of a metaorder of one day's volume).
     - ``multiplier`` (M, dimensionless): 5.0, Gabaix & Koijen (2021, "In Search of the Origins
       of Financial Fluctuations: The Inelastic Markets Hypothesis", NBER WP 28967) for the US
-      equity market; published crypto estimates range from about 4 to over 100.
+      equity market; published crypto estimates range from about 4 to over 100. κ = M/MC per
+      dollar, MC the baseline's previous close × supply.
     - ``permanent_share`` (θ): 0.5; an assumption (metaorder studies such as Moro et al. 2009
       see impact relax to roughly half to two thirds of its peak).
     - ``decay``: "exponential" with ``half_life_days`` 30 (assumption), or "power",
@@ -93,7 +93,7 @@ class ImpactConfig:
     def __post_init__(self) -> None:
         choice(_SECTION, "model", self.model, MODELS)
         choice(_SECTION, "decay", self.decay, DECAYS)
-        for key in ("lambda_per_billion_usd", "sqrt_y", "multiplier"):
+        for key in (spec.parameter_key for spec in SPECS.values()):
             number(_SECTION, key, getattr(self, key), low=0.0)
         for key in ("permanent_share", "anticipation_share"):
             number(_SECTION, key, getattr(self, key), low=0.0, high=1.0)
@@ -129,134 +129,10 @@ class ImpactConfig:
             ) from None
 
 
-@runtime_checkable
-class ImpactModel(Protocol):
-    """Instantaneous log impact of one day's net flow.
-
-    ``instant_log_impact(flow_usd, close_usd, volume_usd, sigma, market_cap_usd) -> u``, all
-    arguments broadcastable float arrays: net flow in USD (buys positive), the close the flow
-    meets (USD), market-wide USD volume (trailing, coverage applied), the daily log-return
-    volatility (a fraction, e.g. 0.03) and the market cap (USD). ``u`` is a log-price change.
-    ``code`` and ``parameter`` hand the model to the numba kernel (``backtest.sim.kernels``);
-    ``reads_sigma_and_volume`` says whether u depends on σ and V at all (the kernel loads them
-    only for a model that reads them).
-    """
-
-    name: ClassVar[str]
-    code: ClassVar[ImpactModelCode]
-    reads_sigma_and_volume: ClassVar[bool]
-
-    @property
-    def parameter(self) -> float: ...
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray: ...
-
-
-@dataclass(frozen=True)
-class LinearImpact:
-    """Kyle (1985) linear impact: u_t = λ · F_t.
-
-    λ in log-price per USD (the config gives it per $1 billion). Additive in flows and blind to
-    volume and volatility, which makes it the easiest to calibrate and the least realistic
-    for very large flows.
-    """
-
-    lambda_per_usd: float
-    name: ClassVar[str] = ImpactModelCode.LINEAR.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.LINEAR
-    reads_sigma_and_volume: ClassVar[bool] = False
-
-    @property
-    def parameter(self) -> float:
-        return self.lambda_per_usd
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        return self.lambda_per_usd * np.asarray(flow_usd, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class SquareRootImpact:
-    """Square-root law: u_t = Y · σ_t · sign(F_t) · sqrt(|F_t| / V_t).
-
-    Tóth et al. (2011) and Almgren et al. (2005): impact grows with the square root of the flow
-    as a share of daily volume, in units of daily volatility; Y of order 1. σ_t is a daily
-    log-return standard deviation, V_t market-wide daily USD volume.
-    """
-
-    y: float
-    name: ClassVar[str] = ImpactModelCode.SQRT.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.SQRT
-    reads_sigma_and_volume: ClassVar[bool] = True
-
-    @property
-    def parameter(self) -> float:
-        return self.y
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        flow = np.asarray(flow_usd, dtype=np.float64)
-        share = np.abs(flow) / np.asarray(volume_usd, dtype=np.float64)
-        return self.y * np.asarray(sigma, dtype=np.float64) * np.sign(flow) * np.sqrt(share)
-
-
-@dataclass(frozen=True)
-class MultiplierImpact:
-    """Inelastic-markets multiplier: u_t = ln(1 + M · F_t / MC_t).
-
-    Gabaix & Koijen (2021): a dollar of flow into the market raises its value by M dollars;
-    M about 5 for US equities, crypto estimates 4 to over 100. The log keeps large sells above
-    zero price; a sell of MC/M or more has no price and gives NaN (the engine refuses it).
-    """
-
-    m: float
-    name: ClassVar[str] = ImpactModelCode.MULTIPLIER.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.MULTIPLIER
-    reads_sigma_and_volume: ClassVar[bool] = False
-
-    @property
-    def parameter(self) -> float:
-        return self.m
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        ratio = self.m * np.asarray(flow_usd, dtype=np.float64) / np.asarray(market_cap_usd)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.log1p(ratio)
-
-
 def impact_model(config: ImpactConfig) -> ImpactModel:
-    """The model class ``config.model`` names, with its parameter."""
-    if config.model == LinearImpact.name:
-        return LinearImpact(config.lambda_per_billion_usd / USD_PER_BILLION)
-    if config.model == SquareRootImpact.name:
-        return SquareRootImpact(config.sqrt_y)
-    return MultiplierImpact(config.multiplier)
+    """The NumPy model ``config.model`` names, with its parameter (``backtest.sim.models``)."""
+    spec = SPECS[config.model]
+    return spec.model(float(getattr(config, spec.parameter_key)))
 
 
 __all__ = [
