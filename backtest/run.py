@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,8 @@ from backtest.report import study_page
 from backtest.report.analogs_sections import write_analogs_page
 from backtest.report.sensitivity_files import write_sensitivity_outputs
 from backtest.report.sources import price_source
-from backtest.sim.baseline import build_baseline
+from backtest.sim.baseline import BaselinePaths, build_baseline
+from backtest.sim.impact import coverage_table
 from backtest.study import (
     analogs_step,
     flow_tables,
@@ -66,6 +67,7 @@ from backtest.study.schedules import build_schedules, flows_table, inflow_axes, 
 from backtest.study.sensitivity_plan import market_caps, sensitivity_plan
 from backtest.study.sensitivity_step import SensitivityOutcome
 from backtest.study.table import scenarios_table
+from feeds.prices import PriceSource
 from flowimpact.errors import ConfigError, DataUnavailableError
 from flowimpact.staging import staged_directory
 from strategies.inflow import FlowSchedule
@@ -144,10 +146,19 @@ def _run_study(
             warnings = (*notices, *stale)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
-            analogs = hindcast_step.with_hindcast(study, prices, analogs)
+            analogs = hindcast_step.with_hindcast(
+                study, prices, analogs, venues=_venues(price_set.sources)
+            )
         scenarios = study.scenarios(analogs.resolve)
         with step("baseline"):
-            baseline = build_baseline(prices, study.paths, study.study.start)
+            baseline = _with_venues(
+                build_baseline(prices, study.paths, study.study.start), price_set.sources
+            )
+            # a venue the [impact] volume_coverage table does not name: said everywhere
+            _, assumed = coverage_table(
+                [scenario.impact for scenario in scenarios], baseline.assets, baseline.venues
+            )
+            warnings = (*warnings, *assumed)
         with step("flows"):
             inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
             analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
@@ -192,6 +203,19 @@ def _run_study(
         files = outputs.write_outputs(run, out_dir)  # times "outputs" and "report" itself
         bar.update(2)
     return RunResult(out_dir=out_dir, report_path=files["report.html"], files=files, run=run)
+
+
+def _venues(sources: Mapping[str, PriceSource]) -> dict[str, str]:
+    """The ccxt venue of each asset's prices."""
+    return {asset: source.exchange for asset, source in sources.items()}
+
+
+def _with_venues(baseline: BaselinePaths, sources: Mapping[str, PriceSource]) -> BaselinePaths:
+    """``baseline`` naming the venue of each asset's prices (for the volume coverage)."""
+    venues = _venues(sources)
+    if not all(asset in venues for asset in baseline.assets):
+        return baseline
+    return replace(baseline, venues=tuple(venues[asset] for asset in baseline.assets))
 
 
 @dataclass(frozen=True)
@@ -284,11 +308,14 @@ def run_hindcast(
     timings: dict[str, float] = {}
     with staged_directory(Path(out_dir)) as staging, tqdm(total=3, disable=True) as bar:
         with _Timer("prices", timings, bar):
-            prices = load_daily_prices(study, data_dir, progress=False)
+            price_set = load_daily_price_set(study, data_dir, progress=False)
+            prices = price_set.prices
         with _Timer("calibration", timings, bar):
             outcome = analogs_step.run_analogs(study, prices, data_dir)
         with _Timer("hindcast", timings, bar):
-            result = hindcast_step.hindcast_study(study, prices, outcome)
+            result = hindcast_step.hindcast_study(
+                study, prices, outcome, _venues(price_set.sources)
+            )
         run = HindcastRun(
             study=study,
             prices=prices,
@@ -338,7 +365,7 @@ def run_sensitivity(
         price_set = load_daily_price_set(study, data_dir, progress=progress)
         prices = price_set.prices
         paths = replace(study.paths, n_paths=plan.config.n_paths)
-        baseline = build_baseline(prices, paths, study.study.start)
+        baseline = _with_venues(build_baseline(prices, paths, study.study.start), price_set.sources)
         timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
         outcome = sensitivity_step.analyse(
             plan,

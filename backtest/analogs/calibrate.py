@@ -54,7 +54,7 @@ from scipy import stats
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
 from backtest.sim import market
-from backtest.sim.impact import DEFAULT_SUPPLY_COINS, ImpactConfig
+from backtest.sim.impact import DEFAULT_SUPPLY_COINS, DEFAULT_VOLUME_COVERAGE, ImpactConfig
 from backtest.sim.models import SPECS
 from feeds.etf_flows import TOTAL_COLUMN
 from feeds.resample import daily_from_intraday
@@ -87,7 +87,7 @@ class CalibrationConfig:
 
     supply_coins: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SUPPLY_COINS))
     # the engine's own defaults, so σ and V mean the same thing in both
-    volume_coverage: float = ImpactConfig.volume_coverage
+    volume_coverage: float = DEFAULT_VOLUME_COVERAGE["binance"]
     volatility_window_days: int = ImpactConfig.volatility_window_days
     volume_window_days: int = ImpactConfig.volume_window_days
     flow_lags_days: int = AnalogsConfig.flow_lags_days
@@ -118,7 +118,8 @@ class CalibrationConfig:
         impact, analogs = study.impact, study.analogs  # type: ignore[attr-defined]
         return cls(
             supply_coins=dict(impact.circulating_supply),
-            volume_coverage=impact.volume_coverage,
+            # the calibration reads the study's venue ([data] exchange)
+            volume_coverage=impact.volume_coverage_for(study.data.exchange)[0],  # type: ignore[attr-defined]
             volatility_window_days=impact.volatility_window_days,
             volume_window_days=impact.volume_window_days,
             flow_lags_days=analogs.flow_lags_days,

@@ -111,6 +111,7 @@ class RealizedSeries:
     volume_usd: FloatArray
     prior_close_usd: FloatArray
     prior_volume_usd: FloatArray
+    venue: str | None = None  # ccxt id of the venue of the prices (None: not known)
 
     @property
     def realized_log_return(self) -> float:
@@ -158,7 +159,12 @@ class HindcastResult:
 
 
 def realized_series(
-    asset: str, daily: pd.DataFrame, flows: pd.DataFrame, *, prior_days: int = 1
+    asset: str,
+    daily: pd.DataFrame,
+    flows: pd.DataFrame,
+    *,
+    prior_days: int = 1,
+    venue: str | None = None,
 ) -> RealizedSeries:
     """The span of ``flows`` (a stored ETF-flow table: UTC-day index, ``total_usd``) on ``daily``.
 
@@ -198,6 +204,7 @@ def realized_series(
         volume_usd=usd_volume[prior_days:],
         prior_close_usd=close[:prior_days],
         prior_volume_usd=usd_volume[:prior_days],
+        venue=venue,
     )
 
 
@@ -268,7 +275,8 @@ def _market_volume(series: RealizedSeries, impact: ImpactConfig) -> FloatArray:
     venue_volume = market.trailing_venue_volume_usd(
         cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
     )[0, :, 0]
-    return market.market_volume_usd.py_func(venue_volume, impact.volume_coverage)
+    coverage, _ = impact.volume_coverage_for(series.venue)
+    return market.market_volume_usd.py_func(venue_volume, coverage)
 
 
 def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArray) -> FloatArray:

@@ -41,7 +41,7 @@ import pandas as pd
 from backtest.sim import kernels, market
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.decay import decay_kernel
-from backtest.sim.impact import ImpactConfig, impact_model
+from backtest.sim.impact import ImpactConfig, coverage_table, impact_model
 from flowimpact.errors import ConfigError, InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -292,7 +292,7 @@ def _scenario_parameters(
         model_parameter=np.array([model.parameter for model in models], dtype=np.float64),
         permanent_share=np.array([c.permanent_share for c in impacts], dtype=np.float64),
         anticipation_share=np.array([c.anticipation_share for c in impacts], dtype=np.float64),
-        volume_coverage=np.array([c.volume_coverage for c in impacts], dtype=np.float64),
+        volume_coverage=coverage_table(impacts, baseline.assets, baseline.venues)[0],
         sigma_slot=np.array(
             [sigma_windows.index(c.volatility_window_days) for c in impacts], dtype=np.int64
         ),

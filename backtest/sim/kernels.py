@@ -65,7 +65,7 @@ class ImpactParams(NamedTuple):
     model_parameter: Array  # λ per USD, Y or M (``backtest.sim.models``)
     permanent_share: Array  # θ
     anticipation_share: Array  # α
-    volume_coverage: Array  # market-wide / venue volume
+    volume_coverage: Array  # [scenario, asset] market-wide / venue volume
     sigma_slot: Array  # int64, index into Market.sigma
     volume_slot: Array  # int64, index into Market.venue_volume_usd
     supply_coins: Array  # [scenario, asset]
@@ -155,7 +155,6 @@ def simulate_impact(
         parameter = model_parameter[s]
         theta = permanent_share[s]
         alpha = anticipation_share[s]
-        coverage = volume_coverage[s]
         reads_state = reads_sigma_and_volume(code)
         n_k = n_terms[s]
         transient = np.zeros((n_assets, n_k))
@@ -182,7 +181,9 @@ def simulate_impact(
                 sig = volume_usd = 0.0  # not read by a model that does not read them
                 if reads_state:
                     sig = sigma[sigma_slot[s], p, t, a]
-                    volume_usd = market_volume_usd(mean_volume[volume_slot[s], p, t, a], coverage)
+                    volume_usd = market_volume_usd(
+                        mean_volume[volume_slot[s], p, t, a], volume_coverage[s, a]
+                    )
                 u = 0.0  # a day without flow adds nothing, also where κ is not finite
                 if flow != 0.0 or announcing:
                     kappa = per_dollar(

@@ -27,7 +27,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult, SleeveArrays, run_engine
 from backtest.sim.evaluate import EvaluationInput, evaluate
 from backtest.sim.evaluate_config import EvaluateConfig
-from backtest.sim.impact import ImpactConfig
+from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
 from backtest.study.config import Scenario
 from backtest.study.scenario_inputs import ScenarioInputs
@@ -158,7 +158,7 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         engine.array("flow_usd"),
         engine.array("log_impact"),
         shared.baseline.volume_usd,
-        [impact.volume_coverage for impact in impacts],
+        coverage_table(impacts, shared.baseline.assets, shared.baseline.venues)[0],
     ).reset_index(drop=True)
     close = engine.array("close_usd")
     del engine  # frees the flow and impact arrays before the evaluation

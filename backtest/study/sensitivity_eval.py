@@ -23,7 +23,7 @@ import pandas as pd
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import SleeveArrays, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
-from backtest.sim.impact import ImpactConfig
+from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
 from backtest.study.compute import ComputeConfig
 from backtest.study.executors import map_chunks
@@ -136,7 +136,7 @@ def evaluate_chunk(chunk: SampleChunk, shared: SharedInputs) -> pd.DataFrame:
         engine.array("flow_usd"),
         engine.array("log_impact"),
         baseline.volume_usd,
-        [config.volume_coverage for config in chunk.impacts],
+        coverage_table(chunk.impacts, baseline.assets, baseline.venues)[0],
     )
     if shared.evaluate is None:
         return table.reset_index(drop=True)

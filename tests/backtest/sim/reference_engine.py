@@ -118,7 +118,8 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
             if model.reads_sigma_and_volume:
                 sigma = trailing_sigma(closes[:, a], warm + t, config.volatility_window_days)
                 window = config.volume_window_days
-                volume = config.volume_coverage * float(
+                venue = baseline.venues[a] if baseline.venues else None
+                volume = config.volume_coverage_for(venue)[0] * float(
                     np.mean(volumes[warm + t - window : warm + t, a])
                 )
             cap = float(closes[warm + t - 1, a]) * supply[a]  # the BASELINE's previous close

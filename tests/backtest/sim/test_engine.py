@@ -351,3 +351,22 @@ def _last(sleeve: SleeveArrays | None, n: int) -> SleeveArrays | None:
 
 def _rows(sleeve: SleeveArrays, rows: slice) -> SleeveArrays:
     return SleeveArrays(**{k: v[rows] for k, v in vars(sleeve).items()})
+
+
+def test_the_square_root_law_reads_the_coverage_of_each_asset_s_venue() -> None:
+    # the same market-wide volume from a venue with 1/2.7 of Binance's volume: same answer
+    baseline = synthetic_baseline(16)
+    on_coinbase = dataclasses.replace(
+        baseline,
+        volume_usd=baseline.volume_usd / 2.7,
+        prior_volume_usd=baseline.prior_volume_usd / 2.7,
+        venues=("coinbaseexchange", "coinbaseexchange"),
+    )
+    on_binance = dataclasses.replace(baseline, venues=("binance", "binance"))
+    flows = buy_flows(17)
+    impact = config(model="sqrt")
+    binance = run_engine(on_binance, flows, [impact]).log_impact
+    coinbase = run_engine(on_coinbase, flows, [impact]).log_impact
+    np.testing.assert_allclose(coinbase, binance, rtol=1e-12)
+    unknown = run_engine(dataclasses.replace(on_coinbase, venues=()), flows, [impact]).log_impact
+    assert np.all(unknown[:, :, -1] > binance[:, :, -1])  # generic 10 on a thinner venue

@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 
 from backtest.sim import impact_steps
 from backtest.sim.impact import (
+    GENERIC_VOLUME_COVERAGE,
     MODELS,
     ImpactConfig,
     ImpactModel,
     LinearImpact,
     MultiplierImpact,
     SquareRootImpact,
+    coverage_table,
     impact_model,
 )
 from backtest.sim.models import SPECS, ImpactModelCode
@@ -160,3 +162,32 @@ def test_a_model_that_says_it_reads_no_sigma_or_volume_does_not(model) -> None:
     assert np.isnan(unknown) == model.reads_sigma_and_volume
     if not model.reads_sigma_and_volume:
         assert unknown == known
+
+
+def test_volume_coverage_is_a_number_or_a_table_per_venue() -> None:
+    default = ImpactConfig()
+    assert default.volume_coverage_for("binance") == (10.0, "")
+    assert default.volume_coverage_for("coinbaseexchange") == (27.0, "")
+    value, warning = default.volume_coverage_for("kraken")
+    assert value == GENERIC_VOLUME_COVERAGE
+    assert "kraken" in warning and "assumption" in warning and "\n" not in warning
+    assert default.volume_coverage_for(None) == (GENERIC_VOLUME_COVERAGE, "")
+    plain = ImpactConfig(volume_coverage=4.0)
+    assert plain.volume_coverage_for("kraken") == (4.0, "")  # a number is every venue's
+    table = build_config("impact", {"volume_coverage": {"binance": 8, "kraken": 30}})
+    assert table.volume_coverage_for("kraken") == (30.0, "")
+    assert hash(table) == hash(ImpactConfig(volume_coverage={"binance": 8.0, "kraken": 30.0}))
+    with pytest.raises(ConfigError, match=r"\[impact\] volume_coverage.kraken"):
+        ImpactConfig(volume_coverage={"kraken": -1.0})
+    with pytest.raises(ConfigError, match=r"\[impact\] volume_coverage: give a number or a table"):
+        ImpactConfig(volume_coverage={})
+
+
+def test_the_coverage_table_is_per_scenario_and_asset_with_each_warning_once() -> None:
+    impacts = [ImpactConfig(), ImpactConfig(volume_coverage=3.0), ImpactConfig()]
+    table, warnings = coverage_table(impacts, ("BTC", "ETH"), ("coinbaseexchange", "kraken"))
+    np.testing.assert_array_equal(table, [[27.0, 10.0], [3.0, 3.0], [27.0, 10.0]])
+    assert len(warnings) == 1 and "kraken" in warnings[0]
+    unknown, none = coverage_table(impacts, ("BTC", "ETH"), ())
+    np.testing.assert_array_equal(unknown, [[10.0, 10.0], [3.0, 3.0], [10.0, 10.0]])
+    assert none == ()
