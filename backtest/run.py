@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,8 @@ from backtest.report.analogs_sections import write_analogs_page
 from backtest.report.sensitivity.files import write_sensitivity_outputs
 from backtest.report.sources import price_source
 from backtest.report.views import HindcastViews, SensitivityViews, StudyResult
-from backtest.sim.baseline import build_baseline
+from backtest.sim.baseline import BaselinePaths, build_baseline
+from backtest.sim.impact import coverage_table
 from backtest.study import (
     analogs_step,
     flow_tables,
@@ -59,6 +60,7 @@ from backtest.study.sensitivity import analysis as sensitivity_analysis
 from backtest.study.sensitivity.analysis import SensitivityOutcome
 from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
+from feeds.prices import PriceSource
 from flowimpact.errors import ConfigError, DataUnavailableError
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
@@ -130,10 +132,19 @@ def _compute_study(
         warnings = (*notices, *data_warnings(study, data_dir, prices, job.started))
     with job.step("analogs"):
         analogs = analogs_step.run_analogs(study, prices, data_dir)
-        analogs = hindcast_step.with_hindcast(study, prices, analogs)
+        analogs = hindcast_step.with_hindcast(
+            study, prices, analogs, venues=_venues(price_set.sources)
+        )
     scenarios = study.scenarios(analogs.resolve)
     with job.step("baseline"):
-        baseline = build_baseline(prices, study.paths, study.study.start)
+        baseline = _with_venues(
+            build_baseline(prices, study.paths, study.study.start), price_set.sources
+        )
+        # a venue the [impact] volume_coverage table does not name: said everywhere
+        _, assumed = coverage_table(
+            [scenario.impact for scenario in scenarios], baseline.assets, baseline.venues
+        )
+        warnings = (*warnings, *assumed)
     with job.step("flows"):
         inputs = scenario_inputs.build(scenarios, baseline, prices, extra_flows)
         analogs = analogs_step.with_comparison(analogs, inputs.by_inflow)
@@ -169,6 +180,32 @@ def _compute_study(
         warnings=warnings,
         tornado=tornado,
     )
+
+
+def _venues(sources: Mapping[str, PriceSource]) -> dict[str, str]:
+    """The ccxt venue of each asset's prices."""
+    return {asset: source.exchange for asset, source in sources.items()}
+
+
+def _with_venues(baseline: BaselinePaths, sources: Mapping[str, PriceSource]) -> BaselinePaths:
+    """``baseline`` naming the venue of each asset's prices (for the volume coverage)."""
+    venues = _venues(sources)
+    if not all(asset in venues for asset in baseline.assets):
+        return baseline
+    return replace(baseline, venues=tuple(venues[asset] for asset in baseline.assets))
+
+
+def _venues(sources: Mapping[str, PriceSource]) -> dict[str, str]:
+    """The ccxt venue of each asset's prices."""
+    return {asset: source.exchange for asset, source in sources.items()}
+
+
+def _with_venues(baseline: BaselinePaths, sources: Mapping[str, PriceSource]) -> BaselinePaths:
+    """``baseline`` naming the venue of each asset's prices (for the volume coverage)."""
+    venues = _venues(sources)
+    if not all(asset in venues for asset in baseline.assets):
+        return baseline
+    return replace(baseline, venues=tuple(venues[asset] for asset in baseline.assets))
 
 
 @dataclass(frozen=True)
@@ -285,11 +322,14 @@ def run_hindcast(
         job = Job(("prices", "calibration", "hindcast"), progress=False, now=now)
         with job:
             with job.step("prices"):
-                prices = load_daily_prices(study, data_dir, progress=progress)
+                price_set = load_daily_price_set(study, data_dir, progress=progress)
+                prices = price_set.prices
             with job.step("calibration"):
                 outcome = analogs_step.run_analogs(study, prices, data_dir)
             with job.step("hindcast"):
-                result = hindcast_step.hindcast_study(study, prices, outcome)
+                result = hindcast_step.hindcast_study(
+                    study, prices, outcome, _venues(price_set.sources)
+                )
         run = HindcastRun(
             study=study,
             prices=prices,
@@ -349,7 +389,9 @@ def run_sensitivity(
         with job, job.step("prices_and_baseline"):
             price_set = load_daily_price_set(ran, data_dir, progress=progress)
             prices = price_set.prices
-            baseline = build_baseline(prices, ran.paths, ran.study.start)
+            baseline = _with_venues(
+                build_baseline(prices, ran.paths, ran.study.start), price_set.sources
+            )
         outcome = sensitivity_analysis.analyse(
             plan,
             baseline,

@@ -2,13 +2,18 @@
 
 Per asset, on UTC days from the first to the last day of its ETF-flow table, daily log returns
 r_t = ln(C_t / C_{t-1}) are regressed on the same-day and lagged net flow F (US dollars,
-buys positive) scaled as each impact model of ``backtest.sim.impact`` scales it::
+buys positive) scaled as each impact model scales it (the regressor of its registry entry,
+``backtest.sim.models``)::
 
     r_t = a + Σ_{j=0..L} b_j · x_{t-j} + e_t
 
-    multiplier  x_t = F_t / MC_t                      b_0 -> M  (u = ln(1 + M·F/MC) ≈ M·F/MC)
+    multiplier  x_t = F_t / MC_t                      b_0 -> M  (κ = M/MC per dollar)
     sqrt        x_t = σ_t · sign(F_t) · sqrt(|F_t|/V_t)  b_0 -> Y
     linear      x_t = F_t / $1e9                      b_0 -> λ per $1 billion
+
+The square-root regressor is the first-day impact of a lone day's flow taken as a metaorder of
+its size (the model's transient Y·σ·sqrt(F/V)); its permanent part Y·σ·F/V is smaller by a
+factor sqrt(F/V), about 0.1 for ETF flows, and is left out of the regressor (kept as it was).
 
 with MC_t = C_{t-1} × circulating supply (the previous close, so the scale does not contain
 the return it explains), σ_t the sample std (ddof 1) of the ``volatility_window_days`` daily
@@ -49,7 +54,8 @@ from scipy import stats
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
 from backtest.sim import market
-from backtest.sim.impact import DEFAULT_SUPPLY_COINS, ImpactConfig
+from backtest.sim.impact import DEFAULT_SUPPLY_COINS, DEFAULT_VOLUME_COVERAGE, ImpactConfig
+from backtest.sim.models import SPECS
 from feeds.etf_flows import TOTAL_COLUMN
 from feeds.resample import daily_from_intraday
 from flowimpact.errors import ConfigError, InputError
@@ -57,9 +63,7 @@ from flowimpact.units import USD_PER_BILLION
 
 #: [impact] key -> (model, unit of the estimate)
 PARAMETERS: Mapping[str, tuple[str, str]] = {
-    "multiplier": ("multiplier", "dimensionless (USD of value per USD of flow)"),
-    "sqrt_y": ("sqrt", "dimensionless (daily sigmas per sqrt of volume share)"),
-    "lambda_per_billion_usd": ("linear", "log return per USD 1 billion"),
+    spec.parameter_key: (spec.name, spec.unit) for spec in SPECS.values()
 }
 _ALIASES = {"m": "multiplier", "y": "sqrt_y", "lambda": "lambda_per_billion_usd"}
 _TOKEN = re.compile(r"^calibrated:([A-Za-z0-9]+)_etf$")
@@ -83,7 +87,7 @@ class CalibrationConfig:
 
     supply_coins: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SUPPLY_COINS))
     # the engine's own defaults, so σ and V mean the same thing in both
-    volume_coverage: float = ImpactConfig.volume_coverage
+    volume_coverage: float = DEFAULT_VOLUME_COVERAGE["binance"]
     volatility_window_days: int = ImpactConfig.volatility_window_days
     volume_window_days: int = ImpactConfig.volume_window_days
     flow_lags_days: int = AnalogsConfig.flow_lags_days
@@ -114,7 +118,8 @@ class CalibrationConfig:
         impact, analogs = study.impact, study.analogs  # type: ignore[attr-defined]
         return cls(
             supply_coins=dict(impact.circulating_supply),
-            volume_coverage=impact.volume_coverage,
+            # the calibration reads the study's venue ([data] exchange)
+            volume_coverage=impact.volume_coverage_for(study.data.exchange)[0],  # type: ignore[attr-defined]
             volatility_window_days=impact.volatility_window_days,
             volume_window_days=impact.volume_window_days,
             flow_lags_days=analogs.flow_lags_days,
@@ -249,12 +254,9 @@ def _daily_inputs(
 
 
 def _scaled_flow(model: str, inputs: pd.DataFrame) -> pd.Series:
-    flow = inputs["flow_usd"]
-    if model == "multiplier":
-        return flow / inputs["market_cap_usd"]
-    if model == "linear":
-        return flow / USD_PER_BILLION
-    return inputs["sigma"] * np.sign(flow) * np.sqrt(flow.abs() / inputs["volume_usd"])
+    return SPECS[model].regressor(
+        inputs["flow_usd"], inputs["market_cap_usd"], inputs["sigma"], inputs["volume_usd"]
+    )
 
 
 def _lagged(series: pd.Series, lags: range, name: str) -> pd.DataFrame:

@@ -2,43 +2,47 @@
 
 For each asset with a stored ETF-flow table, over the table's span (its first to its last
 listed day; a calendar day inside it that the table does not list had zero flow), the realized
-daily closes are taken as the engine's impacted path P' and the model is solved for the
-baseline B that would have produced them::
+daily closes are taken as the engine's impacted path P' and the engine is solved exactly for
+the baseline B that would have produced them (``backtest.sim.inverse``, a recursion over the
+span that steps the engine's own per-model functions)::
 
-    u_s = the study's impact model (``backtest.sim.impact``) applied to the ETF net flow F_s,
-          with MC_s = P'_{s-1} × circulating supply, σ_s and V_s trailing over the realized
-          days before s (the engine's definitions and windows, ``backtest.sim.market``)
-    I_t = Σ_{first ≤ s ≤ t} u_s · (θ + (1 − θ) · G(t − s))      (θ and G: ``backtest.sim.decay``)
+    κ_s = the model's per-dollar coefficient (``backtest.sim.models``) with
+          MC_s = B_{s-1} × circulating supply (the implied no-ETF close of day s-1; before the
+          span B = P'), σ_s trailing on the implied B, V_s = coverage × the trailing mean of
+          the realized venue volume (the engine's definitions and windows)
+    I_t = Σ_{first ≤ s ≤ t} θ·κ_s·F_s + (1 − θ)·T_t                (T the model's transient)
     B_t = P'_t · exp(−I_t)                                         the implied no-ETF path
 
 The flow of day s enters the close of day s (as in the engine, whose day-t flow moves the
-day-t close). Days without flow have u = 0 under every model, as in the engine.
+day-t close). Days without flow add nothing to the permanent part, as in the engine.
 
-Why this inverts the engine: the engine prices day t's market cap from the previous IMPACTED
-close P'_{t-1} (``backtest.sim.kernels.simulate_impact``), and the realized close is what the
-hindcast takes P' to be, so MC is the same number in both. The linear and multiplier models read
-nothing else of the price, so for them ``run_engine(B, F)`` = P' implies ``hindcast(P', F)`` =
-B exactly (tests/backtest/analogs/test_hindcast.py recovers B to 1e-9). The square-root law
-also reads σ and V, which the engine takes from the baseline and the hindcast from the realized
-path (the baseline is what it solves for); there the inverse is off by the flows' own effect
-on trailing volatility and volume. G is the engine's exponential-sum form of the kernel
-(``DecayKernel.exponential_terms``): exact for the exponential kernel, the power law's fit
-(error bound in ``ExponentialTerms.max_abs_error``) otherwise, stepped as the engine steps it.
-The anticipation share is left out: the hindcast prices every flow on its own day.
+Why the market cap is the implied baseline's: the engine reads only the baseline's state (its
+previous close, σ and volume), so the inverse must read the same numbers, and those are the
+no-ETF path's, which the recursion has solved for day s-1 before it reaches day s. Then
+``run_engine(B, F)`` = P' implies ``hindcast(P', F)`` = B to rounding for every model
+(tests/backtest/analogs/test_hindcast.py recovers the engine's I to 1e-9). Volume is taken
+from the realized venue (flows do not change volume, the engine's assumption). G is the
+engine's exponential-sum form of the kernel (``DecayKernel.exponential_terms``): exact for the
+exponential kernel, the power law's fit (error bound in ``ExponentialTerms.max_abs_error``)
+otherwise, stepped as the engine steps it. The anticipation share is left out: the hindcast
+prices every flow on its own day.
 
 Figures per asset and parameter value: ``realized_log_return_bps`` = ln(P'_last / P'_{first−1})
 × 1e4 (the close on the last day over the close of the day before the first),
 ``attributed_log_impact_bps`` = I_last × 1e4, ``attributed_share_pct`` = I_last / realized ×
 100, ``peak_log_impact_bps`` = max_t I_t × 1e4, ``implied_baseline_log_return_bps`` =
-ln(B_last / B_{first−1}) × 1e4 = realized − attributed (B = P' before the first flow).
+ln(B_last / B_{first−1}) × 1e4 = realized − attributed (B = P' before the first flow),
+``note``: empty, or why the value has no implied path (its figures are then NaN): a value so
+large that the implied baseline runs to zero (B falls as I rises, which raises κ = M/MC),
+or no trailing volume.
 
 The explaining value of each model is the parameter at which the flows alone explain the whole
-realized move, I_last(value) = realized log return, found by root finding
-(``scipy.optimize.brentq``) on a bracket [0, high] (``BRACKET_HIGH``, assumptions: ten times
-the largest published multiplier, a hundred times the square-root law's Y of order 1, λ
-equivalent to M = 1000 on the default λ's $2.3 trillion); for the multiplier the bracket also
-stops below the first M at which a day's sell reaches MC/M (no price). No sign change on the
-bracket gives NaN and the reason.
+realized move, I_last(value) = realized log return: the smallest such value, found by a
+geometric scan and then ``scipy.optimize.brentq`` (``explaining_value``) on [0, high]
+(``BRACKET_HIGH``, from the registry ``backtest.sim.models``: assumptions, ten times the
+largest published multiplier, a hundred times the square-root law's Y of order 1, λ
+equivalent to M = 1000 on the default λ's $2.3 trillion). No sign change on the bracket
+gives NaN and the reason.
 """
 
 from __future__ import annotations
@@ -47,34 +51,38 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import brentq
-from scipy.signal import lfilter
 
-from backtest.analogs.calibrate import PARAMETERS
 from backtest.sim import market
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
+from backtest.sim.inverse import implied_baseline
+from backtest.sim.models import SPECS
 from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
 FloatArray = npt.NDArray[np.float64]
-#: model -> its ``[impact]`` key (the inverse of ``backtest.analogs.calibrate.PARAMETERS``)
-PARAMETER_KEY: Mapping[str, str] = {model: key for key, (model, _) in PARAMETERS.items()}
-#: top of the root-finding bracket per ``[impact]`` key (see the module docstring)
+#: model -> its ``[impact]`` key (the registry's, ``backtest.sim.models``)
+PARAMETER_KEY: Mapping[str, str] = {name: spec.parameter_key for name, spec in SPECS.items()}
+#: top of the root-finding bracket per ``[impact]`` key (the registry's; module docstring)
 BRACKET_HIGH: Mapping[str, float] = {
-    "multiplier": 1000.0,
-    "sqrt_y": 100.0,
-    "lambda_per_billion_usd": 0.44,
+    spec.parameter_key: spec.bracket_high for spec in SPECS.values()
 }
-ROOT_METHOD = "scipy.optimize.brentq: I on last_day = realized log return"
+ROOT_METHOD = (
+    "geometric scan for the first sign change, then scipy.optimize.brentq: "
+    "I on last_day = realized log return"
+)
+#: values of the geometric scan of the bracket (``explaining_value``)
+SCAN_POINTS = 61
 COLUMNS = (
     "asset", "model", "parameter", "value", "first_day", "last_day", "cum_flow_usd",
     "realized_log_return_bps", "attributed_log_impact_bps", "attributed_share_pct",
-    "peak_log_impact_bps", "implied_baseline_log_return_bps",
+    "peak_log_impact_bps", "implied_baseline_log_return_bps", "note",
 )  # fmt: skip
 PATH_COLUMNS = (
     "day", "asset", "model", "value", "close_usd", "implied_close_usd", "log_impact_bps",
@@ -103,6 +111,7 @@ class RealizedSeries:
     volume_usd: FloatArray
     prior_close_usd: FloatArray
     prior_volume_usd: FloatArray
+    venue: str | None = None  # ccxt id of the venue of the prices (None: not known)
 
     @property
     def realized_log_return(self) -> float:
@@ -150,7 +159,12 @@ class HindcastResult:
 
 
 def realized_series(
-    asset: str, daily: pd.DataFrame, flows: pd.DataFrame, *, prior_days: int = 1
+    asset: str,
+    daily: pd.DataFrame,
+    flows: pd.DataFrame,
+    *,
+    prior_days: int = 1,
+    venue: str | None = None,
 ) -> RealizedSeries:
     """The span of ``flows`` (a stored ETF-flow table: UTC-day index, ``total_usd``) on ``daily``.
 
@@ -190,6 +204,7 @@ def realized_series(
         volume_usd=usd_volume[prior_days:],
         prior_close_usd=close[:prior_days],
         prior_volume_usd=usd_volume[:prior_days],
+        venue=venue,
     )
 
 
@@ -202,69 +217,66 @@ def _utc_days(index: pd.Index) -> pd.DatetimeIndex:
 def prior_days_needed(impacts: Sequence[ImpactConfig]) -> int:
     """Days before the span that the trailing σ and V of these configs read (1 at least)."""
     needs = [
-        max(c.volatility_window_days + 1, c.volume_window_days)
+        market.days_needed(c.volatility_window_days, c.volume_window_days)
         for c in impacts
-        if c.model == "sqrt"
+        if impact_model(c).reads_sigma_and_volume
     ]
     return max([1, *needs])
 
 
 def log_impact(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray, FloatArray]:
-    """``(u, I)`` per day of the span: the instant and the cumulative log impact of the flows.
+    """``(u, I)`` per day of the span: u_t = κ_t·F_t and the cumulative log impact I_t.
 
-    u from the model class of ``impact`` (MC from the previous realized close, σ and V trailing
-    on the realized path), I from the engine's decay terms (module docstring). InputError when
-    a day's impact is not finite (a sell of MC/M or more, or zero trailing volume under sqrt).
+    The exact inverse of the engine (module docstring, ``backtest.sim.inverse``). InputError
+    when a day's impact is not finite (zero trailing volume under the square-root law).
     """
     model = impact_model(impact)
-    flow = series.flow_usd
-    previous_close = np.concatenate([series.prior_close_usd[-1:], series.close_usd[:-1]])
-    market_cap = previous_close * impact.supply_coins(series.asset)
-    sigma, volume = _trailing(series, impact) if impact.model == "sqrt" else (0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        raw = model.instant_log_impact(flow, series.close_usd, volume, sigma, market_cap)
-    u = np.where(flow == 0.0, 0.0, raw)  # as the engine: a day without flow moves nothing
-    bad = ~np.isfinite(u)
+    volume = (
+        _market_volume(series, impact) if model.reads_sigma_and_volume
+        else np.zeros(series.days.size)
+    )  # fmt: skip
+    solved = implied_baseline(
+        code=int(model.code),
+        parameter=model.parameter,
+        permanent_share=impact.permanent_share,
+        supply_coins=impact.supply_coins(series.asset),
+        terms=decay_kernel(impact).exponential_terms(series.days.size),
+        volatility_window_days=impact.volatility_window_days,
+        prior_close_usd=series.prior_close_usd,
+        close_usd=series.close_usd,
+        flow_usd=series.flow_usd,
+        market_volume_usd=volume,
+    )
+    bad = ~np.isfinite(solved.log_impact)
     if bad.any():
         day = series.days[int(np.argmax(bad))].date()
         key = PARAMETER_KEY[impact.model]
         raise InputError(
             f"{series.asset} {day}: the {impact.model} model with {key} = "
-            f"{getattr(impact, key):g} gives no finite impact (a sell of MC/M or more, or no "
-            "trailing volume); lower the parameter"
+            f"{getattr(impact, key):g} gives no finite impact (the implied no-ETF close runs "
+            "to zero under this value, or there is no trailing volume); lower the value or "
+            "check the stored volumes"
         )
-    return u, _decayed(u, impact)
+    return solved.instant_log_impact, solved.log_impact
 
 
-def _trailing(series: RealizedSeries, impact: ImpactConfig) -> tuple[FloatArray, FloatArray]:
-    """σ and market-wide V on every day of the span: the engine's ``backtest.sim.market``."""
+def _market_volume(series: RealizedSeries, impact: ImpactConfig) -> FloatArray:
+    """Market-wide V on every day of the span from the realized venue volume (``market``)."""
     needed = market.days_needed(impact.volatility_window_days, impact.volume_window_days)
     if series.prior_close_usd.size < needed:
         raise InputError(
-            f"{series.asset}: the square-root hindcast needs {needed} days of prices before "
+            f"{series.asset}: the {impact.model} hindcast needs {needed} days of prices before "
             f"{series.days[0].date()}, {series.prior_close_usd.size} are loaded"
         )
 
     def cube(values: FloatArray) -> FloatArray:
         return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
 
-    sigma = market.trailing_sigma(
-        cube(series.prior_close_usd), cube(series.close_usd), impact.volatility_window_days
-    )[0, :, 0]
     venue_volume = market.trailing_venue_volume_usd(
         cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
     )[0, :, 0]
-    return sigma, market.market_volume_usd.py_func(venue_volume, impact.volume_coverage)
-
-
-def _decayed(u: FloatArray, impact: ImpactConfig) -> FloatArray:
-    """I_t = θ·Σ_{s≤t} u_s + (1 − θ)·Σ_k w_k·T_k,t with T_k,t = ρ_k·T_k,t−1 + u_t (the engine's)."""
-    terms = decay_kernel(impact).exponential_terms(u.size)
-    fading = np.zeros_like(u)
-    for weight, rho in zip(terms.weight, terms.decay_per_day, strict=True):
-        fading += weight * lfilter([1.0], [1.0, -rho], u)
-    theta = impact.permanent_share
-    return theta * np.cumsum(u) + (1.0 - theta) * fading
+    coverage, _ = impact.volume_coverage_for(series.venue)
+    return market.market_volume_usd.py_func(venue_volume, coverage)
 
 
 def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArray) -> FloatArray:
@@ -275,48 +287,49 @@ def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArr
 def explaining_value(
     series: RealizedSeries, impact: ImpactConfig
 ) -> tuple[float, float, float, str]:
-    """``(value, low, high, reason)``: the parameter at which I_last equals the realized move.
+    """``(value, low, high, reason)``: the smallest parameter at which I_last = the realized move.
 
-    Root of I_last(value) − realized on [low, high] by ``scipy.optimize.brentq``; NaN and the
-    reason when the bracket holds no sign change.
+    I_last(value) is not monotone over a wide bracket: a large value makes the implied
+    baseline fall as I rises, which raises κ (M/MC under the multiplier, σ of the collapsing
+    path under the square-root law) until it runs away. So [low, high] is scanned on a
+    geometric grid (``SCAN_POINTS`` values from high·1e-6 up to high) for the first sign change
+    of I_last(value) − realized, which ``scipy.optimize.brentq`` then closes in on; NaN and
+    the reason when the scan finds none (a value whose impact is not finite ends the scan).
     """
     key = PARAMETER_KEY[impact.model]
     low, high = 0.0, BRACKET_HIGH[key]
-    if impact.model == "multiplier":
-        high = min(high, _multiplier_limit(series, impact))
     realized = series.realized_log_return
 
     def residual(value: float) -> float:
-        return float(log_impact(series, with_parameter(impact, value))[1][-1]) - realized
+        try:
+            return float(log_impact(series, with_parameter(impact, value))[1][-1]) - realized
+        except InputError:
+            return math.nan
 
-    at_low, at_high = residual(low), residual(high)
+    at_low = residual(low)
     if at_low == 0.0:
         return low, low, high, ""
-    if at_low * at_high > 0:
-        lo_bps, hi_bps = (realized + at_low) * BPS_PER_UNIT, (realized + at_high) * BPS_PER_UNIT
-        reason = (
-            f"no root: on [{low:g}, {high:g}] the flows give {lo_bps:+.0f} to {hi_bps:+.0f} bps "
-            f"on {series.days[-1].date()}, the realized move is {realized * BPS_PER_UNIT:+.0f} bps"
-        )
-        return math.nan, low, high, reason
-    return float(brentq(residual, low, high, xtol=1e-12 * high)), low, high, ""
+    below, at_below = low, at_low
+    for value in np.geomspace(high * 1e-6, high, SCAN_POINTS):
+        at_value = residual(float(value))
+        if not math.isfinite(at_value):
+            break
+        if at_value * at_low <= 0:
+            root = brentq(residual, below, float(value), xtol=1e-12 * float(value))
+            return float(root), low, high, ""
+        below, at_below = float(value), at_value
+    lo_bps, hi_bps = (realized + at_low) * BPS_PER_UNIT, (realized + at_below) * BPS_PER_UNIT
+    reason = (
+        f"no root: on [{low:g}, {below:g}] the flows give {lo_bps:+.0f} to {hi_bps:+.0f} bps "
+        f"on {series.days[-1].date()}, the realized move is {realized * BPS_PER_UNIT:+.0f} bps"
+    )
+    return math.nan, low, high, reason
 
 
 def with_parameter(impact: ImpactConfig, value: float) -> ImpactConfig:
     """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``."""
-    if impact.model == "multiplier":
-        return dataclasses.replace(impact, multiplier=value)
-    if impact.model == "sqrt":
-        return dataclasses.replace(impact, sqrt_y=value)
-    return dataclasses.replace(impact, lambda_per_billion_usd=value)
-
-
-def _multiplier_limit(series: RealizedSeries, impact: ImpactConfig) -> float:
-    """Just below the smallest M at which a day's sell reaches MC/M (ln(1 + M·F/MC) undefined)."""
-    previous_close = np.concatenate([series.prior_close_usd[-1:], series.close_usd[:-1]])
-    share = series.flow_usd / (previous_close * impact.supply_coins(series.asset))
-    sells = share[share < 0]
-    return math.inf if sells.size == 0 else 0.999 / float(np.max(-sells))
+    changes: dict[str, Any] = {PARAMETER_KEY[impact.model]: value}
+    return dataclasses.replace(impact, **changes)
 
 
 def hindcast(
@@ -336,7 +349,11 @@ def hindcast(
         first_of_model: dict[str, Candidate] = {}
         for candidate in candidates.get(asset, ()):
             first_of_model.setdefault(candidate.impact.model, candidate)
-            _, cumulative = log_impact(realized, candidate.impact)
+            try:
+                _, cumulative = log_impact(realized, candidate.impact)
+                row_note = ""
+            except InputError as exc:  # this value has no implied path: say so in its row
+                cumulative, row_note = np.full(realized.days.size, math.nan), str(exc)
             attributed_bps = float(cumulative[-1]) * BPS_PER_UNIT
             rows.append(
                 {
@@ -352,6 +369,7 @@ def hindcast(
                     "attributed_share_pct": _share_pct(attributed_bps, realized_bps),
                     "peak_log_impact_bps": float(cumulative.max()) * BPS_PER_UNIT,
                     "implied_baseline_log_return_bps": realized_bps - attributed_bps,
+                    "note": row_note,
                 }
             )
             paths.append(_path_rows(realized, candidate, cumulative))

@@ -23,6 +23,7 @@ from backtest.analogs import hindcast as hindcast_module
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report.figures import COLORS, with_source
 from backtest.report.html import Section, write_report
+from backtest.sim.models import SPECS
 from backtest.study.analogs_step import AnalogsOutcome
 from backtest.study.results import HindcastRun
 from flowimpact.units import BPS_PER_UNIT, USD_PER_BILLION
@@ -30,8 +31,8 @@ from flowimpact.units import BPS_PER_UNIT, USD_PER_BILLION
 TITLE = "What the ETF flows did: a hindcast"
 FLOW_SOURCE = "Farside Investors US spot-ETF net flows"
 #: how each model's parameter reads in prose
-SYMBOL = {"multiplier": "M", "sqrt_y": "Y", "lambda_per_billion_usd": "λ"}
-MODEL_TEXT = {"multiplier": "multiplier", "sqrt": "square-root law", "linear": "linear model"}
+SYMBOL = {spec.parameter_key: spec.symbol for spec in SPECS.values()}
+MODEL_TEXT = {name: spec.text for name, spec in SPECS.items()}
 
 
 def price_source(manifest: Mapping[str, Any]) -> str:
@@ -104,6 +105,17 @@ def asset_paragraphs(result: HindcastResult) -> list[str]:
         for row in rows.itertuples():
             note = explaining.loc[(asset, row.model)]
             named = _named(row.parameter, row.value)
+            if isinstance(row.note, str) and row.note:  # no implied path (analogs.hindcast)
+                collapse = (
+                    f"under the {MODEL_TEXT[row.model]} with {named} the implied no-ETF close "
+                    "runs to zero: the flows would explain far more than the whole move"
+                )
+                if note["calibrated_token"] and row.value == note["calibrated_value"]:
+                    calibrated.append(collapse)
+                    over = over or realized > 0
+                else:
+                    text.append(collapse[0].upper() + collapse[1:] + ".")
+                continue
             if note["calibrated_token"] and row.value == note["calibrated_value"]:
                 calibrated.append(
                     f"{named} would put it at {_share(row.attributed_share_pct)} (no-ETF path "

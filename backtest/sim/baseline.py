@@ -92,7 +92,9 @@ class BaselinePaths:
     ``volume_usd`` are float64 ``[path, day, asset]``; ``prior_close_usd`` and
     ``prior_volume_usd`` the ``warmup_days`` before ``days[0]`` (same layout), which trailing
     statistics read so that day 0 already has a full window. Days up to
-    ``last_history_day`` are history, identical on every path.
+    ``last_history_day`` are history, identical on every path. ``venues`` names the ccxt venue
+    whose prices and volumes each asset's paths come from (empty: not known), for the volume
+    coverage (``ImpactConfig.volume_coverage_for``).
     """
 
     days: pd.DatetimeIndex
@@ -102,6 +104,7 @@ class BaselinePaths:
     last_history_day: pd.Timestamp
     prior_close_usd: FloatArray
     prior_volume_usd: FloatArray
+    venues: tuple[str, ...] = ()
 
     @property
     def n_paths(self) -> int:

@@ -8,20 +8,24 @@ contributions), sleeve rebalances, the announcement (anticipation). Rule milesto
 exogenous flow schedule itself (the inflow model dates them), so they reach the engine as
 flows.
 
-No look-ahead: σ_t and V_t are trailing statistics of the BASELINE over days t-w .. t-1
-(the baseline is what the market does anyway; impact does not feed back into volatility, an
-assumption), the market cap and the sleeve's weights use the previous day's impacted close, and
-the anticipation uses the announcement day's state with the announced flow schedule.
+The models (``backtest.sim.models``) read only the BASELINE's state, never the impacted path:
+σ_t and V_t are trailing statistics of the baseline over days t-w .. t-1 (the baseline is what
+the market does anyway; impact does not feed back into volatility or volume, an assumption) and
+the market cap is MC_t = B_{t-1} × supply. So a model's per-dollar coefficient κ_t does not
+depend on the flows: the permanent impact Σ θ_s·κ_s·F_s is linear in dollars, flows that net
+to zero leave none, and the hindcast can invert the engine exactly (``backtest.sim.inverse``).
+The sleeve's weights use the previous day's impacted close (what the fund holds is worth that).
 
-Anticipation: with share α, J = α·θ·Σ_{s>a} û_s (û the model applied to the scheduled flows
-with day a's σ, V and MC) is added to the log price from the announcement day a on, and every
-later flow keeps only θ(1 − α) as its permanent part; so if flows come as planned the
+Anticipation: with share α, J = α·θ·κ_a·Σ_{s>a} F_s (κ_a the model's per-dollar coefficient
+on the announcement day a) is added to the log price from day a on, and every later flow keeps
+only θ(1 − α) as its permanent part; so if flows come as planned on a steady market state the
 long-run permanent impact is unchanged, only brought forward. An announcement outside the
 study window has no anticipation in it.
 
-Outputs: the engine is bound by the memory it writes (four float64 numbers per cell at most),
+Outputs: the engine is bound by the memory it writes (five float64 numbers per cell at most),
 so it fills only the arrays the caller names in ``outputs``; the study needs ``close_usd``,
-``flow_usd`` and ``log_impact`` (the default), ``instant_log_impact`` is there for tests and
+``flow_usd`` and ``log_impact`` (the default); ``instant_log_impact`` (u_t = κ_t·F_t) and
+``permanent_log_impact`` (J_t + Π_t, the part that never decays) are there for tests and
 diagnostics.
 """
 
@@ -37,12 +41,14 @@ import pandas as pd
 from backtest.sim import kernels, market
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.decay import decay_kernel
-from backtest.sim.impact import ImpactConfig, impact_model
+from backtest.sim.impact import ImpactConfig, coverage_table, impact_model
 from flowimpact.errors import ConfigError, InputError
 
 FloatArray = npt.NDArray[np.float64]
 #: every array the engine can fill, in the kernel's order
-ENGINE_OUTPUTS = ("close_usd", "flow_usd", "log_impact", "instant_log_impact")
+ENGINE_OUTPUTS = (
+    "close_usd", "flow_usd", "log_impact", "instant_log_impact", "permanent_log_impact",
+)  # fmt: skip
 #: what the study reads (summary: flow_usd and log_impact; report: close_usd)
 DEFAULT_OUTPUTS = ("close_usd", "flow_usd", "log_impact")
 
@@ -105,8 +111,9 @@ class EngineResult:
     """Impacted paths, all float64 ``[scenario, path, day, asset]``.
 
     ``close_usd`` P'_t; ``flow_usd`` total net flow (exogenous + sleeve); ``log_impact`` I_t
-    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t. An array the run was not asked
-    for (``run_engine(outputs=...)``) is None.
+    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t = κ_t·F_t; ``permanent_log_impact``
+    J_t + Π_t, the anticipation and the permanent part. An array the run was not asked for
+    (``run_engine(outputs=...)``) is None.
     """
 
     days: pd.DatetimeIndex
@@ -115,6 +122,7 @@ class EngineResult:
     flow_usd: FloatArray | None
     log_impact: FloatArray | None
     instant_log_impact: FloatArray | None
+    permanent_log_impact: FloatArray | None
 
     def array(self, name: str) -> FloatArray:
         """One output by name; an error naming the ``outputs=`` to ask for when it was left out."""
@@ -170,8 +178,7 @@ def run_engine(
         market_arrays,
         kernels.Flows(
             flow_usd=flows,
-            planned_flow_usd=planned,
-            planned_sum=kernels.planned_flow_sums(params.impact.model_code, planned),
+            planned_sum=np.ascontiguousarray(planned.sum(axis=1)),
             announcement_day=int(announcement_day_index),
         ),
         params.impact,
@@ -181,15 +188,15 @@ def run_engine(
     )
     if n_bad:
         raise InputError(
-            f"{n_bad} day(s) have no finite impact: a sell of MC/M or more under the "
-            "multiplier model, or zero trailing volume under sqrt; check flows and prices"
+            f"{n_bad} cell-day(s) have no finite impact: zero trailing volume under the "
+            "square-root law, or an unknown model code; check the volumes and prices"
         )
     kept = [array if wanted else None for array, wanted in zip(out, write, strict=True)]
     return EngineResult(baseline.days, baseline.assets, *kept)
 
 
 def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
-    """``[4]`` bools in ENGINE_OUTPUTS order; InputError for an unknown or empty selection."""
+    """``[5]`` bools in ENGINE_OUTPUTS order; InputError for an unknown or empty selection."""
     if isinstance(outputs, str):
         outputs = (outputs,)
     unknown = sorted(set(outputs) - set(ENGINE_OUTPUTS))
@@ -285,7 +292,7 @@ def _scenario_parameters(
         model_parameter=np.array([model.parameter for model in models], dtype=np.float64),
         permanent_share=np.array([c.permanent_share for c in impacts], dtype=np.float64),
         anticipation_share=np.array([c.anticipation_share for c in impacts], dtype=np.float64),
-        volume_coverage=np.array([c.volume_coverage for c in impacts], dtype=np.float64),
+        volume_coverage=coverage_table(impacts, baseline.assets, baseline.venues)[0],
         sigma_slot=np.array(
             [sigma_windows.index(c.volatility_window_days) for c in impacts], dtype=np.int64
         ),

@@ -1,46 +1,55 @@
-"""Impact models: how a day's net USD flow moves the log price.
+"""The ``[impact]`` section: which impact model, its parameter, the decay and the anticipation.
 
-Per asset and day t, with net flow F_t (USD, buys positive), market cap MC_t (USD), market-wide
-USD volume V_t and daily volatility σ_t (trailing, no look-ahead; see ``backtest.sim.engine``), a
-model gives the instantaneous log impact u_t. The decay kernels in ``backtest.sim.decay`` spread it
-over time::
+Per asset and day t, with net flow F_t (USD, buys positive) and the BASELINE's state (its
+previous close B_{t-1}, so the market cap MC_t = B_{t-1} × supply, and its trailing daily
+volatility σ_t and market-wide USD volume V_t, ``backtest.sim.market``), a model gives a
+per-dollar coefficient κ_t and a transient part T_t (``backtest.sim.models``, the registry)::
 
-    I_t = Σ_{s≤t} u_s · (θ + (1 - θ) · G(t - s)),   P'_t = B_t · exp(I_t)
+    I_t = J_t + Σ_{s≤t} θ_s · κ_s · F_s + (1 − θ) · T_t,   P'_t = B_t · exp(I_t)
 
-with θ the permanent share, G the decay kernel (G(0) = 1) and B the baseline price path.
-
-Every model is one small class behind the ``ImpactModel`` protocol; ``ImpactConfig`` is the
-study section ``[impact]`` and ``impact_model(config)`` picks the class it names.
+with θ the permanent share, G the decay kernel of T (``backtest.sim.decay``, G(0) = 1) and J
+the anticipation (``backtest.sim.engine``). ``ImpactConfig`` is the study section ``[impact]``
+and ``impact_model(config)`` builds the model class it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import ClassVar, Literal, Protocol, get_args, runtime_checkable
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 
-from backtest.sim.codes import ImpactModelCode
+from backtest.sim.models import (
+    SPECS,
+    ImpactModel,
+    LinearImpact,
+    MultiplierImpact,
+    SquareRootImpact,
+)
 from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
-from flowimpact.units import USD_PER_BILLION
 
-FloatArray = npt.NDArray[np.float64]
-ArrayLike = npt.ArrayLike
-
-#: the ``[impact] model`` choices: the names of ``ImpactModelCode``'s members (a test pins them)
+#: the ``[impact] model`` choices: the registry's names (``backtest.sim.models``; a test pins them)
 ImpactModelName = Literal["linear", "sqrt", "multiplier"]
 DecayName = Literal["exponential", "power"]
 MODELS: tuple[str, ...] = get_args(ImpactModelName)
 DECAYS: tuple[str, ...] = get_args(DecayName)
 _SECTION = "impact"
+FloatArray = npt.NDArray[np.float64]
 
 # Circulating supply around 2025-08 (public trackers: CoinGecko and blockchain.com for BTC,
 # ultrasound.money for ETH), in coins. Held fixed over the horizon: an assumption, since BTC
 # issuance adds about 0.8% a year and ETH supply moves by well under 1% a year.
 DEFAULT_SUPPLY_COINS: Mapping[str, float] = {"BTC": 19_900_000.0, "ETH": 120_700_000.0}
+
+# Market-wide spot USD volume over the venue's, per ccxt venue id (sources in ImpactConfig's
+# docstring). The same market-wide V whatever venue served the prices: Coinbase's BTC-USD USD
+# volume is about 0.37 x Binance's BTC/USDT, so its coverage is 10 / 0.37.
+DEFAULT_VOLUME_COVERAGE: Mapping[str, float] = {"binance": 10.0, "coinbaseexchange": 27.0}
+#: the coverage of a venue the table does not name (Binance's: an assumption, said in a warning)
+GENERIC_VOLUME_COVERAGE = 10.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +63,12 @@ class ImpactConfig:
       to equal the multiplier model with M = 5 on a $2.3 trillion BTC market cap
       (5 / 2,300 per $1bn); an assumption, to be replaced by ``calibrated:`` values.
     - ``sqrt_y`` (square root, dimensionless): 1.0; Tóth et al. (2011, Phys. Rev. X 1, 021006)
-      and Almgren et al. (2005, Risk 18(7)) find Y of order 1.
+      and Almgren et al. (2005, Risk 18(7)) find Y of order 1. Its permanent κ = Y·σ/V per
+      dollar (the law's impact per dollar of a metaorder of one day's volume).
     - ``multiplier`` (M, dimensionless): 5.0, Gabaix & Koijen (2021, "In Search of the Origins
       of Financial Fluctuations: The Inelastic Markets Hypothesis", NBER WP 28967) for the US
-      equity market; published crypto estimates range from about 4 to over 100.
+      equity market; published crypto estimates range from about 4 to over 100. κ = M/MC per
+      dollar, MC the baseline's previous close × supply.
     - ``permanent_share`` (θ): 0.5; an assumption (metaorder studies such as Moro et al. 2009
       see impact relax to roughly half to two thirds of its peak).
     - ``decay``: "exponential" with ``half_life_days`` 30 (assumption), or "power",
@@ -66,8 +77,16 @@ class ImpactConfig:
     - ``anticipation_share``: 0.0 (assumption: nothing priced in ahead of the flows). A share
       α of the expected permanent impact of the announced flows is priced on the announcement
       day and taken out of the later flows' permanent part (see ``backtest.sim.engine``).
-    - ``volume_coverage``: 10.0, market-wide USD volume / the venue's volume; an assumption
-      (Binance is one spot venue of many; see the reference data's SOURCES.md).
+    - ``volume_coverage``: market-wide spot USD volume / the venue's, a plain number (every
+      venue) or a table per ccxt venue id; default ``{ binance = 10, coinbaseexchange = 27 }``.
+      Binance 10: an assumption; CoinGecko Research's 2025 annual exchange report puts Binance
+      at 39.2 % of the top-10 centralized exchanges' spot volume (so top-10 / Binance is 2.6),
+      and the top ten are only part of the market (other venues, OTC desks, DEXs). Coinbase
+      27 = 10 / 0.37: the same market-wide volume, Coinbase's BTC-USD USD volume being about
+      0.37 x Binance's BTC/USDT (measured by the project on the stored candles, issue 17; an
+      assumption for ETH). CoinGecko's venue-wide shares (Coinbase 6.1 % vs Binance 39.2 %,
+      all pairs) would give about 64: pair-level volume is what V reads, so 27 is kept. A venue
+      the table does not name runs with ``GENERIC_VOLUME_COVERAGE`` (10) and a warning.
     - ``volatility_window_days`` and ``volume_window_days``: 30 trailing days (assumption).
     - ``circulating_supply`` (coins per asset, for MC = price × supply): BTC 19.9M, ETH 120.7M
       around 2025-08 (CoinGecko, ultrasound.money), held fixed: an assumption.
@@ -83,7 +102,9 @@ class ImpactConfig:
     power_tau_days: float = 1.0
     power_beta: float = 0.5
     anticipation_share: float = 0.0
-    volume_coverage: float = 10.0
+    volume_coverage: float | Mapping[str, float] = field(
+        default_factory=lambda: frozen(DEFAULT_VOLUME_COVERAGE)
+    )
     volatility_window_days: int = 30
     volume_window_days: int = 30
     circulating_supply: Mapping[str, float] = field(
@@ -93,12 +114,13 @@ class ImpactConfig:
     def __post_init__(self) -> None:
         choice(_SECTION, "model", self.model, MODELS)
         choice(_SECTION, "decay", self.decay, DECAYS)
-        for key in ("lambda_per_billion_usd", "sqrt_y", "multiplier"):
+        for key in (spec.parameter_key for spec in SPECS.values()):
             number(_SECTION, key, getattr(self, key), low=0.0)
         for key in ("permanent_share", "anticipation_share"):
             number(_SECTION, key, getattr(self, key), low=0.0, high=1.0)
-        for key in ("power_tau_days", "power_beta", "volume_coverage"):
+        for key in ("power_tau_days", "power_beta"):
             number(_SECTION, key, getattr(self, key), low=0.0, low_open=True)
+        self._check_volume_coverage()
         # inf: the transient part never fades
         number(_SECTION, "half_life_days", self.half_life_days, low=0.0, low_open=True,
                allow_inf=True)
@@ -113,11 +135,46 @@ class ImpactConfig:
             number(_SECTION, f"circulating_supply.{asset}", coins, low=0.0, low_open=True)
         object.__setattr__(self, "circulating_supply", frozen(self.circulating_supply))
 
+    def _check_volume_coverage(self) -> None:
+        coverage = self.volume_coverage
+        if not isinstance(coverage, Mapping):
+            number(_SECTION, "volume_coverage", coverage, low=0.0, low_open=True)
+            return
+        if not coverage:
+            raise ConfigError(
+                "[impact] volume_coverage: give a number or a table per venue, e.g. "
+                "{ binance = 10, coinbaseexchange = 27 }"
+            )
+        for venue, value in coverage.items():
+            number(_SECTION, f"volume_coverage.{venue}", value, low=0.0, low_open=True)
+        object.__setattr__(self, "volume_coverage", frozen(coverage))
+
     def __hash__(self) -> int:
-        # the supply table is a read-only mapping: hash its items so configs can key caches
-        return hash(tuple(sorted(self.circulating_supply.items())) + tuple(
-            getattr(self, f.name) for f in fields(self) if f.name != "circulating_supply"
+        # the tables are read-only mappings: hash their items so configs can key caches
+        return hash(tuple(
+            tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+            for value in (getattr(self, f.name) for f in fields(self))
         ))
+
+    def volume_coverage_for(self, venue: str | None) -> tuple[float, str]:
+        """``(coverage, warning)`` for prices from ``venue`` (a ccxt id; None: not known).
+
+        A plain number applies to every venue; a table gives the venue's value, or for a venue
+        it does not name ``GENERIC_VOLUME_COVERAGE`` and a one-line warning naming the
+        assumption (empty otherwise). An unknown venue (None) takes the generic value silently.
+        """
+        coverage = self.volume_coverage
+        if not isinstance(coverage, Mapping):
+            return float(coverage), ""
+        if venue is None:
+            return GENERIC_VOLUME_COVERAGE, ""
+        if venue in coverage:
+            return float(coverage[venue]), ""
+        return GENERIC_VOLUME_COVERAGE, (
+            f"[impact] volume_coverage names no value for {venue}: its volume is scaled by the "
+            f"generic {GENERIC_VOLUME_COVERAGE:g} (market-wide / Binance volume, an assumption); "
+            f"add {venue} = <market-wide / {venue} volume> to the table"
+        )
 
     def supply_coins(self, asset: str) -> float:
         """Circulating supply of ``asset`` in coins; ConfigError if the study gives none."""
@@ -129,144 +186,39 @@ class ImpactConfig:
             ) from None
 
 
-@runtime_checkable
-class ImpactModel(Protocol):
-    """Instantaneous log impact of one day's net flow.
-
-    ``instant_log_impact(flow_usd, close_usd, volume_usd, sigma, market_cap_usd) -> u``, all
-    arguments broadcastable float arrays: net flow in USD (buys positive), the close the flow
-    meets (USD), market-wide USD volume (trailing, coverage applied), the daily log-return
-    volatility (a fraction, e.g. 0.03) and the market cap (USD). ``u`` is a log-price change.
-    ``code`` and ``parameter`` hand the model to the numba kernel (``backtest.sim.kernels``);
-    ``reads_sigma_and_volume`` says whether u depends on σ and V at all (the kernel loads them
-    only for a model that reads them).
-    """
-
-    name: ClassVar[str]
-    code: ClassVar[ImpactModelCode]
-    reads_sigma_and_volume: ClassVar[bool]
-
-    @property
-    def parameter(self) -> float: ...
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray: ...
-
-
-@dataclass(frozen=True)
-class LinearImpact:
-    """Kyle (1985) linear impact: u_t = λ · F_t.
-
-    λ in log-price per USD (the config gives it per $1 billion). Additive in flows and blind to
-    volume and volatility, which makes it the easiest to calibrate and the least realistic
-    for very large flows.
-    """
-
-    lambda_per_usd: float
-    name: ClassVar[str] = ImpactModelCode.LINEAR.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.LINEAR
-    reads_sigma_and_volume: ClassVar[bool] = False
-
-    @property
-    def parameter(self) -> float:
-        return self.lambda_per_usd
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        return self.lambda_per_usd * np.asarray(flow_usd, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class SquareRootImpact:
-    """Square-root law: u_t = Y · σ_t · sign(F_t) · sqrt(|F_t| / V_t).
-
-    Tóth et al. (2011) and Almgren et al. (2005): impact grows with the square root of the flow
-    as a share of daily volume, in units of daily volatility; Y of order 1. σ_t is a daily
-    log-return standard deviation, V_t market-wide daily USD volume.
-    """
-
-    y: float
-    name: ClassVar[str] = ImpactModelCode.SQRT.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.SQRT
-    reads_sigma_and_volume: ClassVar[bool] = True
-
-    @property
-    def parameter(self) -> float:
-        return self.y
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        flow = np.asarray(flow_usd, dtype=np.float64)
-        share = np.abs(flow) / np.asarray(volume_usd, dtype=np.float64)
-        return self.y * np.asarray(sigma, dtype=np.float64) * np.sign(flow) * np.sqrt(share)
-
-
-@dataclass(frozen=True)
-class MultiplierImpact:
-    """Inelastic-markets multiplier: u_t = ln(1 + M · F_t / MC_t).
-
-    Gabaix & Koijen (2021): a dollar of flow into the market raises its value by M dollars;
-    M about 5 for US equities, crypto estimates 4 to over 100. The log keeps large sells above
-    zero price; a sell of MC/M or more has no price and gives NaN (the engine refuses it).
-    """
-
-    m: float
-    name: ClassVar[str] = ImpactModelCode.MULTIPLIER.model_name
-    code: ClassVar[ImpactModelCode] = ImpactModelCode.MULTIPLIER
-    reads_sigma_and_volume: ClassVar[bool] = False
-
-    @property
-    def parameter(self) -> float:
-        return self.m
-
-    def instant_log_impact(
-        self,
-        flow_usd: ArrayLike,
-        close_usd: ArrayLike,
-        volume_usd: ArrayLike,
-        sigma: ArrayLike,
-        market_cap_usd: ArrayLike,
-    ) -> FloatArray:
-        ratio = self.m * np.asarray(flow_usd, dtype=np.float64) / np.asarray(market_cap_usd)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.log1p(ratio)
+def coverage_table(
+    impacts: Sequence[ImpactConfig], assets: Sequence[str], venues: Sequence[str]
+) -> tuple[FloatArray, tuple[str, ...]]:
+    """Volume coverage ``[scenario, asset]`` for prices from ``venues`` (per asset; empty:
+    not known), and the distinct warnings of the venues the configs' tables do not name."""
+    known = list(venues) if venues else [None] * len(assets)
+    table = np.empty((len(impacts), len(assets)))
+    warnings: dict[str, None] = {}
+    for row, config in enumerate(impacts):
+        for column, venue in enumerate(known):
+            table[row, column], warning = config.volume_coverage_for(venue)
+            if warning:
+                warnings[warning] = None
+    return table, tuple(warnings)
 
 
 def impact_model(config: ImpactConfig) -> ImpactModel:
-    """The model class ``config.model`` names, with its parameter."""
-    if config.model == LinearImpact.name:
-        return LinearImpact(config.lambda_per_billion_usd / USD_PER_BILLION)
-    if config.model == SquareRootImpact.name:
-        return SquareRootImpact(config.sqrt_y)
-    return MultiplierImpact(config.multiplier)
+    """The NumPy model ``config.model`` names, with its parameter (``backtest.sim.models``)."""
+    spec = SPECS[config.model]
+    return spec.model(float(getattr(config, spec.parameter_key)))
 
 
 __all__ = [
     "DECAYS",
     "DEFAULT_SUPPLY_COINS",
+    "DEFAULT_VOLUME_COVERAGE",
+    "GENERIC_VOLUME_COVERAGE",
     "MODELS",
     "ImpactConfig",
     "ImpactModel",
     "LinearImpact",
     "MultiplierImpact",
     "SquareRootImpact",
+    "coverage_table",
     "impact_model",
 ]

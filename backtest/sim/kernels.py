@@ -3,19 +3,20 @@
 ``backtest.sim.engine`` turns configs into the arrays these take, grouped in the named tuples
 below (as vectorbt passes its ``Order`` tuples into its nb functions). Layouts: baseline
 arrays are ``[path, day, asset]``, per-scenario flows ``[scenario, day, asset]``, outputs
-``[scenario, path, day, asset]``. Model codes are ``backtest.sim.codes.ImpactModelCode``; the
-formulas are those of the model classes in ``backtest.sim.impact``; σ and V are defined in
-``backtest.sim.market``.
+``[scenario, path, day, asset]``. Model codes are ``backtest.sim.models.ImpactModelCode``; the
+per-model formulas are the inline step functions of ``backtest.sim.impact_steps`` (shared with
+the hindcast's inverse, ``backtest.sim.inverse``); σ and V are defined in ``backtest.sim.market``.
 
 error_model="numpy" makes a division by zero give inf/NaN as in NumPy instead of raising, so
 the kernels agree bit for bit in spirit with the NumPy model classes; the engine then checks
 for non-finite results once, after the run.
 
 Speed (profiled with perf on benchmarks/bench_engine.py's grid): the time step is bound by
-arithmetic, about half of it libm's exp and log1p, not by memory: skipping every output write
-saves under 5% on one thread. Writing costs mostly the first touch of fresh output pages, so
-the engine fills only the outputs asked for; the trailing statistics use rolling sums; a cell
-loads σ and volume only under the model that reads them. Stepping four scenarios together to
+arithmetic, much of it libm's exp (and sqrt under the square-root law), not by memory:
+skipping every output write saves under 5% on one thread. Writing costs mostly the first
+touch of fresh output pages, so the engine fills only the outputs asked for; the trailing
+statistics use rolling sums; a cell loads σ and volume only under the model that reads them.
+Stepping four scenarios together to
 overlap their dependency chains was tried and measured slower (kept out). The named tuples
 are unpacked into locals before the parallel loop, so the loop body compiles as it did with
 positional arrays (benchmarks/bench_engine.py shows no slowdown).
@@ -28,14 +29,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from backtest.sim.codes import ImpactModelCode
+from backtest.sim.impact_steps import (
+    per_dollar,
+    reads_sigma_and_volume,
+    step_transient,
+    transient_feed,
+    transient_log_impact,
+)
 from backtest.sim.market import market_volume_usd
 
 Array = np.ndarray
-
-# plain ints: numba folds module-level int constants into the compiled code
-_LINEAR = int(ImpactModelCode.LINEAR)
-_SQRT = int(ImpactModelCode.SQRT)
 
 
 class Market(NamedTuple):
@@ -51,8 +54,7 @@ class Flows(NamedTuple):
     """Per-scenario flows and the announcement."""
 
     flow_usd: Array  # [scenario, day, asset] exogenous net flows, USD
-    planned_flow_usd: Array  # [scenario, day, asset] flows scheduled after the announcement
-    planned_sum: Array  # [scenario, asset] planned_flow_sums of them
+    planned_sum: Array  # [scenario, asset] USD sum of the flows scheduled after the announcement
     announcement_day: int  # outside 0..days-1: no anticipation in the window
 
 
@@ -60,10 +62,10 @@ class ImpactParams(NamedTuple):
     """Per-scenario impact model and what it reads, all ``[scenario]`` unless noted."""
 
     model_code: Array  # int64, ImpactModelCode
-    model_parameter: Array  # λ per USD, Y or M
+    model_parameter: Array  # λ per USD, Y or M (``backtest.sim.models``)
     permanent_share: Array  # θ
     anticipation_share: Array  # α
-    volume_coverage: Array  # market-wide / venue volume
+    volume_coverage: Array  # [scenario, asset] market-wide / venue volume
     sigma_slot: Array  # int64, index into Market.sigma
     volume_slot: Array  # int64, index into Market.venue_volume_usd
     supply_coins: Array  # [scenario, asset]
@@ -92,45 +94,12 @@ class SleeveParams(NamedTuple):
 class Outputs(NamedTuple):
     """The arrays the kernel fills, ``[scenario, path, day, asset]``; ``write`` picks them."""
 
-    write: Array  # [4] bool, in field order below; an output not written may be empty
+    write: Array  # [5] bool, in field order below; an output not written may be empty
     close_usd: Array  # P'_t, USD
     flow_usd: Array  # exogenous + sleeve flow, USD
     log_impact: Array  # I_t
-    instant_log_impact: Array  # u_t
-
-
-def planned_flow_sums(model_code: Array, planned_flow_usd: Array) -> Array:
-    """Per-scenario sums ``[scenario, asset]`` of the planned flows that the anticipation needs.
-
-    Linear: Σ_s F_s (so Σ_s λ·F_s = λ·Σ_s F_s); square root: Σ_s sign(F_s)·sqrt(|F_s|) (so
-    Σ_s Y·σ·sign(F_s)·sqrt(|F_s|/V) = Y·σ·Σ_s sign(F_s)·sqrt(|F_s|) / sqrt(V), σ and V being
-    the announcement day's for every s). The multiplier's log does not factor; its rows are 0
-    and the kernel sums ln(1 + M·F_s/MC) itself. ``planned_flow_usd`` is ``[scenario, day,
-    asset]``, zero up to the announcement day.
-    """
-    sums = np.zeros((planned_flow_usd.shape[0], planned_flow_usd.shape[2]))
-    linear = model_code == _LINEAR
-    sums[linear] = planned_flow_usd[linear].sum(axis=1)
-    root = model_code == _SQRT
-    signed_root = np.sign(planned_flow_usd[root]) * np.sqrt(np.abs(planned_flow_usd[root]))
-    sums[root] = signed_root.sum(axis=1)
-    return sums
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _anticipated_log_impact(
-    code, parameter, planned_flow_usd, planned_sum, sigma, volume_usd, market_cap_usd
-):
-    # Σ_s û_s over the planned flows, the model taken with the announcement day's σ, V and MC
-    if code == _LINEAR:
-        return parameter * planned_sum
-    if code == _SQRT:
-        return parameter * sigma * planned_sum / np.sqrt(volume_usd)
-    total = 0.0
-    for flow in planned_flow_usd:
-        if flow != 0.0:  # ln(1 + 0) adds nothing; skipping keeps the sum bit for bit
-            total += np.log1p(parameter * flow / market_cap_usd)
-    return total
+    instant_log_impact: Array  # u_t = κ_t·F_t, the day's flow at its per-dollar impact
+    permanent_log_impact: Array  # J_t + Π_t, the part that never decays
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -142,15 +111,17 @@ def simulate_impact(
     sleeve: SleeveParams,
     outputs: Outputs,
 ) -> int:
-    """Step every (scenario, path) column through time; returns the count of non-finite u.
+    """Step every (scenario, path) column through time; returns the count of non-finite I.
 
     Per day, in order: the bar (B_t), payday flows (exogenous + sleeve contributions), sleeve
     rebalances (weights at the previous impacted close), the announcement (anticipation). Then
-    u_t from the model with σ_t, V_t = coverage × trailing volume and MC_t = P'_{t-1} × supply;
-    I_t = J + Σ_s θ_s·u_s + (1 − θ)·Σ_k w_k·T_k with T_k ← ρ_k·T_k + u_t, where θ_s = θ(1 − α)
-    after the announcement and J = α·θ·Σ_{s>a} û_s is the anticipated permanent impact of the
-    scheduled flows, priced at the announcement with the state of that day; P'_t = B_t·e^{I_t};
-    the sleeve's trades fill at P'_t. A non-finite J counts as a non-finite u.
+    the model's κ_t from the BASELINE's state (MC_t = B_{t-1} × supply, σ_t, V_t = coverage ×
+    trailing venue volume), the permanent Π_t = Σ_s θ_s·κ_s·F_s, the transient accumulator
+    A_k ← ρ_k·A_k + x_t (x = κ·F, or F for the square-root law's metaorder size) and T_t from
+    A = Σ_k w_k·A_k (``backtest.sim.impact_steps``); I_t = J + Π_t + (1 − θ)·T_t with θ_s =
+    θ(1 − α) after the announcement and J = α·θ·κ_a·Σ_{s>a} F_s the anticipated permanent
+    impact of the scheduled flows, priced with the announcement day's κ; P'_t = B_t·e^{I_t};
+    the sleeve's trades fill at P'_t. A cell whose I is not finite is counted.
 
     Columns run path-major (all scenarios of one path, then the next path), so a thread reads
     one path's baseline, σ and volume from cache for every scenario instead of from memory.
@@ -158,7 +129,7 @@ def simulate_impact(
     # locals before the parallel loop: its body reads plain arrays, as it always did
     baseline_close, prior_close = market.close_usd, market.prior_close_usd
     sigma, mean_volume = market.sigma, market.venue_volume_usd
-    flow_usd, planned_flow_usd = flows.flow_usd, flows.planned_flow_usd
+    flow_usd = flows.flow_usd
     planned_sum, announcement_day = flows.planned_sum, flows.announcement_day
     model_code, model_parameter = impact.model_code, impact.model_parameter
     permanent_share, anticipation_share = impact.permanent_share, impact.anticipation_share
@@ -172,6 +143,7 @@ def simulate_impact(
     )
     write, out_close, out_flow = outputs.write, outputs.close_usd, outputs.flow_usd
     out_log_impact, out_instant = outputs.log_impact, outputs.instant_log_impact
+    out_permanent = outputs.permanent_log_impact
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
     n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
@@ -183,7 +155,7 @@ def simulate_impact(
         parameter = model_parameter[s]
         theta = permanent_share[s]
         alpha = anticipation_share[s]
-        coverage = volume_coverage[s]
+        reads_state = reads_sigma_and_volume(code)
         n_k = n_terms[s]
         transient = np.zeros((n_assets, n_k))
         permanent = np.zeros(n_assets)
@@ -191,6 +163,7 @@ def simulate_impact(
         units = np.zeros(n_assets)
         sleeve_flow = np.zeros(n_assets)
         previous_close = prior_close[p].copy()
+        previous_baseline = prior_close[p].copy()
         other_usd = 0.0
         weight_sum = target_weight[s].sum() if has_sleeve else 0.0
         for t in range(n_days):
@@ -205,59 +178,48 @@ def simulate_impact(
             theta_now = theta * (1.0 - alpha) if announced and t > announcement_day else theta
             for a in range(n_assets):
                 flow = flow_usd[s, t, a] + (sleeve_flow[a] if sleeve_active else 0.0)
-                u = _cell_log_impact(
-                    code, parameter, flow, sigma, mean_volume, sigma_slot[s], volume_slot[s],
-                    coverage, previous_close[a] * supply_coins[s, a], p, t, a,
-                )
-                n_bad[column] += not np.isfinite(u)
-                if announcing:
-                    jump[a] = alpha * theta * _anticipated_log_impact(
-                        code, parameter, planned_flow_usd[s, :, a], planned_sum[s, a],
-                        sigma[sigma_slot[s], p, t, a],
-                        market_volume_usd(mean_volume[volume_slot[s], p, t, a], coverage),
-                        previous_close[a] * supply_coins[s, a],
+                sig = volume_usd = 0.0  # not read by a model that does not read them
+                if reads_state:
+                    sig = sigma[sigma_slot[s], p, t, a]
+                    volume_usd = market_volume_usd(
+                        mean_volume[volume_slot[s], p, t, a], volume_coverage[s, a]
                     )
-                    n_bad[column] += not np.isfinite(jump[a])
+                u = 0.0  # a day without flow adds nothing, also where κ is not finite
+                if flow != 0.0 or announcing:
+                    kappa = per_dollar(
+                        code, parameter, previous_baseline[a] * supply_coins[s, a], sig,
+                        volume_usd,
+                    )
+                    if flow != 0.0:
+                        u = kappa * flow
+                    if announcing:
+                        jump[a] = alpha * theta * kappa * planned_sum[s, a]
                 permanent[a] += theta_now * u
-                fading = _step_transient(transient[a], decay_weight[s], decay_per_day[s], n_k, u)
-                log_impact = jump[a] + permanent[a] + (1.0 - theta) * fading
-                close = baseline_close[p, t, a] * np.exp(log_impact)
+                accumulated = step_transient(
+                    transient[a], decay_weight[s], decay_per_day[s], n_k,
+                    transient_feed(code, flow, u),
+                )
+                fading = transient_log_impact(code, parameter, accumulated, sig, volume_usd)
+                lasting = jump[a] + permanent[a]
+                log_impact = lasting + (1.0 - theta) * fading
+                n_bad[column] += not np.isfinite(log_impact)
+                baseline = baseline_close[p, t, a]
+                close = baseline * np.exp(log_impact)
                 if sleeve_active:
                     units[a] += sleeve_flow[a] / close
                 previous_close[a] = close
+                previous_baseline[a] = baseline
                 _store(
-                    write, out_close, out_flow, out_log_impact, out_instant, (s, p, t, a),
-                    close, flow, log_impact, u,
+                    write, out_close, out_flow, out_log_impact, out_instant, out_permanent,
+                    (s, p, t, a), close, flow, log_impact, u, lasting,
                 )
     return n_bad.sum()
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _cell_log_impact(
-    code, parameter, flow_usd, sigma, mean_volume, sigma_slot, volume_slot, coverage,
-    market_cap_usd, p, t, a,
-):
-    """u_t of one cell: the formulas of the model classes in ``backtest.sim.impact``.
-
-    σ and the trailing volume are loaded only by the square-root model, the one that reads
-    them: a load per cell that the other models would throw away is measurable here. A day
-    without flow has u = 0 under every model, also where the trailing volume is 0 (the
-    square-root formula alone would give 0 × sqrt(0/0) = NaN there).
-    """
-    if flow_usd == 0.0:
-        return 0.0
-    if code == _LINEAR:
-        return parameter * flow_usd
-    if code == _SQRT:
-        volume_usd = market_volume_usd(mean_volume[volume_slot, p, t, a], coverage)
-        sig = sigma[sigma_slot, p, t, a]
-        return parameter * sig * np.sign(flow_usd) * np.sqrt(np.abs(flow_usd) / volume_usd)
-    return np.log1p(parameter * flow_usd / market_cap_usd)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def _store(
-    write, out_close, out_flow, out_log_impact, out_instant, cell, close, flow, log_impact, u
+    write, out_close, out_flow, out_log_impact, out_instant, out_permanent, cell, close, flow,
+    log_impact, u, lasting,
 ):
     # an output the caller did not ask for is never written: its memory traffic is the cost
     if write[0]:
@@ -268,16 +230,8 @@ def _store(
         out_log_impact[cell] = log_impact
     if write[3]:
         out_instant[cell] = u
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _step_transient(transient, weight, decay_per_day, n_terms, u):
-    """T_k ← ρ_k·T_k + u for each term in use; returns Σ_k w_k·T_k."""
-    fading = 0.0
-    for k in range(n_terms):
-        transient[k] = decay_per_day[k] * transient[k] + u
-        fading += weight[k] * transient[k]
-    return fading
+    if write[4]:
+        out_permanent[cell] = lasting
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -25,8 +25,8 @@ def column_figures(
     """Per (scenario, path, asset): Σ F_t, Σ V_t·coverage over days with F_t ≠ 0, I_T, max_t I_t.
 
     ``flow_usd`` and ``log_impact`` are ``[scenario, path, day, asset]``, ``volume_usd`` the
-    venue's ``[path, day, asset]``, ``volume_coverage`` one factor per scenario. A NaN impact
-    makes that column's maximum NaN, as ``np.max`` would.
+    venue's ``[path, day, asset]``, ``volume_coverage`` one factor per ``[scenario, asset]``.
+    A NaN impact makes that column's maximum NaN, as ``np.max`` would.
     """
     n_scen, n_paths, n_days, n_assets = flow_usd.shape
     cum_flow = np.empty((n_scen, n_paths, n_assets))
@@ -36,8 +36,8 @@ def column_figures(
     for column in prange(n_scen * n_paths):
         s = column // n_paths
         p = column % n_paths
-        coverage = volume_coverage[s]
         for a in range(n_assets):
+            coverage = volume_coverage[s, a]
             total = 0.0
             volume = 0.0
             highest = -np.inf

@@ -17,9 +17,9 @@ Each is reported as the 5th, 50th and 95th percentile over paths (``_p05``, ``_p
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from flowimpact.units import BPS_PER_UNIT
@@ -35,16 +35,24 @@ IMPACT_METRICS = (
 )
 
 
+def _per_asset(volume_coverage: npt.ArrayLike, n_scen: int, n_assets: int) -> np.ndarray:
+    coverage = np.asarray(volume_coverage, dtype=np.float64)
+    if coverage.ndim == 1:
+        coverage = coverage[:, None]
+    return np.ascontiguousarray(np.broadcast_to(coverage, (n_scen, n_assets)))
+
+
 def impact_metrics(
     flow_usd: np.ndarray,
     log_impact: np.ndarray,
     volume_usd: np.ndarray,
-    volume_coverage: Sequence[float],
+    volume_coverage: npt.ArrayLike,
 ) -> pd.DataFrame:
     """One row per (scenario, asset): ``[scenario, path, day, asset]`` arrays in, quantiles out.
 
     ``volume_usd`` is the baseline venue volume ``[path, day, asset]``; ``volume_coverage`` one
-    factor per scenario.
+    factor per ``[scenario, asset]`` (``backtest.sim.impact.coverage_table``), or one per
+    scenario for every asset.
     """
     # imported here: the metric names above are read by config checks that need no numba
     from backtest.sim.metric_kernels import column_figures
@@ -54,7 +62,7 @@ def impact_metrics(
         np.ascontiguousarray(flow_usd, dtype=np.float64),
         np.ascontiguousarray(log_impact, dtype=np.float64),
         np.ascontiguousarray(volume_usd, dtype=np.float64),
-        np.ascontiguousarray(volume_coverage, dtype=np.float64),
+        _per_asset(volume_coverage, n_scen, n_assets),
     )  # [scenario, path, asset] each, in one pass over the days
     with np.errstate(divide="ignore", invalid="ignore"):
         share_pct = np.where(volume_when_flowing > 0, cum_flow / volume_when_flowing * 100, 0.0)

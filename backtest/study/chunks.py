@@ -35,7 +35,7 @@ import pandas as pd
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
-from backtest.sim.impact import ImpactConfig
+from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario
@@ -187,7 +187,7 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         engine.array("flow_usd"),
         engine.array("log_impact"),
         shared.baseline.volume_usd,
-        [impact.volume_coverage for impact in impacts],
+        coverage_table(impacts, shared.baseline.assets, shared.baseline.venues)[0],
     ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
     del engine  # frees the flow and impact arrays before the evaluation

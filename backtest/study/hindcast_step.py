@@ -33,9 +33,15 @@ from flowimpact.errors import ConfigError, DataUnavailableError, InputError
 
 
 def hindcast_study(
-    study: Study, prices: Mapping[str, pd.DataFrame], outcome: AnalogsOutcome
+    study: Study,
+    prices: Mapping[str, pd.DataFrame],
+    outcome: AnalogsOutcome,
+    venues: Mapping[str, str] | None = None,
 ) -> HindcastResult:
-    """The hindcast of every asset with prices and a stored ETF-flow table; exit 3 if none."""
+    """The hindcast of every asset with prices and a stored ETF-flow table; exit 3 if none.
+
+    ``venues`` names the ccxt venue of each asset's prices, for the volume coverage.
+    """
     assets = [asset for asset in outcome.etf_flows if asset in prices]
     if not assets:
         raise DataUnavailableError(
@@ -49,7 +55,8 @@ def hindcast_study(
     prior_days = prior_days_needed([c.impact for cs in candidates.values() for c in cs])
     series = {
         asset: realized_series(
-            asset, prices[asset], outcome.etf_flows[asset], prior_days=prior_days
+            asset, prices[asset], outcome.etf_flows[asset], prior_days=prior_days,
+            venue=(venues or {}).get(asset),
         )
         for asset in assets
     }
@@ -57,14 +64,17 @@ def hindcast_study(
 
 
 def with_hindcast(
-    study: Study, prices: Mapping[str, pd.DataFrame], outcome: AnalogsOutcome
+    study: Study,
+    prices: Mapping[str, pd.DataFrame],
+    outcome: AnalogsOutcome,
+    venues: Mapping[str, str] | None = None,
 ) -> AnalogsOutcome:
     """``outcome`` with the hindcast when ETF flows are stored; skipped with its reason when the
     stored data cannot carry it (the hindcast is context in the run's report, not its answer)."""
     if not outcome.etf_flows:
         return outcome
     try:
-        result = hindcast_study(study, prices, outcome)
+        result = hindcast_study(study, prices, outcome, venues)
     except (InputError, DataUnavailableError) as exc:
         return dataclasses.replace(outcome, hindcast_skipped=str(exc))
     return dataclasses.replace(outcome, hindcast=result)

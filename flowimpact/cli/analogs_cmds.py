@@ -61,6 +61,7 @@ def calibrate_command(
     config_path: Path | None, out_dir: Path, data_dir: Path, progress: bool
 ) -> None:
     """Impact parameters (M, Y, λ) from the stored ETF flows: calibration.csv."""
+    from backtest.analogs.calibrate import PARAMETERS
     from backtest.run import run_calibration
     from backtest.study.config import load_study
 
@@ -69,7 +70,7 @@ def calibrate_command(
     table = result.outcome.calibration.table if result.outcome.calibration is not None else None
     if table is not None:
         same_day = table[
-            table["parameter"].isin(["multiplier", "sqrt_y", "lambda_per_billion_usd"])
+            table["parameter"].isin(list(PARAMETERS))
         ]
         click.echo(
             same_day[["asset", "parameter", "estimate", "ci_low", "ci_high", "n_obs"]].to_string(

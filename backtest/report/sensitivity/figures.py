@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backtest.report.figures import COLORS, with_source
+from backtest.sim.models import SPECS
 
 #: how the report names a key (the key itself where none is given)
 LABELS = {
@@ -18,9 +19,7 @@ LABELS = {
     "lag_months": "lag",
     "ramp_months": "ramp",
     "reallocation_share": "reallocation share",
-    "multiplier": "multiplier M",
-    "sqrt_y": "square-root Y",
-    "lambda_per_billion_usd": "linear λ",
+    **{spec.parameter_key: spec.label for spec in SPECS.values()},
     "permanent_share": "permanent share θ",
     "half_life_days": "half-life",
     "volume_coverage": "volume coverage",
@@ -33,7 +32,7 @@ OUTPUT_LABELS = {
     "cum_flow_usd": "cumulative flow (USD)",
     "flow_share_of_volume_pct": "flow as a share of volume (%)",
 }
-MODEL_LABELS = {"multiplier": "multiplier", "sqrt": "square-root", "linear": "linear"}
+MODEL_LABELS = {name: spec.short for name, spec in SPECS.items()}
 MAX_SCATTER_POINTS = 4000
 
 

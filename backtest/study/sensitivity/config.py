@@ -77,7 +77,12 @@ DEFAULT_OUTPUTS = ("price_uplift_at_horizon_pct", "log_impact_at_horizon_bps")
 
 
 def _numeric_keys(cls: type) -> dict[str, type]:
-    return {key: hint for key, hint in field_hints(cls).items() if hint in (float, int)}
+    # a key that takes a number or a table (``volume_coverage``) is sampled as a number
+    return {
+        key: hint if hint in (float, int) else float
+        for key, hint in field_hints(cls).items()
+        if hint in (float, int) or float in get_args(hint)
+    }
 
 
 #: the keys a range may name: section and type of every numeric key of [inflow] and [impact]

@@ -124,7 +124,8 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     for model in models:
         build_config("impact", {**study.raw.get("impact", {}), "model": model})
     study_values = tuple(
-        float(getattr(inflow if p.section == "inflow" else impact, p.key)) for p in parameters
+        _study_value(inflow if p.section == "inflow" else impact, p.key, study.data.exchange)
+        for p in parameters
     )
     plan = SensitivityPlan(
         config=config,
@@ -137,6 +138,13 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     )
     _check_ends(plan)
     return plan
+
+
+def _study_value(config: object, key: str, exchange: str) -> float:
+    """The study's value of a ranged key; a volume-coverage table gives the study venue's."""
+    if isinstance(config, ImpactConfig) and key == "volume_coverage":
+        return config.volume_coverage_for(exchange)[0]
+    return float(getattr(config, key))
 
 
 def market_caps(

@@ -22,6 +22,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import _per_window, run_engine
 from backtest.sim.impact import ImpactConfig
 from backtest.sim.market import market_volume_usd
+from backtest.sim.models import SquareRootImpact
 from flowimpact.errors import ConfigError, InputError
 
 SUPPLY = 20_000_000.0
@@ -322,8 +323,13 @@ def test_calibration_and_engine_read_the_same_sigma_and_volume() -> None:
     result = run_engine(
         baseline, flows[None, warmup:, None], [impact], outputs=("instant_log_impact",)
     )
-    engine_u = result.instant_log_impact[0, 0, :, 0]
-    calibration_x = _scaled_flow("sqrt", inputs).to_numpy()[warmup:]
+    engine_u = result.instant_log_impact[0, 0, :, 0]  # κ·F = Y·σ·F/V on the same σ and V
+    sigma, volume = inputs["sigma"].to_numpy()[warmup:], inputs["volume_usd"].to_numpy()[warmup:]
     flowing = flows[warmup:] != 0.0
     assert flowing.sum() > 300  # the comparison is not vacuous
-    np.testing.assert_allclose(engine_u[flowing], calibration_x[flowing], rtol=1e-12)
+    expected_u = sigma * flows[warmup:] / volume
+    np.testing.assert_allclose(engine_u[flowing], expected_u[flowing], rtol=1e-12)
+    # the regressor is the model's transient of a lone day's flow on those σ and V
+    calibration_x = _scaled_flow("sqrt", inputs).to_numpy()[warmup:]
+    lone_day = SquareRootImpact(1.0).transient_log_impact(flows[warmup:], sigma, volume)
+    np.testing.assert_allclose(calibration_x[flowing], lone_day[flowing], rtol=1e-12)

@@ -8,6 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.signal import lfilter
 
 from backtest.analogs.hindcast import (
     BRACKET_HIGH,
@@ -21,7 +24,8 @@ from backtest.analogs.hindcast import (
     realized_series,
 )
 from backtest.sim.engine import run_engine
-from backtest.sim.impact import ImpactConfig
+from backtest.sim.impact import MODELS, ImpactConfig
+from backtest.sim.models import SPECS
 from flowimpact.errors import InputError
 from tests.backtest.sim.reference_engine import synthetic_baseline
 
@@ -57,7 +61,45 @@ ROUND_TRIP_MODELS = [
 ]
 
 
-def test_the_hindcast_inverts_the_engine_for_linear_and_multiplier() -> None:
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=st.sampled_from(MODELS),
+    decay=st.sampled_from(["exponential", "power"]),
+    theta=st.floats(0.0, 1.0),
+    half_life=st.floats(1.0, 60.0),
+    seed=st.integers(0, 2**16),
+)
+def test_the_engine_s_path_through_the_hindcast_gives_back_the_engine_s_impact(
+    model, decay, theta, half_life, seed
+) -> None:
+    # exact for every model: the hindcast solves the engine day by day with the same steps
+    baseline = synthetic_baseline(seed % 11, n_paths=2, n_days=N_DAYS, warmup=WARMUP)
+    rng = np.random.default_rng(seed)
+    flows = rng.normal(2e8, 6e8, (1, N_DAYS, 2))
+    flows[:, rng.random(N_DAYS) < 0.3] = 0.0
+    impact = config(model=model, decay=decay, permanent_share=theta, half_life_days=half_life)
+    engine = run_engine(baseline, flows, [impact], outputs=("close_usd", "log_impact"))
+    for p in range(baseline.n_paths):
+        for a, asset in enumerate(baseline.assets):
+            series = RealizedSeries(
+                asset=asset,
+                days=baseline.days,
+                flow_usd=flows[0, :, a],
+                close_usd=engine.close_usd[0, p, :, a],
+                volume_usd=baseline.volume_usd[p, :, a],  # flows do not change volume
+                prior_close_usd=baseline.prior_close_usd[p, :, a],
+                prior_volume_usd=baseline.prior_volume_usd[p, :, a],
+            )
+            _, cumulative = log_impact(series, impact)
+            np.testing.assert_allclose(
+                cumulative, engine.log_impact[0, p, :, a], rtol=0, atol=1e-9
+            )
+            implied = series.close_usd * np.exp(-cumulative)
+            np.testing.assert_allclose(implied, baseline.close_usd[p, :, a], rtol=1e-9)
+    assert np.abs(engine.log_impact).max() > 1e-3  # not a vacuous comparison
+
+
+def test_the_hindcast_inverts_the_engine_on_a_flow_table_s_span() -> None:
     baseline = synthetic_baseline(11, n_paths=2, n_days=N_DAYS, warmup=WARMUP)
     rng = np.random.default_rng(12)
     flows = rng.normal(2e8, 6e8, (len(ROUND_TRIP_MODELS), N_DAYS, 2))
@@ -185,37 +227,47 @@ def test_no_root_when_the_price_fell_while_the_flows_bought() -> None:
     assert reason.startswith("no root") and "-3000 bps" in reason
 
 
-def test_the_multiplier_bracket_stops_before_a_sell_has_no_price() -> None:
+def test_a_sell_of_any_size_has_a_price_and_the_bracket_is_the_registry_s() -> None:
+    # κ = M / MC is read off the implied baseline: no M leaves a sell without a price
     days = pd.date_range("2024-01-11", periods=10, freq="D", tz="UTC")
     flows = np.full(10, 1e9)
-    flows[4] = -5e9  # 0.5% of a $1 trillion market cap: no price at M >= 200
+    flows[4] = -5e9  # 0.5% of a $1 trillion market cap
     daily, table = frames(days, np.array([50_000.0]), np.full(10, 50_000.0), flows)
     series = realized_series("BTC", daily, table)
     impact = config(model="multiplier", circulating_supply={"BTC": 2e7})
     _, _, high, _ = explaining_value(series, impact)
-    assert high == pytest.approx(0.999 * 200.0)
-    with pytest.raises(InputError, match=r"BTC 2024-01-15: the multiplier model with multiplier"):
-        log_impact(series, dataclasses.replace(impact, multiplier=250.0))
+    assert high == BRACKET_HIGH["multiplier"] == SPECS["multiplier"].bracket_high
+    _, cumulative = log_impact(series, dataclasses.replace(impact, multiplier=250.0))
+    assert np.all(np.isfinite(cumulative)) and cumulative[4] < cumulative[3]
 
 
-def test_the_square_root_model_reads_trailing_statistics_of_the_realized_path() -> None:
+def test_the_square_root_model_reads_sigma_of_the_implied_path_and_realized_volume() -> None:
     rng = np.random.default_rng(5)
-    n_prior, n_days = 20, 30
+    n_prior, n_days, theta = 20, 30, 0.4
     every = pd.date_range("2023-12-22", periods=n_prior + n_days, freq="D", tz="UTC")
     close = 40_000.0 * np.exp(np.cumsum(rng.normal(0, 0.03, every.size)))
     volume = rng.uniform(1e4, 3e4, every.size)
     daily = pd.DataFrame({"close": close, "volume": volume}, index=every)
     table = pd.DataFrame({"total_usd": rng.normal(1e8, 3e8, n_days)}, index=every[n_prior:])
-    impact = config(model="sqrt", sqrt_y=0.7)
+    impact = config(model="sqrt", sqrt_y=0.7, permanent_share=theta, half_life_days=4.0)
     series = realized_series("BTC", daily, table, prior_days=n_prior)
-    u, _ = log_impact(series, impact)
-    # the calibration's pandas definitions of the same windows (backtest.analogs.calibrate)
-    returns = np.log(daily["close"]).diff()
+    u, cumulative = log_impact(series, impact)
+    # the calibration's pandas definitions of the same windows (backtest.analogs.calibrate),
+    # σ on the implied no-ETF closes (the realized ones before the span), V on realized volume
+    implied = np.concatenate([close[:n_prior], series.close_usd * np.exp(-cumulative)])
+    returns = pd.Series(np.log(implied)).diff()
     sigma = returns.rolling(10).std().shift(1).to_numpy()[n_prior:]
     usd = (daily["close"] * daily["volume"]).rolling(7).mean().shift(1).to_numpy()[n_prior:]
     flow = table["total_usd"].to_numpy()
-    expected = 0.7 * sigma * np.sign(flow) * np.sqrt(np.abs(flow) / (10.0 * usd))
-    np.testing.assert_allclose(u, expected, rtol=1e-9)
+    market_volume = 10.0 * usd
+    np.testing.assert_allclose(u, 0.7 * sigma * flow / market_volume, rtol=1e-9)
+    size = lfilter([1.0], [1.0, -(2.0 ** -0.25)], flow)  # E_t with a 4-day half-life
+    transient = 0.7 * sigma * np.sign(size) * np.sqrt(np.abs(size) / market_volume)
+    np.testing.assert_allclose(
+        cumulative, theta * np.cumsum(u) + (1 - theta) * transient, rtol=1e-9, atol=1e-13
+    )
+    realized_sigma = np.log(daily["close"]).diff().rolling(10).std().shift(1).to_numpy()
+    assert not np.allclose(sigma, realized_sigma[n_prior:], rtol=1e-3)  # the σ that matters
     with pytest.raises(InputError, match="needs 11 days of prices before 2024-01-11"):
         log_impact(realized_series("BTC", daily, table, prior_days=5), impact)
 

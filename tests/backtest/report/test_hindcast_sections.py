@@ -23,7 +23,7 @@ def _row(asset: str, model: str, parameter: str, value: float, share: float, rea
         zip(
             COLUMNS,
             [asset, model, parameter, value, "2024-01-11", "2024-01-20", 5e9, realized, attributed,
-             share, attributed, realized - attributed],
+             share, attributed, realized - attributed, ""],
             strict=True,
         )
     )

@@ -1,9 +1,15 @@
 """A plain-Python reference of the engine's model, written for clarity, not speed.
 
-It uses the NumPy model classes of ``backtest.sim.impact`` and the exact decay kernels of
+It uses the NumPy model classes of ``backtest.sim.models`` and the exact decay kernels of
 ``backtest.sim.decay`` (a full convolution over all past days, no exponential-sum shortcut), so
 comparing it with ``backtest.sim.engine.run_engine`` checks the numba kernel against the
-documented formulas. The benchmark reuses it for the speed ratio.
+documented formulas::
+
+    κ_s from the BASELINE (MC_s = B_{s-1} × supply, σ_s, V_s);   u_s = κ_s·F_s
+    I_t = J + Σ_{s≤t} θ_s·u_s + (1 − θ)·T(Σ_{s≤t} x_s·G(t − s), σ_t, V_t)
+
+with x_s the model's transient feed (u_s, or F_s under the square-root law). The benchmark
+reuses it for the speed ratio.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ def reference_engine(
     paths: Sequence[int] | None = None,
     exact_decay: bool = True,
 ) -> dict[str, np.ndarray]:
-    """close_usd, flow_usd, log_impact, instant_log_impact ``[scenario, path, day, asset]``.
+    """close_usd, flow_usd, log_impact, instant_log_impact, permanent_log_impact
+    ``[scenario, path, day, asset]``.
 
     ``paths`` limits the run to some path indices (the output keeps only those).
     ``exact_decay=True`` convolves with G itself over all past days (O(T²)); False steps the
@@ -45,7 +52,8 @@ def reference_engine(
     n_scenarios, n_days, n_assets = flow_usd.shape
     path_list = list(range(baseline.n_paths)) if paths is None else list(paths)
     shape = (n_scenarios, len(path_list), n_days, n_assets)
-    out = {name: np.zeros(shape) for name in ("close_usd", "flow_usd", "log_impact", "u")}
+    names = ("close_usd", "flow_usd", "log_impact", "u", "permanent_log_impact")
+    out = {name: np.zeros(shape) for name in names}
     for s, config in enumerate(impacts):
         model = impact_model(config)
         kernel = decay_kernel(config)
@@ -74,8 +82,7 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
     previous = [float(closes[warm - 1, a]) for a in range(n_assets)]
     units = [0.0] * n_assets
     other = 0.0
-    u_hist = [[] for _ in range(n_assets)]
-    theta_hist = [[] for _ in range(n_assets)]
+    feed_hist = [[] for _ in range(n_assets)]
     jump = [0.0] * n_assets
     permanent = [0.0] * n_assets
     transient = [[0.0] * len(decay_terms) for _ in range(n_assets)]
@@ -111,11 +118,13 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
             if model.reads_sigma_and_volume:
                 sigma = trailing_sigma(closes[:, a], warm + t, config.volatility_window_days)
                 window = config.volume_window_days
-                volume = config.volume_coverage * float(
+                venue = baseline.venues[a] if baseline.venues else None
+                volume = config.volume_coverage_for(venue)[0] * float(
                     np.mean(volumes[warm + t - window : warm + t, a])
                 )
-            cap = previous[a] * supply[a]
-            u = float(model.instant_log_impact(flow, previous[a], volume, sigma, cap))
+            cap = float(closes[warm + t - 1, a]) * supply[a]  # the BASELINE's previous close
+            kappa = float(model.per_dollar(cap, sigma, volume))
+            u = kappa * flow if flow != 0.0 else 0.0
             if announced and t == announce and alpha > 0:
                 planned = flows[t + 1 :, a].astype(float).copy()
                 if sleeve is not None:
@@ -126,23 +135,20 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
                             if later == start:
                                 extra += sleeve.initial_fund_usd[s]
                             planned[later - t - 1] += sleeve.target_weight[s, a] * extra
-                expected = model.instant_log_impact(planned, previous[a], volume, sigma, cap)
-                jump[a] = alpha * theta * float(np.sum(expected))
+                jump[a] = alpha * theta * kappa * float(np.sum(planned))
             theta_now = theta * (1 - alpha) if announced and t > announce else theta
+            permanent[a] += theta_now * u
+            feed = float(model.transient_feed(flow, u))
             if g is not None:
-                u_hist[a].append(u)
-                theta_hist[a].append(theta_now)
-                log_impact = jump[a] + sum(
-                    u_hist[a][j] * (theta_hist[a][j] + (1 - theta) * g[t - j])
-                    for j in range(t + 1)
-                )
+                feed_hist[a].append(feed)
+                accumulated = sum(feed_hist[a][j] * g[t - j] for j in range(t + 1))
             else:
-                permanent[a] += theta_now * u
-                fading = 0.0
+                accumulated = 0.0
                 for k, (weight, rho) in enumerate(decay_terms):
-                    transient[a][k] = rho * transient[a][k] + u
-                    fading += weight * transient[a][k]
-                log_impact = jump[a] + permanent[a] + (1 - theta) * fading
+                    transient[a][k] = rho * transient[a][k] + feed
+                    accumulated += weight * transient[a][k]
+            fading = float(model.transient_log_impact(accumulated, sigma, volume))
+            log_impact = jump[a] + permanent[a] + (1 - theta) * fading
             close = float(baseline.close_usd[p, t, a]) * math.exp(log_impact)
             if active:
                 units[a] += sleeve_flow[a] / close
@@ -151,6 +157,7 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
             out["flow_usd"][t, a] = flow
             out["log_impact"][t, a] = log_impact
             out["u"][t, a] = u
+            out["permanent_log_impact"][t, a] = jump[a] + permanent[a]
 
 
 def synthetic_baseline(

@@ -68,7 +68,8 @@ def test_engine_matches_the_plain_python_reference(with_sleeve: bool) -> None:
     stepped = reference_engine(
         baseline, flows[3:], ALL_MODELS[3:], _last(sleeve, 1), 3, exact_decay=False
     )
-    for name in ("log_impact", "instant_log_impact"):  # log-price changes: absolute 1e-10
+    # log-price changes: absolute 1e-10
+    for name in ("log_impact", "instant_log_impact", "permanent_log_impact"):
         engine = getattr(result, name)
         np.testing.assert_allclose(engine[:3], exact[name], rtol=0, atol=1e-10)
         np.testing.assert_allclose(engine[3:], stepped[name], rtol=0, atol=1e-10)
@@ -159,10 +160,15 @@ def test_more_buy_flow_never_gives_less_impact(model, theta, half_life, seed) ->
 
 
 @SETTINGS
-@given(theta=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
-def test_linear_model_adds_up(theta, seed) -> None:
+@given(
+    model=st.sampled_from(["linear", "multiplier"]),
+    theta=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**16),
+)
+def test_the_linear_propagators_add_up(model, theta, seed) -> None:
+    # κ reads only the baseline: the whole log impact is linear in the flows for both
     baseline = synthetic_baseline(seed % 5)
-    impact = config(model="linear", permanent_share=theta)
+    impact = config(model=model, permanent_share=theta)
     first, second = buy_flows(seed), buy_flows(seed + 1) - 2.5e8  # buys and sells
     result = run_engine(baseline, np.concatenate([first, second, first + second]), [impact] * 3)
     np.testing.assert_allclose(
@@ -279,6 +285,7 @@ def test_only_the_requested_outputs_are_filled_and_they_do_not_change() -> None:
     full = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=ENGINE_OUTPUTS)
     default = run_engine(baseline, flows, ALL_MODELS, sleeve, 3)
     assert default.instant_log_impact is None  # the study does not read u_t
+    assert default.permanent_log_impact is None
     for name in ("close_usd", "flow_usd", "log_impact"):
         assert np.array_equal(getattr(default, name), getattr(full, name))
     only = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=("instant_log_impact",))
@@ -291,19 +298,31 @@ def test_only_the_requested_outputs_are_filled_and_they_do_not_change() -> None:
         run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=())
 
 
-def test_an_anticipated_sell_beyond_the_market_cap_is_refused_not_left_as_nan() -> None:
-    # priced at the announcement (day 5), a planned day-15 sell of 0.3 × MC is -1.5 × MC/M with
-    # M = 5: no price; on day 15 itself the closes have doubled, so the sell alone is fine
-    baseline = _flat_then_doubled(14)
-    impact = config(model="multiplier", multiplier=5.0)
-    market_cap_usd = baseline.close_usd[:, 5, 0].max() * impact.supply_coins("BTC")
+def test_a_sell_of_the_whole_market_cap_keeps_a_positive_price_under_the_multiplier() -> None:
+    # κ = M / MC is read off the baseline: the sell moves the log price by -θ·M·F/MC and more,
+    # but exp keeps the price positive (the per-day ln(1 + M·F/MC) had no price here)
+    baseline = synthetic_baseline(14)
+    impact = config(model="multiplier", multiplier=5.0, anticipation_share=0.5)
     flows = np.zeros((1, N_DAYS, 2))
-    flows[0, 15, 0] = -0.3 * market_cap_usd
-    unanticipated = run_engine(baseline, flows, [impact], None, 5)
-    assert np.all(np.isfinite(unanticipated.log_impact))
-    anticipated = dataclasses.replace(impact, anticipation_share=0.5)
-    with pytest.raises(InputError, match="no finite impact"):
-        run_engine(baseline, flows, [anticipated], None, 5)
+    flows[0, 15, 0] = -0.3 * baseline.close_usd[:, 14, 0].max() * impact.supply_coins("BTC")
+    result = run_engine(baseline, flows, [impact], None, 5)
+    assert np.all(np.isfinite(result.log_impact)) and np.all(result.close_usd > 0)
+    assert np.all(result.log_impact[0, :, 15:, 0] < -0.5)
+
+
+def test_a_flow_on_zero_trailing_volume_is_refused_under_the_square_root_law() -> None:
+    baseline = synthetic_baseline(15)
+    quiet = dataclasses.replace(
+        baseline,
+        volume_usd=np.zeros_like(baseline.volume_usd),
+        prior_volume_usd=np.zeros_like(baseline.prior_volume_usd),
+    )
+    flows = np.zeros((1, N_DAYS, 2))
+    flows[0, 20, 1] = 1e8
+    assert np.all(np.isfinite(run_engine(quiet, flows, [config(model="linear")]).log_impact))
+    with pytest.raises(InputError, match="no finite impact: zero trailing volume") as caught:
+        run_engine(quiet, flows, [config(model="sqrt")])
+    assert "\n" not in str(caught.value)
 
 
 def test_bad_inputs_raise_one_line_errors() -> None:
@@ -320,10 +339,6 @@ def test_bad_inputs_raise_one_line_errors() -> None:
         run_engine(baseline, np.zeros((1, N_DAYS, 2)), [config(circulating_supply={"BTC": 1e7})])
     with pytest.raises(InputError, match="sleeve target_weight has shape"):
         run_engine(baseline, np.zeros((2, N_DAYS, 2)), [config()] * 2, sleeve_for(1))
-    huge_sell = np.zeros((1, N_DAYS, 2))
-    huge_sell[0, 3, 0] = -1e15  # more than the whole market cap / M
-    with pytest.raises(InputError, match="no finite impact"):
-        run_engine(baseline, huge_sell, [config(model="multiplier")])
 
 
 def _first(sleeve: SleeveArrays | None, n: int) -> SleeveArrays | None:
@@ -336,3 +351,22 @@ def _last(sleeve: SleeveArrays | None, n: int) -> SleeveArrays | None:
 
 def _rows(sleeve: SleeveArrays, rows: slice) -> SleeveArrays:
     return SleeveArrays(**{k: v[rows] for k, v in vars(sleeve).items()})
+
+
+def test_the_square_root_law_reads_the_coverage_of_each_asset_s_venue() -> None:
+    # the same market-wide volume from a venue with 1/2.7 of Binance's volume: same answer
+    baseline = synthetic_baseline(16)
+    on_coinbase = dataclasses.replace(
+        baseline,
+        volume_usd=baseline.volume_usd / 2.7,
+        prior_volume_usd=baseline.prior_volume_usd / 2.7,
+        venues=("coinbaseexchange", "coinbaseexchange"),
+    )
+    on_binance = dataclasses.replace(baseline, venues=("binance", "binance"))
+    flows = buy_flows(17)
+    impact = config(model="sqrt")
+    binance = run_engine(on_binance, flows, [impact]).log_impact
+    coinbase = run_engine(on_coinbase, flows, [impact]).log_impact
+    np.testing.assert_allclose(coinbase, binance, rtol=1e-12)
+    unknown = run_engine(dataclasses.replace(on_coinbase, venues=()), flows, [impact]).log_impact
+    assert np.all(unknown[:, :, -1] > binance[:, :, -1])  # generic 10 on a thinner venue

@@ -1,4 +1,4 @@
-"""ImpactConfig validation and the three impact models' formulas."""
+"""ImpactConfig validation, the registry and the impact models' formulas (NumPy and numba)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.sim.codes import ImpactModelCode
+from backtest.sim import impact_steps
 from backtest.sim.impact import (
+    GENERIC_VOLUME_COVERAGE,
     MODELS,
     ImpactConfig,
     ImpactModel,
     LinearImpact,
     MultiplierImpact,
     SquareRootImpact,
+    coverage_table,
     impact_model,
 )
+from backtest.sim.models import SPECS, ImpactModelCode
 from backtest.study.config import build_config
 from flowimpact.errors import ConfigError
 
@@ -83,42 +86,69 @@ def test_every_model_follows_the_protocol() -> None:
         assert impact_model(ImpactConfig(model=name)).name == name
 
 
-def test_formulas_on_hand_computed_values() -> None:
-    args = {"close_usd": 1e5, "volume_usd": 4e10, "sigma": 0.03, "market_cap_usd": 2e12}
+def test_the_registry_names_every_model_once_with_its_parameter() -> None:
+    assert set(SPECS) == set(MODELS)
+    assert sorted(spec.code for spec in SPECS.values()) == list(ImpactModelCode)
+    for name, spec in SPECS.items():
+        config = ImpactConfig(model=name, **{spec.parameter_key: 7.0})
+        model = impact_model(config)
+        assert isinstance(model, spec.model_class) and model.code == spec.code
+        assert model.parameter == pytest.approx(7.0 * spec.parameter_scale)
+        assert spec.bracket_high > 0 and spec.label and spec.symbol and spec.unit
+
+
+STATE = {"market_cap_usd": 2e12, "sigma": 0.03, "volume_usd": 4e10}
+
+
+def test_per_dollar_coefficients_on_hand_computed_values() -> None:
     linear = impact_model(ImpactConfig(model="linear", lambda_per_billion_usd=0.002))
-    assert linear.instant_log_impact(1e9, **args) == pytest.approx(0.002)
-    root = SquareRootImpact(0.5).instant_log_impact(-1e9, **args)
-    assert root == pytest.approx(-0.5 * 0.03 * math.sqrt(1e9 / 4e10))
-    multiplier = MultiplierImpact(5.0).instant_log_impact(1e10, **args)
-    assert multiplier == pytest.approx(math.log(1 + 5 * 1e10 / 2e12))
-    assert np.isnan(MultiplierImpact(5.0).instant_log_impact(-1e12, **args))
+    assert linear.per_dollar(**STATE) == pytest.approx(0.002 / 1e9)
+    assert MultiplierImpact(5.0).per_dollar(**STATE) == pytest.approx(5.0 / 2e12)
+    # the square-root law at Q = V gives Y·σ: per dollar of that metaorder Y·σ/V
+    assert SquareRootImpact(0.5).per_dollar(**STATE) == pytest.approx(0.5 * 0.03 / 4e10)
 
 
-@given(first=flows, second=flows)
-def test_linear_model_adds_up(first, second) -> None:
-    model = LinearImpact(3e-12)
-    args = (1.0, 1.0, 1.0, 1.0)
-    total = model.instant_log_impact(first + second, *args)
-    parts = model.instant_log_impact(first, *args) + model.instant_log_impact(second, *args)
-    assert total == pytest.approx(parts, abs=1e-15)
+def test_the_square_root_transient_is_the_law_on_the_accumulated_size() -> None:
+    model = SquareRootImpact(0.5)
+    sizes = np.array([-1e9, 0.0, 4e9])
+    transient = model.transient_log_impact(sizes, 0.03, 4e10)
+    np.testing.assert_allclose(
+        transient, [-0.5 * 0.03 * math.sqrt(1e9 / 4e10), 0.0, 0.5 * 0.03 * math.sqrt(0.1)]
+    )
+    assert model.transient_log_impact(0.0, 0.03, 0.0) == 0.0  # no metaorder, no V needed
+    np.testing.assert_array_equal(model.transient_feed(np.array([2e8, -1e8]), 99.0), [2e8, -1e8])
+    for propagator in (LinearImpact(1e-12), MultiplierImpact(5.0)):
+        assert propagator.transient_feed(2e8, 0.003) == 0.003
+        assert propagator.transient_log_impact(0.003, math.nan, math.nan) == 0.003
 
 
+@pytest.mark.parametrize("name", MODELS)
+@settings(deadline=None)  # the first call compiles the numba functions
 @given(
-    low=flows,
-    extra=st.floats(0, 1e10),
-    model_name=st.sampled_from(["linear", "sqrt", "multiplier"]),
+    flow=flows,
+    cap=st.floats(1e9, 1e13),
+    sigma=st.floats(1e-3, 0.2),
+    volume=st.floats(1e6, 1e12),
+    accumulated=flows,
 )
-def test_more_flow_never_gives_less_instant_impact(low, extra, model_name) -> None:
-    model = impact_model(ImpactConfig(model=model_name))
-    args = (6e4, 3e10, 0.04, 1.2e12)
-    assert model.instant_log_impact(low + extra, *args) >= model.instant_log_impact(low, *args)
+def test_the_numba_steps_are_the_numpy_formulas(name, flow, cap, sigma, volume, accumulated):
+    model = impact_model(ImpactConfig(model=name))
+    code, parameter = int(model.code), model.parameter
+    kappa = impact_steps.per_dollar(code, parameter, cap, sigma, volume)
+    assert kappa == pytest.approx(float(model.per_dollar(cap, sigma, volume)), rel=1e-14)
+    feed = impact_steps.transient_feed(code, flow, kappa * flow)
+    assert feed == pytest.approx(float(model.transient_feed(flow, kappa * flow)), rel=1e-14)
+    transient = impact_steps.transient_log_impact(code, parameter, accumulated, sigma, volume)
+    expected = float(model.transient_log_impact(accumulated, sigma, volume))
+    assert transient == pytest.approx(expected, rel=1e-14, abs=1e-300)
+    assert impact_steps.reads_sigma_and_volume(code) == model.reads_sigma_and_volume
 
 
-def test_square_root_scales_with_the_root_of_the_flow() -> None:
-    model = SquareRootImpact(1.0)
-    one, four = model.instant_log_impact(np.array([1e8, 4e8]), 1.0, 1e10, 0.02, 1.0)
-    assert four == pytest.approx(2 * one)
-    assert model.instant_log_impact(0.0, 1.0, 1e10, 0.02, 1.0) == 0.0
+def test_an_unknown_code_gives_nan_in_every_step() -> None:
+    unknown = max(ImpactModelCode) + 1
+    assert math.isnan(impact_steps.per_dollar(unknown, 1.0, 1e12, 0.03, 1e10))
+    assert math.isnan(impact_steps.transient_feed(unknown, 1e8, 1e-4))
+    assert math.isnan(impact_steps.transient_log_impact(unknown, 1.0, 1e8, 0.03, 1e10))
 
 
 @pytest.mark.parametrize(
@@ -126,10 +156,38 @@ def test_square_root_scales_with_the_root_of_the_flow() -> None:
 )
 def test_a_model_that_says_it_reads_no_sigma_or_volume_does_not(model) -> None:
     # the kernel and the reference engine skip σ and V for such a model: it must not need them
-    flow, close, cap = 2e8, 6e4, 1.2e12
-    known = model.instant_log_impact(flow, close, 3e10, 0.04, cap)
-    unknown = model.instant_log_impact(flow, close, math.nan, math.nan, cap)
+    known = model.per_dollar(1.2e12, 0.04, 3e10)
+    unknown = model.per_dollar(1.2e12, math.nan, math.nan)
     assert np.isfinite(known)
     assert np.isnan(unknown) == model.reads_sigma_and_volume
     if not model.reads_sigma_and_volume:
         assert unknown == known
+
+
+def test_volume_coverage_is_a_number_or_a_table_per_venue() -> None:
+    default = ImpactConfig()
+    assert default.volume_coverage_for("binance") == (10.0, "")
+    assert default.volume_coverage_for("coinbaseexchange") == (27.0, "")
+    value, warning = default.volume_coverage_for("kraken")
+    assert value == GENERIC_VOLUME_COVERAGE
+    assert "kraken" in warning and "assumption" in warning and "\n" not in warning
+    assert default.volume_coverage_for(None) == (GENERIC_VOLUME_COVERAGE, "")
+    plain = ImpactConfig(volume_coverage=4.0)
+    assert plain.volume_coverage_for("kraken") == (4.0, "")  # a number is every venue's
+    table = build_config("impact", {"volume_coverage": {"binance": 8, "kraken": 30}})
+    assert table.volume_coverage_for("kraken") == (30.0, "")
+    assert hash(table) == hash(ImpactConfig(volume_coverage={"binance": 8.0, "kraken": 30.0}))
+    with pytest.raises(ConfigError, match=r"\[impact\] volume_coverage.kraken"):
+        ImpactConfig(volume_coverage={"kraken": -1.0})
+    with pytest.raises(ConfigError, match=r"\[impact\] volume_coverage: give a number or a table"):
+        ImpactConfig(volume_coverage={})
+
+
+def test_the_coverage_table_is_per_scenario_and_asset_with_each_warning_once() -> None:
+    impacts = [ImpactConfig(), ImpactConfig(volume_coverage=3.0), ImpactConfig()]
+    table, warnings = coverage_table(impacts, ("BTC", "ETH"), ("coinbaseexchange", "kraken"))
+    np.testing.assert_array_equal(table, [[27.0, 10.0], [3.0, 3.0], [27.0, 10.0]])
+    assert len(warnings) == 1 and "kraken" in warnings[0]
+    unknown, none = coverage_table(impacts, ("BTC", "ETH"), ())
+    np.testing.assert_array_equal(unknown, [[10.0, 10.0], [3.0, 3.0], [10.0, 10.0]])
+    assert none == ()

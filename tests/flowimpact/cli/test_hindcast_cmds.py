@@ -6,7 +6,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,18 +65,23 @@ def test_btc_under_m5_is_positive_below_all_and_matches_a_plain_computation(
 ) -> None:
     row = table.query("asset == 'BTC' and model == 'multiplier' and value == 5").iloc[0]
     assert 0 < row["attributed_share_pct"] < 100
-    # independently from the raw CSVs: u_s = ln(1 + 5 F_s / (C_{s-1} × 19.9M)), θ = 0.5,
-    # half-life 30 days, I_last = Σ u_s (θ + (1 − θ) 2^(−(T − s)/30))
+    # independently from the raw CSVs, the exact inverse day by day: u_s = 5 F_s / (B_{s-1} ×
+    # 19.9M) with B the implied no-ETF close (the realized one before the span), θ = 0.5,
+    # half-life 30 days, I_s = Σ_{j≤s} u_j (θ + (1 − θ) 2^(−(s − j)/30)), B_s = C_s e^(−I_s)
     close = pd.read_csv(shared_data / "prices" / "binance_BTCUSDT_1d.csv", index_col=0)["close"]
     flows = pd.read_csv(shared_data / "etf_flows" / "farside_btc_etf_flows_daily.csv",
                         index_col=0)["Total"] * 1e6
     days = list(close.index)
     first, last = days.index("2024-01-11"), days.index("2025-09-02")
-    previous = close.iloc[first - 1 : last].to_numpy()
+    realized_close = close.iloc[first : last + 1].to_numpy()
     flow = flows.reindex(close.index[first : last + 1], fill_value=0.0).to_numpy()
-    u = np.log1p(5 * flow / (previous * 19.9e6))
-    lag = np.arange(u.size)[::-1]
-    attributed = float(np.sum(u * (0.5 + 0.5 * 2.0 ** (-lag / 30))))
+    implied_previous, permanent, transient = float(close.iloc[first - 1]), 0.0, 0.0
+    for day_close, day_flow in zip(realized_close, flow, strict=True):
+        u = 5 * day_flow / (implied_previous * 19.9e6)
+        permanent += 0.5 * u
+        transient = 2.0 ** (-1 / 30) * transient + u
+        attributed = permanent + 0.5 * transient
+        implied_previous = day_close * math.exp(-attributed)
     realized = math.log(close.iloc[last] / close.iloc[first - 1])
     assert row["attributed_log_impact_bps"] == pytest.approx(attributed * 1e4, rel=1e-9)
     assert row["realized_log_return_bps"] == pytest.approx(realized * 1e4, rel=1e-9)

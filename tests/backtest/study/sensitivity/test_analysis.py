@@ -15,6 +15,7 @@ import pytest
 
 from backtest.sim.baseline import BaselinePaths, build_baseline
 from backtest.sim.engine import run_engine
+from backtest.sim.impact import coverage_table
 from backtest.sim.metrics import impact_metrics
 from backtest.study import flow_tables, scenario_inputs
 from backtest.study.compute import ComputeConfig
@@ -213,7 +214,7 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
         engine.flow_usd,
         engine.log_impact,
         baseline.volume_usd,
-        [s.impact.volume_coverage for s in scenarios],
+        coverage_table([s.impact for s in scenarios], baseline.assets, baseline.venues)[0],
     )
     got = evaluate_samples(
         [s.inflow for s in scenarios],
