@@ -38,6 +38,7 @@ from backtest.report.sources import price_source
 from backtest.sim.baseline import build_baseline
 from backtest.study import (
     analogs_step,
+    evidence_step,
     flow_tables,
     hindcast_step,
     scenario_inputs,
@@ -144,8 +145,9 @@ def _run_study(
             warnings = (*notices, *stale)
         with step("analogs"):
             analogs = analogs_step.run_analogs(study, prices, data_dir)
+            analogs = evidence_step.with_evidence(study, prices, analogs)
             analogs = hindcast_step.with_hindcast(study, prices, analogs)
-        scenarios = study.scenarios(analogs.resolve)
+        scenarios = study.scenarios(analogs.resolve, analogs.solve)
         with step("baseline"):
             baseline = build_baseline(prices, study.paths, study.study.start)
         with step("flows"):

@@ -49,7 +49,7 @@ STUDY = {
         "ramp_months": 12,
         "reallocation_share": [0.25, 1.0],
     },
-    "impact": {"model": "multiplier"},
+    "impact": {"model": "multiplier", "etf_explained_share": []},
 }
 
 

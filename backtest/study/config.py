@@ -9,7 +9,9 @@ In ``[inflow]`` and ``[impact]`` a list given for a scalar key is a grid axis; t
 Cartesian product of all axes, one scenario per combination. Lists elsewhere are refused for
 scalar keys, because a grid over, say, the number of bootstrap paths is not a scenario but a
 different study. A grid value may also be a calibrated token such as ``"calibrated:btc_etf"``
-(resolved from the ETF-flow calibration when the study runs).
+(resolved from the ETF-flow calibration when the study runs). ``[impact]
+etf_explained_share`` is an axis too, but not a field of ``ImpactConfig``: each of its values
+has the model's parameter solved on the ETF record (``backtest.study.evidence_config``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from backtest.study.compute import ComputeConfig
+from backtest.study.evidence_config import (
+    REFERENCE_KEY,
+    SHARE_AXIS,
+    SHARE_KEY,
+    EvidenceConfig,
+    EvidenceSolver,
+    as_given,
+    split_impact,
+)
 from backtest.study.flows_config import FlowsConfig
 from backtest.study.sensitivity_config import SensitivityConfig
 from feeds.config import DataConfig
@@ -93,12 +104,15 @@ class Scenario:
 
     ``axes`` holds the grid values that distinguish it (for labels and scenarios.csv);
     ``scenario_id`` is a short hash of both resolved configs, stable across runs and grids.
+    ``implied_share`` (with an ``etf_explained_share`` axis) maps each asset with a stored ETF
+    table to the share of its ETF-era move the solved parameter attributes to its flows.
     """
 
     scenario_id: str
     axes: Mapping[str, GridValue]
     inflow: InflowConfig
     impact: ImpactConfig
+    implied_share: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -127,6 +141,7 @@ class Study:
     compute: ComputeConfig
     grid_axes: Mapping[str, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
@@ -155,11 +170,17 @@ class Study:
             if isinstance(value, str) and value.startswith(CALIBRATED_PREFIX)
         }
 
-    def scenarios(self, resolve: Callable[[str, str], float] | None = None) -> list[Scenario]:
+    def scenarios(
+        self,
+        resolve: Callable[[str, str], float] | None = None,
+        solve: EvidenceSolver | None = None,
+    ) -> list[Scenario]:
         """Every grid point as a ``Scenario``, in a stable order (axes in file order).
 
         ``resolve(token, key)`` turns a calibrated token into a number; without it a study that
-        holds one is refused.
+        holds one is refused. ``solve(impact, share)`` sets the model's parameter for an
+        ``etf_explained_share`` value (``backtest.study.evidence``); without it a study with
+        that axis is refused.
         """
         keys = list(self.grid_axes)
         scenarios = []
@@ -170,15 +191,20 @@ class Study:
                 values = dict(self.raw.get(section, {}))
                 for key, value in point.items():
                     sect, name = key.split(".", 1)
-                    if sect == section:
+                    if sect == section and key != SHARE_AXIS:
                         values[name] = _resolve_token(value, key, resolve)
                 built[section] = build_config(section, values)
+            implied: Mapping[str, float] = {}
+            if SHARE_AXIS in point:
+                solved = _solver(solve)(built["impact"], float(point[SHARE_AXIS]))
+                built["impact"], implied = solved.impact, solved.implied_share
             scenarios.append(
                 Scenario(
                     scenario_id=config_id(built["inflow"], built["impact"], prefix="s"),
                     axes=point,
                     inflow=built["inflow"],
                     impact=built["impact"],
+                    implied_share=implied,
                 )
             )
         return scenarios
@@ -190,7 +216,7 @@ class Study:
         ``[impact]``; such a token is replaced by a neutral placeholder here, so the impact
         configs (and scenario ids) of these scenarios are not the run's: use them for flows.
         """
-        return self.scenarios(lambda _token, _key: _placeholder(_token))
+        return self.scenarios(lambda _token, _key: _placeholder(_token), as_given)
 
     def resolved(self) -> dict[str, Any]:
         """Every section with every default filled in, grid axes as lists (for run.json).
@@ -207,6 +233,9 @@ class Study:
                 sect, name = key.split(".", 1)
                 if sect == section:
                     values[name] = list(axis)
+            if section == "impact":
+                values[SHARE_KEY] = list(self.evidence.shares)
+                values[REFERENCE_KEY] = self.evidence.reference
             out[section] = values
         return out
 
@@ -251,8 +280,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
     configs: dict[str, Any] = {}
     grid_axes: dict[str, tuple[Any, ...]] = {}
     first_points: dict[str, dict[str, Any]] = {}
+    impact_values, evidence = split_impact(raw.get("impact", {}))
     for section in SECTIONS:
-        values = dict(raw.get(section, {}))
+        values = impact_values if section == "impact" else dict(raw.get(section, {}))
         cls = config_class(section)
         hints = field_hints(cls)
         for key, value in values.items():
@@ -275,6 +305,8 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                     if not _is_token(item):
                         coerce(item, hints[key], section, key)
                 values[key] = value[0]
+        if section == "impact" and evidence.active:
+            grid_axes[SHARE_AXIS] = evidence.shares
         first_points[section] = values
     for section in SECTIONS:
         values = {
@@ -284,9 +316,11 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
         configs[section] = build_config(section, values)
     _check_window(configs["study"], configs["paths"])
     # every grid point must build (for example a combination of values that contradict)
-    study = Study(**configs, grid_axes=grid_axes, source=source, raw=first_points)
+    study = Study(
+        **configs, grid_axes=grid_axes, source=source, raw=first_points, evidence=evidence
+    )
     if not study.calibrated_tokens:
-        study.scenarios()
+        study.scenarios(solve=as_given)
     return study
 
 
@@ -345,6 +379,16 @@ def _placeholder(token: str) -> float:
     # the first grid point stands in for the section before calibration; a neutral number lets
     # the config class validate everything else
     return 1.0
+
+
+def _solver(solve: EvidenceSolver | None) -> EvidenceSolver:
+    if solve is None:
+        raise ConfigError(
+            f"[impact] {SHARE_AXIS.split('.', 1)[1]} needs the stored ETF-flow tables to solve "
+            "the impact parameter: import the Farside tables (flowimpact import) and run the "
+            "study, or set etf_explained_share = [] to run the parameters as given"
+        )
+    return solve
 
 
 def _resolve_token(value: Any, key: str, resolve: Callable[[str, str], float] | None) -> Any:

@@ -72,7 +72,7 @@ def with_hindcast(
 
 def _study_candidates(study: Study, outcome: AnalogsOutcome) -> list[Candidate]:
     seen: dict[tuple[str, float], Candidate] = {}
-    for scenario in study.scenarios(outcome.resolve):
+    for scenario in study.scenarios(outcome.resolve, outcome.solve):
         candidate = Candidate(scenario.impact)
         seen.setdefault((candidate.impact.model, candidate.value), candidate)
     return list(seen.values())

@@ -35,7 +35,8 @@ SMALL_STUDY = {
     # one reallocation share: the default study's axis would double every grid here
     "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12,
                "reallocation_share": 0.25},
-    "impact": {"model": "multiplier"},
+    # the synthetic store holds no ETF tables: the parameters as given
+    "impact": {"model": "multiplier", "etf_explained_share": []},
 }
 IDENTITY = ("scenario_id", "label", "asset", "allocation", "model")
 UNIT = re.compile(r"(_usd|_pct|_bps|_sharpe|_sortino)(_vs_baseline)?_p(05|50|95)$")
