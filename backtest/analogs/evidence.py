@@ -17,6 +17,12 @@ hindcast's internals). A window whose price did not rise (realized move ≤ 0) g
 φ, and a target outside [φ(0), φ(high)] is beyond the bracket: both are refused (InputError,
 exit 2) naming the window and the range reachable on it.
 
+The record's noise: ``zero_drift_window_returns`` draws the window's log return as the study's
+baseline would without any ETF (the stationary block bootstrap of ``backtest.sim.baseline``,
+Politis & Romano 1994, on the asset's daily log returns before the window's end, demeaned:
+zero drift). Its spread beside the realized move is why the record cannot bound φ from below: a
+counterfactual without the flows could have moved as far.
+
 Only the hindcast's narrow interface is read here (``RealizedSeries``, ``log_impact``,
 ``with_parameter``, ``PARAMETER_KEY``, ``BRACKET_HIGH``), so a new impact model or a new
 hindcast recursion changes nothing in this module.
@@ -38,6 +44,7 @@ from backtest.analogs.hindcast import (
     log_impact,
     with_parameter,
 )
+from backtest.sim.baseline import stationary_bootstrap_indices
 from backtest.sim.impact import ImpactConfig
 from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
@@ -153,4 +160,38 @@ def solve_share(series: RealizedSeries, impact: ImpactConfig, share: float) -> f
     )
 
 
-__all__ = ["Reach", "explained_share", "reach", "share_curve", "solve_share"]
+def zero_drift_window_returns(
+    history_close_usd: npt.ArrayLike,
+    n_days: int,
+    *,
+    n_paths: int,
+    block_mean_days: float,
+    seed: int,
+) -> FloatArray:
+    """``n_paths`` bootstrap draws of an ``n_days`` window's log return with zero drift.
+
+    ``history_close_usd``: the asset's daily closes up to the window's end (the source of the
+    daily log returns, demeaned); draws as ``backtest.sim.baseline``'s stationary bootstrap.
+    """
+    close = np.asarray(history_close_usd, dtype=np.float64)
+    returns = np.diff(np.log(close))
+    returns = returns[np.isfinite(returns)]
+    if returns.size < 2 or n_days < 1:
+        raise InputError(
+            f"the bootstrap of a {n_days}-day window needs daily closes before it, "
+            f"{close.size} are loaded"
+        )
+    returns = returns - returns.mean()
+    rng = np.random.default_rng(seed)
+    index = stationary_bootstrap_indices(rng, n_paths, n_days, returns.size, block_mean_days)
+    return np.asarray(returns[index].sum(axis=1), dtype=np.float64)
+
+
+__all__ = [
+    "Reach",
+    "explained_share",
+    "reach",
+    "share_curve",
+    "solve_share",
+    "zero_drift_window_returns",
+]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest.report import dollars, figures, hindcast_sections, picker
+from backtest.report import dollars, evidence_section, figures, hindcast_sections, picker
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
 from backtest.report.sensitivity_page import tornado_section
@@ -36,6 +36,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
+    sections[:0] = [s for s in [evidence_section.answer_section(run, sources)] if s]  # φ first
     venue = price_source(run.study.data, run.price_sources)
     sections.extend(outcome_sections(run.analogs, prices=venue, axes_of=_drawn_inflows(run)))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))

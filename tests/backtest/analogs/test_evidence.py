@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,7 @@ def test_a_larger_share_takes_a_larger_parameter(
     rising: RealizedSeries, impact: ImpactConfig
 ) -> None:
     values = [solve_share(rising, impact, share) for share in (0.1, 0.25, 0.5, 1.0)]
-    assert all(b > a > 0 for a, b in zip(values, values[1:], strict=False))
+    assert all(b > a > 0 for a, b in itertools.pairwise(values))
 
 
 def test_the_linear_share_is_proportional_to_lambda(rising: RealizedSeries) -> None:
@@ -107,3 +108,16 @@ def test_a_share_beyond_the_bracket_is_refused_with_the_reachable_range(
         solve_share(rising, impact, too_far)
     assert f"{bounds.share_high:.3g}" in str(caught.value)
     assert solve_share(rising, impact, bounds.share_high) == bounds.value_high
+
+
+def test_the_zero_drift_bootstrap_has_no_drift_and_the_random_walk_spread() -> None:
+    from backtest.analogs.evidence import zero_drift_window_returns
+
+    rng = np.random.default_rng(9)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.01, 0.02, 3000)))  # strong drift, removed
+    draws = zero_drift_window_returns(close, 100, n_paths=4000, block_mean_days=1.0, seed=1)
+    # block length 1: independent days, so the window's spread is sigma * sqrt(n)
+    assert abs(draws.mean()) < 4 * 0.02 * 10 / np.sqrt(4000)
+    assert draws.std() == pytest.approx(0.02 * np.sqrt(100), rel=0.06)
+    again = zero_drift_window_returns(close, 100, n_paths=4000, block_mean_days=1.0, seed=1)
+    np.testing.assert_array_equal(draws, again)
