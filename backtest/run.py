@@ -294,7 +294,9 @@ def run_hindcast(
         run = HindcastRun(
             study=study,
             prices=prices,
-            analogs=dataclasses.replace(outcome, hindcast=result),
+            analogs=hindcast_step.with_level_set(
+                study, prices, dataclasses.replace(outcome, hindcast=result)
+            ),
             timings_s=timings,
             started_utc=started,
         )

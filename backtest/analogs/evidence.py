@@ -19,9 +19,9 @@ exit 2) naming the window and the range reachable on it.
 
 The record's noise: ``zero_drift_window_returns`` draws the window's log return as the study's
 baseline would without any ETF (the stationary block bootstrap of ``backtest.sim.baseline``,
-Politis & Romano 1994, on the asset's daily log returns before the window's end, demeaned:
-zero drift). Its spread beside the realized move is why the record cannot bound φ from below: a
-counterfactual without the flows could have moved as far.
+Politis & Romano 1994, on the asset's daily log returns, demeaned: zero drift). Its spread
+beside the realized move is why the record cannot bound φ from below: a counterfactual without
+the flows could have moved as far.
 
 Only the hindcast's narrow interface is read here (``RealizedSeries``, ``log_impact``,
 ``with_parameter``, ``PARAMETER_KEY``, ``BRACKET_HIGH``), so a new impact model or a new
@@ -88,9 +88,7 @@ def explained_share(series: RealizedSeries, impact: ImpactConfig) -> float:
     return float(log_impact(series, impact)[1][-1]) / realized
 
 
-def share_curve(
-    series: RealizedSeries, impact: ImpactConfig, values: npt.ArrayLike
-) -> FloatArray:
+def share_curve(series: RealizedSeries, impact: ImpactConfig, values: npt.ArrayLike) -> FloatArray:
     """φ at each parameter value of ``values`` (NaN where the model gives no finite impact)."""
     out = []
     for value in np.asarray(values, dtype=np.float64):
@@ -155,9 +153,7 @@ def solve_share(series: RealizedSeries, impact: ImpactConfig, share: float) -> f
     def residual(value: float) -> float:
         return explained_share(series, with_parameter(impact, value)) - share
 
-    return float(
-        brentq(residual, 0.0, bounds.value_high, xtol=RELATIVE_XTOL * bounds.value_high)
-    )
+    return float(brentq(residual, 0.0, bounds.value_high, xtol=RELATIVE_XTOL * bounds.value_high))
 
 
 def zero_drift_window_returns(
@@ -170,8 +166,8 @@ def zero_drift_window_returns(
 ) -> FloatArray:
     """``n_paths`` bootstrap draws of an ``n_days`` window's log return with zero drift.
 
-    ``history_close_usd``: the asset's daily closes up to the window's end (the source of the
-    daily log returns, demeaned); draws as ``backtest.sim.baseline``'s stationary bootstrap.
+    ``history_close_usd``: the asset's daily closes, the source of the daily log returns
+    (demeaned); draws as ``backtest.sim.baseline``'s stationary bootstrap.
     """
     close = np.asarray(history_close_usd, dtype=np.float64)
     returns = np.diff(np.log(close))

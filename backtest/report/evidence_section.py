@@ -7,8 +7,8 @@ holds:
 
 - one paragraph on φ and the record: the φ the same-day calibrated values imply (an upper
   reading, as flows also follow prices) and the zero-drift bootstrap of the window's log return
-  (``backtest.analogs.evidence.zero_drift_window_returns``, the study's ``[paths]`` block length
-  and seed) beside the realized move, the reason the record cannot bound φ from below;
+  (``backtest.study.level_set.noise_row``, as hindcast_noise.csv) beside the realized move, the
+  reason the record cannot bound φ from below;
 - the answer table: rows φ, columns allocation, one block per asset, model and reallocation
   reading; each cell one scenario's median uplift at the horizon and its 5-95 % path band (the
   other ``[inflow]`` axes at their first value, said under the table);
@@ -23,12 +23,10 @@ import html
 import math
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from backtest.analogs.evidence import zero_drift_window_returns
 from backtest.analogs.hindcast import PARAMETER_KEY, with_parameter
 from backtest.report import figures
 from backtest.report.html import Section, table_html
@@ -36,12 +34,10 @@ from backtest.sim.impact import ImpactConfig
 from backtest.study.config import Study, build_config
 from backtest.study.evidence import Evidence
 from backtest.study.evidence_config import SHARE_AXIS, SHARE_KEY
+from backtest.study.level_set import noise_row
 from backtest.study.results import StudyRun
-from flowimpact.units import BPS_PER_UNIT
 
 UPLIFT = "price_uplift_at_horizon_pct"
-#: bootstrap draws of the window's zero-drift return (a spread to two digits)
-N_NOISE_PATHS = 2000
 PHI_RANGE = (0.05, 1.0)
 READING = "reallocation_share"
 
@@ -56,7 +52,7 @@ def answer_section(run: StudyRun, source: str) -> Section | None:
     horizon = run.baseline.days[-1].date()
     fixed = fixed_axes(run.study)
     note = (
-        f"<p class=\"note\">Each cell is one scenario: the median over its bootstrap paths of the "
+        f'<p class="note">Each cell is one scenario: the median over its bootstrap paths of the '
         f"price uplift at {horizon} (impacted over baseline on the same path) and, in brackets, "
         "the 5th-95th percentile of those paths. Other grid axes at "
         f"{html.escape(fixed or 'their only value')}. {html.escape(reference_text(lines))}</p>"
@@ -135,20 +131,12 @@ def record_paragraph(run: StudyRun, evidence: Evidence, lines: pd.DataFrame) -> 
 
 def noise_band_bps(run: StudyRun, evidence: Evidence) -> Mapping[str, float]:
     """std, 5th and 95th percentile (bps) of the window's zero-drift bootstrap log return."""
-    reference = evidence.reference
-    close = run.prices[evidence.config.reference]["close"]
-    days = pd.DatetimeIndex(close.index)
-    end = reference.days[-1]
-    end = end.tz_localize(None) if days.tz is None else end.tz_convert(days.tz)
-    draws = zero_drift_window_returns(
-        close[days <= end].to_numpy(float),
-        reference.days.size,
-        n_paths=N_NOISE_PATHS,
-        block_mean_days=run.study.paths.block_mean_days,
-        seed=run.study.paths.seed,
-    ) * BPS_PER_UNIT
-    p05, p95 = np.percentile(draws, [5, 95])
-    return {"std": float(draws.std()), "p05": float(p05), "p95": float(p95)}
+    row = noise_row(evidence.reference, run.prices[evidence.config.reference], run.study)
+    return {
+        "std": float(row["bootstrap_std_bps"]),  # type: ignore[arg-type]
+        "p05": float(row["bootstrap_p05_bps"]),  # type: ignore[arg-type]
+        "p95": float(row["bootstrap_p95_bps"]),  # type: ignore[arg-type]
+    }
 
 
 def calibrated_shares(run: StudyRun, evidence: Evidence) -> dict[str, float]:

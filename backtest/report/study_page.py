@@ -15,6 +15,7 @@ import pandas as pd
 from backtest.report import dollars, evidence_section, figures, hindcast_sections, picker
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
+from backtest.report.level_set_section import level_set_section
 from backtest.report.sensitivity_page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
@@ -40,6 +41,7 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
     venue = price_source(run.study.data, run.price_sources)
     sections.extend(outcome_sections(run.analogs, prices=venue, axes_of=_drawn_inflows(run)))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
+    sections.extend(s for s in [level_set_section(run.analogs.level_set, sources)] if s)
     if run.tornado is not None:
         sections.append(tornado_section(run.tornado.outcome, run.tornado.skipped))
     sections.append(_assumptions(run, manifest))

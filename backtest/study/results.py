@@ -27,6 +27,7 @@ from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario, Study
 from backtest.study.evidence import Evidence
 from backtest.study.evidence_config import SolvedImpact, as_given
+from backtest.study.level_set import LevelSet
 from backtest.study.scenario_inputs import ScenarioInputs
 from backtest.study.sensitivity_step import RunTornado
 from feeds.prices import PriceSource
@@ -50,6 +51,7 @@ class AnalogsOutcome:
     hindcast: HindcastResult | None = None  # the ETF flows run back through the impact models
     hindcast_skipped: str | None = None  # why, when ETF flows exist but the hindcast could not run
     evidence: Evidence | None = None  # the etf_explained_share axis solved on the record
+    level_set: LevelSet | None = None  # the hindcast as a level set (backtest.study.level_set)
 
     def solve(self, impact: ImpactConfig, share: float) -> SolvedImpact:
         """An ``etf_explained_share`` grid value (``Study.scenarios`` solver).

@@ -1,4 +1,4 @@
-"""A run with the etf_explained_share axis: scenarios.csv, the hindcast and the report agree on φ."""
+"""A run with the etf_explained_share axis: scenarios.csv, hindcast and report agree on φ."""
 
 from __future__ import annotations
 
@@ -98,9 +98,7 @@ def test_the_report_leads_with_the_answer_by_phi(result: RunResult) -> None:
 
 def test_the_axis_without_the_reference_table_is_exit_3(tmp_path: Path) -> None:
     write_synthetic_store(tmp_path / "data")
-    study = load_study(
-        write_study(tmp_path / "study.toml", impact={"etf_explained_share": [0.5]})
-    )
+    study = load_study(write_study(tmp_path / "study.toml", impact={"etf_explained_share": [0.5]}))
     with pytest.raises(DataUnavailableError, match="flowimpact import") as caught:
         run_study(study, tmp_path / "data", tmp_path / "out", progress=False)
     assert caught.value.exit_code == 3
