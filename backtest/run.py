@@ -42,6 +42,7 @@ from backtest.study import (
     flow_tables,
     hindcast_step,
     scenario_inputs,
+    sensitivity_evidence,
     sensitivity_step,
 )
 from backtest.study.chunks import (
@@ -344,6 +345,7 @@ def run_sensitivity(
         paths = replace(study.paths, n_paths=plan.config.n_paths)
         baseline = build_baseline(prices, paths, study.study.start)
         timings["prices_and_baseline"] = round(time.perf_counter() - clock, 3)
+        plan, evidence = sensitivity_evidence.prepare(plan, study, prices, data_dir)
         outcome = sensitivity_step.analyse(
             plan,
             baseline,
@@ -353,6 +355,7 @@ def run_sensitivity(
             scheduler=scheduler or study.compute.scheduler,
             progress=progress,
         )
+        outcome = sensitivity_evidence.with_implied_share(outcome, evidence)
         timings.update(outcome.timings_s)
         staged = write_sensitivity_outputs(
             outcome,

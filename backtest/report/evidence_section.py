@@ -36,6 +36,7 @@ from backtest.study.evidence import Evidence
 from backtest.study.evidence_config import SHARE_AXIS, SHARE_KEY
 from backtest.study.level_set import noise_row
 from backtest.study.results import StudyRun
+from backtest.study.sensitivity_evidence import IMPLIED_COLUMN, share_of_box
 
 UPLIFT = "price_uplift_at_horizon_pct"
 PHI_RANGE = (0.05, 1.0)
@@ -236,6 +237,25 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
         height=320 * len(assets) + 120,
     )
     return figures.with_source(figure, source)
+
+
+def share_of_box_note(samples: pd.DataFrame) -> str:
+    """The share of a sensitivity box with φ > 1 and φ > 0.5, per model ("" without φ)."""
+    above_one, above_half = share_of_box(samples, 1.0), share_of_box(samples, 0.5)
+    if not above_one:
+        return (
+            '<p class="note">No φ: the reference asset has no stored ETF-flow table, so the '
+            "samples' implied share of its ETF-era move is not known.</p>"
+        )
+    parts = [
+        f"{html.escape(model)}: {above_one[model]:.0%} of the box has φ > 1 (the ETF flows "
+        f"explaining more than the whole move), {above_half[model]:.0%} φ > 0.5"
+        for model in above_one
+    ]
+    return (
+        '<p class="note">What the box implies on the record (column '
+        f"{IMPLIED_COLUMN} of sensitivity_samples.csv): " + "; ".join(parts) + ".</p>"
+    )
 
 
 def _rgba(hex_color: str, alpha: float) -> str:

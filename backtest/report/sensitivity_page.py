@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from backtest.report import sensitivity_figures as charts
+from backtest.report.evidence_section import share_of_box_note
 from backtest.report.html import Section, write_report
 from backtest.study.sensitivity_step import SensitivityOutcome
 
@@ -114,6 +115,7 @@ def _answer(outcome: SensitivityOutcome) -> Section:
         f"({html.escape(', '.join(plan.models))}) is analysed on its own over the same samples; "
         "outputs are medians over the bootstrap paths, which are the same for every sample.</p>"
         + sentences
+        + share_of_box_note(outcome.samples)
     )
     others = [o for o in plan.config.outputs if o != output]
     more = "".join(
