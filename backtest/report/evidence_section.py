@@ -58,9 +58,18 @@ def answer_section(run: StudyRun, source: str) -> Section | None:
         "the 5th-95th percentile of those paths. Other grid axes at "
         f"{html.escape(fixed or 'their only value')}. {html.escape(reference_text(lines))}</p>"
     )
+    first, last, _ = evidence.window
+    question = (
+        f"<p>Median price uplift at {horizon} [5th, 95th percentile of the paths], by φ: the "
+        f"share of {evidence.config.reference}'s ETF-era move ({first} to {last}) that the "
+        "ETF flows explain under each scenario's solved parameter.</p>"
+    )
     return Section(
         "The answer by what the ETF flows did",
-        record_paragraph(run, evidence, lines) + table_html(cells(rows)) + note,
+        question
+        + f'<div class="answer-phi">{table_html(cells(rows))}</div>'
+        + note
+        + record_paragraph(run, evidence, lines),
         figures=[uplift_against_share(rows, lines, source=source)],
     )
 

@@ -3,7 +3,9 @@
 A study with an ``[impact] etf_explained_share`` axis needs the stored ETF-flow table of its
 ``etf_reference`` asset (default BTC): without it the run stops with exit 3 naming how to import
 the tables, or how to run the parameters as given (``etf_explained_share = []``). A reference
-that is not an asset of the study is exit 2. Every other asset with a stored table gets its
+that is not an asset of the study is exit 2, and so is a grid axis over a parameter the share
+solves (``multiplier = [5, 20]`` or a ``calibrated:`` token beside the axis: every value would
+give the same scenario). Every other asset with a stored table gets its
 window too, for the φ the solved parameter implies on it.
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from backtest.analogs.hindcast import prior_days_needed, realized_series
+from backtest.analogs.hindcast import PARAMETER_KEY, prior_days_needed, realized_series
 from backtest.study.config import Study
 from backtest.study.evidence import Evidence
 from backtest.study.evidence_config import REFERENCE_KEY, SHARE_KEY
@@ -29,6 +31,13 @@ def with_evidence(
     config = study.evidence
     if not config.active:
         return outcome
+    solved_axes = [k for k in study.grid_axes if k.split(".", 1)[1] in PARAMETER_KEY.values()]
+    if solved_axes:
+        key = solved_axes[0].split(".", 1)[1]
+        raise ConfigError(
+            f"[impact] {key} is a grid axis, and {SHARE_KEY} solves it per scenario: give one "
+            f"{key} (or none), or set {SHARE_KEY} = [] to run the {key} values as given"
+        )
     reference = config.reference
     if reference not in prices:
         raise ConfigError(

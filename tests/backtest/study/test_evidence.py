@@ -171,3 +171,12 @@ def test_a_share_beyond_reach_stops_the_scenarios_with_exit_2(
     with pytest.raises(InputError, match="beyond reach") as caught:
         grid.scenarios(outcome.resolve, outcome.solve)
     assert caught.value.exit_code == 2
+
+
+def test_a_grid_over_the_solved_parameter_is_refused_beside_the_axis(
+    run_inputs: tuple[dict[str, pd.DataFrame], AnalogsOutcome],
+) -> None:
+    prices, outcome = run_inputs
+    grid = study(etf_explained_share=[0.5], model="multiplier", multiplier=[5.0, 20.0])
+    with pytest.raises(ConfigError, match=r"multiplier is a grid axis.*etf_explained_share = \[\]"):
+        with_evidence(grid, prices, outcome)
