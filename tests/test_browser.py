@@ -237,7 +237,7 @@ def test_a_scenario_menu_changes_the_fan_chart(report: Opened) -> None:
     assert _legend(page, div_id) == ["baseline (no 401(k) inflow)", "1% allocation",
                                      "2% allocation"]
     menus = page.locator(f"{chart} .updatemenu-header-group")
-    assert menus.count() == 2  # lag_months and reallocation_share
+    assert menus.count() == 3  # lag_months, reallocation_share and etf_explained_share
     assert "lag_months: 6" in menus.nth(0).text_content()
     menus.nth(0).click()
     page.locator(f"{chart} .updatemenu-dropdown-button").nth(1).click()
@@ -254,7 +254,10 @@ def test_a_scenario_menu_changes_the_fan_chart(report: Opened) -> None:
         f"document.getElementById('{div_id}').data.filter(t => t.visible === true && t.meta)"
         ".map(t => t.meta.pick)"
     )
-    assert shown and all(t == {"lag_months": "12", "reallocation_share": "0.25"} for t in shown)
+    assert shown and all(
+        t["lag_months"] == "12" and t["reallocation_share"] == "0.25" and len(t) == 3
+        for t in shown
+    )
 
 
 def test_the_flow_comparison_legend_stays_short(report: Opened) -> None:
