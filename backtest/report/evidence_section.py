@@ -30,10 +30,10 @@ from plotly.subplots import make_subplots
 from backtest.analogs.hindcast import PARAMETER_KEY, with_parameter
 from backtest.report import figures
 from backtest.report.html import Section, table_html
-from backtest.sim.impact import ImpactConfig
-from backtest.study.config import Study, build_config
+from backtest.study.config import Study
 from backtest.study.evidence import Evidence
 from backtest.study.evidence_config import SHARE_AXIS, SHARE_KEY
+from backtest.study.level_set import model_impacts as given_impacts
 from backtest.study.level_set import noise_row
 from backtest.study.results import StudyRun
 from backtest.study.sensitivity_evidence import IMPLIED_COLUMN, share_of_box
@@ -72,13 +72,6 @@ def answer_section(run: StudyRun, source: str) -> Section | None:
         + record_paragraph(run, evidence, lines),
         figures=[uplift_against_share(rows, lines, source=source)],
     )
-
-
-def given_impacts(study: Study) -> list[ImpactConfig]:
-    """The study's ``[impact]`` as written (parameters as given), once per model of the grid."""
-    raw = study.raw.get("impact", {})
-    models = study.grid_axes.get("impact.model", (raw.get("model", study.impact.model),))
-    return [build_config("impact", {**raw, "model": model}) for model in dict.fromkeys(models)]
 
 
 def fixed_axes(study: Study) -> str:
@@ -272,4 +265,4 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-__all__ = ["answer_rows", "answer_section", "cells", "given_impacts", "uplift_against_share"]
+__all__ = ["answer_rows", "answer_section", "cells", "share_of_box_note", "uplift_against_share"]
