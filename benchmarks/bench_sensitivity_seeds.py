@@ -70,7 +70,7 @@ def main() -> int:
     first, second = args.seeds
     table = tables[first]
     agree = 0
-    keys = table[["model", "asset", "output"]].drop_duplicates().itertuples(index=False)
+    keys = list(dict.fromkeys(zip(table["model"], table["asset"], table["output"], strict=True)))
     for model, asset, output in keys:
         a = top_three(tables[first], model, asset, output)
         b = top_three(tables[second], model, asset, output)
@@ -78,7 +78,7 @@ def main() -> int:
         agree += same
         print(f"{model:10s} {asset} {output:28s} seed {first}: {', '.join(a)} | "
               f"seed {second}: {', '.join(b)} | {'agree' if same else 'DIFFER'}")  # fmt: skip
-    print(f"{agree} of {len(table[['model', 'asset', 'output']].drop_duplicates())} agree")
+    print(f"{agree} of {len(keys)} agree")
     return 0
 
 
