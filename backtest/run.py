@@ -37,6 +37,7 @@ from backtest.sim.baseline import BaselinePaths, build_baseline
 from backtest.sim.impact import coverage_table
 from backtest.study import (
     analogs_step,
+    evidence_step,
     flow_tables,
     hindcast_step,
     scenario_inputs,
@@ -57,6 +58,7 @@ from backtest.study.prices import (
 from backtest.study.results import FanBands, HindcastRun, RunResult, StudyRun, Written
 from backtest.study.schedules import build_schedules, flows_table, inflow_axes, summary_table
 from backtest.study.sensitivity import analysis as sensitivity_analysis
+from backtest.study.sensitivity import evidence as sensitivity_evidence
 from backtest.study.sensitivity.analysis import SensitivityOutcome
 from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
@@ -132,10 +134,11 @@ def _compute_study(
         warnings = (*notices, *data_warnings(study, data_dir, prices, job.started))
     with job.step("analogs"):
         analogs = analogs_step.run_analogs(study, prices, data_dir)
+        analogs = evidence_step.with_evidence(study, prices, analogs)
         analogs = hindcast_step.with_hindcast(
             study, prices, analogs, venues=_venues(price_set.sources)
         )
-    scenarios = study.scenarios(analogs.resolve)
+    scenarios = study.scenarios(analogs.resolve, analogs.solve)
     with job.step("baseline"):
         baseline = _with_venues(
             build_baseline(prices, study.paths, study.study.start), price_set.sources
@@ -333,7 +336,9 @@ def run_hindcast(
         run = HindcastRun(
             study=study,
             prices=prices,
-            analogs=dataclasses.replace(outcome, hindcast=result),
+            analogs=hindcast_step.with_level_set(
+                study, prices, dataclasses.replace(outcome, hindcast=result)
+            ),
             timings_s=job.timings,
             started_utc=job.started,
             warnings=data_warnings(study, data_dir, prices, job.started, outcome.etf_flows),
@@ -392,6 +397,7 @@ def run_sensitivity(
             baseline = _with_venues(
                 build_baseline(prices, ran.paths, ran.study.start), price_set.sources
             )
+        plan, evidence = sensitivity_evidence.prepare(plan, study, prices, data_dir)
         outcome = sensitivity_analysis.analyse(
             plan,
             baseline,
@@ -400,6 +406,7 @@ def run_sensitivity(
             compute=compute,
             progress=progress,
         )
+        outcome = sensitivity_evidence.with_implied_share(outcome, evidence)
         job.timings.update(outcome.timings_s)
         warnings = data_warnings(study, data_dir, prices, job.started)
 

@@ -56,7 +56,8 @@ STUDY = {
         "ramp_months": 12,
         "reallocation_share": [0.25, 1.0],
     },
-    "impact": {"model": "multiplier"},
+    # the evidence axis on the Farside tables: the report leads with the answer by φ
+    "impact": {"model": "multiplier", "etf_explained_share": [0.1, 1.0]},
 }
 
 
@@ -180,16 +181,30 @@ def _at_page_end(page: object) -> bool:
     )
 
 
-def test_the_answer_table_is_in_the_first_screen(report: Opened) -> None:
+def test_the_answer_by_phi_is_in_the_first_screen(report: Opened) -> None:
     page = report.page
     page.evaluate("window.scrollTo(0, 0)")
     box = page.evaluate(
-        "(() => { const t = document.querySelector('#the-answer ~ .answer table');"
-        " const r = t.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; })()"
+        "(() => { const t = document.querySelector('#the-answer-by-what-the-etf-flows-did ~ "
+        ".answer-phi table'); const r = t.getBoundingClientRect();"
+        " return [r.top, r.bottom, r.left, r.right]; })()"
     )
     top, bottom, left, right = box
     assert top >= 0 and bottom <= SCREEN["height"], box
     assert left >= 0 and right <= SCREEN["width"], box
+    assert "φ" in page.inner_text(".answer-phi")
+
+
+def test_the_uplift_against_phi_chart_draws_a_line_per_reading(report: Opened) -> None:
+    page = report.page
+    chart = _first_chart_of(page, "the-answer-by-what-the-etf-flows-did")
+    names = page.evaluate(
+        f"document.getElementById('{chart}').data.filter(t => t.name).map(t => t.name)"
+    )
+    # one named line per model and reallocation reading in each of the 2 x 2 panels
+    assert sorted(set(names)) == ["multiplier, reallocation 0.25", "multiplier, reallocation 1"]
+    axis = page.evaluate(f"document.getElementById('{chart}').layout.xaxis.type")
+    assert axis == "log"
 
 
 def test_the_dollars_and_their_reason_stand_beside_the_answer(report: Opened) -> None:
@@ -245,8 +260,9 @@ def test_the_fan_chart_shows_one_scenario_against_the_grey_baseline(report: Open
     # the headline's values first: 1% allocation (the study lists it first anyway)
     assert shown[0]["allocation"] == "0.01" and shown[0]["reallocation_share"] == "0.25"
     menus = page.locator(f"{chart} .updatemenu-header-group")
-    assert menus.count() == 3  # allocation, lag_months and reallocation_share
-    names = [menus.nth(i).text_content() for i in range(3)]
+    # allocation, lag_months, reallocation_share and etf_explained_share
+    assert menus.count() == 4
+    names = [menus.nth(i).text_content() for i in range(4)]
     lag = next(i for i, n in enumerate(names) if "lag_months: 6" in n)
     menus.nth(lag).click()
     page.locator(f"{chart} .updatemenu-dropdown-button").nth(1).click()
@@ -262,7 +278,8 @@ def test_the_fan_chart_shows_one_scenario_against_the_grey_baseline(report: Open
         ".map(t => t.meta.pick)"
     )
     assert shown and all(
-        t == {"allocation": "0.01", "lag_months": "12", "reallocation_share": "0.25"}
+        t["allocation"] == "0.01" and t["lag_months"] == "12"
+        and t["reallocation_share"] == "0.25" and len(t) == 4
         for t in shown
     )
 

@@ -94,6 +94,8 @@ def analogs_tables(outcome: AnalogsOutcome) -> dict[str, pd.DataFrame]:
         tables["flow_comparison.csv"] = outcome.comparison.table
     if outcome.hindcast is not None:
         tables.update(hindcast_tables(outcome.hindcast))
+    if outcome.level_set is not None:
+        tables.update(outcome.level_set.tables())
     return tables
 
 
@@ -260,7 +262,8 @@ def hindcast_tables(result: HindcastResult) -> dict[str, pd.DataFrame]:
 
 def write_hindcast_outputs(run: HindcastRun, out_dir: Path) -> dict[str, Path]:
     """hindcast.csv, hindcast_paths.csv, hindcast_explaining.csv, then run.json and report.html."""
-    files = write_tables(out_dir, hindcast_tables(run.hindcast))
+    level_set = run.analogs.level_set.tables() if run.analogs.level_set else {}
+    files = write_tables(out_dir, {**hindcast_tables(run.hindcast), **level_set})
     data = fingerprints(run.study.data, run.prices, run.analogs.etf_flows)
     built = manifest(
         run.study,

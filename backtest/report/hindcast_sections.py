@@ -23,6 +23,7 @@ from backtest.analogs import hindcast as hindcast_module
 from backtest.analogs.hindcast import HindcastResult
 from backtest.report.figures import COLORS, with_source
 from backtest.report.html import Section, write_report
+from backtest.report.level_set_section import level_set_section
 from backtest.sim.models import SPECS
 from backtest.study.analogs_step import AnalogsOutcome
 from backtest.study.results import HindcastRun
@@ -189,6 +190,8 @@ def over_explained_note(result: HindcastResult | None) -> str:
 def write_hindcast_page(path: Path, run: HindcastRun, manifest: Mapping[str, Any]) -> Path:
     """The hindcast's own report.html: its section, the definitions, data and the study."""
     sections = hindcast_sections(run.hindcast, price_source(manifest))
+    level_set = level_set_section(run.analogs.level_set, price_source(manifest))
+    sections.extend([level_set] if level_set else [])
     definitions = html.escape(inspect.getdoc(hindcast_module) or "")
     config = html.escape(json.dumps(manifest["config"], indent=2, default=str))
     versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from backtest.report import dollars, figures, hindcast_sections
+from backtest.report import dollars, evidence_section, figures, hindcast_sections
 from backtest.report import headline as headline_rule
 from backtest.report.analogs_sections import outcome_sections
 from backtest.report.html import Section, table_html, write_report
+from backtest.report.level_set_section import level_set_section
 from backtest.report.sensitivity.page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
@@ -40,9 +41,11 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
+    sections[:0] = [s for s in [evidence_section.answer_section(run, sources)] if s]  # φ first
     venue = price_source(run.study.data, run.price_sources)
     sections.extend(outcome_sections(run.analogs, prices=venue, axes_of=_drawn_inflows(run)))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))
+    sections.extend(s for s in [level_set_section(run.analogs.level_set, sources)] if s)
     if run.tornado is not None:
         sections.append(tornado_section(run.tornado.outcome, run.tornado.skipped))
     sections.append(_assumptions(run, manifest))

@@ -29,7 +29,11 @@ from backtest.analogs.calibrate import (
 from backtest.analogs.event_study import EventStudyResult, event_study
 from backtest.analogs.flow_compare import FlowComparison, compare_flows
 from backtest.analogs.hindcast import HindcastResult
+from backtest.sim.impact import ImpactConfig
 from backtest.study.config import Study
+from backtest.study.evidence import Evidence
+from backtest.study.evidence_config import SolvedImpact, as_given
+from backtest.study.level_set import LevelSet
 from flowimpact.errors import ConfigError, InputError
 from strategies.inflow import FlowSchedule
 
@@ -50,6 +54,16 @@ class AnalogsOutcome:
     calibration_skipped: str | None = None  # why, when ETF flows exist but could not be used
     hindcast: HindcastResult | None = None  # the ETF flows run back through the impact models
     hindcast_skipped: str | None = None  # why, when ETF flows exist but the hindcast could not run
+    evidence: Evidence | None = None  # the etf_explained_share axis solved on the record
+    level_set: LevelSet | None = None  # the hindcast as a level set (backtest.study.level_set)
+
+    def solve(self, impact: ImpactConfig, share: float) -> SolvedImpact:
+        """An ``etf_explained_share`` grid value (``Study.scenarios`` solver).
+
+        Without the evidence step (``backtest.study.evidence_step``: a run whose study has the
+        axis always takes it) the parameter runs as given.
+        """
+        return (self.evidence.solve if self.evidence else as_given)(impact, share)
 
     def resolve(self, token: str, key: str) -> float:
         """A ``calibrated:<asset>_etf`` grid value as a number (``Study.scenarios`` resolver)."""

@@ -9,7 +9,9 @@ In ``[inflow]`` and ``[impact]`` a list given for a scalar key is a grid axis; t
 Cartesian product of all axes, one scenario per combination. Lists elsewhere are refused for
 scalar keys, because a grid over, say, the number of bootstrap paths is not a scenario but a
 different study. A grid value may also be a calibrated token such as ``"calibrated:btc_etf"``
-(resolved from the ETF-flow calibration when the study runs).
+(resolved from the ETF-flow calibration when the study runs). ``[impact]
+etf_explained_share`` is an axis too, but not a field of ``ImpactConfig``: each of its values
+has the model's parameter solved on the ETF record (``backtest.study.evidence_config``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig
 from backtest.study.coerce import coerce, field_hints, takes_sequence
 from backtest.study.compute import ComputeConfig
+from backtest.study.evidence_config import (
+    REFERENCE_KEY,
+    SHARE_AXIS,
+    SHARE_KEY,
+    EvidenceConfig,
+    EvidenceSolver,
+    as_given,
+    split_impact,
+)
 from backtest.study.flows_config import FlowsConfig
 from backtest.study.sensitivity.config import SensitivityConfig
 from feeds.config import DataConfig
@@ -114,12 +125,15 @@ class Scenario:
 
     ``axes`` holds the grid values that distinguish it (for labels and scenarios.csv);
     ``scenario_id`` is a short hash of both resolved configs, stable across runs and grids.
+    ``implied_share`` (with an ``etf_explained_share`` axis) maps each asset with a stored ETF
+    table to the share of its ETF-era move the solved parameter attributes to its flows.
     """
 
     scenario_id: str
     axes: Mapping[AxisKey, GridValue]
     inflow: InflowConfig
     impact: ImpactConfig
+    implied_share: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -148,6 +162,7 @@ class Study:
     compute: ComputeConfig
     grid_axes: Mapping[AxisKey, tuple[GridValue, ...]] = field(default_factory=dict)
     source: str = "default study"
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the whole mapping as merged (default, file, overrides), grid axes still lists:
     #: what ``replace`` merges over
@@ -179,11 +194,17 @@ class Study:
             if isinstance(value, str) and value.startswith(CALIBRATED_PREFIX)
         }
 
-    def scenarios(self, resolve: Callable[[str, str], float] | None = None) -> list[Scenario]:
+    def scenarios(
+        self,
+        resolve: Callable[[str, str], float] | None = None,
+        solve: EvidenceSolver | None = None,
+    ) -> list[Scenario]:
         """Every grid point as a ``Scenario``, in a stable order (axes in file order).
 
         ``resolve(token, key)`` turns a calibrated token into a number; without it a study that
-        holds one is refused.
+        holds one is refused. ``solve(impact, share)`` sets the model's parameter for an
+        ``etf_explained_share`` value (``backtest.study.evidence``); without it a study with
+        that axis is refused.
         """
         keys = list(self.grid_axes)
         scenarios = []
@@ -193,15 +214,20 @@ class Study:
             for section in GRID_SECTIONS:
                 values = dict(self.raw.get(section, {}))
                 for key, value in point.items():
-                    if key.section == section:
+                    if key.section == section and key != SHARE_AXIS:
                         values[key.name] = _resolve_token(value, key, resolve)
                 built[section] = build_config(section, values)
+            implied: Mapping[str, float] = {}
+            if SHARE_AXIS in point:
+                solved = _solver(solve)(built["impact"], float(point[SHARE_AXIS]))
+                built["impact"], implied = solved.impact, solved.implied_share
             scenarios.append(
                 Scenario(
                     scenario_id=config_id(built["inflow"], built["impact"], prefix="s"),
                     axes=point,
                     inflow=built["inflow"],
                     impact=built["impact"],
+                    implied_share=implied,
                 )
             )
         return scenarios
@@ -213,7 +239,7 @@ class Study:
         ``[impact]``; such a token is replaced by a neutral placeholder here, so the impact
         configs (and scenario ids) of these scenarios are not the run's: use them for flows.
         """
-        return self.scenarios(lambda _token, _key: _placeholder(_token))
+        return self.scenarios(lambda _token, _key: _placeholder(_token), as_given)
 
     def resolved(self) -> dict[str, Any]:
         """Every section with every default filled in, grid axes as lists (for run.json).
@@ -227,6 +253,9 @@ class Study:
             for key, axis in self.grid_axes.items():
                 if key.section == section:
                     values[key.name] = list(axis)
+            if section == "impact":
+                values[SHARE_KEY] = list(self.evidence.shares)
+                values[REFERENCE_KEY] = self.evidence.reference
             out[section] = values
         return out
 
@@ -381,8 +410,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
     configs: dict[str, Any] = {}
     grid_axes: dict[AxisKey, tuple[Any, ...]] = {}
     first_points: dict[str, dict[str, Any]] = {}
+    impact_values, evidence = split_impact(raw.get("impact", {}))
     for section in SECTIONS:
-        values = dict(raw.get(section, {}))
+        values = impact_values if section == "impact" else dict(raw.get(section, {}))
         cls = config_class(section)
         hints = field_hints(cls)
         for key, value in values.items():
@@ -392,22 +422,9 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
                     f"allowed: {', '.join(hints)}"
                 )
             if isinstance(value, list) and not takes_sequence(hints[key]):
-                if len(value) == 1 and section not in GRID_SECTIONS:
-                    values[key] = value[0]  # a one-element list is its one value, everywhere
-                    continue
-                if section not in GRID_SECTIONS:
-                    raise ConfigError(
-                        f"[{section}] {key}: a list (grid axis) is allowed only in "
-                        f"[{'] and ['.join(GRID_SECTIONS)}]; give one value"
-                    )
-                if not value:
-                    raise ConfigError(f"[{section}] {key}: an empty list gives no scenario")
-                grid_axes[AxisKey.of(section, key)] = tuple(value)
-                # validate every axis value now, so a bad one fails before any work
-                for item in value:
-                    if not _is_token(item):
-                        coerce(item, hints[key], section, key)
-                values[key] = value[0]
+                values[key] = _list_value(section, key, value, hints[key], grid_axes)
+        if section == "impact" and evidence.active:
+            grid_axes[SHARE_AXIS] = evidence.shares
         first_points[section] = values
     for section in SECTIONS:
         values = {
@@ -423,10 +440,33 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
         source=source,
         raw=first_points,
         written=copy.deepcopy({section: dict(raw.get(section, {})) for section in SECTIONS}),
+        evidence=evidence,
     )
     if not study.calibrated_tokens:
-        study.scenarios()
+        study.scenarios(solve=as_given)
     return study
+
+
+def _list_value(
+    section: str, key: str, value: list[Any], hint: Any, grid_axes: dict[AxisKey, tuple[Any, ...]]
+) -> Any:
+    """A list given for a one-value key: a grid axis in ``[inflow]``/``[impact]`` (recorded in
+    ``grid_axes``, its first value returned), else its one value; ConfigError otherwise."""
+    if len(value) == 1 and section not in GRID_SECTIONS:
+        return value[0]  # a one-element list is its one value, everywhere
+    if section not in GRID_SECTIONS:
+        raise ConfigError(
+            f"[{section}] {key}: a list (grid axis) is allowed only in "
+            f"[{'] and ['.join(GRID_SECTIONS)}]; give one value"
+        )
+    if not value:
+        raise ConfigError(f"[{section}] {key}: an empty list gives no scenario")
+    grid_axes[AxisKey.of(section, key)] = tuple(value)
+    # validate every axis value now, so a bad one fails before any work
+    for item in value:
+        if not _is_token(item):
+            coerce(item, hint, section, key)
+    return value[0]
 
 
 def build_config(section: str, values: Mapping[str, Any]) -> Any:
@@ -484,6 +524,16 @@ def _placeholder(token: str) -> float:
     # the first grid point stands in for the section before calibration; a neutral number lets
     # the config class validate everything else
     return 1.0
+
+
+def _solver(solve: EvidenceSolver | None) -> EvidenceSolver:
+    if solve is None:
+        raise ConfigError(
+            f"[impact] {SHARE_AXIS.split('.', 1)[1]} needs the stored ETF-flow tables to solve "
+            "the impact parameter: import the Farside tables (flowimpact import) and run the "
+            "study, or set etf_explained_share = [] to run the parameters as given"
+        )
+    return solve
 
 
 def _resolve_token(

@@ -29,6 +29,7 @@ from backtest.analogs.hindcast import (
 )
 from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS, AnalogsOutcome
 from backtest.study.config import Study
+from backtest.study.level_set import level_set
 from flowimpact.errors import ConfigError, DataUnavailableError, InputError
 
 
@@ -77,12 +78,24 @@ def with_hindcast(
         result = hindcast_study(study, prices, outcome, venues)
     except (InputError, DataUnavailableError) as exc:
         return dataclasses.replace(outcome, hindcast_skipped=str(exc))
-    return dataclasses.replace(outcome, hindcast=result)
+    return with_level_set(study, prices, dataclasses.replace(outcome, hindcast=result))
+
+
+def with_level_set(
+    study: Study, prices: Mapping[str, pd.DataFrame], outcome: AnalogsOutcome
+) -> AnalogsOutcome:
+    """``outcome`` with the hindcast's level set (``backtest.study.level_set``); left out (the
+    hindcast's own tables stand) when the stored data cannot carry it."""
+    try:
+        found = level_set(study, prices, outcome.etf_flows)
+    except (InputError, DataUnavailableError):
+        return outcome
+    return dataclasses.replace(outcome, level_set=found)
 
 
 def _study_candidates(study: Study, outcome: AnalogsOutcome) -> list[Candidate]:
     seen: dict[tuple[str, float], Candidate] = {}
-    for scenario in study.scenarios(outcome.resolve):
+    for scenario in study.scenarios(outcome.resolve, outcome.solve):
         candidate = Candidate(scenario.impact)
         seen.setdefault((candidate.impact.model, candidate.value), candidate)
     return list(seen.values())
@@ -113,4 +126,4 @@ def _with_calibrated(
     return out, notes
 
 
-__all__ = ["hindcast_study", "with_hindcast"]
+__all__ = ["hindcast_study", "with_hindcast", "with_level_set"]

@@ -25,7 +25,8 @@ SMALL_STUDY = {
     # one reallocation share: the default study's axis would double every grid here
     "inflow": {"allocation": [0.0, 0.02], "lag_months": 6, "ramp_months": 12,
                "reallocation_share": 0.25},
-    "impact": {"model": "multiplier"},
+    # the synthetic store holds no ETF tables: the parameters as given
+    "impact": {"model": "multiplier", "etf_explained_share": []},
 }
 NETWORK_REFERENCE = re.compile(
     r"<(script|link)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE

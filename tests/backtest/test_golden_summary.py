@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 GOLDEN = Path(__file__).parent / "golden" / "small_study_scenarios.csv"
 GRID = {
     "inflow": {"allocation": [0.01, 0.05], "lag_months": [3, 6], "ramp_months": 12},
-    "impact": {"model": ["multiplier", "sqrt"]},
+    "impact": {"model": ["multiplier", "sqrt"], "etf_explained_share": []},
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.report.evidence_section import share_of_box_note
 from backtest.report.html import Section, write_report
 from backtest.report.sensitivity import figures as charts
 from backtest.study.sensitivity.analysis import SensitivityOutcome
@@ -117,6 +118,7 @@ def _answer(outcome: SensitivityOutcome) -> Section:
         f"({html.escape(', '.join(plan.models))}) is analysed on its own over the same samples; "
         "outputs are medians over the bootstrap paths, which are the same for every sample.</p>"
         + sentences
+        + share_of_box_note(outcome.samples)
     )
     others = [o for o in plan.config.outputs if o != output]
     more = "".join(

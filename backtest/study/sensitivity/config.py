@@ -23,6 +23,11 @@ eight assumptions the default report's spread comes from:
 - ``volume_coverage`` 3-20: market-wide over Binance spot volume, the square-root model's
   only link to the venue (assumption; see the reference data's SOURCES.md).
 
+``etf_explained_share`` (φ, e.g. ``[0.05, 1.0]``) may be ranged in place of the model's parameter:
+each sample's ``multiplier``, ``sqrt_y`` or ``lambda_per_billion_usd`` is then solved so the
+hindcast attributes that share of ``[impact] etf_reference``'s ETF-era move to its flows, with
+the sample's other keys (``backtest.study.evidence``; the reference's stored ETF table needed).
+
 Other keys (defaults are assumptions): ``method`` "sobol" (variance-based indices, the answer
 to "which assumption carries the variance"), "morris" (elementary effects, a cheaper
 screening) or "oat" (each key at its low and high end, the others at their study values);
@@ -52,6 +57,7 @@ from backtest.sim.evaluate_config import METRICS, STRATEGY_NAMES
 from backtest.sim.impact import ImpactConfig
 from backtest.sim.metrics import IMPACT_METRICS, QUANTILES
 from backtest.study.coerce import field_hints
+from backtest.study.evidence_config import SHARE_KEY, EvidenceConfig
 from flowimpact.config import choice, frozen, number, whole
 from flowimpact.errors import ConfigError
 from strategies.inflow_config import InflowConfig
@@ -90,6 +96,8 @@ RANGE_KEYS: Mapping[str, tuple[str, type]] = frozen(
     {
         **{key: ("inflow", kind) for key, kind in _numeric_keys(InflowConfig).items()},
         **{key: ("impact", kind) for key, kind in _numeric_keys(ImpactConfig).items()},
+        # φ in place of the model's parameter: solved per sample (backtest.study.sensitivity.plan)
+        SHARE_KEY: ("impact", float),
     }
 )
 _CLASSES: Mapping[str, type] = {"inflow": InflowConfig, "impact": ImpactConfig}
@@ -279,7 +287,10 @@ def _checked_range(key: str, spec: object) -> dict[str, Any]:
         raise ConfigError(f"[{_RANGES}] {key}: a log scale needs low > 0, got {low:g}")
     for end, value in (("low", low), ("high", high)):
         try:  # the key's own checks, with every other key at its default
-            _CLASSES[section](**{key: value})
+            if key == SHARE_KEY:
+                EvidenceConfig(shares=(value,))
+            else:
+                _CLASSES[section](**{key: value})
         except ConfigError as exc:
             raise ConfigError(
                 f"[{_RANGES}] {key}: {end} = {value:g} is outside what [{section}] {key} "

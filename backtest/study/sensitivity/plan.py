@@ -10,12 +10,17 @@ them: a list for a ranged key contradicts the range, a list for another key is a
 analysis does not run. The default study's own lists (allocation, lag, ramp) give
 way: a range replaces such a list, and a key without one keeps the list's first value.
 Calibrated tokens (``calibrated:btc_etf``) are not resolved here and are refused: give a number
-or a range.
+or a range. A range over ``etf_explained_share`` (φ) stands in for the model's parameter: each
+sample's parameter is solved for its φ by ``solve`` (set from the stored ETF table before the
+samples run, ``backtest.study.sensitivity.evidence``); its study value is the first of the
+study's ``[impact] etf_explained_share``, else the range's geometric middle. Ranging φ and the
+parameter it solves for together is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -24,9 +29,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from backtest.analogs.hindcast import PARAMETER_KEY
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import MODELS, ImpactConfig, ImpactModelName
 from backtest.study.config import CALIBRATED_PREFIX, Scenario, Study, build_config, load_study
+from backtest.study.evidence_config import SHARE_KEY, EvidenceSolver
 from backtest.study.schedules import market_caps_usd
 from backtest.study.sensitivity.config import ParameterRange, SensitivityConfig
 from flowimpact.config import choice
@@ -52,6 +59,7 @@ class SensitivityPlan:
     impact: ImpactConfig
     study_values: tuple[float, ...]
     evaluate: EvaluateConfig | None = None  # the study's [evaluate], for evaluate = true
+    solve: EvidenceSolver | None = None  # φ -> the model's parameter, when φ is ranged
 
     def configs(
         self, values: npt.NDArray[np.float64]
@@ -80,11 +88,26 @@ class SensitivityPlan:
             for row in values:
                 key = tuple(p.typed(row[j]) for j, p in impact_keys)
                 if key not in cache:
-                    names = (p.key for _, p in impact_keys)
-                    cache[key] = _replaced(base, dict(zip(names, key, strict=True)))
+                    named = dict(zip((p.key for _, p in impact_keys), key, strict=True))
+                    share = named.pop(SHARE_KEY, None)
+                    cache[key] = _replaced(base, named)
+                    if share is not None:
+                        cache[key] = self._solver()(cache[key], float(share)).impact
                 column.append(cache[key])
             impacts[model] = column
         return inflows, impacts
+
+    @property
+    def ranges_share(self) -> bool:
+        return any(p.key == SHARE_KEY for p in self.parameters)
+
+    def _solver(self) -> EvidenceSolver:
+        if self.solve is None:
+            raise ConfigError(
+                f"[{_RANGES}] {SHARE_KEY} needs the stored ETF-flow table of [impact] "
+                "etf_reference to solve each sample's parameter: import it (flowimpact import)"
+            )
+        return self.solve
 
 
 def sensitivity_plan(study: Study) -> SensitivityPlan:
@@ -123,8 +146,17 @@ def sensitivity_plan(study: Study) -> SensitivityPlan:
     impact = build_config("impact", study.raw.get("impact", {}))
     for model in models:
         build_config("impact", {**study.raw.get("impact", {}), "model": model})
+    if SHARE_KEY in ranged:
+        clash = sorted(ranged & {PARAMETER_KEY[m] for m in models})
+        if clash:
+            raise ConfigError(
+                f"[{_RANGES}] {SHARE_KEY} and {', '.join(clash)} are both ranged: φ sets the "
+                "model's parameter; range one of them"
+            )
     study_values = tuple(
-        _study_value(inflow if p.section == "inflow" else impact, p.key, study.data.exchange)
+        _share_study_value(study, p)
+        if p.key == SHARE_KEY
+        else _study_value(inflow if p.section == "inflow" else impact, p.key, study.data.exchange)
         for p in parameters
     )
     plan = SensitivityPlan(
@@ -160,9 +192,16 @@ def _model(value: object) -> ImpactModelName:
     return cast(ImpactModelName, choice("impact", "model", value, MODELS))
 
 
+def _share_study_value(study: Study, parameter: ParameterRange) -> float:
+    shares = study.evidence.shares
+    return shares[0] if shares else math.sqrt(parameter.low * parameter.high)
+
+
 def _check_ends(plan: SensitivityPlan) -> None:
     """Both ends of every range build with the study's other values (exit 2 naming the key)."""
     for parameter in plan.parameters:
+        if parameter.key == SHARE_KEY:
+            continue  # solved per sample; its ends are checked against the record when solved
         base = plan.inflow if parameter.section == "inflow" else plan.impact
         for end, value in (("low", parameter.low), ("high", parameter.high)):
             try:

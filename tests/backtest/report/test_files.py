@@ -12,6 +12,7 @@ import pytest
 from backtest.report.files import FLOAT_FORMAT, csv_text, data_fingerprints
 from backtest.report.manifest import versions
 from backtest.study.config import load_study
+from backtest.study.evidence_config import SHARE_AXIS, as_given
 from backtest.study.table import scenarios_table
 
 
@@ -19,8 +20,9 @@ def _scenarios() -> list:
     study = load_study()
     return [
         s
-        for s in study.scenarios()
+        for s in study.scenarios(solve=as_given)
         if s.inflow.lag_months == 6
+        and s.axes.get(SHARE_AXIS) == 0.1
         and s.inflow.ramp_months == 12
         and s.inflow.reallocation_share == 0.25
     ]
@@ -51,6 +53,11 @@ def test_scenarios_table_layout() -> None:
         "lag_months",
         "ramp_months",
         "reallocation_share",
+        # the default's evidence axis: the share, the solved parameters, the share per asset
+        "etf_explained_share",
+        "multiplier",
+        "sqrt_y",
+        "etf_implied_share",
         "flow_source",
         "cum_flow_usd_p50",
         "buy_and_hold_cagr_pct_p50",

@@ -26,7 +26,7 @@ GRID = {
         "sleeve_share": 0.3,
         "sleeve_rebalance": "monthly",
     },
-    "impact": {"model": ["multiplier", "sqrt"]},
+    "impact": {"model": ["multiplier", "sqrt"], "etf_explained_share": []},
     "paths": {"n_paths": 4},
 }
 COLUMNS_PER_SCENARIO = 4 * 2

@@ -16,6 +16,7 @@ from backtest.study.config import (
     load_study,
     study_from_mapping,
 )
+from backtest.study.evidence_config import as_given
 from flowimpact.errors import ConfigError
 
 
@@ -32,12 +33,12 @@ def _default_mapping() -> dict[str, dict[str, Any]]:
 # --- the default study ---------------------------------------------------------------------
 
 
-def test_default_study_loads_with_48_scenarios() -> None:
+def test_default_study_loads_with_192_scenarios() -> None:
     study = load_study()
     assert study.source == "default study"
-    assert study.n_scenarios == 48
-    scenarios = study.scenarios()
-    assert len(scenarios) == 48
+    assert study.n_scenarios == 48 * 4  # the four etf_explained_share values
+    scenarios = study.scenarios(solve=as_given)
+    assert len(scenarios) == 192
     # the reallocation share is an axis: the model's 0.25 and the sources' whole allocation
     assert study.grid_axes["inflow.reallocation_share"] == (0.25, 1.0)
     assert set(study.grid_axes) == {
@@ -46,6 +47,7 @@ def test_default_study_loads_with_48_scenarios() -> None:
         "inflow.ramp_months",
         "inflow.reallocation_share",
         "impact.model",
+        "impact.etf_explained_share",
     }
     assert study.grid_axes["inflow.allocation"] == (0.01, 0.02, 0.05)
     assert study.data.symbols == ("BTC/USDT", "ETH/USDT")
@@ -78,10 +80,10 @@ def test_user_file_merges_over_the_default(tmp_path: Path) -> None:
     assert study.grid_axes["inflow.lag_months"] == (6, 12)
     assert study.grid_axes["impact.model"] == ("multiplier", "sqrt")
     # a scalar replaces the default's axis: 1 allocation x 2 lags x 2 ramps x 2 reallocation
-    # shares x 2 models
+    # shares x 2 models x 4 etf_explained_share values
     assert "inflow.allocation" not in study.grid_axes
-    assert study.n_scenarios == 16
-    assert {s.inflow.allocation for s in study.scenarios()} == {0.03}
+    assert study.n_scenarios == 64
+    assert {s.inflow.allocation for s in study.scenarios(solve=as_given)} == {0.03}
 
 
 def test_empty_user_file_is_the_default_study(tmp_path: Path) -> None:
@@ -225,7 +227,10 @@ def test_resolved_study_round_trips_through_toml(tmp_path: Path) -> None:
     assert "volume_coverage" in resolved["impact"]
     again = load_study(_write(tmp_path, tomli_w.dumps(resolved)))
     assert again.resolved() == resolved
-    assert [s.scenario_id for s in again.scenarios()] == [s.scenario_id for s in study.scenarios()]
+    assert again.evidence == study.evidence
+    assert [s.scenario_id for s in again.scenarios(solve=as_given)] == [
+        s.scenario_id for s in study.scenarios(solve=as_given)
+    ]
 
 
 def test_tables_merge_key_by_key_over_the_default(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_analogs_and_run_write_the_same_analogs_csv_on_a_4h_study(
         '[study]\nstart = "2025-06-01"\n'
         '[paths]\nn_paths = 4\nhorizon_end = "2026-06-30"\n'
         '[inflow]\nallocation = 0.02\nlag_months = 6\nramp_months = 12\n'
-        '[impact]\nmodel = "multiplier"\n',
+        '[impact]\nmodel = "multiplier"\netf_explained_share = []\n',  # no ETF tables stored
         encoding="utf-8",
     )
     common = ["--config", str(study), "--data-dir", str(data_dir)]

@@ -36,6 +36,7 @@ def test_the_files_and_the_table_shape(out: Path, table: pd.DataFrame) -> None:
     assert {p.name for p in out.iterdir()} == {
         "hindcast.csv", "hindcast_paths.csv", "hindcast_explaining.csv", "run.json", "report.html",
         RECORD,  # which command wrote which file, so that another never replaces them
+        "hindcast_phi_curve.csv", "hindcast_explaining_by_end.csv", "hindcast_noise.csv",
     }
     assert list(table.columns) == list(COLUMNS)
     # default study: multiplier (M = 5) and sqrt (Y = 1), each also at the asset's calibrated value
@@ -57,7 +58,9 @@ def test_the_files_and_the_table_shape(out: Path, table: pd.DataFrame) -> None:
     assert {d["table"] for d in manifest["data"]} == {"prices", "etf_flows"}
     page = (out / "report.html").read_text()
     assert "What the ETF flows did" in page and "<script src" not in page.lower()
-    assert page.count('class="plotly-graph-div"') == 2  # one figure per asset
+    # one figure per asset, then the level set's two (φ curves, explaining value by end date)
+    assert page.count('class="plotly-graph-div"') == 2 + 2
+    assert "The hindcast as a level set" in page
 
 
 def test_btc_under_m5_is_positive_below_all_and_matches_a_plain_computation(
@@ -112,3 +115,17 @@ def test_without_etf_flows_the_hindcast_exits_3(
     assert code == 3
     assert "no ETF flow table" in err and "flowimpact import" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_level_set_ends_on_the_explaining_value(out: Path) -> None:
+    explaining = pd.read_csv(out / "hindcast_explaining.csv")
+    by_end = pd.read_csv(out / "hindcast_explaining_by_end.csv")
+    for row in explaining.itertuples():
+        last = by_end[(by_end["asset"] == row.asset) & (by_end["model"] == row.model)]
+        assert last["last_day"].iloc[-1] == row.last_day
+        assert last["explaining_value"].iloc[-1] == pytest.approx(row.explaining_value, rel=1e-6)
+        assert len(last) >= 6  # monthly ends from launch + 6 months
+    noise = pd.read_csv(out / "hindcast_noise.csv").set_index("asset")
+    realized = explaining.groupby("asset")["realized_log_return_bps"].first()
+    assert noise["realized_log_return_bps"].to_dict() == pytest.approx(realized.to_dict())
+    assert (noise["bootstrap_std_bps"] > 0).all()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from backtest.study.config import load_study
+from backtest.study.evidence_config import as_given
 from backtest.study.schedules import inflow_label
 from flowimpact.cli import main
 from tests.backtest.fixtures import write_study, write_synthetic_store
@@ -93,7 +94,10 @@ def test_print_config_prints_toml_that_loads_back(
     echoed.write_text(out, encoding="utf-8")
     again = load_study(echoed)
     assert again.resolved() == study.resolved()
-    assert [s.scenario_id for s in again.scenarios()] == [s.scenario_id for s in study.scenarios()]
+    assert again.evidence == study.evidence
+    assert [s.scenario_id for s in again.scenarios(solve=as_given)] == [
+        s.scenario_id for s in study.scenarios(solve=as_given)
+    ]
 
 
 def test_default_study_print_config_shows_the_24_scenario_grid(

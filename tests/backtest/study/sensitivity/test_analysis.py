@@ -196,6 +196,7 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
         tmp_path,
         "[inflow]\nallocation = [0.01, 0.04]\nlag_months = [3, 9]\nsleeve_share = [0.0, 0.5]\n"
         '[impact]\nmodel = ["multiplier", "sqrt"]\nanticipation_share = 0.3\n'
+        "etf_explained_share = []\n"
         '[flows]\ntables = ["flows.csv"]\n',
     )
     scenarios = study.scenarios()
