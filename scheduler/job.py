@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flowimpact.errors import FlowImpactError, InputError
-from scheduler import archive, publish, shared_js
+from scheduler import archive, compact, publish, shared_js
 from scheduler.lock import LockBusyError, process_lock
 from scheduler.runlog import RunRecord, append_run, run_log_path
 from scheduler.steps import StepReport, UpdateSteps
@@ -137,6 +137,7 @@ def run_once(
             summaries["study"] = _summary(steps.study(staging, now), warnings)
             checkpoint("publish")
             shared_js.share_plotly(staging, out_dir)  # one plotly.js beside the dated reports
+            compact.compress_tables(staging)  # the dated folder's tables as .csv.gz
             report_dir = publish.publish_report(staging, out_dir, day)
             staging = None
             pruned = publish.prune_reports(out_dir, day, keep_days)

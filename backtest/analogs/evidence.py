@@ -10,12 +10,17 @@ denominator the realized log move of the window. φ = 1 is the hindcast's explai
 flows alone explain the whole move); the inverse ``solve_share`` finds the v that gives a chosen
 φ, by ``scipy.optimize.brentq`` on φ(v) − target over [0, high].
 
-The bracket: ``high`` is the hindcast's ``BRACKET_HIGH`` for the model's key (its assumptions
-are stated there), halved until the hindcast gives a finite impact at it (under the log-linear
-multiplier of today a day's sell of MC/M or more has no price; halving keeps this module off the
-hindcast's internals). A window whose price did not rise (realized move ≤ 0) gives no positive
-φ, and a target outside [φ(0), φ(high)] is beyond the bracket: both are refused (InputError,
-exit 2) naming the window and the range reachable on it.
+The bracket: the hindcast's ``BRACKET_HIGH`` for the model's key (its assumptions are stated
+there), scanned on the hindcast's geometric grid (``SCAN_POINTS`` values from high·1e-6 up to
+high, as ``backtest.analogs.hindcast.explaining_value`` scans it). φ(v) rises with v until the
+implied no-ETF path runs away (a large v makes the implied baseline fall as I rises, which
+raises κ: M/MC under the multiplier, σ of the collapsing path under the square-root law), so
+only the scan's rising prefix is a bracket (``rising_part``: φ finite, not falling, at most
+``MAX_SHARE``): ``value_high`` is its last value, and the inverse is taken there, where it is
+unique. A window whose price did not rise (realized move ≤ 0) gives no positive φ, and a
+target outside [φ(0), φ(value_high)] is beyond the bracket: both are refused (InputError,
+exit 2) naming the window and the range reachable on it. Past the rising part φ is reported
+as +inf (``usable_share``): the flows would "explain" more than any move.
 
 The record's noise: ``zero_drift_window_returns`` draws the window's log return as the study's
 baseline would without any ETF (the stationary block bootstrap of ``backtest.sim.baseline``,
@@ -40,6 +45,7 @@ from scipy.optimize import brentq
 from backtest.analogs.hindcast import (
     BRACKET_HIGH,
     PARAMETER_KEY,
+    SCAN_POINTS,
     RealizedSeries,
     log_impact,
     with_parameter,
@@ -50,8 +56,12 @@ from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
 FloatArray = npt.NDArray[np.float64]
-#: how often the bracket's top may be halved before the model is taken to give no price at all
-MAX_HALVINGS = 60
+#: the largest φ taken at its word (``rising_part``): ten times the window's move, past any
+#: reading a study asks for (the axis 0.1-1, the sensitivity's 0.05-1); beyond it the implied
+#: no-ETF path runs away (module docstring). An assumption
+MAX_SHARE = 10.0
+#: the step below a parameter value at which ``usable_share`` checks that φ still rises
+LOCAL_STEP = 1.05
 #: brentq's tolerance on the parameter, relative to the bracket's top; φ to well below 1e-6
 RELATIVE_XTOL = 1e-13
 
@@ -60,7 +70,9 @@ RELATIVE_XTOL = 1e-13
 class Reach:
     """The φ an impact config can reach on one window: ``[share_low, share_high]``.
 
-    ``value_high`` is the bracket's top as used (after halving); ``share_low`` is φ at 0.
+    ``value_high`` is the top of the rising part of the scanned bracket; ``share_low`` is φ
+    at 0. ``values`` and ``shares`` are the scan's rising prefix (0 first), where the inverse is
+    unique.
     """
 
     asset: str
@@ -71,6 +83,8 @@ class Reach:
     value_high: float
     share_low: float
     share_high: float
+    values: tuple[float, ...] = ()
+    shares: tuple[float, ...] = ()
 
     @property
     def window(self) -> str:
@@ -99,27 +113,76 @@ def share_curve(series: RealizedSeries, impact: ImpactConfig, values: npt.ArrayL
     return np.asarray(out, dtype=np.float64)
 
 
+def usable_share(series: RealizedSeries, impact: ImpactConfig) -> float:
+    """φ of ``impact`` on ``series`` where it means what it says, else +inf.
+
+    +inf: the parameter is past the rising part (``rising_part``, checked against φ at the
+    value / ``LOCAL_STEP``): the implied no-ETF path runs away. On a falling window φ is
+    negative and its size is what is checked.
+    """
+    value = float(getattr(impact, PARAMETER_KEY[impact.model]))
+    try:
+        share = explained_share(series, impact)
+        if value <= 0.0 or not math.isfinite(share):
+            return share if math.isfinite(share) else math.inf
+        before = explained_share(series, with_parameter(impact, value / LOCAL_STEP))
+    except InputError:
+        return math.inf
+    return share if _still_rising(np.array([before, share])) else math.inf
+
+
+def rising_part(shares: npt.ArrayLike) -> FloatArray:
+    """``shares`` (φ over increasing parameter values) with NaN from the first point past the
+    part where φ means what it says: not finite, falling, or beyond ``MAX_SHARE`` (past it the
+    implied no-ETF path's own collapse, not the flows, carries φ: module docstring)."""
+    out = np.asarray(shares, dtype=np.float64).copy()
+    for i in range(out.size):
+        if not _still_rising(out[: i + 1]):
+            out[i:] = np.nan
+            break
+    return out
+
+
+def _still_rising(shares: FloatArray) -> bool:
+    """Is the last of ``shares`` (φ, or its size on a falling window) on the usable part?"""
+    last = float(shares[-1])
+    if not math.isfinite(last) or abs(last) > MAX_SHARE:
+        return False
+    if shares.size < 2:
+        return True
+    before = float(shares[-2])
+    # rising in size, never flipping sign (past the runaway φ jumps to either side)
+    return last * before >= 0.0 and abs(last) >= abs(before)
+
+
 def reach(series: RealizedSeries, impact: ImpactConfig) -> Reach:
-    """The bracket of ``impact``'s model on ``series`` and the φ at both of its ends."""
+    """The rising part of the bracket of ``impact``'s model on ``series``, with φ on it."""
     key = PARAMETER_KEY[impact.model]
     high = BRACKET_HIGH[key]
-    for _ in range(MAX_HALVINGS):
-        try:
-            share_high = explained_share(series, with_parameter(impact, high))
+    values, shares = [0.0], [explained_share(series, with_parameter(impact, 0.0))]
+    for value in np.geomspace(high * 1e-6, high, SCAN_POINTS):
+        share = float(share_curve(series, impact, [float(value)])[0])
+        # rising from the scan's last value and from just below (``LOCAL_STEP``): where the
+        # implied path feeds back on itself φ first turns ragged, then runs away
+        just_below = float(share_curve(series, impact, [float(value) / LOCAL_STEP])[0])
+        if not (
+            _still_rising(np.array([*shares, share]))
+            and _still_rising(np.array([just_below, share]))
+        ):
             break
-        except InputError:
-            high /= 2.0
-    else:  # pragma: no cover - a model with no finite impact at any positive value
-        share_high = math.nan
+        values.append(float(value))
+        shares.append(share)
     return Reach(
         asset=series.asset,
         first_day=series.days[0].strftime("%Y-%m-%d"),
         last_day=series.days[-1].strftime("%Y-%m-%d"),
         realized_log_return_bps=series.realized_log_return * BPS_PER_UNIT,
         parameter=key,
-        value_high=high,
-        share_low=explained_share(series, with_parameter(impact, 0.0)),
-        share_high=share_high,
+        value_high=values[-1],
+        share_low=shares[0],
+        share_high=shares[-1],
+        values=tuple(values),
+        shares=tuple(shares),
     )
 
 
@@ -149,11 +212,14 @@ def solve_share(series: RealizedSeries, impact: ImpactConfig, share: float) -> f
         return 0.0
     if share == bounds.share_high:
         return bounds.value_high
+    # the first scanned value at or past the target closes a bracket on the rising part
+    above = next(i for i, reached in enumerate(bounds.shares) if reached >= share)
+    below, top = bounds.values[above - 1], bounds.values[above]
 
     def residual(value: float) -> float:
         return explained_share(series, with_parameter(impact, value)) - share
 
-    return float(brentq(residual, 0.0, bounds.value_high, xtol=RELATIVE_XTOL * bounds.value_high))
+    return float(brentq(residual, below, top, xtol=RELATIVE_XTOL * bounds.value_high))
 
 
 def zero_drift_window_returns(
@@ -187,7 +253,9 @@ __all__ = [
     "Reach",
     "explained_share",
     "reach",
+    "rising_part",
     "share_curve",
     "solve_share",
+    "usable_share",
     "zero_drift_window_returns",
 ]

@@ -424,7 +424,7 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "mapping") -> St
             if isinstance(value, list) and not takes_sequence(hints[key]):
                 values[key] = _list_value(section, key, value, hints[key], grid_axes)
         if section == "impact" and evidence.active:
-            grid_axes[SHARE_AXIS] = evidence.shares
+            grid_axes[AxisKey(SHARE_AXIS)] = evidence.shares
         first_points[section] = values
     for section in SECTIONS:
         values = {

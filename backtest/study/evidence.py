@@ -15,17 +15,15 @@ whose reference asset has no stored ETF table stops there with exit 3.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from backtest.analogs.evidence import explained_share, reach, solve_share
+from backtest.analogs.evidence import reach, solve_share, usable_share
 from backtest.analogs.hindcast import PARAMETER_KEY, RealizedSeries, with_parameter
 from backtest.sim.impact import ImpactConfig
 from backtest.study.evidence_config import EvidenceConfig, SolvedImpact
-from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
 #: evidence.csv: one row per solved (model, other impact keys, share)
@@ -72,14 +70,9 @@ class Evidence:
         return self.solved[key]
 
     def implied_shares(self, impact: ImpactConfig) -> dict[str, float]:
-        """φ of ``impact`` on every stored window (NaN where the model gives no price)."""
-        out = {}
-        for asset, series in self.series.items():
-            try:
-                out[asset] = explained_share(series, impact)
-            except InputError:
-                out[asset] = math.nan
-        return out
+        """φ of ``impact`` on every stored window; +inf where the value is past the part where
+        φ means what it says (the implied no-ETF path runs away: ``usable_share``)."""
+        return {asset: usable_share(series, impact) for asset, series in self.series.items()}
 
     def solved_table(self) -> pd.DataFrame:
         """evidence.csv: every solved parameter, the window, and the bracket's reachable φ."""

@@ -27,7 +27,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from backtest.analogs.evidence import share_curve, solve_share, zero_drift_window_returns
+from backtest.analogs.evidence import (
+    rising_part,
+    share_curve,
+    solve_share,
+    zero_drift_window_returns,
+)
 from backtest.analogs.hindcast import (
     BRACKET_HIGH,
     PARAMETER_KEY,
@@ -103,7 +108,8 @@ def curve_rows(series: RealizedSeries, impact: ImpactConfig) -> pd.DataFrame:
                     "parameter": key,
                     "permanent_share": theta,
                     "value": values,
-                    "etf_explained_share": share_curve(series, at_theta, values),
+                    # past its rising part the implied no-ETF path runs away: NaN there
+                    "etf_explained_share": rising_part(share_curve(series, at_theta, values)),
                 }
             )
         )

@@ -111,7 +111,7 @@ def test_schedule_once_fetches_runs_the_real_study_and_publishes_a_dated_report(
     assert code == 0, captured.err
     latest = latest_report(out_dir)
     assert latest is not None and latest.parent == out_dir
-    for name in ("report.html", "scenarios.csv", "analogs.csv", "run.json", "flows.csv"):
+    for name in ("report.html", "scenarios.csv.gz", "analogs.csv.gz", "run.json", "flows.csv.gz"):
         assert (latest / name).is_file(), name
     stored = CandleStore(data_dir).read("binance", "ETH/USDT", "1d")
     assert stored.index[-1] == datetime(2025, 10, 31, tzinfo=UTC)

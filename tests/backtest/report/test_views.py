@@ -154,14 +154,14 @@ def test_the_notebook_shows_the_answer_table(result: StudyResult) -> None:
     shown = result._repr_html_()
     assert table_html(result.answer()) in shown
     assert "views test study" in shown
-    assert "4 scenarios × 8 paths" in shown
+    assert "16 scenarios × 8 paths" in shown  # 2 allocations x 2 models x 4 shares
     # the headline is run.json's object, and the notebook shows its number
     manifest = json.loads(result.files["run.json"].read_text(encoding="utf-8"))
     assert result.headline == manifest["headline"]
     assert headline_text(result.headline) in html.unescape(shown)
     median = result.headline["price_uplift_at_horizon_pct"]["p50"]
     assert f"{median:+.1f}" in html.unescape(shown)
-    assert "4 scenarios x 8 paths" in repr(result)
+    assert "16 scenarios x 8 paths" in repr(result)
 
 
 def test_write_gives_the_run_files_again(result: StudyResult, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backtest.study.config import load_study
+from backtest.study.evidence_config import as_given
 from flowimpact.errors import ConfigError
 
 OVERRIDES = {"inflow": {"allocation": [0.01, 0.02]}, "paths": {"n_paths": 50}}
@@ -31,8 +32,8 @@ def test_overrides_give_the_study_the_same_file_gives(tmp_path: Path) -> None:
     from_file = load_study(_write(tmp_path, AS_FILE))
     assert from_python.resolved() == from_file.resolved()
     assert from_python.grid_axes == from_file.grid_axes
-    assert [s.scenario_id for s in from_python.scenarios()] == [
-        s.scenario_id for s in from_file.scenarios()
+    assert [s.scenario_id for s in from_python.scenarios(solve=as_given)] == [
+        s.scenario_id for s in from_file.scenarios(solve=as_given)
     ]
     assert from_python.n_scenarios == load_study().n_scenarios * 2 // 3
     assert from_python.source == "overrides"
@@ -128,7 +129,7 @@ def test_the_repr_shows_the_grid_axes() -> None:
         overrides={
             "inflow": {"allocation": 0.01, "lag_months": 6, "ramp_months": 12,
                        "reallocation_share": 0.25},
-            "impact": {"model": "sqrt"},
+            "impact": {"model": "sqrt", "etf_explained_share": []},
         }
     )
     assert "grid axes: none" in repr(single)

@@ -17,7 +17,8 @@ from tests.backtest.test_run import write_study, write_synthetic_store
 
 SIDE_FILES = {
     "out/hindcast": {"hindcast.csv", "hindcast_paths.csv", "hindcast_explaining.csv",
-                     "run.json", "report.html"},
+                     "hindcast_phi_curve.csv", "hindcast_explaining_by_end.csv",
+                     "hindcast_noise.csv", "run.json", "report.html"},
     "out/calibration": {"calibration.csv"},
     "out/analogs": {"analogs.csv", "analogs_aligned.csv", "flow_comparison.csv",
                     "flow_cumulative.csv", "analogs.html"},
