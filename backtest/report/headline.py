@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.study.config import Scenario, Study
+from backtest.study.config import AxisKey, Scenario, Study
+from backtest.study.evidence_config import SHARE_AXIS
 from backtest.study.results import StudyRun
 from flowimpact.headline import UPLIFT_KEY
 
@@ -116,12 +117,19 @@ def headline(run: StudyRun) -> dict[str, Any]:
         "model": impact.model,
         "parameter": parameter,
         "parameter_value": float(getattr(impact, parameter)) if parameter else None,
-        "etf_explained_share": None,  # the ETF-explained share, once the grid is indexed by it
+        # φ: the share of the reference's ETF-era move the solved parameter attributes to the
+        # ETF flows (None when the study runs its parameters as given)
+        "etf_explained_share": _share(scenario),
         "horizon": run.baseline.days[-1].date().isoformat(),
         UPLIFT_KEY: {q: float(figures[f"{UPLIFT_KEY}_{q}"]) for q in ("p05", "p50", "p95")},
         "cum_flow_usd": float(figures["cum_flow_usd_p50"]),
         "sources_usd": float(inflow.allocation * inflow.plan_assets_usd),
     }
+
+
+def _share(scenario: Scenario) -> float | None:
+    value = scenario.axes.get(AxisKey(SHARE_AXIS))
+    return None if value is None else float(value)
 
 
 __all__ = [
