@@ -198,19 +198,6 @@ def _with_venues(baseline: BaselinePaths, sources: Mapping[str, PriceSource]) ->
     return replace(baseline, venues=tuple(venues[asset] for asset in baseline.assets))
 
 
-def _venues(sources: Mapping[str, PriceSource]) -> dict[str, str]:
-    """The ccxt venue of each asset's prices."""
-    return {asset: source.exchange for asset, source in sources.items()}
-
-
-def _with_venues(baseline: BaselinePaths, sources: Mapping[str, PriceSource]) -> BaselinePaths:
-    """``baseline`` naming the venue of each asset's prices (for the volume coverage)."""
-    venues = _venues(sources)
-    if not all(asset in venues for asset in baseline.assets):
-        return baseline
-    return replace(baseline, venues=tuple(venues[asset] for asset in baseline.assets))
-
-
 @dataclass(frozen=True)
 class AnalogsResult:
     """What ``run_analogs`` computed and where it wrote it."""

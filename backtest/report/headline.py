@@ -40,17 +40,17 @@ def headline_asset(assets: Sequence[str]) -> str:
     return REFERENCE_ASSET if REFERENCE_ASSET in assets else assets[0]
 
 
-def headline_axes(study: Study) -> dict[str, object]:
+def headline_axes(study: Study) -> dict[AxisKey, object]:
     """Grid key (``inflow.allocation``) → the headline's value on that axis."""
-    chosen: dict[str, object] = {key: values[0] for key, values in study.grid_axes.items()}
-    allocations = study.grid_axes.get("inflow.allocation")
+    chosen: dict[AxisKey, object] = {key: values[0] for key, values in study.grid_axes.items()}
+    allocations = study.grid_axes.get(AxisKey.of("inflow", "allocation"))
     if allocations:
         numbers = [a for a in allocations if isinstance(a, int | float)]
         positive = sorted(a for a in numbers if a > 0)
         if HEADLINE_ALLOCATION in numbers:
-            chosen["inflow.allocation"] = HEADLINE_ALLOCATION
+            chosen[AxisKey.of("inflow", "allocation")] = HEADLINE_ALLOCATION
         elif positive:
-            chosen["inflow.allocation"] = positive[0]
+            chosen[AxisKey.of("inflow", "allocation")] = positive[0]
     return chosen
 
 

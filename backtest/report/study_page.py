@@ -22,7 +22,7 @@ from backtest.report.sensitivity.page import tornado_section
 from backtest.report.sources import price_source
 from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
-from backtest.study.config import Scenario
+from backtest.study.config import AxisKey, Scenario
 from backtest.study.drawn import MAX_DRAWN, drawn_inflows, drawn_scenarios
 from backtest.study.results import StudyRun
 from backtest.study.schedules import summary_table
@@ -323,9 +323,9 @@ def _first(values: Sequence[object], chosen: object) -> list[object]:
     return [v for v in values if v == chosen] + [v for v in values if v != chosen]
 
 
-def _key_of(run: StudyRun, name: str) -> str:
+def _key_of(run: StudyRun, name: str) -> AxisKey:
     """The grid key (``inflow.allocation``) of an axis name (``allocation``)."""
-    return next((key for key in run.study.grid_axes if key.split(".", 1)[1] == name), name)
+    return next((key for key in run.study.grid_axes if key.name == name), AxisKey(name))
 
 
 def report_inflows(run: StudyRun) -> dict[str, Mapping[str, object]]:

@@ -219,7 +219,8 @@ class Study:
                 built[section] = build_config(section, values)
             implied: Mapping[str, float] = {}
             if SHARE_AXIS in point:
-                solved = _solver(solve)(built["impact"], float(point[SHARE_AXIS]))
+                share = point[AxisKey(SHARE_AXIS)]
+                solved = _solver(solve)(built["impact"], float(share))
                 built["impact"], implied = solved.impact, solved.implied_share
             scenarios.append(
                 Scenario(

@@ -41,7 +41,7 @@ from backtest.analogs.hindcast import (
     realized_series,
 )
 from backtest.sim.impact import ImpactConfig
-from backtest.study.config import Study, build_config
+from backtest.study.config import AxisKey, Study, build_config
 from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
@@ -90,7 +90,7 @@ def level_set(
 def model_impacts(study: Study) -> list[ImpactConfig]:
     """The study's ``[impact]`` as written, once per model of the grid."""
     raw = study.raw.get("impact", {})
-    models = study.grid_axes.get("impact.model", (study.impact.model,))
+    models = study.grid_axes.get(AxisKey.of("impact", "model"), (study.impact.model,))
     return [build_config("impact", {**raw, "model": m}) for m in dict.fromkeys(models)]
 
 
