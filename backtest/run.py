@@ -63,6 +63,7 @@ from backtest.study.sensitivity.analysis import SensitivityOutcome
 from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 from backtest.study.table import scenarios_table
 from feeds.prices import PriceSource
+from flowimpact.data_dir import data_dir_or_default
 from flowimpact.errors import ConfigError, DataUnavailableError
 from strategies.inflow import FlowSchedule
 from strategies.inflow_config import MARKET_CAP_SPLIT
@@ -76,7 +77,7 @@ SENSITIVITY_FILES = ("report.html", "run.json", "sensitivity.csv", "sensitivity_
 
 def run_study(
     study: Study,
-    data_dir: Path,
+    data_dir: Path | str | None = None,
     out_dir: Path | None = None,
     *,
     progress: bool = True,
@@ -96,6 +97,7 @@ def run_study(
     ``notices``: more warnings about the data for the report, run.json and stderr (the
     scheduler's files that could not be imported, say).
     """
+    data_dir = data_dir_or_default(data_dir)  # $FLOWIMPACT_DATA_DIR, else the user's
     compute = compute or study.compute
     # the grid's size is known before calibration (a token is one value): refuse before any work
     check_run_time(study, compute, allow_large_grid)
@@ -295,7 +297,7 @@ class HindcastOutput(HindcastViews, Written):
 
 def run_hindcast(
     study: Study,
-    data_dir: Path,
+    data_dir: Path | str | None = None,
     out_dir: Path | None = None,
     *,
     now: datetime | None = None,
@@ -308,6 +310,7 @@ def run_hindcast(
     runs first, so a ``calibrated:`` grid value and each asset's own calibrated value are in
     the table.
     """
+    data_dir = data_dir_or_default(data_dir)  # $FLOWIMPACT_DATA_DIR, else the user's
     with staged(out_dir, command="hindcast", claims=HINDCAST_FILES) as staging:
         job = Job(("prices", "calibration", "hindcast"), progress=False, now=now)
         with job:
@@ -353,7 +356,7 @@ class SensitivityResult(SensitivityViews, Written):
 
 def run_sensitivity(
     study: Study,
-    data_dir: Path,
+    data_dir: Path | str | None = None,
     out_dir: Path | None = None,
     *,
     progress: bool = True,
@@ -370,6 +373,7 @@ def run_sensitivity(
     are added to every sample, as the run adds them to every scenario. ``compute`` (default:
     the study's ``[compute]``) cuts the chunks and says where they run, with the same numbers.
     """
+    data_dir = data_dir_or_default(data_dir)  # $FLOWIMPACT_DATA_DIR, else the user's
     plan = sensitivity_plan(study)
     check_memory(study, n_paths=plan.config.n_paths)  # the baseline is held whole
     ran = dataclasses.replace(study, paths=replace(study.paths, n_paths=plan.config.n_paths))

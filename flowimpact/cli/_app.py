@@ -10,7 +10,6 @@ tests/flowimpact/cli/test_startup.py checks that the table matches the commands.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,13 +24,11 @@ DATA_DIR_ENV = "FLOWIMPACT_DATA_DIR"
 
 
 def default_data_dir() -> Path:
-    """``FLOWIMPACT_DATA_DIR`` if set, else the user's data directory (platformdirs)."""
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs  # here: only commands that take --data-dir need it
+    """``FLOWIMPACT_DATA_DIR`` if set, else the user's data directory (``flowimpact.data_dir``,
+    imported here so that ``--help`` loads none of it)."""
+    from flowimpact.data_dir import default_data_dir as rule
 
-    return Path(platformdirs.user_data_dir("flowimpact", appauthor=False))
+    return rule()
 
 
 def data_dir_option(func: F) -> F:
