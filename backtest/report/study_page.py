@@ -24,6 +24,7 @@ from backtest.sim.evaluate_config import STRATEGIES
 from backtest.sim.impact import impact_model
 from backtest.study.config import AxisKey, Scenario
 from backtest.study.drawn import MAX_DRAWN, drawn_inflows, drawn_scenarios
+from backtest.study.evidence_config import SHARE_AXIS
 from backtest.study.results import StudyRun
 from backtest.study.schedules import summary_table
 from flowimpact.headline import headline_text
@@ -209,10 +210,13 @@ def _heatmap(run: StudyRun, headline: Mapping[str, Any], source: str) -> go.Figu
 
 
 def _heatmap_parameter(run: StudyRun) -> str | None:
-    """The impact parameter the heatmap spans: the first ``[impact]`` axis of a model's
-    strength that the grid varies, else none (allocation alone)."""
+    """What the heatmap's rows span: the ``etf_explained_share`` axis (φ) when the grid has
+    it, else the first ``[impact]`` axis of a model's strength that the grid varies, else
+    none (allocation alone)."""
+    if AxisKey(SHARE_AXIS) in run.study.grid_axes:
+        return SHARE_AXIS.split(".", 1)[1]
     for name in headline_rule.MODEL_PARAMETER.values():
-        if _is_axis(run, name):
+        if AxisKey.of("impact", name) in run.study.grid_axes:
             return name
     return None
 
