@@ -25,8 +25,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backtest.study.sensitivity_plan import market_caps, sensitivity_plan
-from backtest.study.sensitivity_step import analyse
+from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
+from backtest.study.sensitivity.analysis import analyse
 
 import feeds
 from backtest.sim.baseline import build_baseline
