@@ -25,13 +25,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
-from backtest.study.sensitivity.analysis import analyse
-
 import feeds
 from backtest.sim.baseline import build_baseline
 from backtest.study.config import load_study
 from backtest.study.prices import load_daily_prices
+from backtest.study.sensitivity.analysis import analyse
+from backtest.study.sensitivity.plan import market_caps, sensitivity_plan
 
 TOP = 3
 

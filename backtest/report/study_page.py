@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
 import json
@@ -42,7 +43,10 @@ def write(run: StudyRun, path: Path, manifest: dict[str, Any]) -> Path:
         _flows(run),
         _portfolios(run, sources),
     ]
-    sections[:0] = [s for s in [evidence_section.answer_section(run, sources)] if s]  # φ first
+    evidence = evidence_section.answer_section(run, sources)
+    if evidence is not None:  # the answer by φ leads, opened by the headline's sentence
+        lead = f'<p class="headline"><b>{html.escape(headline_text(manifest["headline"]))}.</b></p>'
+        sections.insert(0, dataclasses.replace(evidence, intro_html=lead + evidence.intro_html))
     venue = price_source(run.study.data, run.price_sources)
     sections.extend(outcome_sections(run.analogs, prices=venue, axes_of=_drawn_inflows(run)))
     sections.extend(hindcast_sections.outcome_sections(run.analogs, manifest))

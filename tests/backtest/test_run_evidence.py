@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from backtest.run import run_study
 from backtest.study.config import load_study
 from backtest.study.results import RunResult
 from flowimpact.errors import DataUnavailableError
+from flowimpact.headline import headline_text
 from tests.backtest.test_run import write_study, write_synthetic_store
 
 SHARES = [0.25, 1.0]
@@ -94,6 +97,14 @@ def test_the_report_leads_with_the_answer_by_phi(result: RunResult) -> None:
     assert first < page.index(">The answer<")
     assert "zero-drift bootstrap" in page and "φ" in page
     assert "M = 5 implies φ" in page  # the parameter as given, a reference line
+    # the page's first sentence is run.json's headline, φ in it
+    headline = json.loads(result.files["run.json"].read_text(encoding="utf-8"))["headline"]
+    first_share = result.run.scenarios[0].axes["impact.etf_explained_share"]
+    assert headline["etf_explained_share"] == first_share
+    sentence = html.escape(headline_text(headline))
+    body = page[page.index("<h2"):]
+    assert body.index('class="headline"') < body.index("<table")
+    assert sentence in body[: body.index("<table")]
 
 
 def test_the_axis_without_the_reference_table_is_exit_3(tmp_path: Path) -> None:
