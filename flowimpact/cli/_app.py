@@ -20,9 +20,6 @@ from flowimpact.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DATA_DIR_ENV = "FLOWIMPACT_DATA_DIR"
-
-
 def default_data_dir() -> Path:
     """``FLOWIMPACT_DATA_DIR`` if set, else the user's data directory (``flowimpact.data_dir``,
     imported here so that ``--help`` loads none of it)."""
@@ -33,6 +30,8 @@ def default_data_dir() -> Path:
 
 def data_dir_option(func: F) -> F:
     """``--data-dir DIR`` on a command; the value reaches the command as a ``Path``."""
+    from flowimpact.data_dir import DATA_DIR_ENV  # the rule's one home (see default_data_dir)
+
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -44,6 +43,8 @@ def data_dir_option(func: F) -> F:
 
 def _data_dir(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
     """``--data-dir`` or the default, refused at once when it names a file (every command)."""
+    from flowimpact.data_dir import DATA_DIR_ENV
+
     path = value if value is not None else default_data_dir()
     if path.exists() and not path.is_dir():
         where = "--data-dir" if value is not None else f"${DATA_DIR_ENV}"
