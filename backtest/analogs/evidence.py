@@ -13,9 +13,10 @@ flows alone explain the whole move); the inverse ``solve_share`` finds the v tha
 The bracket: the hindcast's ``BRACKET_HIGH`` for the model's key (its assumptions are stated
 there), scanned on the hindcast's geometric grid (``SCAN_POINTS`` values from high·1e-6 up to
 high, as ``backtest.analogs.hindcast.explaining_value`` scans it). φ(v) rises with v until the
-implied no-ETF path runs away (a large v makes the implied baseline fall as I rises, which
-raises κ: M/MC under the multiplier, σ of the collapsing path under the square-root law), so
-only the scan's rising prefix is a bracket (``rising_part``: φ finite, not falling, at most
+implied no-ETF path runs away (under the multiplier the flows' market value reaches the
+realized one and the implied close reaches zero; under the square-root law the transient reads
+σ of the implied path, which a large v makes collapse and swing), so only the scan's rising
+prefix, its edge refined by bisection, is a bracket (``rising_part``: φ finite, not falling, at most
 ``MAX_SHARE``): ``value_high`` is its last value, and the inverse is taken there, where it is
 unique. A window whose price did not rise (realized move ≤ 0) gives no positive φ, and a
 target outside [φ(0), φ(value_high)] is beyond the bracket: both are refused (InputError,
@@ -44,6 +45,7 @@ from scipy.optimize import brentq
 
 from backtest.analogs.hindcast import (
     BRACKET_HIGH,
+    EDGE_STEPS,
     PARAMETER_KEY,
     SCAN_POINTS,
     RealizedSeries,
@@ -156,22 +158,46 @@ def _still_rising(shares: FloatArray) -> bool:
 
 
 def reach(series: RealizedSeries, impact: ImpactConfig) -> Reach:
-    """The rising part of the bracket of ``impact``'s model on ``series``, with φ on it."""
+    """The rising part of the bracket of ``impact``'s model on ``series``, with φ on it.
+
+    The geometric scan stops at its first value past the rising part; the edge between that
+    value and the last one on it is then found by ``EDGE_STEPS`` geometric bisections, so the
+    reach does not end a whole scan step short of where φ stops meaning what it says.
+    """
     key = PARAMETER_KEY[impact.model]
     high = BRACKET_HIGH[key]
     values, shares = [0.0], [explained_share(series, with_parameter(impact, 0.0))]
-    for value in np.geomspace(high * 1e-6, high, SCAN_POINTS):
-        share = float(share_curve(series, impact, [float(value)])[0])
-        # rising from the scan's last value and from just below (``LOCAL_STEP``): where the
+
+    def on_rising_part(value: float) -> float | None:
+        """φ at ``value`` if it is still on the rising part past ``shares[-1]``, else None."""
+        share = float(share_curve(series, impact, [value])[0])
+        # rising from the last value taken and from just below (``LOCAL_STEP``): where the
         # implied path feeds back on itself φ first turns ragged, then runs away
-        just_below = float(share_curve(series, impact, [float(value) / LOCAL_STEP])[0])
-        if not (
-            _still_rising(np.array([*shares, share]))
-            and _still_rising(np.array([just_below, share]))
-        ):
+        just_below = float(share_curve(series, impact, [value / LOCAL_STEP])[0])
+        rising = _still_rising(np.array([*shares, share])) and _still_rising(
+            np.array([just_below, share])
+        )
+        return share if rising else None
+
+    past: float | None = None
+    for value in np.geomspace(high * 1e-6, high, SCAN_POINTS):
+        share = on_rising_part(float(value))
+        if share is None:
+            past = float(value)
             break
         values.append(float(value))
         shares.append(share)
+    if past is not None and values[-1] > 0.0:
+        on, off = values[-1], past
+        for _ in range(EDGE_STEPS):
+            middle = math.sqrt(on * off)
+            share = on_rising_part(middle)
+            if share is None:
+                off = middle
+            else:
+                on = middle
+                values.append(middle)
+                shares.append(share)
     return Reach(
         asset=series.asset,
         first_day=series.days[0].strftime("%Y-%m-%d"),

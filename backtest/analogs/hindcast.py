@@ -6,19 +6,20 @@ daily closes are taken as the engine's impacted path P' and the engine is solved
 the baseline B that would have produced them (``backtest.sim.inverse``, a recursion over the
 span that steps the engine's own per-model functions)::
 
-    κ_s = the model's per-dollar coefficient (``backtest.sim.models``) with
-          MC_s = B_{s-1} × circulating supply (the implied no-ETF close of day s-1; before the
-          span B = P'), σ_s trailing on the implied B, V_s = coverage × the trailing mean of
-          the realized venue volume (the engine's definitions and windows)
-    I_t = Σ_{first ≤ s ≤ t} θ·κ_s·F_s + (1 − θ)·T_t                (T the model's transient)
-    B_t = P'_t · exp(−I_t)                                         the implied no-ETF path
+    κ = the model's per-dollar coefficient (``backtest.sim.models``), read once from the state
+        before the span (MC_0 = B_{-1} × supply with B = P' before the first day, σ_0 and
+        V_0 = coverage × the trailing mean of the realized venue volume)
+    Π_t = Σ_{first ≤ s ≤ t} θ·κ·F_s,  the transient T_t with σ_t trailing on the implied B
+    B_t = the model's equation for P'_t solved for B_t (``impact_steps.baseline_close``), e.g.
+          B_t = P'_t − (Π_t + (1 − θ)·A_t) / supply under the multiplier
+    I_t = ln(P'_t / B_t)                                               the attributed log impact
 
 The flow of day s enters the close of day s (as in the engine, whose day-t flow moves the
 day-t close). Days without flow add nothing to the permanent part, as in the engine.
 
-Why the market cap is the implied baseline's: the engine reads only the baseline's state (its
-previous close, σ and volume), so the inverse must read the same numbers, and those are the
-no-ETF path's, which the recursion has solved for day s-1 before it reaches day s. Then
+Why the state is the implied baseline's: the engine reads only the baseline's state (its
+closes, σ and volume), so the inverse must read the same numbers, and those are the no-ETF
+path's, which the recursion has solved for the days before t when it reaches day t. Then
 ``run_engine(B, F)`` = P' implies ``hindcast(P', F)`` = B to rounding for every model
 (tests/backtest/analogs/test_hindcast.py recovers the engine's I to 1e-9). Volume is taken
 from the realized venue (flows do not change volume, the engine's assumption). G is the
@@ -33,8 +34,8 @@ Figures per asset and parameter value: ``realized_log_return_bps`` = ln(P'_last 
 100, ``peak_log_impact_bps`` = max_t I_t × 1e4, ``implied_baseline_log_return_bps`` =
 ln(B_last / B_{first−1}) × 1e4 = realized − attributed (B = P' before the first flow),
 ``note``: empty, or why the value has no implied path (its figures are then NaN): a value so
-large that the implied baseline runs to zero (B falls as I rises, which raises κ = M/MC),
-or no trailing volume.
+large that the implied baseline runs to zero (the flows' market value exceeds the realized
+one), or no trailing volume.
 
 The explaining value of each model is the parameter at which the flows alone explain the whole
 realized move, I_last(value) = realized log return: the smallest such value, found by a
@@ -79,6 +80,9 @@ ROOT_METHOD = (
 )
 #: values of the geometric scan of the bracket (``explaining_value``)
 SCAN_POINTS = 61
+#: geometric bisections of the scan step where the scan ends (the explaining value's, the
+#: evidence's reach): the edge to a factor of 1.26^(2^-16), about 3.5e-6 of the value
+EDGE_STEPS = 16
 COLUMNS = (
     "asset", "model", "parameter", "value", "first_day", "last_day", "cum_flow_usd",
     "realized_log_return_bps", "attributed_log_impact_bps", "attributed_share_pct",
@@ -289,12 +293,14 @@ def explaining_value(
 ) -> tuple[float, float, float, str]:
     """``(value, low, high, reason)``: the smallest parameter at which I_last = the realized move.
 
-    I_last(value) is not monotone over a wide bracket: a large value makes the implied
-    baseline fall as I rises, which raises κ (M/MC under the multiplier, σ of the collapsing
-    path under the square-root law) until it runs away. So [low, high] is scanned on a
+    I_last(value) rises with the value under the multiplier and the linear model (until the
+    implied baseline reaches zero); under the square-root law it need not over a wide bracket:
+    the transient reads σ of the implied path, which a large value makes collapse and swing.
+    So [low, high] is scanned on a
     geometric grid (``SCAN_POINTS`` values from high·1e-6 up to high) for the first sign change
     of I_last(value) − realized, which ``scipy.optimize.brentq`` then closes in on; NaN and
-    the reason when the scan finds none (a value whose impact is not finite ends the scan).
+    the reason when the scan finds none. A value whose impact is not finite ends the scan,
+    after ``EDGE_STEPS`` geometric bisections of that last step for a root inside it.
     """
     key = PARAMETER_KEY[impact.model]
     low, high = 0.0, BRACKET_HIGH[key]
@@ -309,14 +315,30 @@ def explaining_value(
     at_low = residual(low)
     if at_low == 0.0:
         return low, low, high, ""
+
+    def root_between(below: float, value: float) -> tuple[float, float, float, str]:
+        return float(brentq(residual, below, value, xtol=1e-12 * value)), low, high, ""
+
     below, at_below = low, at_low
     for value in np.geomspace(high * 1e-6, high, SCAN_POINTS):
         at_value = residual(float(value))
         if not math.isfinite(at_value):
+            # the root can sit inside the step where the implied close first runs to zero
+            # (the additive models near the edge of what they can explain): bisect the step
+            finite, gone = below, float(value)
+            for _ in range(EDGE_STEPS):
+                middle = math.sqrt(finite * gone) if finite > 0.0 else gone / 2.0
+                at_middle = residual(middle)
+                if not math.isfinite(at_middle):
+                    gone = middle
+                elif at_middle * at_low <= 0:
+                    return root_between(finite, middle)
+                else:
+                    finite, at_below = middle, at_middle
+            below = finite
             break
         if at_value * at_low <= 0:
-            root = brentq(residual, below, float(value), xtol=1e-12 * float(value))
-            return float(root), low, high, ""
+            return root_between(below, float(value))
         below, at_below = float(value), at_value
     lo_bps, hi_bps = (realized + at_low) * BPS_PER_UNIT, (realized + at_below) * BPS_PER_UNIT
     reason = (

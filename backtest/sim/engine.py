@@ -11,22 +11,24 @@ flows.
 The models (``backtest.sim.models``) read only the BASELINE's state, never the impacted path:
 σ_t and V_t are trailing statistics of the baseline over days t-w .. t-1 (the baseline is what
 the market does anyway; impact does not feed back into volatility or volume, an assumption) and
-the market cap is MC_t = B_{t-1} × supply. So a model's per-dollar coefficient κ_t does not
-depend on the flows: the permanent impact Σ θ_s·κ_s·F_s is linear in dollars, flows that net
-to zero leave none, and the hindcast can invert the engine exactly (``backtest.sim.inverse``).
-The sleeve's weights use the previous day's impacted close (what the fund holds is worth that).
+the market cap is MC_t = B_t × supply. A model's per-dollar coefficient κ is one number per
+path and asset over the window, read from the baseline's state before the first day: the
+permanent impact θ·κ·C_t depends on the cumulative dollars C_t alone, flows that net to zero
+leave none, and the hindcast can invert the engine exactly (``backtest.sim.inverse``). The
+sleeve's weights use the previous day's impacted close (what the fund holds is worth that).
 
-Anticipation: with share α, J = α·θ·κ_a·Σ_{s>a} F_s (κ_a the model's per-dollar coefficient
-on the announcement day a) is added to the log price from day a on, and every later flow keeps
-only θ(1 − α) as its permanent part; so if flows come as planned on a steady market state the
-long-run permanent impact is unchanged, only brought forward. An announcement outside the
-study window has no anticipation in it.
+Anticipation: with share α, J = α·θ·κ·Σ_{s>a} F_s (the scheduled flows' permanent impact) is
+added to the permanent stock from the announcement day a on, and every later flow keeps only
+θ(1 − α) as its permanent part; so if flows come as planned the long-run permanent impact is
+unchanged, only brought forward. An announcement outside the study window has no anticipation
+in it.
 
 Outputs: the engine is bound by the memory it writes (five float64 numbers per cell at most),
 so it fills only the arrays the caller names in ``outputs``; the study needs ``close_usd``,
-``flow_usd`` and ``log_impact`` (the default); ``instant_log_impact`` (u_t = κ_t·F_t) and
-``permanent_log_impact`` (J_t + Π_t, the part that never decays) are there for tests and
-diagnostics.
+``flow_usd`` and ``log_impact`` (the default); ``instant_log_impact`` (u_t = κ·F_t, in the
+model's unit: log price under ``linear``, USD of market value otherwise) and
+``permanent_log_impact`` (the part of I_t that never decays, as a log move) are there for
+tests and diagnostics.
 """
 
 from __future__ import annotations
@@ -111,9 +113,9 @@ class EngineResult:
     """Impacted paths, all float64 ``[scenario, path, day, asset]``.
 
     ``close_usd`` P'_t; ``flow_usd`` total net flow (exogenous + sleeve); ``log_impact`` I_t
-    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t = κ_t·F_t; ``permanent_log_impact``
-    J_t + Π_t, the anticipation and the permanent part. An array the run was not asked for
-    (``run_engine(outputs=...)``) is None.
+    (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t = κ·F_t in the model's unit;
+    ``permanent_log_impact`` the anticipation and the permanent part as a log move. An array
+    the run was not asked for (``run_engine(outputs=...)``) is None.
     """
 
     days: pd.DatetimeIndex
@@ -189,7 +191,8 @@ def run_engine(
     if n_bad:
         raise InputError(
             f"{n_bad} cell-day(s) have no finite impact: zero trailing volume under the "
-            "square-root law, or an unknown model code; check the volumes and prices"
+            "square-root law, net sales worth more than the market (multiplier or square-root "
+            "law), or an unknown model code; check the volumes, prices and flows"
         )
     kept = [array if wanted else None for array, wanted in zip(out, write, strict=True)]
     return EngineResult(baseline.days, baseline.assets, *kept)

@@ -1,16 +1,17 @@
 """The ``[impact]`` section: which impact model, its parameter, the decay and the anticipation.
 
 Per asset and day t, with net flow F_t (USD, buys positive) and the BASELINE's state (its
-previous close B_{t-1}, so the market cap MC_t = B_{t-1} × supply, and its trailing daily
-volatility σ_t and market-wide USD volume V_t, ``backtest.sim.market``), a model gives a
-per-dollar coefficient κ_t and a transient part T_t (``backtest.sim.models``, the registry)::
+market cap MC = B × supply, trailing daily volatility σ and market-wide USD volume V,
+``backtest.sim.market``), a model gives ONE per-dollar coefficient κ per path and asset, read
+before the window's first day, and a transient part (``backtest.sim.models``, the registry, has
+each model's equation for the impacted close P'_t)::
 
-    I_t = J_t + Σ_{s≤t} θ_s · κ_s · F_s + (1 − θ) · T_t,   P'_t = B_t · exp(I_t)
+    Π_t = J + Σ_{s≤t} θ_s · κ · F_s        (linear in dollars, time-independent)
+    I_t = ln(P'_t / B_t)
 
-with θ the permanent share, G the decay kernel of T (``backtest.sim.decay``, G(0) = 1) and J
-the anticipation (``backtest.sim.engine``). ``ImpactConfig`` is the study section ``[impact]``
-and ``impact_model(config)`` builds the model class it names.
-"""
+with θ the permanent share, G the decay kernel of the transient (``backtest.sim.decay``, G(0) =
+1) and J the anticipation (``backtest.sim.engine``). ``ImpactConfig`` is the study section
+``[impact]`` and ``impact_model(config)`` builds the model class it names."""
 
 from __future__ import annotations
 

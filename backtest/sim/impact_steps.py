@@ -5,6 +5,11 @@ exact inverse) inline these same functions, so the two cannot drift apart. The f
 those of the NumPy model classes in ``backtest.sim.models`` (a test pins them together). Each
 function branches on every ``ImpactModelCode`` explicitly; an unknown code gives NaN, which
 the kernels count as a non-finite result.
+
+The day's state of one column and asset: ``lasting`` (J + Π, the anticipation and the
+permanent stock Σ θ_s·κ·F_s) and ``fading`` (the transient part before its (1 − θ) share),
+each in the model's unit: log price under ``linear``, USD of market value under ``multiplier``
+and, for ``lasting``, under ``sqrt`` (its ``fading`` is a log move).
 """
 
 from __future__ import annotations
@@ -27,32 +32,34 @@ def reads_sigma_and_volume(code):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def per_dollar(code, parameter, market_cap_usd, sigma, volume_usd):
-    """κ_t, log impact per USD: λ; M / MC_t; Y·σ_t / V_t. NaN for an unknown code."""
+def per_dollar(code, parameter, reference_cap_usd, reference_sigma, reference_volume_usd):
+    """κ, one number for the whole window: λ (log per USD); M; Y·σ_0·MC_0 / V_0 (USD of value
+    per USD). The reference state is the baseline's on the window's first day. NaN for an
+    unknown code."""
     if code == LINEAR:
         return parameter
     if code == MULTIPLIER:
-        return parameter / market_cap_usd
+        return parameter
     if code == SQRT:
-        return parameter * sigma / volume_usd
+        return parameter * reference_sigma * reference_cap_usd / reference_volume_usd
     return np.nan
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def transient_feed(code, flow_usd, dollars_log_impact):
+def transient_feed(code, flow_usd, impact):
     """What the decay kernel accumulates: κ·F (linear propagator) or F (the metaorder's size)."""
     if code == LINEAR:
-        return dollars_log_impact
+        return impact
     if code == MULTIPLIER:
-        return dollars_log_impact
+        return impact
     if code == SQRT:
         return flow_usd
     return np.nan
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def transient_log_impact(code, parameter, accumulated, sigma, volume_usd):
-    """T_t from the accumulated A_t: A_t itself, or Y·σ_t·sign(E_t)·sqrt(|E_t| / V_t)."""
+def transient_part(code, parameter, accumulated, sigma, volume_usd):
+    """The transient from the accumulated A_t: A_t itself, or Y·σ_t·sign(E_t)·sqrt(|E_t| / V_t)."""
     if code == LINEAR:
         return accumulated
     if code == MULTIPLIER:
@@ -61,6 +68,63 @@ def transient_log_impact(code, parameter, accumulated, sigma, volume_usd):
         if accumulated == 0.0:  # no metaorder: no impact, also where V is 0
             return 0.0
         return parameter * sigma * np.sign(accumulated) * np.sqrt(np.abs(accumulated) / volume_usd)
+    return np.nan
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def log_impact(code, theta, lasting, fading, market_cap_usd):
+    """I_t from the day's parts; MC_t = B_t × supply, the baseline's market cap that day.
+
+    linear: J + Π + (1 − θ)·T; multiplier: ln(1 + (J + Π + (1 − θ)·A) / MC_t); sqrt:
+    ln(1 + (J + Π) / MC_t) + (1 − θ)·T. Not finite where sales take more than the market's
+    value (1 + ... ≤ 0).
+    """
+    if code == LINEAR:
+        return lasting + (1.0 - theta) * fading
+    if code == MULTIPLIER:
+        return np.log1p((lasting + (1.0 - theta) * fading) / market_cap_usd)
+    if code == SQRT:
+        return np.log1p(lasting / market_cap_usd) + (1.0 - theta) * fading
+    return np.nan
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def impacted_close(code, theta, lasting, fading, baseline_usd, supply_coins):
+    """P'_t = B_t·exp(I_t), computed without the exp where the model is additive in price."""
+    if code == LINEAR:
+        return baseline_usd * np.exp(lasting + (1.0 - theta) * fading)
+    if code == MULTIPLIER:
+        return baseline_usd + (lasting + (1.0 - theta) * fading) / supply_coins
+    if code == SQRT:
+        return (baseline_usd + lasting / supply_coins) * np.exp((1.0 - theta) * fading)
+    return np.nan
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lasting_log_impact(code, lasting, market_cap_usd):
+    """The part of I_t that never decays: J + Π, or ln(1 + (J + Π) / MC_t)."""
+    if code == LINEAR:
+        return lasting
+    if code == MULTIPLIER:
+        return np.log1p(lasting / market_cap_usd)
+    if code == SQRT:
+        return np.log1p(lasting / market_cap_usd)
+    return np.nan
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def baseline_close(code, theta, lasting, fading, close_usd, supply_coins):
+    """B_t from the impacted close P'_t: ``log_impact`` solved for the baseline, in closed form.
+
+    linear: P'·exp(−I); multiplier: P' − (J + Π + (1 − θ)·A) / supply; sqrt:
+    P'·exp(−(1 − θ)·T) − (J + Π) / supply.
+    """
+    if code == LINEAR:
+        return close_usd * np.exp(-(lasting + (1.0 - theta) * fading))
+    if code == MULTIPLIER:
+        return close_usd - (lasting + (1.0 - theta) * fading) / supply_coins
+    if code == SQRT:
+        return close_usd * np.exp(-(1.0 - theta) * fading) - lasting / supply_coins
     return np.nan
 
 
@@ -78,9 +142,13 @@ __all__ = [
     "LINEAR",
     "MULTIPLIER",
     "SQRT",
+    "baseline_close",
+    "impacted_close",
+    "lasting_log_impact",
+    "log_impact",
     "per_dollar",
     "reads_sigma_and_volume",
     "step_transient",
     "transient_feed",
-    "transient_log_impact",
+    "transient_part",
 ]

@@ -1,14 +1,17 @@
 """The engine run backwards: the baseline B that, with the flows F, gives an impacted path P'.
 
 The engine (``backtest.sim.kernels``) reads only the baseline's state, so its inverse is a
-recursion over the days, exact for every model. At day t, with the days before t already
-solved (before the first day B = P': no flow has moved it yet):
+recursion over the days, exact for every model. Before the first day B = P' (no flow has moved
+it yet), which fixes the model's κ (``backtest.sim.impact_steps.per_dollar``: MC_0 = B_{-1} ×
+supply, σ_0 and V_0 before the first day). At day t, with the days before t already solved:
 
-    MC_t = B_{t-1} × supply,   σ_t trailing on B (``backtest.sim.market``'s definition),
+    σ_t trailing on B (``backtest.sim.market``'s definition),
     V_t = coverage × the trailing mean of the realized venue volume (flows do not change
           volume: the engine's assumption too),
-    I_t = Π_t + (1 − θ) · T_t with the model's step (``backtest.sim.impact_steps``, the very
-          functions the engine inlines),   B_t = P'_t · exp(−I_t).
+    Π_t = Σ θ·κ·F_s and the transient with the model's step (``backtest.sim.impact_steps``,
+          the very functions the engine inlines),
+    B_t = the model's equation for P'_t solved for B_t in closed form
+          (``impact_steps.baseline_close``), and I_t from B_t as the engine computes it.
 
 The anticipation is left out (the hindcast prices every flow on its own day). The decay is the
 engine's exponential-sum form (``backtest.sim.decay``); for the power law the engine fits it on
@@ -25,20 +28,23 @@ from numba import njit
 
 from backtest.sim.decay import ExponentialTerms
 from backtest.sim.impact_steps import (
+    baseline_close,
     per_dollar,
     reads_sigma_and_volume,
     step_transient,
     transient_feed,
-    transient_log_impact,
+    transient_part,
 )
+from backtest.sim.impact_steps import log_impact as day_log_impact
 
 FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
 class ImpliedBaseline:
-    """Per day of the span: ``instant_log_impact`` u_t = κ_t·F_t, ``per_dollar`` κ_t,
-    ``log_impact`` I_t and ``close_usd`` B_t, all float64 ``[day]``."""
+    """Per day of the span: ``instant_log_impact`` u_t = κ·F_t (the model's unit),
+    ``per_dollar`` κ (the same every day), ``log_impact`` I_t and ``close_usd`` B_t, all
+    float64 ``[day]``."""
 
     instant_log_impact: FloatArray
     per_dollar: FloatArray
@@ -92,22 +98,28 @@ def _implied(
     n_k = weight.size
     transient = np.zeros(n_k)
     permanent = 0.0
+    reference_sigma = reference_volume = 0.0
+    if reads_state:
+        reference_sigma = _window_sigma(history, n_prior, window)
+        reference_volume = volume[0]
+    kappa = per_dollar(
+        code, parameter, history[n_prior - 1] * supply, reference_sigma, reference_volume
+    )
     for t in range(n_days):
         day = n_prior + t
         sig = volume_usd = 0.0
         if reads_state:
             sig = _window_sigma(history, day, window)
             volume_usd = volume[t]
-        kappa = per_dollar(code, parameter, history[day - 1] * supply, sig, volume_usd)
         u = kappa * flow[t] if flow[t] != 0.0 else 0.0  # as the engine: no flow, no u
         permanent += theta * u
         accumulated = step_transient(
             transient, weight, decay_per_day, n_k, transient_feed(code, flow[t], u)
         )
-        fading = transient_log_impact(code, parameter, accumulated, sig, volume_usd)
-        log_impact[t] = permanent + (1.0 - theta) * fading
-        history[day] = close[t] * np.exp(-log_impact[t])
+        fading = transient_part(code, parameter, accumulated, sig, volume_usd)
+        history[day] = baseline_close(code, theta, permanent, fading, close[t], supply)
         baseline[t] = history[day]
+        log_impact[t] = day_log_impact(code, theta, permanent, fading, history[day] * supply)
         u_out[t], kappa_out[t] = u, kappa
     return u_out, kappa_out, log_impact, baseline
 

@@ -30,12 +30,15 @@ import numpy as np
 from numba import njit, prange
 
 from backtest.sim.impact_steps import (
+    impacted_close,
+    lasting_log_impact,
     per_dollar,
     reads_sigma_and_volume,
     step_transient,
     transient_feed,
-    transient_log_impact,
+    transient_part,
 )
+from backtest.sim.impact_steps import log_impact as day_log_impact
 from backtest.sim.market import market_volume_usd
 
 Array = np.ndarray
@@ -98,8 +101,8 @@ class Outputs(NamedTuple):
     close_usd: Array  # P'_t, USD
     flow_usd: Array  # exogenous + sleeve flow, USD
     log_impact: Array  # I_t
-    instant_log_impact: Array  # u_t = κ_t·F_t, the day's flow at its per-dollar impact
-    permanent_log_impact: Array  # J_t + Π_t, the part that never decays
+    instant_log_impact: Array  # u_t = κ·F_t in the model's unit (log price or USD of value)
+    permanent_log_impact: Array  # the part of I_t that never decays (J + Π as a log move)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -114,14 +117,16 @@ def simulate_impact(
     """Step every (scenario, path) column through time; returns the count of non-finite I.
 
     Per day, in order: the bar (B_t), payday flows (exogenous + sleeve contributions), sleeve
-    rebalances (weights at the previous impacted close), the announcement (anticipation). Then
-    the model's κ_t from the BASELINE's state (MC_t = B_{t-1} × supply, σ_t, V_t = coverage ×
-    trailing venue volume), the permanent Π_t = Σ_s θ_s·κ_s·F_s, the transient accumulator
-    A_k ← ρ_k·A_k + x_t (x = κ·F, or F for the square-root law's metaorder size) and T_t from
-    A = Σ_k w_k·A_k (``backtest.sim.impact_steps``); I_t = J + Π_t + (1 − θ)·T_t with θ_s =
-    θ(1 − α) after the announcement and J = α·θ·κ_a·Σ_{s>a} F_s the anticipated permanent
-    impact of the scheduled flows, priced with the announcement day's κ; P'_t = B_t·e^{I_t};
-    the sleeve's trades fill at P'_t. A cell whose I is not finite is counted.
+    rebalances (weights at the previous impacted close), the announcement (anticipation). The
+    model's κ is read once per column and asset from the BASELINE's state before the first day
+    (MC_0 = B_{-1} × supply, σ_0, V_0 = coverage × trailing venue volume). Then per day u_t =
+    κ·F_t, the permanent stock Π_t = Σ_s θ_s·u_s, the transient accumulator A_k ← ρ_k·A_k + x_t
+    (x = u, or F for the square-root law's metaorder size) with A = Σ_k w_k·A_k and the model's
+    transient from it (σ_t, V_t trailing on the baseline); I_t from J + Π_t, the transient and
+    MC_t = B_t × supply (``backtest.sim.impact_steps.log_impact``), θ_s = θ(1 − α) after the
+    announcement and J = α·θ·κ·Σ_{s>a} F_s the anticipated permanent impact of the scheduled
+    flows; P'_t = B_t·e^{I_t}; the sleeve's trades fill at P'_t. A cell whose I is not finite
+    is counted.
 
     Columns run path-major (all scenarios of one path, then the next path), so a thread reads
     one path's baseline, σ and volume from cache for every scenario instead of from memory.
@@ -163,7 +168,18 @@ def simulate_impact(
         units = np.zeros(n_assets)
         sleeve_flow = np.zeros(n_assets)
         previous_close = prior_close[p].copy()
-        previous_baseline = prior_close[p].copy()
+        kappa = np.empty(n_assets)
+        for a in range(n_assets):  # κ from the state before the first day, held over the window
+            reference_sigma = reference_volume = 0.0
+            if reads_state:
+                reference_sigma = sigma[sigma_slot[s], p, 0, a]
+                reference_volume = market_volume_usd(
+                    mean_volume[volume_slot[s], p, 0, a], volume_coverage[s, a]
+                )
+            kappa[a] = per_dollar(
+                code, parameter, prior_close[p, a] * supply_coins[s, a], reference_sigma,
+                reference_volume,
+            )
         other_usd = 0.0
         weight_sum = target_weight[s].sum() if has_sleeve else 0.0
         for t in range(n_days):
@@ -184,31 +200,27 @@ def simulate_impact(
                     volume_usd = market_volume_usd(
                         mean_volume[volume_slot[s], p, t, a], volume_coverage[s, a]
                     )
-                u = 0.0  # a day without flow adds nothing, also where κ is not finite
-                if flow != 0.0 or announcing:
-                    kappa = per_dollar(
-                        code, parameter, previous_baseline[a] * supply_coins[s, a], sig,
-                        volume_usd,
-                    )
-                    if flow != 0.0:
-                        u = kappa * flow
-                    if announcing:
-                        jump[a] = alpha * theta * kappa * planned_sum[s, a]
+                # a day without flow adds nothing, also where κ is not finite
+                u = kappa[a] * flow if flow != 0.0 else 0.0
+                if announcing:
+                    jump[a] = alpha * theta * kappa[a] * planned_sum[s, a]
                 permanent[a] += theta_now * u
                 accumulated = step_transient(
                     transient[a], decay_weight[s], decay_per_day[s], n_k,
                     transient_feed(code, flow, u),
                 )
-                fading = transient_log_impact(code, parameter, accumulated, sig, volume_usd)
+                fading = transient_part(code, parameter, accumulated, sig, volume_usd)
                 lasting = jump[a] + permanent[a]
-                log_impact = lasting + (1.0 - theta) * fading
-                n_bad[column] += not np.isfinite(log_impact)
                 baseline = baseline_close[p, t, a]
-                close = baseline * np.exp(log_impact)
+                market_cap = baseline * supply_coins[s, a]
+                log_impact = day_log_impact(code, theta, lasting, fading, market_cap)
+                n_bad[column] += not np.isfinite(log_impact)
+                close = impacted_close(code, theta, lasting, fading, baseline, supply_coins[s, a])
                 if sleeve_active:
                     units[a] += sleeve_flow[a] / close
                 previous_close[a] = close
-                previous_baseline[a] = baseline
+                if write[4]:  # a log only when asked for: it costs a log1p per cell
+                    lasting = lasting_log_impact(code, lasting, market_cap)
                 _store(
                     write, out_close, out_flow, out_log_impact, out_instant, out_permanent,
                     (s, p, t, a), close, flow, log_impact, u, lasting,

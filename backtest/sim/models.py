@@ -11,18 +11,29 @@ Adding a model touches three files: this one (code, class, spec), ``backtest.sim
 parameter, its default and source, and the ``ImpactModelName`` literal).
 
 The models (day t; F_t net USD flow, buys positive; B the BASELINE path, what the market does
-without the flows). Every model reads only the baseline's state, never the impacted path, so
-its per-dollar coefficient κ_t does not depend on the flows::
+without the flows). Every model reads only the baseline's state, never the impacted path, and
+its per-dollar coefficient κ is ONE number over the window, read from the baseline's state on
+the window's first day (before any flow)::
 
-    Π_t = Σ_{s≤t} θ_s · κ_s · F_s           the permanent part, linear in dollars
-    I_t = J_t + Π_t + (1 − θ) · T_t,         P'_t = B_t · exp(I_t)
+    Π_t = Σ_{s≤t} θ_s · κ · F_s = θ·κ·C_t      the permanent stock, C_t the cumulative dollars
+    linear:      I_t = J + Π_t + (1 − θ)·T_t                   (Π, T in log price)
+    multiplier:  P'_t = B_t + (J + Π_t + (1 − θ)·A_t) / supply  (Π, A in USD of market value)
+    sqrt:        P'_t = (B_t + (J + Π_t) / supply) · exp((1 − θ)·T_t)
+    I_t = ln(P'_t / B_t)
 
-θ_s = θ, or θ(1 − α) after an announcement whose anticipation J is priced on its day
-(``backtest.sim.engine``). The transient part T_t is the model's (see each class). Linear
-permanent impact is what rules out price manipulation when impact is permanent (Huberman &
-Stanzl 2004, "Price Manipulation and Quasi-Arbitrage", Econometrica 72(4), 1247-1275: with a
-temporary part too, only the permanent part must be linear); so the same dollars spread over
-more days leave the same permanent impact, and flows that net to zero leave none.
+θ_s = θ, or θ(1 − α) after an announcement whose anticipation J = α·θ·κ·(the announced
+dollars) is priced on its day (``backtest.sim.engine``). The transient part (T or A) is the
+model's (see each class). The permanent part is linear in dollars with a time-independent
+coefficient, additive in price (USD of market value) for the multiplier and the square-root
+law: Huberman & Stanzl (2004, "Price Manipulation and Quasi-Arbitrage", Econometrica 72(4),
+1247-1275) show that when price impact is permanent and time-independent only a linear price
+update rules out quasi-arbitrage, and that with a temporary part too only the permanent part
+must be linear. So the same dollars spread over other days leave the same permanent impact on
+any market path (it depends on C_t alone), flows that net to zero leave none, and a dollar
+adds the same market value whether the market has risen or fallen meanwhile. (A κ that moved
+with the market, such as M / MC_s per dollar in log price, breaks all three: a dollar bought
+after a fall counts more, so a round trip can leave impact and a slower schedule with fewer
+dollars can move the price more; that was this project's form before.)
 """
 
 from __future__ import annotations
@@ -47,9 +58,9 @@ class ImpactModelCode(IntEnum):
     The lowercase member names are the ``[impact] model`` values of a study file.
     """
 
-    LINEAR = 0  # κ = λ
-    SQRT = 1  # κ_t = Y·σ_t / V_t, transient Y·σ·sign(E)·sqrt(|E|/V)
-    MULTIPLIER = 2  # κ_t = M / MC_t
+    LINEAR = 0  # κ = λ in log price; I = Π + (1 − θ)·T
+    SQRT = 1  # κ = Y·σ_0·MC_0 / V_0 in market value; transient Y·σ·sign(E)·sqrt(|E|/V)
+    MULTIPLIER = 2  # κ = M in market value; transient the linear propagator, in market value
 
     @property
     def model_name(self) -> str:
@@ -61,12 +72,18 @@ class ImpactModelCode(IntEnum):
 class ImpactModel(Protocol):
     """One model's formulas on NumPy arrays (the numba kernels mirror them in ``impact_steps``).
 
-    ``per_dollar(market_cap_usd, sigma, volume_usd) -> κ``: log impact per USD of flow, from
-    the baseline's market cap MC_t = B_{t-1} × supply (USD), its trailing daily log-return
-    volatility σ_t (a fraction) and market-wide USD volume V_t (``backtest.sim.market``).
-    ``transient_feed(flow_usd, dollars_log_impact) -> x``: what the decay kernel accumulates
-    (A_t = Σ_{s≤t} x_s · G(t − s)); ``transient_log_impact(accumulated, sigma, volume_usd)``:
-    T_t from A_t. ``reads_sigma_and_volume`` says whether σ and V enter at all.
+    ``per_dollar(reference_cap_usd, reference_sigma, reference_volume_usd) -> κ``: the
+    permanent impact per USD of flow (log price under ``linear``, USD of market value under
+    the others), from the baseline's state on the window's first day: market cap MC_0 =
+    B_{-1} × supply (USD), trailing daily log-return volatility σ_0 (a fraction) and
+    market-wide USD volume V_0 (``backtest.sim.market``). ``transient_feed(flow_usd, impact)``:
+    what the decay kernel accumulates (A_t = Σ_{s≤t} x_s · G(t − s)) from the day's flow and
+    κ·F; ``transient_part(accumulated, sigma, volume_usd)``: the transient from A_t (σ_t and
+    V_t trailing on the baseline); ``log_impact(theta, lasting, fading, market_cap_usd)``: I_t
+    from the permanent stock J + Π_t, the transient and the baseline's MC_t = B_t × supply;
+    ``baseline_close(theta, lasting, fading, close_usd, supply_coins)``: the same equation
+    solved for B_t (the hindcast's inverse). ``reads_sigma_and_volume`` says whether σ and V
+    enter at all.
     """
 
     name: ClassVar[str]
@@ -77,18 +94,32 @@ class ImpactModel(Protocol):
     def parameter(self) -> float: ...
 
     def per_dollar(
-        self, market_cap_usd: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
-    ) -> FloatArray: ...
+        self, reference_cap_usd: ArrayLike, reference_sigma: ArrayLike,
+        reference_volume_usd: ArrayLike,
+    ) -> FloatArray: ...  # fmt: skip
 
-    def transient_feed(self, flow_usd: ArrayLike, dollars_log_impact: ArrayLike) -> FloatArray: ...
+    def transient_feed(self, flow_usd: ArrayLike, impact: ArrayLike) -> FloatArray: ...
 
-    def transient_log_impact(
+    def transient_part(
         self, accumulated: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
     ) -> FloatArray: ...
 
+    def log_impact(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, market_cap_usd: ArrayLike
+    ) -> FloatArray: ...
+
+    def baseline_close(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, close_usd: ArrayLike,
+        supply_coins: float,
+    ) -> FloatArray: ...  # fmt: skip
+
+
+def _array(values: ArrayLike) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
+
 
 class _Propagator:
-    """The linear propagator's transient: T_t = Σ_{s≤t} κ_s · F_s · G(t − s).
+    """The linear propagator's transient: A_t = Σ_{s≤t} κ·F_s·G(t − s), in the model's unit.
 
     Linear impact with a decay kernel G: Gatheral (2010, "No-dynamic-arbitrage and market
     impact", Quantitative Finance 10(7), 749-759) shows exponential decay is compatible only with
@@ -99,21 +130,22 @@ class _Propagator:
     the positive portfolio problem", SIAM J. Financial Mathematics 3).
     """
 
-    def transient_feed(self, flow_usd: ArrayLike, dollars_log_impact: ArrayLike) -> FloatArray:
-        return np.asarray(dollars_log_impact, dtype=np.float64)
+    def transient_feed(self, flow_usd: ArrayLike, impact: ArrayLike) -> FloatArray:
+        return _array(impact)
 
-    def transient_log_impact(
+    def transient_part(
         self, accumulated: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
     ) -> FloatArray:
-        return np.asarray(accumulated, dtype=np.float64)
+        return _array(accumulated)
 
 
 @dataclass(frozen=True)
 class LinearImpact(_Propagator):
-    """Kyle (1985) linear impact: κ = λ per USD, blind to volume, volatility and market cap.
+    """Kyle (1985) linear impact in log price: κ = λ per USD, blind to volume, volatility and
+    market cap.
 
-    Permanent Π_t = Σ θ_s·λ·F_s, transient the linear propagator (``_Propagator``). λ in log
-    price per USD (the config gives it per $1 billion).
+    I_t = J + θ·λ·C_t + (1 − θ)·Σ_s λ·F_s·G(t − s), the linear propagator (``_Propagator``) in
+    log price. λ in log price per USD (the config gives it per $1 billion).
     """
 
     lambda_per_usd: float
@@ -126,21 +158,38 @@ class LinearImpact(_Propagator):
         return self.lambda_per_usd
 
     def per_dollar(
-        self, market_cap_usd: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
+        self, reference_cap_usd: ArrayLike, reference_sigma: ArrayLike,
+        reference_volume_usd: ArrayLike,
+    ) -> FloatArray:  # fmt: skip
+        return np.full(np.shape(reference_cap_usd), self.lambda_per_usd)
+
+    def log_impact(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, market_cap_usd: ArrayLike
     ) -> FloatArray:
-        shape = np.broadcast(np.asarray(market_cap_usd), np.asarray(sigma)).shape
-        return np.full(shape, self.lambda_per_usd)
+        return _array(lasting) + (1.0 - theta) * _array(fading)
+
+    def baseline_close(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, close_usd: ArrayLike,
+        supply_coins: float,
+    ) -> FloatArray:  # fmt: skip
+        return _array(close_usd) * np.exp(-self.log_impact(theta, lasting, fading, 1.0))
 
 
 @dataclass(frozen=True)
 class MultiplierImpact(_Propagator):
-    """Inelastic-markets multiplier, log-linear: κ_t = M / MC_t, MC_t = B_{t-1} × supply.
+    """Inelastic-markets multiplier: a dollar of net flow adds M dollars of market value.
 
-    Gabaix & Koijen (2021, NBER WP 28967): a dollar of flow raises the market's value by M
-    dollars; as a log impact per dollar that is M/MC (the design's "log impact M·F/MC"). The
-    per-day ln(1 + M·F/MC) of earlier versions was itself concave in the day's flow (splitting
-    a flow over days changed its permanent impact) and is gone. Transient: the linear
-    propagator (``_Propagator``).
+    Gabaix & Koijen (2021, "In Search of the Origins of Financial Fluctuations: The Inelastic
+    Markets Hypothesis", NBER WP 28967): a flow of F dollars into the market raises its value by
+    M·F. Taken literally that is additive in price, with κ = M per dollar for every dollar::
+
+        P'_t = B_t + (J + θ·M·C_t + (1 − θ)·A_t) / supply,   A_t = Σ_s M·F_s·G(t − s)
+        I_t = ln(1 + (J + θ·M·C_t + (1 − θ)·A_t) / MC_t),    MC_t = B_t × supply
+
+    so for small flows I ≈ M·F/MC (the design's "log impact M·F/MC") and the permanent part
+    is linear in dollars with a time-independent coefficient (Huberman & Stanzl 2004, module
+    docstring). The transient is the linear propagator (``_Propagator``) in market value. Net
+    sales beyond the market's value (1 + ... ≤ 0) have no price: the engine refuses them.
     """
 
     m: float
@@ -153,14 +202,29 @@ class MultiplierImpact(_Propagator):
         return self.m
 
     def per_dollar(
-        self, market_cap_usd: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
+        self, reference_cap_usd: ArrayLike, reference_sigma: ArrayLike,
+        reference_volume_usd: ArrayLike,
+    ) -> FloatArray:  # fmt: skip
+        return np.full(np.shape(reference_cap_usd), self.m)
+
+    def log_impact(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, market_cap_usd: ArrayLike
     ) -> FloatArray:
-        return self.m / np.asarray(market_cap_usd, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = _array(lasting) + (1.0 - theta) * _array(fading)
+            return np.log1p(value / _array(market_cap_usd))
+
+    def baseline_close(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, close_usd: ArrayLike,
+        supply_coins: float,
+    ) -> FloatArray:  # fmt: skip
+        value = _array(lasting) + (1.0 - theta) * _array(fading)
+        return _array(close_usd) - value / supply_coins
 
 
 @dataclass(frozen=True)
 class SquareRootImpact:
-    """The square-root law on the metaorder: peak Y·σ·sqrt(Q/V), permanent part linear.
+    """The square-root law on the metaorder, its permanent part linear in dollars.
 
     Tóth et al. (2011, "Anomalous price impact and the critical nature of liquidity in financial
     markets", Phys. Rev. X 1, 021006): a metaorder of total size Q moves the price by
@@ -169,7 +233,7 @@ class SquareRootImpact:
     whose accumulated, relaxing size is E_t = Σ_{s≤t} F_s · G(t − s) (the volume impact with
     resilience G), and the transient impact is that of a linear-density book::
 
-        T_t = Y · σ_t · sign(E_t) · sqrt(|E_t| / V_t)
+        T_t = Y · σ_t · sign(E_t) · sqrt(|E_t| / V_t)          (log price; σ_t, V_t trailing)
 
     Alfonsi, Fruth & Schied (2010, "Optimal execution strategies in limit order books with
     general shape functions", Quantitative Finance 10(2), 143-157): a book of any shape whose
@@ -177,9 +241,13 @@ class SquareRootImpact:
     the price impact is the square root of E. Under the power-law decay their proof does not
     apply: no such guarantee is claimed for ``decay = "power"`` with this model.
 
-    Permanent: κ_t = Y·σ_t / V_t per dollar, the law's impact per dollar of a metaorder of one
-    day's market-wide volume (at Q = V the law gives Y·σ, so Y·σ/V per dollar of it), linear in
-    dollars as no-arbitrage requires (Huberman & Stanzl 2004).
+    Permanent: κ = Y·σ_0·MC_0 / V_0 USD of market value per dollar, the law's impact per dollar
+    of a metaorder of one day's market-wide volume (at Q = V the law gives Y·σ, so Y·σ/V of log
+    price, Y·σ·MC/V of market value, per dollar of it), read once from the baseline's state on
+    the window's first day and then held: linear in dollars and time-independent as Huberman &
+    Stanzl (2004) require (module docstring)::
+
+        P'_t = (B_t + (J + θ·κ·C_t) / supply) · exp((1 − θ)·T_t)
     """
 
     y: float
@@ -192,21 +260,40 @@ class SquareRootImpact:
         return self.y
 
     def per_dollar(
-        self, market_cap_usd: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
-    ) -> FloatArray:
-        return self.y * np.asarray(sigma, dtype=np.float64) / np.asarray(volume_usd)
+        self, reference_cap_usd: ArrayLike, reference_sigma: ArrayLike,
+        reference_volume_usd: ArrayLike,
+    ) -> FloatArray:  # fmt: skip
+        return self.y * _array(reference_sigma) * _array(reference_cap_usd) / _array(
+            reference_volume_usd
+        )
 
-    def transient_feed(self, flow_usd: ArrayLike, dollars_log_impact: ArrayLike) -> FloatArray:
-        return np.asarray(flow_usd, dtype=np.float64)
+    def transient_feed(self, flow_usd: ArrayLike, impact: ArrayLike) -> FloatArray:
+        return _array(flow_usd)
 
-    def transient_log_impact(
+    def transient_part(
         self, accumulated: ArrayLike, sigma: ArrayLike, volume_usd: ArrayLike
     ) -> FloatArray:
-        size = np.asarray(accumulated, dtype=np.float64)
+        size = _array(accumulated)
         with np.errstate(invalid="ignore", divide="ignore"):
-            root = np.sqrt(np.abs(size) / np.asarray(volume_usd, dtype=np.float64))
-            impact = self.y * np.asarray(sigma, dtype=np.float64) * np.sign(size) * root
+            root = np.sqrt(np.abs(size) / _array(volume_usd))
+            impact = self.y * _array(sigma) * np.sign(size) * root
         return np.where(size == 0.0, 0.0, impact)  # no metaorder: no impact, whatever V is
+
+    def log_impact(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, market_cap_usd: ArrayLike
+    ) -> FloatArray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log1p(_array(lasting) / _array(market_cap_usd)) + (1.0 - theta) * _array(
+                fading
+            )
+
+    def baseline_close(
+        self, theta: float, lasting: ArrayLike, fading: ArrayLike, close_usd: ArrayLike,
+        supply_coins: float,
+    ) -> FloatArray:  # fmt: skip
+        return _array(close_usd) * np.exp(-(1.0 - theta) * _array(fading)) - _array(
+            lasting
+        ) / supply_coins
 
 
 #: the calibration's regressor x_t (returns r_t = a + b·x_t + ...): (F, MC, σ, V) -> x

@@ -291,7 +291,8 @@ def test_unfinished_last_day_is_dropped_and_outage_days_kept() -> None:
 def test_calibration_and_engine_read_the_same_sigma_and_volume() -> None:
     # one daily series, seen by the calibration as history and by the engine as a baseline
     # path (its first WARMUP days the warm-up): σ_t, V_t and the square-root regressor
-    # x_t = σ_t·sign(F_t)·sqrt(|F_t|/V_t) must agree with the engine's u_t for Y = 1
+    # x_t = σ_t·sign(F_t)·sqrt(|F_t|/V_t) must agree with the engine's σ_t and V_t, and its
+    # u_t for Y = 1 with the first day's
     flows = synthetic_flows(11)
     prices = simulate(lambda t, f, c, v: 0.0, flows, seed=12, noise_sd=0.03)
     config = CalibrationConfig(
@@ -323,13 +324,15 @@ def test_calibration_and_engine_read_the_same_sigma_and_volume() -> None:
     result = run_engine(
         baseline, flows[None, warmup:, None], [impact], outputs=("instant_log_impact",)
     )
-    engine_u = result.instant_log_impact[0, 0, :, 0]  # κ·F = Y·σ·F/V on the same σ and V
+    # κ·F = Y·σ_0·MC_0·F/V_0, from the state before the window's first day: the same σ and V
+    engine_u = result.instant_log_impact[0, 0, :, 0]
     sigma, volume = inputs["sigma"].to_numpy()[warmup:], inputs["volume_usd"].to_numpy()[warmup:]
     flowing = flows[warmup:] != 0.0
     assert flowing.sum() > 300  # the comparison is not vacuous
-    expected_u = sigma * flows[warmup:] / volume
+    cap0 = close[0, warmup - 1, 0] * impact.supply_coins("BTC")
+    expected_u = sigma[0] * cap0 * flows[warmup:] / volume[0]
     np.testing.assert_allclose(engine_u[flowing], expected_u[flowing], rtol=1e-12)
     # the regressor is the model's transient of a lone day's flow on those σ and V
     calibration_x = _scaled_flow("sqrt", inputs).to_numpy()[warmup:]
-    lone_day = SquareRootImpact(1.0).transient_log_impact(flows[warmup:], sigma, volume)
+    lone_day = SquareRootImpact(1.0).transient_part(flows[warmup:], sigma, volume)
     np.testing.assert_allclose(calibration_x[flowing], lone_day[flowing], rtol=1e-12)

@@ -228,7 +228,7 @@ def test_no_root_when_the_price_fell_while_the_flows_bought() -> None:
 
 
 def test_a_sell_of_any_size_has_a_price_and_the_bracket_is_the_registry_s() -> None:
-    # κ = M / MC is read off the implied baseline: no M leaves a sell without a price
+    # a sell smaller than the market's value has a price under any M
     days = pd.date_range("2024-01-11", periods=10, freq="D", tz="UTC")
     flows = np.full(10, 1e9)
     flows[4] = -5e9  # 0.5% of a $1 trillion market cap
@@ -260,12 +260,15 @@ def test_the_square_root_model_reads_sigma_of_the_implied_path_and_realized_volu
     usd = (daily["close"] * daily["volume"]).rolling(7).mean().shift(1).to_numpy()[n_prior:]
     flow = table["total_usd"].to_numpy()
     market_volume = 10.0 * usd
-    np.testing.assert_allclose(u, 0.7 * sigma * flow / market_volume, rtol=1e-9)
+    # κ = Y·σ_0·MC_0/V_0 USD of market value per USD, held from the state before the first day
+    supply = impact.supply_coins("BTC")
+    kappa = 0.7 * sigma[0] * close[n_prior - 1] * supply / market_volume[0]
+    np.testing.assert_allclose(u, kappa * flow, rtol=1e-9)
     size = lfilter([1.0], [1.0, -(2.0 ** -0.25)], flow)  # E_t with a 4-day half-life
     transient = 0.7 * sigma * np.sign(size) * np.sqrt(np.abs(size) / market_volume)
-    np.testing.assert_allclose(
-        cumulative, theta * np.cumsum(u) + (1 - theta) * transient, rtol=1e-9, atol=1e-13
-    )
+    baseline_cap = implied[n_prior:] * supply
+    expected = np.log1p(theta * np.cumsum(u) / baseline_cap) + (1 - theta) * transient
+    np.testing.assert_allclose(cumulative, expected, rtol=1e-9, atol=1e-13)
     realized_sigma = np.log(daily["close"]).diff().rolling(10).std().shift(1).to_numpy()
     assert not np.allclose(sigma, realized_sigma[n_prior:], rtol=1e-3)  # the σ that matters
     with pytest.raises(InputError, match="needs 11 days of prices before 2024-01-11"):

@@ -5,8 +5,9 @@ It uses the NumPy model classes of ``backtest.sim.models`` and the exact decay k
 comparing it with ``backtest.sim.engine.run_engine`` checks the numba kernel against the
 documented formulas::
 
-    κ_s from the BASELINE (MC_s = B_{s-1} × supply, σ_s, V_s);   u_s = κ_s·F_s
-    I_t = J + Σ_{s≤t} θ_s·u_s + (1 − θ)·T(Σ_{s≤t} x_s·G(t − s), σ_t, V_t)
+    κ from the BASELINE before the first day (MC_0 = B_{-1} × supply, σ_0, V_0);   u_s = κ·F_s
+    lasting_t = J + Σ_{s≤t} θ_s·u_s,   fading_t = T(Σ_{s≤t} x_s·G(t − s), σ_t, V_t)
+    I_t = the model's log_impact(θ, lasting_t, fading_t, MC_t = B_t × supply)
 
 with x_s the model's transient feed (u_s, or F_s under the square-root law). The benchmark
 reuses it for the speed ratio.
@@ -86,6 +87,13 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
     jump = [0.0] * n_assets
     permanent = [0.0] * n_assets
     transient = [[0.0] * len(decay_terms) for _ in range(n_assets)]
+    kappa = [0.0] * n_assets
+    for a in range(n_assets):  # from the baseline's state before the first day, then held
+        sigma0 = volume0 = math.nan  # not an input of this model: not computed (as the engine)
+        if model.reads_sigma_and_volume:
+            sigma0, volume0 = _state(baseline, config, closes, volumes, warm, a)
+        cap0 = float(closes[warm - 1, a]) * supply[a]
+        kappa[a] = float(model.per_dollar(cap0, sigma0, volume0))
     for t in range(n_days):
         sleeve_flow = [0.0] * n_assets
         active = sleeve is not None and t >= sleeve.start_day_index[s]
@@ -116,15 +124,8 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
             flow = float(flows[t, a]) + sleeve_flow[a]
             sigma = volume = math.nan  # not an input of this model: not computed (as the engine)
             if model.reads_sigma_and_volume:
-                sigma = trailing_sigma(closes[:, a], warm + t, config.volatility_window_days)
-                window = config.volume_window_days
-                venue = baseline.venues[a] if baseline.venues else None
-                volume = config.volume_coverage_for(venue)[0] * float(
-                    np.mean(volumes[warm + t - window : warm + t, a])
-                )
-            cap = float(closes[warm + t - 1, a]) * supply[a]  # the BASELINE's previous close
-            kappa = float(model.per_dollar(cap, sigma, volume))
-            u = kappa * flow if flow != 0.0 else 0.0
+                sigma, volume = _state(baseline, config, closes, volumes, warm + t, a)
+            u = kappa[a] * flow if flow != 0.0 else 0.0
             if announced and t == announce and alpha > 0:
                 planned = flows[t + 1 :, a].astype(float).copy()
                 if sleeve is not None:
@@ -135,7 +136,7 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
                             if later == start:
                                 extra += sleeve.initial_fund_usd[s]
                             planned[later - t - 1] += sleeve.target_weight[s, a] * extra
-                jump[a] = alpha * theta * kappa * float(np.sum(planned))
+                jump[a] = alpha * theta * kappa[a] * float(np.sum(planned))
             theta_now = theta * (1 - alpha) if announced and t > announce else theta
             permanent[a] += theta_now * u
             feed = float(model.transient_feed(flow, u))
@@ -147,8 +148,10 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
                 for k, (weight, rho) in enumerate(decay_terms):
                     transient[a][k] = rho * transient[a][k] + feed
                     accumulated += weight * transient[a][k]
-            fading = float(model.transient_log_impact(accumulated, sigma, volume))
-            log_impact = jump[a] + permanent[a] + (1 - theta) * fading
+            fading = float(model.transient_part(accumulated, sigma, volume))
+            lasting = jump[a] + permanent[a]
+            cap = float(baseline.close_usd[p, t, a]) * supply[a]  # the BASELINE's close
+            log_impact = float(model.log_impact(theta, lasting, fading, cap))
             close = float(baseline.close_usd[p, t, a]) * math.exp(log_impact)
             if active:
                 units[a] += sleeve_flow[a] / close
@@ -157,7 +160,17 @@ def _one_column(  # noqa: C901 - a literal transcription of the model, kept in o
             out["flow_usd"][t, a] = flow
             out["log_impact"][t, a] = log_impact
             out["u"][t, a] = u
-            out["permanent_log_impact"][t, a] = jump[a] + permanent[a]
+            # the part that never decays, as a log move: the model's I with no transient share
+            out["permanent_log_impact"][t, a] = float(model.log_impact(1.0, lasting, 0.0, cap))
+
+
+def _state(baseline, config, closes, volumes, day, a) -> tuple[float, float]:
+    """σ and market-wide V of ``day`` (an index into the prior + window series), trailing."""
+    sigma = trailing_sigma(closes[:, a], day, config.volatility_window_days)
+    window = config.volume_window_days
+    venue = baseline.venues[a] if baseline.venues else None
+    coverage = config.volume_coverage_for(venue)[0]
+    return sigma, coverage * float(np.mean(volumes[day - window : day, a]))
 
 
 def synthetic_baseline(

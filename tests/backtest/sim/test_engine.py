@@ -69,10 +69,14 @@ def test_engine_matches_the_plain_python_reference(with_sleeve: bool) -> None:
         baseline, flows[3:], ALL_MODELS[3:], _last(sleeve, 1), 3, exact_decay=False
     )
     # log-price changes: absolute 1e-10
-    for name in ("log_impact", "instant_log_impact", "permanent_log_impact"):
+    for name in ("log_impact", "permanent_log_impact"):
         engine = getattr(result, name)
         np.testing.assert_allclose(engine[:3], exact[name], rtol=0, atol=1e-10)
         np.testing.assert_allclose(engine[3:], stepped[name], rtol=0, atol=1e-10)
+    # u = κ·F, in USD of market value under two of the models: relative 1e-12
+    u = result.instant_log_impact
+    np.testing.assert_allclose(u[:3], exact["instant_log_impact"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(u[3:], stepped["instant_log_impact"], rtol=1e-12, atol=0)
     # USD amounts of 1e8 and more: relative 1e-10 (summation order differs in the last bits)
     reference_flow = np.concatenate([exact["flow_usd"], stepped["flow_usd"]])
     np.testing.assert_allclose(result.flow_usd, reference_flow, rtol=1e-10, atol=1e-6)
@@ -94,10 +98,10 @@ def test_scenarios_with_their_own_windows_read_their_own_sigma_and_volume() -> N
     sleeve = sleeve_for(len(impacts))
     result = run_engine(baseline, flows, impacts, sleeve, 6, outputs=ENGINE_OUTPUTS)
     expected = reference_engine(baseline, flows, impacts, sleeve, 6)
-    for name in ("log_impact", "instant_log_impact"):
-        np.testing.assert_allclose(getattr(result, name), expected[name], rtol=0, atol=1e-10)
-    np.testing.assert_allclose(result.close_usd, expected["close_usd"], rtol=1e-10, atol=0)
+    np.testing.assert_allclose(result.log_impact, expected["log_impact"], rtol=0, atol=1e-10)
     u = result.instant_log_impact
+    np.testing.assert_allclose(u, expected["instant_log_impact"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(result.close_usd, expected["close_usd"], rtol=1e-10, atol=0)
     assert not np.allclose(u[0], u[1]) and not np.allclose(u[0], u[2])  # the windows matter
 
 
@@ -128,11 +132,11 @@ def test_zero_flows_give_the_baseline_exactly(impact: ImpactConfig) -> None:
 def test_a_day_without_flow_has_no_impact_even_where_volume_is_zero() -> None:
     # a venue with no trades for a while (zero trailing volume) must not turn quiet days into
     # NaN under the square-root law, whose formula alone gives 0 x sqrt(0/0) there
+    # (the window's first day has volume: the square-root law's κ is read there)
     baseline = synthetic_baseline(5)
+    quiet_days = (np.arange(N_DAYS)[None, :, None] >= 1) & (np.arange(N_DAYS)[None, :, None] < 20)
     quiet = dataclasses.replace(
-        baseline,
-        volume_usd=np.where(np.arange(N_DAYS)[None, :, None] < 20, 0.0, baseline.volume_usd),
-        prior_volume_usd=np.zeros_like(baseline.prior_volume_usd),
+        baseline, volume_usd=np.where(quiet_days, 0.0, baseline.volume_usd)
     )
     flows = np.zeros((1, N_DAYS, 2))
     flows[0, 35:, :] = 1e8  # flows only once the trailing window has volume again
@@ -166,25 +170,38 @@ def test_more_buy_flow_never_gives_less_impact(model, theta, half_life, seed) ->
     seed=st.integers(0, 2**16),
 )
 def test_the_linear_propagators_add_up(model, theta, seed) -> None:
-    # κ reads only the baseline: the whole log impact is linear in the flows for both
+    # κ is one number: the linear model's log impact and the multiplier's market value added
+    # (P' − B, USD per coin) are linear in the flows
     baseline = synthetic_baseline(seed % 5)
     impact = config(model=model, permanent_share=theta)
     first, second = buy_flows(seed), buy_flows(seed + 1) - 2.5e8  # buys and sells
     result = run_engine(baseline, np.concatenate([first, second, first + second]), [impact] * 3)
-    np.testing.assert_allclose(
-        result.log_impact[2], result.log_impact[0] + result.log_impact[1], rtol=0, atol=1e-12
-    )
+    if model == "linear":
+        added, scale = result.log_impact, 1e-12
+    else:
+        added, scale = result.close_usd - baseline.close_usd[None], 1e-12 * baseline.close_usd
+    assert np.all(np.abs(added[2] - added[0] - added[1]) <= scale)
 
 
 def test_permanent_only_impact_never_decays() -> None:
+    # in the model's unit: log price (linear), market value P' − B (multiplier)
     baseline = synthetic_baseline(6)
     flows = np.zeros((1, N_DAYS, 2))
     flows[0, 4] = [1e9, 5e8]
-    for impact in (config(permanent_share=1.0), config(permanent_share=1.0, decay="power")):
-        log_impact = run_engine(baseline, flows, [impact]).log_impact[0]
+    for decay in ("exponential", "power"):
+        linear = config(model="linear", permanent_share=1.0, decay=decay)
+        log_impact = run_engine(baseline, flows, [linear]).log_impact[0]
         assert np.all(log_impact[:, :4] == 0.0)
         assert np.all(log_impact[:, 4:] > 0)
         assert np.all(log_impact[:, 4:] == log_impact[:, 4:5])
+        multiplier = config(model="multiplier", permanent_share=1.0, decay=decay)
+        added = run_engine(baseline, flows, [multiplier]).close_usd[0] - baseline.close_usd
+        assert np.all(added[:, :4] == 0.0)
+        later = added[:, 4:]
+        np.testing.assert_allclose(later, np.broadcast_to(added[:, 4:5], later.shape), rtol=1e-9)
+        supply = np.array([multiplier.supply_coins("BTC"), multiplier.supply_coins("ETH")])
+        expected = np.broadcast_to(5.0 * flows[0, 4] / supply, added[:, 4].shape)
+        np.testing.assert_allclose(added[:, 4], expected, rtol=1e-9)
 
 
 def test_exponential_kernel_halves_at_its_half_life() -> None:
@@ -298,16 +315,21 @@ def test_only_the_requested_outputs_are_filled_and_they_do_not_change() -> None:
         run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=())
 
 
-def test_a_sell_of_the_whole_market_cap_keeps_a_positive_price_under_the_multiplier() -> None:
-    # κ = M / MC is read off the baseline: the sell moves the log price by -θ·M·F/MC and more,
-    # but exp keeps the price positive (the per-day ln(1 + M·F/MC) had no price here)
+def test_a_sale_worth_more_than_the_market_is_refused_under_the_multiplier() -> None:
+    # the multiplier is additive in price: a sale takes M dollars of value per dollar; one
+    # that takes more than the market is worth has no price, and the engine says so
     baseline = synthetic_baseline(14)
     impact = config(model="multiplier", multiplier=5.0, anticipation_share=0.5)
+    cap = baseline.close_usd[:, 14:, 0].min() * impact.supply_coins("BTC")
     flows = np.zeros((1, N_DAYS, 2))
-    flows[0, 15, 0] = -0.3 * baseline.close_usd[:, 14, 0].max() * impact.supply_coins("BTC")
+    flows[0, 15, 0] = -0.1 * cap  # half of the market's value at θ = 0.5, M = 5: priced
     result = run_engine(baseline, flows, [impact], None, 5)
     assert np.all(np.isfinite(result.log_impact)) and np.all(result.close_usd > 0)
-    assert np.all(result.log_impact[0, :, 15:, 0] < -0.5)
+    assert np.all(result.log_impact[0, :, 15:, 0] < 0)
+    flows[0, 15, 0] = -0.3 * baseline.close_usd[:, :, 0].max() * impact.supply_coins("BTC")
+    with pytest.raises(InputError, match="net sales worth more than the market") as caught:
+        run_engine(baseline, flows, [impact], None, 5)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_flow_on_zero_trailing_volume_is_refused_under_the_square_root_law() -> None:

@@ -97,29 +97,48 @@ def test_the_registry_names_every_model_once_with_its_parameter() -> None:
         assert spec.bracket_high > 0 and spec.label and spec.symbol and spec.unit
 
 
-STATE = {"market_cap_usd": 2e12, "sigma": 0.03, "volume_usd": 4e10}
+REFERENCE = {"reference_cap_usd": 2e12, "reference_sigma": 0.03, "reference_volume_usd": 4e10}
 
 
 def test_per_dollar_coefficients_on_hand_computed_values() -> None:
     linear = impact_model(ImpactConfig(model="linear", lambda_per_billion_usd=0.002))
-    assert linear.per_dollar(**STATE) == pytest.approx(0.002 / 1e9)
-    assert MultiplierImpact(5.0).per_dollar(**STATE) == pytest.approx(5.0 / 2e12)
-    # the square-root law at Q = V gives Y·σ: per dollar of that metaorder Y·σ/V
-    assert SquareRootImpact(0.5).per_dollar(**STATE) == pytest.approx(0.5 * 0.03 / 4e10)
+    assert linear.per_dollar(**REFERENCE) == pytest.approx(0.002 / 1e9)  # log price per USD
+    assert MultiplierImpact(5.0).per_dollar(**REFERENCE) == pytest.approx(5.0)  # USD per USD
+    # the square-root law at Q = V gives Y·σ of log price: Y·σ·MC/V of market value per dollar
+    assert SquareRootImpact(0.5).per_dollar(**REFERENCE) == pytest.approx(0.5 * 0.03 * 50.0)
+
+
+def test_each_model_s_price_on_hand_computed_values() -> None:
+    cap, supply, close = 2e12, 2e7, 1e5  # MC = B × supply: B = 1e5
+    lasting, fading, theta = 4e11, 2e11, 0.25  # USD of value (multiplier), log (linear)
+    multiplier = MultiplierImpact(5.0)
+    expected = math.log1p((4e11 + 0.75 * 2e11) / 2e12)
+    assert multiplier.log_impact(theta, lasting, fading, cap) == pytest.approx(expected)
+    assert multiplier.baseline_close(theta, lasting, fading, close * math.exp(expected), supply) \
+        == pytest.approx(close, rel=1e-14)
+    root = SquareRootImpact(1.0)
+    expected = math.log1p(4e11 / 2e12) + 0.75 * 0.01
+    assert root.log_impact(theta, lasting, 0.01, cap) == pytest.approx(expected)
+    assert root.baseline_close(theta, lasting, 0.01, close * math.exp(expected), supply) \
+        == pytest.approx(close, rel=1e-14)
+    linear = LinearImpact(1e-12)
+    assert linear.log_impact(theta, 0.02, 0.01, cap) == pytest.approx(0.02 + 0.75 * 0.01)
+    assert linear.baseline_close(theta, 0.02, 0.01, close * math.exp(0.0275), supply) \
+        == pytest.approx(close, rel=1e-14)
 
 
 def test_the_square_root_transient_is_the_law_on_the_accumulated_size() -> None:
     model = SquareRootImpact(0.5)
     sizes = np.array([-1e9, 0.0, 4e9])
-    transient = model.transient_log_impact(sizes, 0.03, 4e10)
+    transient = model.transient_part(sizes, 0.03, 4e10)
     np.testing.assert_allclose(
         transient, [-0.5 * 0.03 * math.sqrt(1e9 / 4e10), 0.0, 0.5 * 0.03 * math.sqrt(0.1)]
     )
-    assert model.transient_log_impact(0.0, 0.03, 0.0) == 0.0  # no metaorder, no V needed
+    assert model.transient_part(0.0, 0.03, 0.0) == 0.0  # no metaorder, no V needed
     np.testing.assert_array_equal(model.transient_feed(np.array([2e8, -1e8]), 99.0), [2e8, -1e8])
     for propagator in (LinearImpact(1e-12), MultiplierImpact(5.0)):
         assert propagator.transient_feed(2e8, 0.003) == 0.003
-        assert propagator.transient_log_impact(0.003, math.nan, math.nan) == 0.003
+        assert propagator.transient_part(0.003, math.nan, math.nan) == 0.003
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -130,17 +149,41 @@ def test_the_square_root_transient_is_the_law_on_the_accumulated_size() -> None:
     sigma=st.floats(1e-3, 0.2),
     volume=st.floats(1e6, 1e12),
     accumulated=flows,
+    lasting=st.floats(-5e8, 1e12),
+    theta=st.floats(0.0, 1.0),
 )
-def test_the_numba_steps_are_the_numpy_formulas(name, flow, cap, sigma, volume, accumulated):
+def test_the_numba_steps_are_the_numpy_formulas(
+    name, flow, cap, sigma, volume, accumulated, lasting, theta
+):
     model = impact_model(ImpactConfig(model=name))
     code, parameter = int(model.code), model.parameter
     kappa = impact_steps.per_dollar(code, parameter, cap, sigma, volume)
     assert kappa == pytest.approx(float(model.per_dollar(cap, sigma, volume)), rel=1e-14)
     feed = impact_steps.transient_feed(code, flow, kappa * flow)
     assert feed == pytest.approx(float(model.transient_feed(flow, kappa * flow)), rel=1e-14)
-    transient = impact_steps.transient_log_impact(code, parameter, accumulated, sigma, volume)
-    expected = float(model.transient_log_impact(accumulated, sigma, volume))
-    assert transient == pytest.approx(expected, rel=1e-14, abs=1e-300)
+    fading = impact_steps.transient_part(code, parameter, accumulated, sigma, volume)
+    expected = float(model.transient_part(accumulated, sigma, volume))
+    assert fading == pytest.approx(expected, rel=1e-14, abs=1e-300)
+    if name == "linear":  # its parts are log moves: keep them of a log's size
+        lasting, fading = lasting / 1e12, fading / 1e12
+    elif name == "multiplier":
+        fading = accumulated / 10.0
+    impact = impact_steps.log_impact(code, theta, lasting, fading, cap)
+    expected = float(model.log_impact(theta, lasting, fading, cap))
+    assert impact == pytest.approx(expected, rel=1e-13, abs=1e-15, nan_ok=True)
+    supply = 2e7
+    close = impact_steps.impacted_close(code, theta, lasting, fading, cap / supply, supply)
+    if np.isfinite(impact) and close > 0:
+        assert close == pytest.approx(cap / supply * math.exp(impact), rel=1e-12)
+        back = impact_steps.baseline_close(code, theta, lasting, fading, close, supply)
+        # B = P' − value / supply cancels digits as the flows' value outgrows the market's
+        digits = 1e-14 * (1.0 + abs(lasting) / cap + abs(fading) / cap)
+        assert back == pytest.approx(cap / supply, rel=digits)
+        numpy_back = float(model.baseline_close(theta, lasting, fading, close, supply))
+        assert back == pytest.approx(numpy_back, rel=digits)
+    permanent = impact_steps.lasting_log_impact(code, lasting, cap)
+    expected = float(model.log_impact(1.0, lasting, 0.0, cap))
+    assert permanent == pytest.approx(expected, rel=1e-13, abs=1e-15, nan_ok=True)
     assert impact_steps.reads_sigma_and_volume(code) == model.reads_sigma_and_volume
 
 
@@ -148,7 +191,11 @@ def test_an_unknown_code_gives_nan_in_every_step() -> None:
     unknown = max(ImpactModelCode) + 1
     assert math.isnan(impact_steps.per_dollar(unknown, 1.0, 1e12, 0.03, 1e10))
     assert math.isnan(impact_steps.transient_feed(unknown, 1e8, 1e-4))
-    assert math.isnan(impact_steps.transient_log_impact(unknown, 1.0, 1e8, 0.03, 1e10))
+    assert math.isnan(impact_steps.transient_part(unknown, 1.0, 1e8, 0.03, 1e10))
+    assert math.isnan(impact_steps.log_impact(unknown, 0.5, 1e8, 1e8, 1e12))
+    assert math.isnan(impact_steps.lasting_log_impact(unknown, 1e8, 1e12))
+    assert math.isnan(impact_steps.impacted_close(unknown, 0.5, 1e8, 1e8, 1e5, 2e7))
+    assert math.isnan(impact_steps.baseline_close(unknown, 0.5, 1e8, 1e8, 1e5, 2e7))
 
 
 @pytest.mark.parametrize(
@@ -162,6 +209,7 @@ def test_a_model_that_says_it_reads_no_sigma_or_volume_does_not(model) -> None:
     assert np.isnan(unknown) == model.reads_sigma_and_volume
     if not model.reads_sigma_and_volume:
         assert unknown == known
+        assert np.isfinite(model.transient_part(1e8, math.nan, math.nan))
 
 
 def test_volume_coverage_is_a_number_or_a_table_per_venue() -> None:

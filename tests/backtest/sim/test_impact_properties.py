@@ -1,13 +1,12 @@
-"""No-arbitrage properties of every impact model, on random flow schedules (hypothesis).
+"""No-arbitrage properties of every impact model, on random flows and markets (hypothesis).
 
-The permanent part is linear in dollars (Huberman & Stanzl 2004): on a constant market state
-the same dollars spread over more days leave the same permanent impact and flows that net to
-zero leave none; and on any market state more dollars never give less impact on any day.
+The permanent part is linear in dollars with a time-independent coefficient (Huberman &
+Stanzl 2004; ``backtest.sim.models``): on ANY market path the same dollars spread over more
+days leave the same permanent impact, flows that net to zero leave none, fewer cumulative
+dollars on every day never leave more, and pointwise more dollars never give less impact.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -26,26 +25,6 @@ def impact_config(model: str, theta: float, alpha: float, decay: str) -> ImpactC
     return ImpactConfig(
         model=model, permanent_share=theta, anticipation_share=alpha, decay=decay,
         half_life_days=5.0, volatility_window_days=10, volume_window_days=7,
-    )  # fmt: skip
-
-
-def constant_state(model: str):
-    """A baseline whose state the model reads is the same every day.
-
-    Constant closes and volumes; under the square-root law the closes alternate by ±2 % so
-    that σ is constant and not zero (that model does not read the market cap).
-    """
-    baseline = synthetic_baseline(0)
-    swing = 0.02 if model == "sqrt" else 0.0
-    n_prior = baseline.prior_close_usd.shape[1]
-    parity = np.arange(n_prior + N_DAYS) % 2
-    close = np.array([60_000.0, 3_000.0]) * np.exp(swing * parity)[None, :, None]
-    close = np.repeat(close, baseline.n_paths, axis=0)
-    volume = np.full_like(close, 2e9)
-    return dataclasses.replace(
-        baseline,
-        close_usd=close[:, n_prior:], prior_close_usd=close[:, :n_prior],
-        volume_usd=volume[:, n_prior:], prior_volume_usd=volume[:, :n_prior],
     )  # fmt: skip
 
 
@@ -81,7 +60,7 @@ decays = st.sampled_from(["exponential", "power"])
 def test_the_same_dollars_spread_over_more_days_leave_the_same_permanent_impact(
     model, decay, theta, alpha, announce, seed
 ) -> None:
-    baseline = constant_state(model)
+    baseline = synthetic_baseline(seed % 7)  # a random market state
     impact = impact_config(model, theta, alpha, decay)
     lump = schedule(seed)
     flows = np.concatenate([lump, spread(lump, seed + 1)])
@@ -122,7 +101,7 @@ def test_pointwise_more_dollars_never_give_less_impact_on_any_day(
 def test_flows_that_net_to_zero_leave_zero_permanent_impact(
     model, decay, theta, alpha, announce, seed
 ) -> None:
-    baseline = constant_state(model)
+    baseline = synthetic_baseline(seed % 7)
     impact = impact_config(model, theta, alpha, decay)
     flows = schedule(seed, signed=True)
     flows[0, -1] = -flows[0, :-1].sum(axis=0)  # the last day squares the books
@@ -134,3 +113,26 @@ def test_flows_that_net_to_zero_leave_zero_permanent_impact(
     assert np.all(np.abs(result.permanent_log_impact[0, :, -1]) <= 1e-12 * dollars)
     # without the squaring day the same flows leave a permanent impact: not vacuous
     assert np.all(np.abs(result.permanent_log_impact[1, :, -1]) > 1e-7)
+
+
+@SETTINGS
+@given(
+    model=models, decay=decays, theta=st.floats(0.05, 1.0), alpha=st.floats(0.0, 1.0),
+    announce=st.integers(-1, N_DAYS - 1), seed=st.integers(0, 2**16),
+)  # fmt: skip
+def test_fewer_cumulative_dollars_on_every_day_never_leave_more_permanent_impact(
+    model, decay, theta, alpha, announce, seed
+) -> None:
+    # the issue's sibling scenarios: a slower ramp brings its dollars later and fewer of them
+    baseline = synthetic_baseline(seed % 7)
+    impact = impact_config(model, theta, alpha, decay)
+    flows = schedule(seed)
+    later = spread(flows, seed + 1)  # each day's dollars moved to it and later days
+    fewer = later * np.random.default_rng(seed + 2).uniform(0.5, 1.0, later.shape)
+    assert np.all(np.cumsum(fewer, axis=1) <= np.cumsum(flows, axis=1) * (1 + 1e-12))
+    result = run_engine(
+        baseline, np.concatenate([flows, fewer]), [impact] * 2, None, announce, outputs=OUTPUTS
+    )
+    permanent = result.permanent_log_impact
+    assert np.all(permanent[1] <= permanent[0] + 1e-15 * np.abs(permanent[0]).max())
+    assert np.all(permanent[1, :, -1] < permanent[0, :, -1])  # strictly fewer: not vacuous

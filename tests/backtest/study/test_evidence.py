@@ -36,8 +36,10 @@ def study(**impact: object):  # type: ignore[no-untyped-def]
         "study": {"start": "2025-01-01"},
         "inflow": {"allocation": [0.01, 0.02], "lag_months": 6, "ramp_months": 12,
                    "reallocation_share": 0.25},
+        # a 5-day half-life: under the square-root law a long-lived transient on this noisy
+        # synthetic market caps the reachable share near 0.14 (the implied path's σ feeds back)
         "impact": {"model": ["multiplier", "sqrt", "linear"], "volatility_window_days": 10,
-                   "volume_window_days": 7, **impact},
+                   "volume_window_days": 7, "half_life_days": 5.0, **impact},
     }  # fmt: skip
     return study_from_mapping(raw)
 
@@ -109,8 +111,13 @@ def test_every_scenario_is_solved_on_the_reference_and_reports_the_other_asset(
     assert len(set(scenarios[i].scenario_id for i in range(len(scenarios)))) == len(scenarios)
     for model in ("multiplier", "sqrt", "linear"):
         # θ matters to the parameter (the level set), the allocation does not
-        assert values[(model, 0.3, 0.4)] > values[(model, 0.9, 0.4)]
+        assert values[(model, 0.3, 0.4)] != pytest.approx(values[(model, 0.9, 0.4)], rel=1e-3)
         assert values[(model, 0.3, 0.4)] > values[(model, 0.3, 0.25)]
+    for model in ("multiplier", "linear"):
+        # the propagators' transient is their permanent impact decaying: less of it lasting
+        # takes a larger parameter (the square-root law's transient is concave in the size
+        # and can outweigh its permanent part, so no direction is asserted for it)
+        assert values[(model, 0.3, 0.4)] > values[(model, 0.9, 0.4)]
     solved = outcome.evidence.solved_table()
     assert len(solved) == 3 * 2 * 2  # solved once per (model, θ, share), not per allocation
     assert (solved["reach_low"] <= solved["etf_explained_share"]).all()

@@ -68,9 +68,10 @@ def test_btc_under_m5_is_positive_below_all_and_matches_a_plain_computation(
 ) -> None:
     row = table.query("asset == 'BTC' and model == 'multiplier' and value == 5").iloc[0]
     assert 0 < row["attributed_share_pct"] < 100
-    # independently from the raw CSVs, the exact inverse day by day: u_s = 5 F_s / (B_{s-1} ×
-    # 19.9M) with B the implied no-ETF close (the realized one before the span), θ = 0.5,
-    # half-life 30 days, I_s = Σ_{j≤s} u_j (θ + (1 − θ) 2^(−(s − j)/30)), B_s = C_s e^(−I_s)
+    # independently from the raw CSVs, the exact inverse day by day: each dollar adds M = 5
+    # dollars of market value, half of it for good (θ = 0.5) and half fading with a 30-day
+    # half-life, V_s = 5 (0.5 C_s + 0.5 A_s) with C the cumulative flow and A_s = 2^(−1/30)
+    # A_{s−1} + F_s; the implied no-ETF close B_s = P_s − V_s / 19.9M, I = ln(P / B)
     close = pd.read_csv(shared_data / "prices" / "binance_BTCUSDT_1d.csv", index_col=0)["close"]
     flows = pd.read_csv(shared_data / "etf_flows" / "farside_btc_etf_flows_daily.csv",
                         index_col=0)["Total"] * 1e6
@@ -78,13 +79,12 @@ def test_btc_under_m5_is_positive_below_all_and_matches_a_plain_computation(
     first, last = days.index("2024-01-11"), days.index("2025-09-02")
     realized_close = close.iloc[first : last + 1].to_numpy()
     flow = flows.reindex(close.index[first : last + 1], fill_value=0.0).to_numpy()
-    implied_previous, permanent, transient = float(close.iloc[first - 1]), 0.0, 0.0
-    for day_close, day_flow in zip(realized_close, flow, strict=True):
-        u = 5 * day_flow / (implied_previous * 19.9e6)
-        permanent += 0.5 * u
-        transient = 2.0 ** (-1 / 30) * transient + u
-        attributed = permanent + 0.5 * transient
-        implied_previous = day_close * math.exp(-attributed)
+    cumulative, fading = 0.0, 0.0
+    for day_flow in flow:
+        cumulative += day_flow
+        fading = 2.0 ** (-1 / 30) * fading + day_flow
+    added_value_usd = 5 * (0.5 * cumulative + 0.5 * fading)
+    attributed = math.log(realized_close[-1] / (realized_close[-1] - added_value_usd / 19.9e6))
     realized = math.log(close.iloc[last] / close.iloc[first - 1])
     assert row["attributed_log_impact_bps"] == pytest.approx(attributed * 1e4, rel=1e-9)
     assert row["realized_log_return_bps"] == pytest.approx(realized * 1e4, rel=1e-9)
