@@ -34,7 +34,7 @@ def reads_sigma_and_volume(code):
 @njit(cache=True, error_model="numpy", inline="always")
 def per_dollar(code, parameter, reference_cap_usd, reference_sigma, reference_volume_usd):
     """κ, one number for the whole window: λ (log per USD); M; Y·σ_0·MC_0 / V_0 (USD of value
-    per USD). The reference state is the baseline's on the window's first day. NaN for an
+    per USD). The reference state is the baseline's before the window's first day. NaN for an
     unknown code."""
     if code == LINEAR:
         return parameter
