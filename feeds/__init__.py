@@ -10,25 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from feeds.config import DataConfig, Venue
-from feeds.csv_import import ImportResult, import_csv, read_candles
-from feeds.etf_flows import (
-    EtfFlowEntry,
-    etf_flow_entries,
-    etf_flows_path,
-    read_etf_flows,
-    read_stored_etf_flows,
-    write_etf_flows,
-)
-from feeds.prices import PriceSet, PriceSource, load_price_set, load_prices
-from feeds.quality import Gap, QualityReport, check_candles
-from feeds.resample import daily_from_intraday
-from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
-from feeds.store import CandleStore, MergeResult, StoreEntry
 from flowimpact.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from feeds.ccxt_feed import FetchReport, build_exchange, check_exchange, update_store
+    from feeds.config import DataConfig, Venue
+    from feeds.csv_import import ImportResult, import_csv, read_candles
     from feeds.errors import (
         ExchangeRefusedError,
         FeedError,
@@ -36,11 +23,50 @@ if TYPE_CHECKING:
         PermanentFeedError,
         TemporaryFeedError,
     )
+    from feeds.etf_flows import (
+        EtfFlowEntry,
+        etf_flow_entries,
+        etf_flows_path,
+        read_etf_flows,
+        read_stored_etf_flows,
+        write_etf_flows,
+    )
+    from feeds.prices import PriceSet, PriceSource, load_price_set, load_prices
+    from feeds.quality import Gap, QualityReport, check_candles
+    from feeds.resample import daily_from_intraday
     from feeds.retry import RetryPolicy
+    from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
+    from feeds.store import CandleStore, MergeResult, StoreEntry
 
-# ccxt takes about a second to import: its names load on first use, so reading the store (a
-# study, `flowimpact data list`) never pays for it.
+# Every name loads on first use: ccxt takes about a second to import and pandas with pyarrow
+# another, so `import feeds` (or a stdlib-only module inside it, ``feeds.listing`` for
+# `flowimpact data list`) pays for neither until a name that needs them is used.
 _LAZY = {
+    "DataConfig": "feeds.config",
+    "Venue": "feeds.config",
+    "ImportResult": "feeds.csv_import",
+    "import_csv": "feeds.csv_import",
+    "read_candles": "feeds.csv_import",
+    "EtfFlowEntry": "feeds.etf_flows",
+    "etf_flow_entries": "feeds.etf_flows",
+    "etf_flows_path": "feeds.etf_flows",
+    "read_etf_flows": "feeds.etf_flows",
+    "read_stored_etf_flows": "feeds.etf_flows",
+    "write_etf_flows": "feeds.etf_flows",
+    "PriceSet": "feeds.prices",
+    "PriceSource": "feeds.prices",
+    "load_price_set": "feeds.prices",
+    "load_prices": "feeds.prices",
+    "Gap": "feeds.quality",
+    "QualityReport": "feeds.quality",
+    "check_candles": "feeds.quality",
+    "daily_from_intraday": "feeds.resample",
+    "OHLCV_COLUMNS": "feeds.schema",
+    "empty_candles": "feeds.schema",
+    "to_candles": "feeds.schema",
+    "CandleStore": "feeds.store",
+    "MergeResult": "feeds.store",
+    "StoreEntry": "feeds.store",
     "FetchReport": "feeds.ccxt_feed",
     "build_exchange": "feeds.ccxt_feed",
     "check_exchange": "feeds.ccxt_feed",

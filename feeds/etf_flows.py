@@ -26,6 +26,7 @@ import pandas as pd
 from feeds._etf_merge import TOTAL_COLUMN, merge_flows
 from feeds._files import read_parquet, write_parquet_atomic, writer_lock
 from feeds.etf_tickers import funds_by_asset
+from feeds.listing import flow_summary, write_summary
 from feeds.store import MergeResult
 from flowimpact.errors import DataFormatError, DataUnavailableError, InputError
 
@@ -78,6 +79,7 @@ def write_etf_flows(
             list(merge.merged.columns) != list(stored.columns)
         ):
             write_parquet_atomic(merge.merged, path, {"asset": asset.upper(), "units": "USD"})
+            write_summary(path, flow_summary(flow_entry(path)))  # data list's (feeds.listing)
     return EtfMergeResult(
         path=path,
         rows_before=len(stored),
@@ -117,26 +119,25 @@ def read_stored_etf_flows(root: Path, assets: Iterable[str]) -> dict[str, pd.Dat
 
 def etf_flow_entries(root: Path) -> list[EtfFlowEntry]:
     """Every stored flow table, sorted by asset."""
-    entries = []
-    for path in sorted((Path(root) / "etf_flows").glob("*.parquet")):
-        frame = _read(path)
-        funds = [c for c in frame.columns if c != TOTAL_COLUMN]
-        total_only = frame[funds].isna().all(axis=1) if funds else frame[TOTAL_COLUMN].notna()
-        foreign = [c for a, cols in funds_by_asset(funds).items() if a != path.stem
-                   for c in cols]
-        entries.append(
-            EtfFlowEntry(
-                asset=path.stem,
-                first=frame.index.min() if len(frame) else None,
-                last=frame.index.max() if len(frame) else None,
-                rows=len(frame),
-                funds=len(funds),
-                cumulative_usd=float(frame[TOTAL_COLUMN].sum()),
-                total_only_days=tuple(frame.index[total_only.to_numpy()]),
-                foreign_funds=tuple(c for c in funds if c in foreign),
-            )
-        )
-    return entries
+    return [flow_entry(path) for path in sorted((Path(root) / "etf_flows").glob("*.parquet"))]
+
+
+def flow_entry(path: Path) -> EtfFlowEntry:
+    """The stored flow table at ``path``, read whole (``flowimpact data list``'s row)."""
+    frame = _read(path)
+    funds = [c for c in frame.columns if c != TOTAL_COLUMN]
+    total_only = frame[funds].isna().all(axis=1) if funds else frame[TOTAL_COLUMN].notna()
+    foreign = [c for a, cols in funds_by_asset(funds).items() if a != path.stem for c in cols]
+    return EtfFlowEntry(
+        asset=path.stem,
+        first=frame.index.min() if len(frame) else None,
+        last=frame.index.max() if len(frame) else None,
+        rows=len(frame),
+        funds=len(funds),
+        cumulative_usd=float(frame[TOTAL_COLUMN].sum()),
+        total_only_days=tuple(frame.index[total_only.to_numpy()]),
+        foreign_funds=tuple(c for c in funds if c in foreign),
+    )
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -167,6 +168,7 @@ __all__ = [
     "EtfMergeResult",
     "etf_flow_entries",
     "etf_flows_path",
+    "flow_entry",
     "read_etf_flows",
     "read_stored_etf_flows",
     "write_etf_flows",

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from feeds._files import read_parquet, write_parquet_atomic, writer_lock
+from feeds.listing import remove_summary, series_summary, write_summary
 from feeds.quality import Finding, check_candles
 from feeds.schema import OHLCV_COLUMNS, empty_candles, to_candles
 from feeds.timeframes import timeframe_delta, timeframe_seconds
@@ -185,6 +186,7 @@ class CandleStore:
             dropped = stored.index[mask]
             if since is None and until is None:
                 path.unlink()
+                remove_summary(path)
             elif len(dropped):
                 self._write(stored[~mask], path, exchange, symbol, timeframe)
         return DropResult(
@@ -202,31 +204,35 @@ class CandleStore:
         write_parquet_atomic(
             frame, path, {"exchange": exchange, "symbol": symbol, "timeframe": timeframe}
         )
+        # what `flowimpact data list` shows of it, readable without pandas (feeds.listing)
+        write_summary(path, series_summary(series_entry(path), timeframe_seconds(timeframe)))
 
     def entries(self) -> list[StoreEntry]:
         """Every stored series, sorted by exchange, symbol and timeframe."""
-        found = []
-        for path in sorted((self.root / "candles").glob("*/*/*.parquet")):
-            frame, meta = read_parquet(path)
-            exchange = meta.get("exchange", path.parent.parent.name)
-            symbol = meta.get("symbol", path.parent.name.replace("-", "/", 1))
-            timeframe = meta.get("timeframe", path.stem)
-            report = check_candles(frame, timeframe, quote=_quote(symbol))
-            found.append(
-                StoreEntry(
-                    exchange=exchange,
-                    symbol=symbol,
-                    timeframe=timeframe,
-                    first=report.first,
-                    last=report.last,
-                    rows=report.rows,
-                    gaps=len(report.gaps),
-                    missing_bars=report.missing_bars,
-                    path=path,
-                    findings=tuple(report.findings()),
-                )
-            )
+        found = [series_entry(path)
+                 for path in sorted((self.root / "candles").glob("*/*/*.parquet"))]
         return sorted(found, key=lambda e: (e.exchange, e.symbol, timeframe_seconds(e.timeframe)))
+
+
+def series_entry(path: Path) -> StoreEntry:
+    """The stored series at ``path``, read whole and checked (``flowimpact data list``'s row)."""
+    frame, meta = read_parquet(path)
+    exchange = meta.get("exchange", path.parent.parent.name)
+    symbol = meta.get("symbol", path.parent.name.replace("-", "/", 1))
+    timeframe = meta.get("timeframe", path.stem)
+    report = check_candles(frame, timeframe, quote=_quote(symbol))
+    return StoreEntry(
+        exchange=exchange,
+        symbol=symbol,
+        timeframe=timeframe,
+        first=report.first,
+        last=report.last,
+        rows=report.rows,
+        gaps=len(report.gaps),
+        missing_bars=report.missing_bars,
+        path=path,
+        findings=tuple(report.findings()),
+    )
 
 
 def _changed(stored: pd.DataFrame, incoming: pd.DataFrame) -> np.ndarray:
@@ -255,4 +261,4 @@ def _check_key(exchange: str, symbol: str, timeframe: str) -> None:
     timeframe_seconds(timeframe)
 
 
-__all__ = ["CandleStore", "DropResult", "MergeResult", "StoreEntry"]
+__all__ = ["CandleStore", "DropResult", "MergeResult", "StoreEntry", "series_entry"]

@@ -7,10 +7,13 @@ builds them and ``backtest`` consumes them. No model logic lives here, only acco
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 COMPONENTS = ("reallocation", "payroll", "withdrawal")
@@ -88,12 +91,21 @@ class FlowSchedule:
     def days(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.flows_usd.index)
 
-    @property
+    @functools.cached_property
     def net_flow_usd(self) -> pd.DataFrame:
-        """Net direct flow per day and asset (days x assets), USD."""
+        """Net direct flow per day and asset (days x assets), USD; computed once per schedule
+        (the engine's arrays, flow_source, the summary and the report read it), not changed by
+        its readers."""
         net = self.flows_usd.T.groupby(level="asset", sort=False).sum().T
         net.columns.name = "asset"
         return net[self.assets]
+
+    def _active(self) -> npt.NDArray[np.bool_]:
+        """``[day, asset]``: some component of the asset's flow is non-zero that day."""
+        level = self.flows_usd.columns.get_level_values("asset")
+        values = self.flows_usd.to_numpy()
+        return np.stack([(values[:, np.asarray(level == asset)] != 0.0).any(axis=1)
+                         for asset in self.assets], axis=1).reshape(len(values), -1)
 
     def summary(self) -> pd.DataFrame:
         """One row per asset: totals per component, first and last flow day, peak, flow days.
@@ -103,6 +115,35 @@ class FlowSchedule:
         ``sleeve_contribution_usd`` is the crypto bought from the sleeve's contributions.
         """
         net = self.net_flow_usd
+        if not len(net):
+            return self._summary_without_days()
+        active = self._active()  # the day columns in NumPy: the summary runs per schedule
+        flowing = pd.Series(active.any(axis=0), index=self.assets)
+        days = self.days
+        totals = self.flows_usd.sum().unstack("component").reindex(columns=list(COMPONENTS))
+        rows = pd.DataFrame(index=pd.Index(self.assets, name="asset"))
+        rows["total_usd"] = net.sum()
+        for component in COMPONENTS:
+            rows[f"{component}_usd"] = totals.loc[self.assets, component]
+        last = len(days) - 1 - active[::-1].argmax(axis=0)
+        rows["first_flow_day"] = pd.Series(days[active.argmax(axis=0)], index=self.assets).where(
+            flowing
+        )
+        rows["last_flow_day"] = pd.Series(days[last], index=self.assets).where(flowing)
+        values = net.to_numpy()
+        peak_at = np.abs(values).argmax(axis=0) if len(net) else np.zeros(net.shape[1], int)
+        rows["peak_daily_flow_usd"] = (
+            values[peak_at, np.arange(values.shape[1])] if len(net) else 0.0
+        )
+        rows["flow_days"] = active.sum(axis=0).astype(int)
+        if self.sleeve is not None:
+            bought = self.sleeve.contribution_purchases_usd().sum()
+            rows["sleeve_contribution_usd"] = bought.reindex(self.assets, fill_value=0.0)
+        return rows
+
+    def _summary_without_days(self) -> pd.DataFrame:
+        """``summary`` of a schedule over no days (pandas throughout, as it always was)."""
+        net = self.net_flow_usd
         active = self.flows_usd.ne(0.0).T.groupby(level="asset", sort=False).any().T[self.assets]
         totals = self.flows_usd.sum().unstack("component").reindex(columns=list(COMPONENTS))
         rows = pd.DataFrame(index=pd.Index(self.assets, name="asset"))
@@ -111,11 +152,7 @@ class FlowSchedule:
             rows[f"{component}_usd"] = totals.loc[self.assets, component]
         rows["first_flow_day"] = active.idxmax().where(active.any())
         rows["last_flow_day"] = active[::-1].idxmax().where(active.any())
-        values = net.to_numpy()
-        peak_at = np.abs(values).argmax(axis=0) if len(net) else np.zeros(net.shape[1], int)
-        rows["peak_daily_flow_usd"] = (
-            values[peak_at, np.arange(values.shape[1])] if len(net) else 0.0
-        )
+        rows["peak_daily_flow_usd"] = 0.0
         rows["flow_days"] = active.sum().astype(int)
         if self.sleeve is not None:
             bought = self.sleeve.contribution_purchases_usd().sum()
@@ -139,11 +176,23 @@ class FlowSchedule:
             long["sleeve_contribution_usd"] = bought.stack().reindex(long.index).fillna(0.0)
         long = long.reset_index()
         long = long.rename(columns={long.columns[0]: "day"})
-        long["day"] = pd.DatetimeIndex(long["day"]).strftime("%Y-%m-%d")
+        days = cast(pd.DatetimeIndex, self.flows_usd.index)  # the one shared calendar object
+        long["day"] = _day_text(days).take(days.get_indexer(pd.DatetimeIndex(long["day"])))
         if nonzero_only:
             value_columns = [c for c in long.columns if c.endswith("_usd")]
             long = long[long[value_columns].ne(0.0).any(axis=1)].reset_index(drop=True)
         return long
+
+
+_DAY_TEXT: list[tuple[pd.DatetimeIndex, pd.Index]] = []
+
+
+def _day_text(days: pd.DatetimeIndex) -> pd.Index:
+    """``days.strftime("%Y-%m-%d")``, kept for the last calendar asked: a study's schedules
+    share one, and flows.csv formats it once instead of once per schedule."""
+    if not _DAY_TEXT or _DAY_TEXT[0][0] is not days:
+        _DAY_TEXT[:] = [(days, days.strftime("%Y-%m-%d"))]
+    return _DAY_TEXT[0][1]
 
 
 __all__ = ["COMPONENTS", "FlowSchedule", "SleeveSpec"]

@@ -88,14 +88,20 @@ def build(
     # once per distinct schedule, not per scenario (scenarios share their inflow's schedule)
     sources = {label: flow_source(s, assets, extra_flows) for label, s in by_inflow.items()}
 
-    direct = np.stack([s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in schedules])
+    # the engine's arrays, also once per distinct schedule, then one row per scenario
+    labels = list(by_inflow)
+    at = np.array([labels.index(inflow_label(scenario)) for scenario in scenarios], dtype=np.intp)
+    direct = np.stack(
+        [s.net_flow_usd.reindex(columns=list(assets)).to_numpy() for s in by_inflow.values()]
+    )[at]
     if extra_flows is not None:
         direct = direct + extra_flows.total_usd.reindex(index=days, columns=list(assets)).fillna(
             0.0
         ).to_numpy()[None]
     pay_day = np.stack(
-        [(s.flows_usd.xs("payroll", axis=1, level=1).to_numpy() > 0).any(axis=1) for s in schedules]
-    )
+        [(s.flows_usd.xs("payroll", axis=1, level=1).to_numpy() > 0).any(axis=1)
+         for s in by_inflow.values()]
+    )[at]
     first_flow = np.array([_index(days, scn.inflow.first_flow_day) for scn in scenarios])
     ramp_end = np.array([_index(days, scn.inflow.ramp_end_day) for scn in scenarios])
     return ScenarioInputs(

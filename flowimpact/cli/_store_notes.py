@@ -9,16 +9,13 @@ import --replace`` for an ETF-flow table another asset's funds were merged into.
 from __future__ import annotations
 
 import shlex
+from datetime import datetime, time
 
-import pandas as pd
-
-from feeds import EtfFlowEntry, StoreEntry
 from feeds.etf_tickers import funds_by_asset
-from feeds.quality import when
-from feeds.timeframes import timeframe_seconds
+from feeds.listing import FlowListing, SeriesListing, when
 
 
-def store_notes(entries: list[StoreEntry], flows: list[EtfFlowEntry]) -> list[str]:
+def store_notes(entries: list[SeriesListing], flows: list[FlowListing]) -> list[str]:
     """Lines naming bad rows (with their repair) and total-only ETF days; none when clean."""
     bad = [line for entry in entries for line in _candle_lines(entry)]
     bad += [_foreign_line(entry) for entry in flows if entry.foreign_funds]
@@ -35,24 +32,24 @@ def store_notes(entries: list[StoreEntry], flows: list[EtfFlowEntry]) -> list[st
     return lines
 
 
-def _candle_lines(entry: StoreEntry) -> list[str]:
+def _candle_lines(entry: SeriesListing) -> list[str]:
     series = f"{entry.exchange} {entry.symbol} {entry.timeframe}"
     lines = []
     for finding in entry.findings:
         drop = (
             f"flowimpact data drop --exchange {entry.exchange} --symbol {entry.symbol} "
             f"--timeframe {entry.timeframe} "
-            f"--since {_bound(finding.first, entry.timeframe)} "
-            f"--until {_bound(finding.last, entry.timeframe)}"
+            f"--since {_bound(finding.first, entry.timeframe_seconds)} "
+            f"--until {_bound(finding.last, entry.timeframe_seconds)}"
         )
         lines.append(
-            f"  {series}: {finding}; repair: drop them with `{drop}`, then re-import the right "
-            "file with `flowimpact import --replace FILE`"
+            f"  {series}: {finding.text}; repair: drop them with `{drop}`, then re-import the "
+            "right file with `flowimpact import --replace FILE`"
         )
     return lines
 
 
-def _foreign_line(entry: EtfFlowEntry) -> str:
+def _foreign_line(entry: FlowListing) -> str:
     found = " and ".join(f"{asset} fund columns ({', '.join(columns)})"
                          for asset, columns in funds_by_asset(entry.foreign_funds).items())
     return (
@@ -61,13 +58,13 @@ def _foreign_line(entry: EtfFlowEntry) -> str:
     )
 
 
-def _bound(stamp: pd.Timestamp, timeframe: str) -> str:
+def _bound(stamp: datetime, seconds: int) -> str:
     """A ``--since``/``--until`` value naming exactly ``stamp``'s candle.
 
     A bare day means the whole UTC day, so it is used only for daily or longer candles at
     midnight; anything else gets its time.
     """
-    daily = timeframe_seconds(timeframe) >= 86_400 and stamp == stamp.normalize()
+    daily = seconds >= 86_400 and stamp.time() == time(0)
     text = stamp.strftime("%Y-%m-%d") if daily else stamp.strftime(
         "%Y-%m-%d %H:%M:%S" if stamp.second else "%Y-%m-%d %H:%M"
     )

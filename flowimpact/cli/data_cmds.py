@@ -7,28 +7,24 @@ study, merged with ``--config FILE``); a command-line flag overrides the study's
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from feeds import (
-    CandleStore,
-    DataConfig,
-    EtfFlowEntry,
-    FetchReport,
-    ImportResult,
-    StoreEntry,
-    etf_flow_entries,
-    import_csv,
-    update_store,
-)
-from feeds.etf_flows import EtfMergeResult
+from feeds.listing import FlowListing, SeriesListing, store_listing
 from feeds.names import to_ccxt_symbol
 from flowimpact.cli._app import cli, config_option, data_dir_option
 from flowimpact.cli._store_notes import store_notes
 from flowimpact.cli.output_options import output_options
+
+if TYPE_CHECKING:
+    from feeds import DataConfig, FetchReport, ImportResult
+    from feeds.etf_flows import EtfMergeResult
+
+# pandas, pyarrow and ccxt are imported inside the commands that need them: `flowimpact data
+# list` reads the store's JSON summaries (feeds.listing) and loads none of them.
 
 _EMPTY_STORE_HINT = (
     "run `flowimpact fetch` (online) or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...` "
@@ -86,6 +82,8 @@ def fetch_command(
 
     Venues that cannot serve (a restricted location, unreachable) hand over to [data] fallbacks.
     """
+    from feeds import CandleStore, update_store
+
     data = resolve_data_config(
         config_path, exchange=exchange, symbols=symbols, timeframe=timeframe, since=since
     )
@@ -121,6 +119,8 @@ def import_command(
 
     Each file is imported whole or not at all; the first bad file stops the command.
     """
+    from feeds import CandleStore, import_csv
+
     store = CandleStore(data_dir)
     for path in paths:
         result = import_csv(path, store, exchange=exchange, symbol=symbol, timeframe=timeframe,
@@ -159,8 +159,7 @@ def list_command(ctx: click.Context, data_dir: Path) -> None:
 
 
 def _print_store(data_dir: Path) -> None:
-    entries = CandleStore(data_dir).entries()
-    flows = etf_flow_entries(data_dir)
+    entries, flows = store_listing(data_dir)
     if not entries and not flows:
         click.echo(f"the store at {data_dir} is empty: {_EMPTY_STORE_HINT}")
         return
@@ -180,19 +179,19 @@ def _print_store(data_dir: Path) -> None:
         click.echo(line)
 
 
-def _entry_row(entry: StoreEntry) -> list[str]:
+def _entry_row(entry: SeriesListing) -> list[str]:
     gaps = "0" if entry.gaps == 0 else f"{entry.gaps} ({entry.missing_bars} bars)"
     daily = entry.timeframe.endswith(("d", "w"))
     return [entry.exchange, entry.symbol, entry.timeframe, _when(entry.first, daily),
             _when(entry.last, daily), str(entry.rows), gaps]
 
 
-def _flow_row(entry: EtfFlowEntry) -> list[str]:
+def _flow_row(entry: FlowListing) -> list[str]:
     return [entry.asset, _when(entry.first, True), _when(entry.last, True), str(entry.rows),
             str(entry.funds), f"{entry.cumulative_usd:,.0f}"]
 
 
-def _when(stamp: pd.Timestamp | None, daily: bool) -> str:
+def _when(stamp: datetime | None, daily: bool) -> str:
     if stamp is None:
         return "-"
     return stamp.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M")
@@ -227,6 +226,8 @@ def _import_line(result: ImportResult) -> str:
     counts = (f"{merge.rows_added} new, {merge.rows_replaced} replaced, {removed}"
               f"{merge.rows_after} stored")
     if result.key is None:
+        from feeds.etf_flows import EtfMergeResult
+
         line = f"{result.path.name}: {result.rows} days of {result.asset} ETF flows (USD); {counts}"
         return line + (_flow_days(merge) if isinstance(merge, EtfMergeResult) else "")
     key, quality = result.key, result.quality

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from feeds import CandleStore
 from feeds.names import to_ccxt_symbol
-from feeds.quality import when
 from flowimpact.cli._app import data_dir_option
 from flowimpact.cli.data_cmds import data_group, group_data_dir
 from flowimpact.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the store are imported inside the command: this module loads with `flowimpact
+# data` (the group's extension), which lists the store without them.
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -41,6 +45,9 @@ def drop_command(
     data_dir: Path,
 ) -> None:
     """Drop the stored candles opening from --since to --until (both inclusive; none: all)."""
+    from feeds import CandleStore
+    from feeds.quality import when
+
     store = CandleStore(group_data_dir(ctx, data_dir))
     key = (exchange.strip().lower(), to_ccxt_symbol(symbol), timeframe.strip())
     result = store.drop(*key, since=_bound(since, "--since", end=False),
@@ -60,6 +67,8 @@ def drop_command(
 
 def _bound(text: str | None, option: str, *, end: bool) -> pd.Timestamp | None:
     """UTC time from ``YYYY-MM-DD[ HH:MM[:SS]]``; a bare day as ``--until``: its last instant."""
+    import pandas as pd
+
     if text is None:
         return None
     value = text.strip()

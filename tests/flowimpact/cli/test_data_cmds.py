@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import tomli_w
 
+from feeds import ccxt_feed
 from feeds.ccxt_feed import update_store
 from feeds.etf_flows import read_etf_flows, write_etf_flows
 from feeds.farside import read_farside
@@ -32,7 +33,8 @@ def fake_exchange() -> Iterator[FakeExchangeServer]:
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """The command's retry policy, minus the waiting."""
     policy = RetryPolicy(max_attempts=3, sleep=lambda _seconds: None)
-    monkeypatch.setattr(data_cmds, "update_store", functools.partial(update_store, retry=policy))
+    # the command imports update_store when it runs (through feeds' lazy exports)
+    monkeypatch.setattr(ccxt_feed, "update_store", functools.partial(update_store, retry=policy))
 
 
 def _study(tmp_path: Path, server: FakeExchangeServer, **data: object) -> Path:

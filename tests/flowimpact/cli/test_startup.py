@@ -1,14 +1,18 @@
 """Start-up: the quick commands do not import the heavy numeric and plotting libraries.
 
-vectorbt, numba and plotly take seconds to import; ``flowimpact --help`` and ``flowimpact data
-list`` need none of them, and ``--help`` needs nothing but click (the command modules load on
-first use: ``flowimpact.cli._app.LazyGroup``). Each command runs in a fresh interpreter, which
-then reports what it had imported.
+pandas, pyarrow, ccxt, SQLAlchemy, APScheduler, vectorbt, numba and plotly take seconds to
+import; ``flowimpact --help`` and ``flowimpact data list`` need none of them, and ``--help``
+needs nothing but click (the command modules load on first use:
+``flowimpact.cli._app.LazyGroup``); ``data list`` reads the store's JSON summaries
+(``feeds.listing``). Each command runs in a fresh interpreter, which then reports what it had
+imported.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +26,7 @@ import feeds
 from flowimpact.cli import _app
 from tests.scheduler.helpers import REPO_ROOT, subprocess_env
 
-HEAVY = ("vectorbt", "numba", "plotly")
+HEAVY = ("pandas", "pyarrow", "ccxt", "sqlalchemy", "apscheduler", "vectorbt", "numba", "plotly")
 
 _RUN_AND_REPORT = f"""
 import json, sys
@@ -103,6 +107,31 @@ def test_data_list_imports_no_heavy_library(store_dir: Path) -> None:
     assert report["code"] == 0
     assert "BTC/USDT" in printed  # the store was really read and listed
     assert report["heavy"] == []
+    printed, report = _run("data", data_dir=store_dir)  # `data` alone is `data list`
+    assert "BTC/USDT" in printed and report["heavy"] == []
+
+
+def test_data_list_without_summaries_reads_the_files_and_says_the_same(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    # a store written by an older version (no summaries) or changed by another tool (the
+    # summary's checksum no longer matches): the files are read whole, the listing is the same
+    listed, _ = _run("data", "list", data_dir=store_dir)
+    old = tmp_path / "old"
+    shutil.copytree(store_dir, old)
+    summaries = sorted(old.rglob("*.summary.json"))
+    assert summaries  # the store's writes left them
+    summaries[0].unlink()
+    stale = tmp_path / "stale"
+    shutil.copytree(store_dir, stale)
+    for summary in stale.rglob("*.summary.json"):  # every figure wrong, the checksum too
+        summary.write_text(summary.read_text().replace('"rows": 30', '"rows": 31'))
+        summary.write_text(re.sub(r'"sha256": "[0-9a-f]+"', '"sha256": "00"',
+                                  summary.read_text()))
+    for folder in (old, stale):
+        printed, report = _run("data", "list", data_dir=folder)
+        assert printed == listed.replace(str(store_dir), str(folder))
+        assert "pandas" in report["heavy"]  # it really read the Parquet file
 
 
 @pytest.mark.slow
@@ -113,4 +142,4 @@ def test_the_check_sees_a_heavy_import() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
         cwd=REPO_ROOT, env=subprocess_env(),
     )
-    assert "vectorbt" in out.stdout and "numba" in out.stdout
+    assert "vectorbt" in out.stdout and "numba" in out.stdout and "pandas" in out.stdout
