@@ -3,10 +3,9 @@
 Every write of the candle store or the ETF-flow store leaves ``<file>.summary.json`` next to
 the Parquet file it wrote (``1d.parquet`` → ``1d.summary.json``): the row ``data list`` prints
 for it (span, rows, gaps, bad rows, total-only days) and the SHA-256 of the Parquet file it
-describes. ``store_listing`` reads those, so the listing needs neither pandas nor pyarrow
-(about two seconds of start-up). A file without a summary, or whose bytes no longer match it
-(written by an older version or another tool), is read whole as before, through
-``feeds.store`` and ``feeds.etf_flows``: the listing says the same either way.
+describes. ``feeds.store_listing`` reads those, so the listing needs neither pandas nor pyarrow
+(about two seconds of start-up). This module sits below the stores that write the summaries
+and imports none of them.
 """
 
 from __future__ import annotations
@@ -115,17 +114,6 @@ def read_summary(path: Path) -> dict[str, Any] | None:
     return record
 
 
-def store_listing(root: Path) -> tuple[list[SeriesListing], list[FlowListing]]:
-    """Every stored candle series (sorted by exchange, symbol and timeframe) and ETF-flow
-    table (sorted by asset) under the data directory ``root``."""
-    series = [_series(read_summary(path) or _read_series(path))
-              for path in sorted((Path(root) / "candles").glob("*/*/*.parquet"))]
-    flows = [_flow(read_summary(path) or _read_flow(path))
-             for path in sorted((Path(root) / "etf_flows").glob("*.parquet"))]
-    series.sort(key=lambda s: (s.exchange, s.symbol, s.timeframe_seconds))
-    return series, flows
-
-
 def when(stamp: datetime) -> str:
     """``2024-01-02`` for a midnight, else ``2024-01-02 13:37`` (seconds only when there are);
     as ``feeds.quality.when`` says it of a ``pd.Timestamp``."""
@@ -134,22 +122,8 @@ def when(stamp: datetime) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second else "%Y-%m-%d %H:%M")
 
 
-def _read_series(path: Path) -> dict[str, Any]:
-    """A file without a valid summary: read whole (pandas) and summarized as a write would."""
-    from feeds.store import series_entry
-    from feeds.timeframes import timeframe_seconds
-
-    entry = series_entry(path)
-    return series_summary(entry, timeframe_seconds(entry.timeframe))
-
-
-def _read_flow(path: Path) -> dict[str, Any]:
-    from feeds.etf_flows import flow_entry
-
-    return flow_summary(flow_entry(path))
-
-
-def _series(record: dict[str, Any]) -> SeriesListing:
+def series_listing(record: dict[str, Any]) -> SeriesListing:
+    """The ``data list`` row of a candle series from its summary record."""
     return SeriesListing(
         exchange=record["exchange"], symbol=record["symbol"], timeframe=record["timeframe"],
         timeframe_seconds=int(record["timeframe_seconds"]), first=_time(record["first"]),
@@ -160,7 +134,8 @@ def _series(record: dict[str, Any]) -> SeriesListing:
     )  # fmt: skip
 
 
-def _flow(record: dict[str, Any]) -> FlowListing:
+def flow_listing(record: dict[str, Any]) -> FlowListing:
+    """The ``data list`` row of an ETF-flow table from its summary record."""
     return FlowListing(
         asset=record["asset"], first=_time(record["first"]), last=_time(record["last"]),
         rows=int(record["rows"]), funds=int(record["funds"]),
@@ -197,11 +172,12 @@ __all__ = [
     "FindingLine",
     "FlowListing",
     "SeriesListing",
+    "flow_listing",
     "flow_summary",
     "read_summary",
     "remove_summary",
+    "series_listing",
     "series_summary",
-    "store_listing",
     "summary_path",
     "when",
 ]

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from feeds.listing import FlowListing, SeriesListing, store_listing
+from feeds.listing import FlowListing, SeriesListing
 from feeds.names import to_ccxt_symbol
+from feeds.store_listing import store_listing
 from flowimpact.cli._app import cli, config_option, data_dir_option
 from flowimpact.cli._store_notes import store_notes
 from flowimpact.cli.output_options import output_options
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from feeds.etf_flows import EtfMergeResult
 
 # pandas, pyarrow and ccxt are imported inside the commands that need them: `flowimpact data
-# list` reads the store's JSON summaries (feeds.listing) and loads none of them.
+# list` reads the store's JSON summaries (feeds.store_listing) and loads none of them.
 
 _EMPTY_STORE_HINT = (
     "run `flowimpact fetch` (online) or `flowimpact import path/to/binance_BTCUSDT_1d.csv ...` "
