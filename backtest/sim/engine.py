@@ -28,7 +28,9 @@ so it fills only the arrays the caller names in ``outputs``; the study needs ``c
 ``flow_usd`` and ``log_impact`` (the default); ``instant_log_impact`` (u_t = κ·F_t, in the
 model's unit: log price under ``linear``, USD of market value otherwise) and
 ``permanent_log_impact`` (the part of I_t that never decays, as a log move) are there for
-tests and diagnostics.
+tests and diagnostics; ``permanent_log_impact_at_horizon`` is that part on the last day only,
+one number per column, which the study reports beside I_T (the rest of I_T is the transient of
+buying still under way, which a finite horizon sees and a longer one would not).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ FloatArray = npt.NDArray[np.float64]
 ENGINE_OUTPUTS = (
     "close_usd", "flow_usd", "log_impact", "instant_log_impact", "permanent_log_impact",
 )  # fmt: skip
+#: outputs of one number per column ``[scenario, path, asset]``, not one per day
+HORIZON_OUTPUTS = ("permanent_log_impact_at_horizon",)
+#: everything ``run_engine(outputs=...)`` can name, in the kernel's order
+ALL_OUTPUTS = ENGINE_OUTPUTS + HORIZON_OUTPUTS
 #: what the study reads (summary: flow_usd and log_impact; report: close_usd)
 DEFAULT_OUTPUTS = ("close_usd", "flow_usd", "log_impact")
 
@@ -114,7 +120,9 @@ class EngineResult:
 
     ``close_usd`` P'_t; ``flow_usd`` total net flow (exogenous + sleeve); ``log_impact`` I_t
     (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t = κ·F_t in the model's unit;
-    ``permanent_log_impact`` the anticipation and the permanent part as a log move. An array
+    ``permanent_log_impact`` the anticipation and the permanent part as a log move;
+    ``permanent_log_impact_at_horizon`` ``[scenario, path, asset]`` the same on the last day
+    alone (what the study's figures read, without a day axis in memory). An array
     the run was not asked for (``run_engine(outputs=...)``) is None.
     """
 
@@ -125,6 +133,7 @@ class EngineResult:
     log_impact: FloatArray | None
     instant_log_impact: FloatArray | None
     permanent_log_impact: FloatArray | None
+    permanent_log_impact_at_horizon: FloatArray | None = None
 
     def array(self, name: str) -> FloatArray:
         """One output by name; an error naming the ``outputs=`` to ask for when it was left out."""
@@ -148,7 +157,7 @@ def run_engine(
     ``flow_usd[scenario, day, asset]`` are exogenous net flows in USD on ``baseline.days``;
     ``impacts`` holds one ImpactConfig per scenario; ``announcement_day_index`` is the
     announcement's index in ``baseline.days`` (-1 or out of range: none in the window).
-    ``outputs`` names the EngineResult arrays to fill (any of ``ENGINE_OUTPUTS``); the others
+    ``outputs`` names the EngineResult arrays to fill (any of ``ALL_OUTPUTS``); the others
     are None and cost neither memory nor time.
     """
     write = _output_mask(outputs)
@@ -175,7 +184,8 @@ def run_engine(
     planned = _planned_flows(flows, sleeve_params, int(announcement_day_index))
     shape = (n_scenarios, n_paths, n_days, n_assets)
     unused = np.empty((0, 0, 0, 0))
-    out = [np.empty(shape) if wanted else unused for wanted in write]
+    out = [np.empty(shape) if wanted else unused for wanted in write[: len(ENGINE_OUTPUTS)]]
+    out.append(np.empty((n_scenarios, n_paths, n_assets)) if write[-1] else np.empty((0, 0, 0)))
     n_bad = kernels.simulate_impact(
         market_arrays,
         kernels.Flows(
@@ -199,14 +209,14 @@ def run_engine(
 
 
 def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
-    """``[5]`` bools in ENGINE_OUTPUTS order; InputError for an unknown or empty selection."""
+    """``[6]`` bools in ALL_OUTPUTS order; InputError for an unknown or empty selection."""
     if isinstance(outputs, str):
         outputs = (outputs,)
-    unknown = sorted(set(outputs) - set(ENGINE_OUTPUTS))
+    unknown = sorted(set(outputs) - set(ALL_OUTPUTS))
     if unknown or not outputs:
-        allowed = ", ".join(ENGINE_OUTPUTS)
+        allowed = ", ".join(ALL_OUTPUTS)
         raise InputError(f"run_engine outputs {sorted(outputs)!r}: name one or more of {allowed}")
-    return np.array([name in outputs for name in ENGINE_OUTPUTS], dtype=np.bool_)
+    return np.array([name in outputs for name in ALL_OUTPUTS], dtype=np.bool_)
 
 
 def _sleeve_params(
@@ -328,4 +338,11 @@ def _per_window(
     return np.stack([compute(prior, values, window) for window in windows])
 
 
-__all__ = ["EngineResult", "SleeveArrays", "run_engine"]
+__all__ = [
+    "ALL_OUTPUTS",
+    "ENGINE_OUTPUTS",
+    "HORIZON_OUTPUTS",
+    "EngineResult",
+    "SleeveArrays",
+    "run_engine",
+]

@@ -97,12 +97,13 @@ class SleeveParams(NamedTuple):
 class Outputs(NamedTuple):
     """The arrays the kernel fills, ``[scenario, path, day, asset]``; ``write`` picks them."""
 
-    write: Array  # [5] bool, in field order below; an output not written may be empty
+    write: Array  # [6] bool, in field order below; an output not written may be empty
     close_usd: Array  # P'_t, USD
     flow_usd: Array  # exogenous + sleeve flow, USD
     log_impact: Array  # I_t
     instant_log_impact: Array  # u_t = κ·F_t in the model's unit (log price or USD of value)
     permanent_log_impact: Array  # the part of I_t that never decays (J + Π as a log move)
+    permanent_log_impact_at_horizon: Array  # [scenario, path, asset]: the above on the last day
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -149,6 +150,7 @@ def simulate_impact(
     write, out_close, out_flow = outputs.write, outputs.close_usd, outputs.flow_usd
     out_log_impact, out_instant = outputs.log_impact, outputs.instant_log_impact
     out_permanent = outputs.permanent_log_impact
+    out_permanent_at_horizon = outputs.permanent_log_impact_at_horizon
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
     n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
@@ -219,6 +221,10 @@ def simulate_impact(
                 if sleeve_active:
                     units[a] += sleeve_flow[a] / close
                 previous_close[a] = close
+                if write[5] and t == n_days - 1:  # one number per column: what stays for good
+                    out_permanent_at_horizon[s, p, a] = lasting_log_impact(
+                        code, lasting, market_cap
+                    )
                 if write[4]:  # a log only when asked for: it costs a log1p per cell
                     lasting = lasting_log_impact(code, lasting, market_cap)
                 _store(

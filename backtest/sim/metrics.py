@@ -8,6 +8,11 @@ Per column (scenario, path, asset) over the study window:
   volume × the impact config's ``volume_coverage``);
 - ``log_impact_at_horizon_bps``: I_T × 10,000 on the last day;
 - ``peak_log_impact_bps``: max_t I_t × 10,000;
+- ``permanent_log_impact_at_horizon_bps``: the part of I_T that never decays (the anticipation
+  and θ·κ·C_T, as a log move) × 10,000: linear in the cumulative dollars C_T, so of two
+  schedules the one with fewer dollars never has more of it; I_T minus this is the transient of
+  the buying still under way on the last day (a schedule still ramping up at the horizon holds
+  more of it than one that finished earlier with more dollars);
 - ``price_uplift_at_horizon_pct``: (P'_T / B_T − 1) × 100 = (exp(I_T) − 1) × 100, the impacted
   price against the baseline on the same path.
 
@@ -31,6 +36,7 @@ IMPACT_METRICS = (
     "flow_share_of_volume_pct",
     "log_impact_at_horizon_bps",
     "peak_log_impact_bps",
+    "permanent_log_impact_at_horizon_bps",
     "price_uplift_at_horizon_pct",
 )
 
@@ -47,12 +53,14 @@ def impact_metrics(
     log_impact: np.ndarray,
     volume_usd: np.ndarray,
     volume_coverage: npt.ArrayLike,
+    permanent_log_impact_at_horizon: np.ndarray,
 ) -> pd.DataFrame:
     """One row per (scenario, asset): ``[scenario, path, day, asset]`` arrays in, quantiles out.
 
     ``volume_usd`` is the baseline venue volume ``[path, day, asset]``; ``volume_coverage`` one
     factor per ``[scenario, asset]`` (``backtest.sim.impact.coverage_table``), or one per
-    scenario for every asset.
+    scenario for every asset; ``permanent_log_impact_at_horizon`` the engine's output of that
+    name, ``[scenario, path, asset]``.
     """
     # imported here: the metric names above are read by config checks that need no numba
     from backtest.sim.metric_kernels import column_figures
@@ -71,6 +79,10 @@ def impact_metrics(
         "flow_share_of_volume_pct": share_pct,
         "log_impact_at_horizon_bps": last * BPS_PER_UNIT,
         "peak_log_impact_bps": peak * BPS_PER_UNIT,
+        "permanent_log_impact_at_horizon_bps": np.asarray(
+            permanent_log_impact_at_horizon, dtype=np.float64
+        )
+        * BPS_PER_UNIT,
         "price_uplift_at_horizon_pct": np.expm1(last) * 100,
     }
     columns = {}

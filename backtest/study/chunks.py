@@ -179,7 +179,8 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         impacts,
         flows.sleeve,
         shared.announcement_day,
-        outputs=("flow_usd", "log_impact") + (("close_usd",) if keep_close else ()),
+        outputs=("flow_usd", "log_impact", "permanent_log_impact_at_horizon")
+        + (("close_usd",) if keep_close else ()),
     )
     seconds["engine"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -188,6 +189,7 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         engine.array("log_impact"),
         shared.baseline.volume_usd,
         coverage_table(impacts, shared.baseline.assets, shared.baseline.venues)[0],
+        engine.array("permanent_log_impact_at_horizon"),
     ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
     del engine  # frees the flow and impact arrays before the evaluation

@@ -29,6 +29,7 @@ OUTPUT_LABELS = {
     "price_uplift_at_horizon_pct": "price uplift at the horizon (%)",
     "log_impact_at_horizon_bps": "log impact at the horizon (bps)",
     "peak_log_impact_bps": "peak log impact (bps)",
+    "permanent_log_impact_at_horizon_bps": "permanent log impact at the horizon (bps)",
     "cum_flow_usd": "cumulative flow (USD)",
     "flow_share_of_volume_pct": "flow as a share of volume (%)",
 }

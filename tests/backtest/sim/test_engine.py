@@ -305,6 +305,14 @@ def test_only_the_requested_outputs_are_filled_and_they_do_not_change() -> None:
     assert default.permanent_log_impact is None
     for name in ("close_usd", "flow_usd", "log_impact"):
         assert np.array_equal(getattr(default, name), getattr(full, name))
+    horizon = run_engine(
+        baseline, flows, ALL_MODELS, sleeve, 3, outputs=("permanent_log_impact_at_horizon",)
+    )
+    # one number per column: the permanent part of the last day, as the day cube has it
+    assert horizon.permanent_log_impact is None and horizon.close_usd is None
+    assert np.array_equal(
+        horizon.array("permanent_log_impact_at_horizon"), full.permanent_log_impact[:, :, -1]
+    )
     only = run_engine(baseline, flows, ALL_MODELS, sleeve, 3, outputs=("instant_log_impact",))
     assert only.close_usd is None and only.flow_usd is None and only.log_impact is None
     assert np.array_equal(only.instant_log_impact, full.instant_log_impact)

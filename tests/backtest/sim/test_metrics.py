@@ -13,10 +13,12 @@ from backtest.sim.metrics import QUANTILES, impact_metrics, quantile_over_paths
 FLOW_USD = np.array([[[[0.0, 10.0], [100.0, 0.0], [0.0, 0.0], [50.0, -20.0]]]])
 LOG_IMPACT = np.array([[[[0.0, 0.001], [0.01, 0.0005], [0.02, 0.0002], [0.015, -0.001]]]])
 VOLUME_USD = np.array([[[1_000.0, 400.0], [2_000.0, 800.0], [5_000.0, 900.0], [3_000.0, 100.0]]])
+# the engine's permanent part on the last day, [scenario, path, asset]
+PERMANENT = np.array([[[0.012, -0.0008]]])
 
 
 def test_impact_metrics_by_hand() -> None:
-    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [2.0])
+    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [2.0], PERMANENT)
     assert list(frame.index) == [(0, 0), (0, 1)]
     btc, eth = frame.iloc[0], frame.iloc[1]
     # cumulative flow: the sum of daily flows, selling included
@@ -30,6 +32,9 @@ def test_impact_metrics_by_hand() -> None:
     assert btc["peak_log_impact_bps_p50"] == pytest.approx(200.0)
     assert eth["log_impact_at_horizon_bps_p50"] == pytest.approx(-10.0)
     assert eth["peak_log_impact_bps_p50"] == pytest.approx(10.0)
+    # the engine's lasting part on the last day, in basis points
+    assert btc["permanent_log_impact_at_horizon_bps_p50"] == pytest.approx(120.0)
+    assert eth["permanent_log_impact_at_horizon_bps_p50"] == pytest.approx(-8.0)
     # price uplift: exp(I_T) - 1
     assert btc["price_uplift_at_horizon_pct_p50"] == pytest.approx((math.exp(0.015) - 1) * 100)
     assert eth["price_uplift_at_horizon_pct_p50"] == pytest.approx((math.exp(-0.001) - 1) * 100)
@@ -40,7 +45,9 @@ def test_impact_metrics_by_hand() -> None:
 
 def test_zero_flow_gives_zero_figures() -> None:
     zeros = np.zeros_like(FLOW_USD)
-    frame = impact_metrics(zeros, np.zeros_like(LOG_IMPACT), VOLUME_USD, [1.0])
+    frame = impact_metrics(
+        zeros, np.zeros_like(LOG_IMPACT), VOLUME_USD, [1.0], np.zeros_like(PERMANENT)
+    )
     assert np.isfinite(frame.to_numpy()).all()
     np.testing.assert_array_equal(frame.to_numpy(), 0.0)
 
@@ -52,7 +59,8 @@ def test_coverage_is_per_scenario_and_paths_give_quantiles() -> None:
     scale = np.array([1.0, 2.0, 4.0])[None, :, None, None]
     log_impact = np.concatenate([LOG_IMPACT * scale, LOG_IMPACT * scale])
     volume = np.repeat(VOLUME_USD, 3, axis=0)
-    frame = impact_metrics(flow, log_impact, volume, [1.0, 10.0])
+    permanent = np.concatenate([PERMANENT * scale[..., 0], PERMANENT * scale[..., 0]])
+    frame = impact_metrics(flow, log_impact, volume, [1.0, 10.0], permanent)
     share_btc = frame.xs(0, level="asset_index")["flow_share_of_volume_pct_p50"].to_numpy()
     np.testing.assert_allclose(share_btc, [150 / 5_000 * 100, 150 / 50_000 * 100])
     horizon = frame.loc[(0, 0)]
@@ -61,15 +69,17 @@ def test_coverage_is_per_scenario_and_paths_give_quantiles() -> None:
     assert horizon["log_impact_at_horizon_bps_p05"] == pytest.approx(150 + 0.1 * (300 - 150))
     assert horizon["log_impact_at_horizon_bps_p95"] == pytest.approx(300 + 0.9 * (600 - 300))
     assert horizon["log_impact_at_horizon_bps_p95"] < max(values)
+    assert horizon["permanent_log_impact_at_horizon_bps_p50"] == pytest.approx(240.0)
 
 
 def test_columns_carry_units_and_quantiles() -> None:
-    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [1.0])
+    frame = impact_metrics(FLOW_USD, LOG_IMPACT, VOLUME_USD, [1.0], PERMANENT)
     names = (
         "cum_flow_usd",
         "flow_share_of_volume_pct",
         "log_impact_at_horizon_bps",
         "peak_log_impact_bps",
+        "permanent_log_impact_at_horizon_bps",
         "price_uplift_at_horizon_pct",
     )
     assert list(frame.columns) == [f"{n}_{q}" for n in names for q in QUANTILES]

@@ -210,12 +210,14 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
         [s.impact for s in scenarios],
         inputs.sleeve,
         inputs.announcement_day,
+        outputs=("flow_usd", "log_impact", "permanent_log_impact_at_horizon"),
     )
     expected = impact_metrics(
-        engine.flow_usd,
-        engine.log_impact,
+        engine.array("flow_usd"),
+        engine.array("log_impact"),
         baseline.volume_usd,
         coverage_table([s.impact for s in scenarios], baseline.assets, baseline.venues)[0],
+        engine.array("permanent_log_impact_at_horizon"),
     )
     got = evaluate_samples(
         [s.inflow for s in scenarios],
