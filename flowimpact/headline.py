@@ -10,7 +10,10 @@ The object's keys (docs/contracts.md): ``rule``, ``scenario_id``, ``label``, ``a
 ``allocation``, ``reallocation_share``, ``model``, ``parameter`` (the model's parameter key),
 ``parameter_value``, ``etf_explained_share`` (null until the study is indexed by it),
 ``horizon`` (the last day), ``price_uplift_at_horizon_pct`` (``p05``, ``p50``, ``p95``: the
-5th, 50th and 95th percentile over that one scenario's bootstrap paths), ``cum_flow_usd`` (the
+5th, 50th and 95th percentile over that one scenario's bootstrap paths),
+``permanent_uplift_at_horizon_pct`` (the median over paths of the uplift the part of impact
+that never decays would give alone; the rest of the uplift is the transient of buying still
+under way at the horizon; absent from run.json files written before it), ``cum_flow_usd`` (the
 median over paths of the net USD reaching the asset by the horizon) and ``sources_usd`` (the
 allocation times plan assets, as commentators count it).
 """
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 UPLIFT_KEY = "price_uplift_at_horizon_pct"
+PERMANENT_KEY = "permanent_uplift_at_horizon_pct"
 
 #: how the model's parameter is named in prose
 PARAMETER_SYMBOL = {"multiplier": "M", "sqrt_y": "Y", "lambda_per_billion_usd": "λ per $bn"}
@@ -60,22 +64,32 @@ def scenario_text(headline: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def permanent_text(headline: Mapping[str, Any]) -> str:
+    """``; +4.8% of it permanent``, or nothing for a headline written before the key was."""
+    permanent = headline.get(PERMANENT_KEY)
+    if permanent is None:
+        return ""
+    return f"; {float(permanent):+.1f}% of it permanent"
+
+
 def headline_text(headline: Mapping[str, Any]) -> str:
     """One sentence: asset, median and band, horizon, scenario and the USD behind it."""
     usd_bn = float(headline["cum_flow_usd"]) / 1e9
     return (
         f"{headline['asset']} {median_text(headline)} by {headline['horizon']} "
-        f"({band_text(headline)}) at {scenario_text(headline)}; "
+        f"({band_text(headline)}{permanent_text(headline)}) at {scenario_text(headline)}; "
         f"${usd_bn:,.1f} bn reaching {headline['asset']} by then"
     )
 
 
 __all__ = [
     "PARAMETER_SYMBOL",
+    "PERMANENT_KEY",
     "UPLIFT_KEY",
     "band_text",
     "headline_text",
     "median_text",
+    "permanent_text",
     "scenario_text",
     "uplift_pct",
 ]

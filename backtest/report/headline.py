@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from backtest.study.config import AxisKey, Scenario, Study
 from backtest.study.evidence_config import SHARE_AXIS
 from backtest.study.results import StudyRun
-from flowimpact.headline import UPLIFT_KEY
+from flowimpact.headline import PERMANENT_KEY, UPLIFT_KEY
+from flowimpact.units import BPS_PER_UNIT
 
 RULE = (
     "the reference asset (BTC, else the first asset); allocation 1% if the grid holds it, "
@@ -122,6 +124,10 @@ def headline(run: StudyRun) -> dict[str, Any]:
         "etf_explained_share": _share(scenario),
         "horizon": run.baseline.days[-1].date().isoformat(),
         UPLIFT_KEY: {q: float(figures[f"{UPLIFT_KEY}_{q}"]) for q in ("p05", "p50", "p95")},
+        # the median of exp(x) - 1 is exp(median x) - 1: the permanent log impact's median
+        PERMANENT_KEY: float(
+            np.expm1(figures["permanent_log_impact_at_horizon_bps_p50"] / BPS_PER_UNIT) * 100
+        ),
         "cum_flow_usd": float(figures["cum_flow_usd_p50"]),
         "sources_usd": float(inflow.allocation * inflow.plan_assets_usd),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
 import shutil
 from datetime import UTC, datetime
@@ -64,6 +65,12 @@ def test_the_headline_is_one_scenario_chosen_by_the_rule(
     for q in ("p05", "p50", "p95"):
         assert band[q] == pytest.approx(row[f"price_uplift_at_horizon_pct_{q}"].iloc[0], rel=1e-9)
     assert band["p05"] < band["p50"] < band["p95"]
+    permanent_bps = row["permanent_log_impact_at_horizon_bps_p50"].iloc[0]
+    assert headline["permanent_uplift_at_horizon_pct"] == pytest.approx(
+        math.expm1(permanent_bps / 1e4) * 100, rel=1e-9
+    )
+    # buying only: the lasting part is positive and below the whole (the transient adds)
+    assert 0 < headline["permanent_uplift_at_horizon_pct"] < band["p50"]
     assert headline["cum_flow_usd"] == pytest.approx(row["cum_flow_usd_p50"].iloc[0], rel=1e-9)
     # not the median over the reallocation axis, which the old summary printed
     at = table[(table["asset"] == "BTC") & (table["allocation"] == 0.01)]
