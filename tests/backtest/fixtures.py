@@ -3,7 +3,8 @@
 Seeded random-walk daily candles for Binance BTC/USDT and ETH/USDT from 2023-05-01 to
 2025-10-31 (``write_synthetic_store``), and a small study over them: two allocations of which
 one is zero, one impact model, 8 bootstrap paths to 2026-12-31 (``write_study``, with any
-section merged over it). ``NETWORK_REFERENCE`` finds a page that would load from the network.
+section merged over it; ``small_study_scenarios`` runs it). ``NETWORK_REFERENCE`` finds a page
+that would load from the network.
 """
 
 from __future__ import annotations
@@ -70,3 +71,15 @@ def write_study(path: Path, **sections: dict[str, object]) -> Path:
         study[name] = {**study.get(name, {}), **values}
     path.write_text(tomli_w.dumps(study), encoding="utf-8")
     return path
+
+
+def small_study_scenarios(root: Path, **sections: dict[str, object]) -> pd.DataFrame:
+    """``scenarios.csv`` of the small study (``sections`` merged over it) run on the synthetic
+    store, everything under ``root``."""
+    from backtest.run import run_study  # the study's code, not the fixtures', is under test
+    from backtest.study.config import load_study
+
+    write_synthetic_store(root / "data")
+    study = load_study(write_study(root / "study.toml", **sections))
+    result = run_study(study, root / "data", root / "out", progress=False)
+    return pd.read_csv(result.files["scenarios.csv"])

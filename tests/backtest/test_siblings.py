@@ -14,9 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.run import run_study
-from backtest.study.config import load_study
-from tests.backtest.fixtures import write_study, write_synthetic_store
+from tests.backtest.fixtures import small_study_scenarios
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +32,7 @@ GRID = {
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    root = tmp_path_factory.mktemp("siblings")
-    write_synthetic_store(root / "data")
-    study = load_study(write_study(root / "study.toml", **GRID))
-    result = run_study(study, root / "data", root / "out", progress=False)
-    return pd.read_csv(result.files["scenarios.csv"])
+    return small_study_scenarios(tmp_path_factory.mktemp("siblings"), **GRID)
 
 
 def _fewer_dollar_siblings(scenarios: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
