@@ -11,11 +11,13 @@ flows.
 The models (``backtest.sim.models``) read only the BASELINE's state, never the impacted path:
 σ_t and V_t are trailing statistics of the baseline over days t-w .. t-1 (the baseline is what
 the market does anyway; impact does not feed back into volatility or volume, an assumption) and
-the market cap is MC_t = B_t × supply. A model's per-dollar coefficient κ is one number per
-path and asset over the window, read from the baseline's state before the first day: the
-permanent impact θ·κ·C_t depends on the cumulative dollars C_t alone, flows that net to zero
-leave none, and the hindcast can invert the engine exactly (``backtest.sim.inverse``). The
-sleeve's weights use the previous day's impacted close (what the fund holds is worth that).
+the market cap is MC_t = B_t × supply. Since σ and V depend on the baseline alone, a run builds
+them once for its whole grid (``MarketWindows``) and every chunk's engine reads them. A
+model's per-dollar coefficient κ is one number per path and asset over the window, read from
+the baseline's state before the first day: the permanent impact θ·κ·C_t depends on the
+cumulative dollars C_t alone, flows that net to zero leave none, and the hindcast can invert
+the engine exactly (``backtest.sim.inverse``). The sleeve's weights use the previous day's
+impacted close (what the fund holds is worth that).
 
 Anticipation: with share α, J = α·θ·κ·Σ_{s>a} F_s (the scheduled flows' permanent impact) is
 added to the permanent stock from the announcement day a on, and every later flow keeps only
