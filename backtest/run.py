@@ -176,7 +176,7 @@ def _compute_study(
         table=table,
         analogs=analogs,
         timings_s=timings,
-        chunk_seconds=combined.seconds,
+        chunk_seconds={**combined.seconds, **shared.precomputed.seconds},
         n_chunks=len(specs),
         compute=compute,
         started_utc=job.started,

@@ -188,7 +188,9 @@ def run_manifest(run: StudyRun, files: Sequence[str]) -> dict[str, Any]:
 
     ``seconds_by_step`` is wall time per step (``chunks``: engine, figures and evaluation of
     every chunk; ``report``: report.html); ``seconds_in_chunks`` sums each part of a chunk
-    over all chunks (on Dask: time spent on the workers, which may exceed the wall time).
+    over all chunks (on Dask: time spent on the workers, which may exceed the wall time), and
+    gives the once-per-run work the chunks read (``market_windows``, ``baseline_evaluate``:
+    ``backtest.study.once_per_run``), computed in the client before them.
     """
     return manifest(
         run.study,

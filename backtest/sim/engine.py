@@ -11,11 +11,13 @@ flows.
 The models (``backtest.sim.models``) read only the BASELINE's state, never the impacted path:
 σ_t and V_t are trailing statistics of the baseline over days t-w .. t-1 (the baseline is what
 the market does anyway; impact does not feed back into volatility or volume, an assumption) and
-the market cap is MC_t = B_t × supply. A model's per-dollar coefficient κ is one number per
-path and asset over the window, read from the baseline's state before the first day: the
-permanent impact θ·κ·C_t depends on the cumulative dollars C_t alone, flows that net to zero
-leave none, and the hindcast can invert the engine exactly (``backtest.sim.inverse``). The
-sleeve's weights use the previous day's impacted close (what the fund holds is worth that).
+the market cap is MC_t = B_t × supply. Since σ and V depend on the baseline alone, a run builds
+them once for its whole grid (``MarketWindows``) and every chunk's engine reads them. A
+model's per-dollar coefficient κ is one number per path and asset over the window, read from
+the baseline's state before the first day: the permanent impact θ·κ·C_t depends on the
+cumulative dollars C_t alone, flows that net to zero leave none, and the hindcast can invert
+the engine exactly (``backtest.sim.inverse``). The sleeve's weights use the previous day's
+impacted close (what the fund holds is worth that).
 
 Anticipation: with share α, J = α·θ·κ·Σ_{s>a} F_s (the scheduled flows' permanent impact) is
 added to the permanent stock from the announcement day a on, and every later flow keeps only
@@ -151,6 +153,7 @@ def run_engine(
     announcement_day_index: int = -1,
     *,
     outputs: Collection[str] = DEFAULT_OUTPUTS,
+    windows: MarketWindows | None = None,
 ) -> EngineResult:
     """Impacted prices for every scenario (flows + impact config) on every baseline path.
 
@@ -158,7 +161,10 @@ def run_engine(
     ``impacts`` holds one ImpactConfig per scenario; ``announcement_day_index`` is the
     announcement's index in ``baseline.days`` (-1 or out of range: none in the window).
     ``outputs`` names the EngineResult arrays to fill (any of ``ALL_OUTPUTS``); the others
-    are None and cost neither memory nor time.
+    are None and cost neither memory nor time. ``windows`` (``market_windows`` of this
+    baseline, for windows that include every scenario's) spares the trailing σ and volume,
+    which depend on the baseline alone: a run computes them once for all its chunks; the
+    numbers are the same as without.
     """
     write = _output_mask(outputs)
     flows = np.ascontiguousarray(flow_usd, dtype=np.float64)
@@ -173,12 +179,19 @@ def run_engine(
         raise InputError(f"{len(impacts)} impact configs for {n_scenarios} flow scenarios")
     if not np.all(np.isfinite(flows)):
         raise InputError("flow_usd holds NaN or infinite values; check the inflow schedule")
-    params = _scenario_parameters(impacts, baseline)
+    if windows is None:
+        windows = market_windows(baseline, impacts)
+    elif windows.sigma.shape[1:] != baseline.close_usd.shape:
+        raise InputError(
+            f"market windows of shape {windows.sigma.shape[1:]} for a baseline of shape "
+            f"{baseline.close_usd.shape}: build them from this baseline (market_windows)"
+        )
+    params = _scenario_parameters(impacts, baseline, windows)
     market_arrays = kernels.Market(
         close_usd=np.ascontiguousarray(baseline.close_usd, dtype=np.float64),
         prior_close_usd=np.ascontiguousarray(baseline.prior_close_usd[:, -1, :], dtype=np.float64),
-        sigma=_per_window(baseline, params.sigma_windows, volatility=True),
-        venue_volume_usd=_per_window(baseline, params.volume_windows, volatility=False),
+        sigma=windows.sigma,
+        venue_volume_usd=windows.venue_volume_usd,
     )
     sleeve_params = _sleeve_params(sleeve, n_scenarios, n_days, n_assets)
     planned = _planned_flows(flows, sleeve_params, int(announcement_day_index))
@@ -270,19 +283,71 @@ def _planned_flows(
 
 
 @dataclass(frozen=True, eq=False)
+class MarketWindows:
+    """The baseline's trailing σ and mean venue USD volume for some windows, ``[window slot,
+    path, day, asset]`` (slot k is ``sigma_windows[k]`` / ``volume_windows[k]``).
+
+    They depend on the baseline alone (impact never feeds back into them), so a run builds
+    them once for the union of its grid's windows (``market_windows``) and every chunk's
+    engine reads them (``run_engine(windows=...)``) instead of computing them again.
+    """
+
+    sigma_windows: tuple[int, ...]
+    volume_windows: tuple[int, ...]
+    sigma: FloatArray
+    venue_volume_usd: FloatArray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.sigma.nbytes + self.venue_volume_usd.nbytes)
+
+
+def market_windows(baseline: BaselinePaths, impacts: Sequence[ImpactConfig]) -> MarketWindows:
+    """Trailing σ and volume of ``baseline`` for every distinct window of ``impacts``.
+
+    ConfigError when a window needs more days before the study start than the baseline keeps.
+    """
+    _check_warmup(impacts, baseline)
+    sigma_windows = tuple(sorted({c.volatility_window_days for c in impacts}))
+    volume_windows = tuple(sorted({c.volume_window_days for c in impacts}))
+    return MarketWindows(
+        sigma_windows=sigma_windows,
+        volume_windows=volume_windows,
+        sigma=_per_window(baseline, sigma_windows, volatility=True),
+        venue_volume_usd=_per_window(baseline, volume_windows, volatility=False),
+    )
+
+
+def market_windows_nbytes(baseline: BaselinePaths, impacts: Sequence[ImpactConfig]) -> int:
+    """What ``market_windows(baseline, impacts)`` holds, in bytes, before building it."""
+    n_windows = len({c.volatility_window_days for c in impacts}) + len(
+        {c.volume_window_days for c in impacts}
+    )
+    return n_windows * baseline.close_usd.size * np.dtype(np.float64).itemsize
+
+
+def _check_warmup(impacts: Sequence[ImpactConfig], baseline: BaselinePaths) -> None:
+    warmup = baseline.prior_close_usd.shape[1]
+    for config in impacts:
+        longest = market.days_needed(config.volatility_window_days, config.volume_window_days)
+        if longest > warmup:
+            raise ConfigError(
+                f"[impact] trailing windows need {longest} days before the study start but "
+                f"the baseline keeps {warmup}; raise [paths] warmup_days"
+            )
+
+
+@dataclass(frozen=True, eq=False)
 class _Parameters:
     impact: kernels.ImpactParams
     decay: kernels.DecayParams
-    sigma_windows: tuple[int, ...]  # the distinct σ windows, in slot order
-    volume_windows: tuple[int, ...]  # the distinct volume windows, in slot order
 
 
 def _scenario_parameters(
-    impacts: Sequence[ImpactConfig], baseline: BaselinePaths
+    impacts: Sequence[ImpactConfig], baseline: BaselinePaths, windows: MarketWindows
 ) -> _Parameters:
     """Per-scenario arrays for the kernel; one Python step per scenario, none per day."""
     n_days = baseline.n_days
-    warmup = baseline.prior_close_usd.shape[1]
     models = [impact_model(config) for config in impacts]
     terms = [decay_kernel(config).exponential_terms(n_days) for config in impacts]
     width = max(term.weight.size for term in terms)
@@ -291,15 +356,14 @@ def _scenario_parameters(
     for row, term in enumerate(terms):
         decay_weight[row, : term.weight.size] = term.weight
         decay_per_day[row, : term.weight.size] = term.decay_per_day
-    for config in impacts:
-        longest = market.days_needed(config.volatility_window_days, config.volume_window_days)
-        if longest > warmup:
-            raise ConfigError(
-                f"[impact] trailing windows need {longest} days before the study start but "
-                f"the baseline keeps {warmup}; raise [paths] warmup_days"
-            )
-    sigma_windows = tuple(sorted({c.volatility_window_days for c in impacts}))
-    volume_windows = tuple(sorted({c.volume_window_days for c in impacts}))
+    _check_warmup(impacts, baseline)
+    sigma_windows, volume_windows = windows.sigma_windows, windows.volume_windows
+    missing = sorted(
+        {c.volatility_window_days for c in impacts} - set(sigma_windows)
+        | {c.volume_window_days for c in impacts} - set(volume_windows)
+    )
+    if missing:
+        raise InputError(f"the market windows lack the trailing windows {missing} (days)")
     impact = kernels.ImpactParams(
         model_code=np.array([int(model.code) for model in models], dtype=np.int64),
         model_parameter=np.array([model.parameter for model in models], dtype=np.float64),
@@ -322,7 +386,7 @@ def _scenario_parameters(
         decay_per_day=decay_per_day,
         n_terms=np.array([term.weight.size for term in terms], dtype=np.int64),
     )
-    return _Parameters(impact, decay, sigma_windows, volume_windows)
+    return _Parameters(impact, decay)
 
 
 def _per_window(
@@ -343,6 +407,9 @@ __all__ = [
     "ENGINE_OUTPUTS",
     "HORIZON_OUTPUTS",
     "EngineResult",
+    "MarketWindows",
     "SleeveArrays",
+    "market_windows",
+    "market_windows_nbytes",
     "run_engine",
 ]

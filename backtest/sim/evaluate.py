@@ -7,7 +7,8 @@ arrays come from ``strategies.trading``; vectorbt simulates them and its numba k
 metrics, on plain arrays read where the engine left them (``backtest.sim.portfolio``: no pandas
 frame, no grid-sized copy per strategy); the summary over paths (5th, 50th and 95th
 percentiles) is NumPy. Baseline columns are evaluated once per distinct order timing, not once
-per scenario.
+per scenario, and a run evaluates them once for its whole grid (``baseline_metrics``), not in
+every chunk.
 
 Annualisation uses 365 days a year, since crypto trades every day.
 """

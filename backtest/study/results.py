@@ -48,7 +48,8 @@ class StudyRun:
     not fit in memory): the run keeps ``table`` (scenarios.csv) and the drawn scenarios' bands;
     ``backtest.study.chunks.scenario_paths(run.baseline, run.inputs, run.scenarios, i)``
     recomputes any scenario's paths. ``chunk_seconds`` sums each step's time over the chunks
-    (on Dask: time on the workers); ``n_chunks`` is how many chunks the grid ran in.
+    (on Dask: time on the workers), with the once-per-run work they read; ``n_chunks`` is how
+    many chunks the grid ran in.
     """
 
     study: Study

@@ -179,7 +179,9 @@ def test_run_json_follows_the_contract(result: RunResult, manifest: dict[str, ob
     assert set(steps) >= {"prices", "flows", "chunks", "outputs", "report"}
     assert steps["report"] > 0  # the report is timed, and counted in the total
     assert float(manifest["seconds_total"]) >= sum(steps.values()) - 0.01
-    assert set(manifest["seconds_in_chunks"]) == {"engine", "metrics", "evaluate"}
+    assert set(manifest["seconds_in_chunks"]) == {
+        "engine", "metrics", "evaluate", "market_windows", "baseline_evaluate"
+    }  # fmt: skip
     compute = manifest["compute"]
     assert isinstance(compute, dict)
     assert compute["executor"] == "in-process" and compute["chunks"] >= 1

@@ -31,6 +31,7 @@ from backtest.study.chunks import (
 from backtest.study.compute import ComputeConfig
 from backtest.study.executors import map_chunks
 from backtest.study.flow_tables import ExtraFlows
+from backtest.study.once_per_run import precompute
 from backtest.study.scenario_inputs import ChunkFlows, announcement_index, sleeve_arrays
 from strategies.inflow_batch import schedule_batch
 from strategies.inflow_config import InflowConfig
@@ -118,6 +119,9 @@ def evaluate_samples(
         impacts=tuple(impacts),
         announcement_day=announcement_index([c.announcement_day for c in inflows], days),
         evaluate=evaluate,
+        # the windows once for all samples (when they fit); the baseline metrics stay per chunk:
+        # they need every sample's pay days, which exist only as each chunk builds its schedules
+        precomputed=precompute(baseline, tuple(impacts), None, evaluate),
     )
     specs = chunk_plan(len(inflows), compute, baseline)
     mapped = map_chunks(run_chunk, specs, shared, compute, progress=progress, desc="samples")
