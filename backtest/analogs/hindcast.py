@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -273,14 +274,37 @@ def _market_volume(series: RealizedSeries, impact: ImpactConfig) -> FloatArray:
             f"{series.days[0].date()}, {series.prior_close_usd.size} are loaded"
         )
 
-    def cube(values: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
-
-    venue_volume = market.trailing_venue_volume_usd(
-        cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
-    )[0, :, 0]
     coverage, _ = impact.volume_coverage_for(series.venue)
-    return market.market_volume_usd.py_func(venue_volume, coverage)
+    return market.market_volume_usd.py_func(
+        _trailing_venue_volume(series, impact.volume_window_days), coverage
+    )
+
+
+#: series -> window days -> its trailing venue volume (read-only)
+_VENUE_VOLUME: weakref.WeakKeyDictionary[RealizedSeries, dict[int, FloatArray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _trailing_venue_volume(series: RealizedSeries, window_days: int) -> FloatArray:
+    """The realized venue volume's trailing mean, once per series and window.
+
+    It does not depend on the model's parameter, and the root finders evaluate thousands of
+    values on one series: computed once, it is shared (the same array every time, so the
+    same numbers).
+    """
+    by_window = _VENUE_VOLUME.setdefault(series, {})
+    if window_days not in by_window:
+
+        def cube(values: FloatArray) -> FloatArray:
+            return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
+
+        volume = market.trailing_venue_volume_usd(
+            cube(series.prior_volume_usd), cube(series.volume_usd), window_days
+        )[0, :, 0]
+        volume.flags.writeable = False
+        by_window[window_days] = volume
+    return by_window[window_days]
 
 
 def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArray) -> FloatArray:
