@@ -211,14 +211,14 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
                 name = f"{model}, reallocation {reading:g}"
                 x = line[SHARE_KEY].to_numpy(float)
                 traces += [
-                    go.Scatter(x=x, y=line[f"{UPLIFT}_p95"], line={"width": 0},
-                               showlegend=False, hoverinfo="skip", legendgroup=name),
-                    go.Scatter(x=x, y=line[f"{UPLIFT}_p05"], line={"width": 0},
-                               fill="tonexty", fillcolor=_rgba(color, 0.15),
-                               showlegend=False, hoverinfo="skip", legendgroup=name),
-                    go.Scatter(x=x, y=line[f"{UPLIFT}_p50"], name=name,
-                               mode="lines+markers", line={"color": color},
-                               legendgroup=name, showlegend=r == 1 and c == 1),
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p95"], line={"width": 0},
+                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p05"], line={"width": 0},
+                                    fill="tonexty", fillcolor=_rgba(color, 0.15),
+                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p50"], name=name,
+                                    mode="lines+markers", line={"color": color},
+                                    legendgroup=name, showlegend=r == 1 and c == 1),
                 ]  # fmt: skip
                 at_rows += [r] * 3
                 at_cols += [c] * 3

@@ -25,6 +25,17 @@ FAN_POINTS = 200
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
+def scatter(**properties: object) -> go.Scatter:
+    """A scatter trace without plotly's check of every property on the way in.
+
+    The check costs about ten times the rest of building a trace, and a fan chart builds one
+    per band edge of every scenario it can show (hundreds); its properties are this module's
+    own, fixed in code. The figure (its layout, its template) is still checked, and the same
+    JSON comes out (tests/backtest/report/test_figures.py builds the figures both ways).
+    """
+    return go.Scatter(**properties, _validate=False)
+
+
 def with_source(figure: go.Figure, source: str) -> go.Figure:
     """Write ``Source: ...`` under the plot area."""
     figure.add_annotation(
@@ -277,11 +288,10 @@ def _band_traces(
     edge = {"width": 0} if fill else {"width": 1, "color": color, "dash": "dot"}
     shade = {"fill": "tonexty", "fillcolor": _rgba(color, 0.15)} if fill else {}
     return [
-        go.Scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip",
-                   legendgroup=group),
-        go.Scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
-                   legendgroup=group),
-        go.Scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
+        scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip", legendgroup=group),
+        scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
+                legendgroup=group),
+        scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
     ]
 
 
