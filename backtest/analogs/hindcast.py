@@ -48,12 +48,11 @@ gives NaN and the reason.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import math
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +64,7 @@ from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
 from backtest.sim.inverse import implied_baseline
 from backtest.sim.models import SPECS
+from flowimpact.config import number
 from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
@@ -373,9 +373,18 @@ def explaining_value(
 
 
 def with_parameter(impact: ImpactConfig, value: float) -> ImpactConfig:
-    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``."""
-    changes: dict[str, Any] = {PARAMETER_KEY[impact.model]: value}
-    return dataclasses.replace(impact, **changes)
+    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``.
+
+    ``dataclasses.replace(impact, key=value)``, but the root finders call it thousands of
+    times and ``ImpactConfig`` checks every field when it is built: the other fields were
+    checked when ``impact`` was, so only the new value is checked (as ``ImpactConfig`` checks
+    it, the same ConfigError) and the rest is copied.
+    """
+    key = PARAMETER_KEY[impact.model]
+    number("impact", key, value, low=0.0)
+    changed = copy.copy(impact)
+    object.__setattr__(changed, key, value)
+    return changed
 
 
 def hindcast(

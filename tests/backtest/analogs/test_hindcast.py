@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -308,3 +309,20 @@ def test_the_trailing_volume_is_computed_once_per_series_and_window(monkeypatch)
     np.testing.assert_array_equal(log_impact(again, impact)[1], fresh)
     log_impact(again, dataclasses.replace(impact, volume_window_days=5))
     assert calls == [7, 5]
+
+
+@pytest.mark.parametrize("impact", [*ROUND_TRIP_MODELS, config(model="sqrt", sqrt_y=0.7)])
+def test_with_parameter_is_replace_with_the_value_checked(impact: ImpactConfig) -> None:
+    from backtest.analogs.hindcast import PARAMETER_KEY, with_parameter
+    from flowimpact.errors import ConfigError
+
+    key = PARAMETER_KEY[impact.model]
+    changed = with_parameter(impact, 3.5)
+    assert changed == dataclasses.replace(impact, **{key: 3.5})
+    assert hash(changed) == hash(dataclasses.replace(impact, **{key: 3.5}))
+    assert getattr(impact, key) != 3.5  # the original is left as it was
+    for bad in (-1.0, math.nan, math.inf):
+        with pytest.raises(ConfigError) as replaced:
+            dataclasses.replace(impact, **{key: bad})
+        with pytest.raises(ConfigError, match=f"^{re.escape(str(replaced.value))}$"):
+            with_parameter(impact, bad)
