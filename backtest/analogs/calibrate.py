@@ -21,8 +21,9 @@ log returns before day t, V_t the mean USD volume (close × base volume) of the
 ``volume_window_days`` days before t times ``volume_coverage`` (the venue sees only part of
 the market). σ_t and V_t come from ``backtest.sim.market``, the functions the engine uses, so
 a calibrated value plugs into the same model (a test pins the two together).
-Standard errors are Newey-West (HAC, statsmodels ``cov_type="HAC"``, ``hac_max_lags_days``
-lags), intervals normal. ``<param>_lag<j>d`` rows give b_j, ``<param>_cumulative`` Σ b_j.
+Standard errors are Newey-West (HAC, Bartlett kernel, ``hac_max_lags_days`` lags: the numbers
+of statsmodels' ``cov_type="HAC"``, computed in ``backtest.analogs.hac``), intervals normal.
+``<param>_lag<j>d`` rows give b_j, ``<param>_cumulative`` Σ b_j.
 
 Flows also follow prices: money chases returns, so a same-day slope mixes impact with
 feedback and is an upper bound on impact more than an estimate of it. The reverse regression
@@ -48,11 +49,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
+from backtest.analogs.hac import ols_hac
 from backtest.sim import market
 from backtest.sim.impact import DEFAULT_SUPPLY_COINS, DEFAULT_VOLUME_COVERAGE, ImpactConfig
 from backtest.sim.models import SPECS
@@ -301,16 +302,15 @@ def _hac_fit(
             f"calibration: {asset} has {len(data)} days with flows, prices and trailing "
             f"statistics, fewer than {MIN_OBSERVATIONS}; {hint}"
         )
-    exog = sm.add_constant(data[design.columns].to_numpy(), has_constant="add")
-    fit = sm.OLS(data["y"].to_numpy(), exog).fit(
-        cov_type="HAC", cov_kwds={"maxlags": config.hac_max_lags_days}
-    )
+    regressors = data[design.columns].to_numpy(dtype=float)
+    exog = np.column_stack([np.ones(len(regressors)), regressors])
+    fit = ols_hac(data["y"].to_numpy(dtype=float), exog, config.hac_max_lags_days)
     return _Fit(
-        params=np.asarray(fit.params)[1:],
-        cov=np.asarray(fit.cov_params())[1:, 1:],
-        p_values=np.asarray(fit.pvalues)[1:],
-        n_obs=int(fit.nobs),
-        r_squared=float(fit.rsquared),
+        params=fit.params[1:],
+        cov=fit.cov[1:, 1:],
+        p_values=fit.p_values[1:],
+        n_obs=fit.n_obs,
+        r_squared=fit.r_squared,
         start=data.index[0],
         end=data.index[-1],
     )
@@ -339,7 +339,7 @@ def _cumulative_row(fit: _Fit, name: str, labels: _Labels) -> dict[str, object]:
     """Σ b_j over the same-day and lagged flows, with its HAC error sqrt(1'Σ1)."""
     estimate = float(fit.params.sum())
     se = float(np.sqrt(fit.cov.sum()))
-    p = float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else np.nan
+    p = float(2 * ndtr(-abs(estimate / se))) if se > 0 else np.nan
     return _row(fit, labels, name, estimate, se, p)
 
 
@@ -367,7 +367,7 @@ def _row(
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return float(ndtri(0.5 + confidence / 2))
 
 
 __all__ = [

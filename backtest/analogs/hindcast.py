@@ -48,11 +48,11 @@ gives NaN and the reason.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,7 @@ from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, impact_model
 from backtest.sim.inverse import implied_baseline
 from backtest.sim.models import SPECS
+from flowimpact.config import number
 from flowimpact.errors import InputError
 from flowimpact.units import BPS_PER_UNIT
 
@@ -273,14 +274,37 @@ def _market_volume(series: RealizedSeries, impact: ImpactConfig) -> FloatArray:
             f"{series.days[0].date()}, {series.prior_close_usd.size} are loaded"
         )
 
-    def cube(values: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
-
-    venue_volume = market.trailing_venue_volume_usd(
-        cube(series.prior_volume_usd), cube(series.volume_usd), impact.volume_window_days
-    )[0, :, 0]
     coverage, _ = impact.volume_coverage_for(series.venue)
-    return market.market_volume_usd.py_func(venue_volume, coverage)
+    return market.market_volume_usd.py_func(
+        _trailing_venue_volume(series, impact.volume_window_days), coverage
+    )
+
+
+#: series -> window days -> its trailing venue volume (read-only)
+_VENUE_VOLUME: weakref.WeakKeyDictionary[RealizedSeries, dict[int, FloatArray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _trailing_venue_volume(series: RealizedSeries, window_days: int) -> FloatArray:
+    """The realized venue volume's trailing mean, once per series and window.
+
+    It does not depend on the model's parameter, and the root finders evaluate thousands of
+    values on one series: computed once, it is shared (the same array every time, so the
+    same numbers).
+    """
+    by_window = _VENUE_VOLUME.setdefault(series, {})
+    if window_days not in by_window:
+
+        def cube(values: FloatArray) -> FloatArray:
+            return np.ascontiguousarray(values, dtype=np.float64)[None, :, None]
+
+        volume = market.trailing_venue_volume_usd(
+            cube(series.prior_volume_usd), cube(series.volume_usd), window_days
+        )[0, :, 0]
+        volume.flags.writeable = False
+        by_window[window_days] = volume
+    return by_window[window_days]
 
 
 def implied_baseline_usd(series: RealizedSeries, cumulative_log_impact: FloatArray) -> FloatArray:
@@ -349,9 +373,18 @@ def explaining_value(
 
 
 def with_parameter(impact: ImpactConfig, value: float) -> ImpactConfig:
-    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``."""
-    changes: dict[str, Any] = {PARAMETER_KEY[impact.model]: value}
-    return dataclasses.replace(impact, **changes)
+    """``impact`` with its model's parameter (M, Y or λ per $1 bn) set to ``value``.
+
+    ``dataclasses.replace(impact, key=value)``, but the root finders call it thousands of
+    times and ``ImpactConfig`` checks every field when it is built: the other fields were
+    checked when ``impact`` was, so only the new value is checked (as ``ImpactConfig`` checks
+    it, the same ConfigError) and the rest is copied.
+    """
+    key = PARAMETER_KEY[impact.model]
+    number("impact", key, value, low=0.0)
+    changed = copy.copy(impact)
+    object.__setattr__(changed, key, value)
+    return changed
 
 
 def hindcast(

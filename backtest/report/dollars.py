@@ -44,21 +44,29 @@ def dollars_frame(run: StudyRun) -> pd.DataFrame:
     reached = run.table.pivot_table(
         index="scenario_id", columns="asset", values="cum_flow_usd_p50", aggfunc="first"
     )
+    totals: dict[str, dict[str, float]] = {}  # inflow label -> component -> USD
+
+    def component_totals(label: str) -> dict[str, float]:
+        """Once per schedule: the scenarios share a few of them."""
+        if label not in totals:
+            schedule = run.inputs.by_inflow.get(label)
+            totals[label] = {
+                f"{component}_usd": 0.0 if schedule is None else float(
+                    schedule.flows_usd.xs(component, axis=1, level="component").sum().sum()
+                )
+                for component in COMPONENTS
+            }
+        return totals[label]
+
     rows = []
     for scenario in run.scenarios:
         inflow = scenario.inflow
-        schedule = run.inputs.by_inflow.get(inflow_label(scenario))
         row: dict[str, float] = {
             "allocation": inflow.allocation,
             "reallocation_share": inflow.reallocation_share,
             "sources_usd": inflow.allocation * inflow.plan_assets_usd,
+            **component_totals(inflow_label(scenario)),
         }
-        for component in COMPONENTS:
-            row[f"{component}_usd"] = (
-                0.0
-                if schedule is None
-                else float(schedule.flows_usd.xs(component, axis=1, level="component").sum().sum())
-            )
         for asset in run.baseline.assets:
             row[f"{asset}_usd"] = float(reached.loc[scenario.scenario_id, asset])
         rows.append(row)

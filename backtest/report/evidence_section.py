@@ -197,6 +197,10 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
         subplot_titles=[f"{a} · {figures.allocation_text(x)}" for a in assets for x in allocations],
     )
     series = list(rows.groupby(["model", READING], sort=False).groups)
+    # added at once: plotly checks the whole trace list again on every addition
+    traces: list[go.Scatter] = []
+    at_rows: list[int] = []
+    at_cols: list[int] = []
     for r, asset in enumerate(assets, start=1):
         for c, allocation in enumerate(allocations, start=1):
             panel = rows[(rows["asset"] == asset) & (rows["allocation"] == allocation)]
@@ -206,25 +210,24 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
                 color = figures.COLORS[index % len(figures.COLORS)]
                 name = f"{model}, reallocation {reading:g}"
                 x = line[SHARE_KEY].to_numpy(float)
-                figure.add_traces(
-                    [
-                        go.Scatter(x=x, y=line[f"{UPLIFT}_p95"], line={"width": 0},
-                                   showlegend=False, hoverinfo="skip", legendgroup=name),
-                        go.Scatter(x=x, y=line[f"{UPLIFT}_p05"], line={"width": 0},
-                                   fill="tonexty", fillcolor=_rgba(color, 0.15),
-                                   showlegend=False, hoverinfo="skip", legendgroup=name),
-                        go.Scatter(x=x, y=line[f"{UPLIFT}_p50"], name=name,
-                                   mode="lines+markers", line={"color": color},
-                                   legendgroup=name, showlegend=r == 1 and c == 1),
-                    ],
-                    rows=r,
-                    cols=c,
-                )  # fmt: skip
+                traces += [
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p95"], line={"width": 0},
+                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p05"], line={"width": 0},
+                                    fill="tonexty", fillcolor=_rgba(color, 0.15),
+                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                    figures.scatter(x=x, y=line[f"{UPLIFT}_p50"], name=name,
+                                    mode="lines+markers", line={"color": color},
+                                    legendgroup=name, showlegend=r == 1 and c == 1),
+                ]  # fmt: skip
+                at_rows += [r] * 3
+                at_cols += [c] * 3
             figure.update_xaxes(
                 type="log", range=[math.log10(PHI_RANGE[0]), math.log10(PHI_RANGE[1])],
                 title_text="φ (share of the ETF-era move)" if r == len(assets) else None,
                 row=r, col=c,
             )  # fmt: skip
+    figure.add_traces(traces, rows=at_rows, cols=at_cols)
     for row in lines.to_dict("records"):
         share = float(row[SHARE_KEY])
         if PHI_RANGE[0] <= share <= PHI_RANGE[1]:

@@ -25,6 +25,17 @@ FAN_POINTS = 200
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
+def scatter(**properties: object) -> go.Scatter:
+    """A scatter trace without plotly's check of every property on the way in.
+
+    The check costs about ten times the rest of building a trace, and a fan chart builds one
+    per band edge of every scenario it can show (hundreds); its properties are this module's
+    own, fixed in code. The figure (its layout, its template) is still checked, and the same
+    JSON comes out (tests/backtest/report/test_figures.py builds the figures both ways).
+    """
+    return go.Scatter(**properties, _validate=False)
+
+
 def with_source(figure: go.Figure, source: str) -> go.Figure:
     """Write ``Source: ...`` under the plot area."""
     figure.add_annotation(
@@ -68,14 +79,18 @@ def fan_chart_picker(
     keep = picker.thin(len(future), FAN_POINTS)
     x = picker.daily_x(future, keep)
     figure = go.Figure()
-    _band_of(figure, x, baseline_band_usd[:, first:][:, keep], "baseline (no 401(k) inflow)",
-             GREY)
+    traces = _band_traces(x, baseline_band_usd[:, first:][:, keep],
+                          "baseline (no 401(k) inflow)", GREY)
     for values, band in bands_usd:
         group = "scenario|" + ",".join(f"{k}={picker.value_text(v)}" for k, v in values.items())
         # the scenario's band as lines, so the grey baseline band stays visible beneath it
-        for trace in _band_of(figure, x, band[:, first:][:, keep], "chosen scenario",
-                              COLORS[0], group=group, fill=False):
+        traces += [
             picker.tag(trace, values)
+            for trace in _band_traces(x, band[:, first:][:, keep], "chosen scenario",
+                                      COLORS[0], group=group, fill=False)
+        ]
+    # added at once: plotly checks the whole trace list again on every addition
+    figure.add_traces(traces)
     history = history_usd[history_usd.index <= last_history_day]
     figure.add_trace(
         go.Scatter(
@@ -253,8 +268,7 @@ def _allocation_of(values: Mapping[str, object]) -> str:
     return allocation_text(allocation) if isinstance(allocation, float | int) else "401(k) inflow"
 
 
-def _band_of(
-    figure: go.Figure,
+def _band_traces(
     x: Mapping[str, object],
     band: np.ndarray,
     name: str,
@@ -263,7 +277,7 @@ def _band_of(
     group: str | None = None,
     fill: bool = True,
 ) -> list[go.Scatter]:
-    """A 5-95% band and its median from a [3, day] array; returns the three traces added.
+    """A 5-95% band and its median from a [3, day] array: three traces, for the caller to add.
     ``fill``: the band shaded; else its edges drawn as thin dotted lines.
 
     ``x`` is the evenly spaced days as ``x0``/``dx``; values go out as float32 (7 digits,
@@ -273,15 +287,12 @@ def _band_of(
     group = group or name
     edge = {"width": 0} if fill else {"width": 1, "color": color, "dash": "dot"}
     shade = {"fill": "tonexty", "fillcolor": _rgba(color, 0.15)} if fill else {}
-    traces = [
-        go.Scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip",
-                   legendgroup=group),
-        go.Scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
-                   legendgroup=group),
-        go.Scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
+    return [
+        scatter(**x, y=high, line=edge, showlegend=False, hoverinfo="skip", legendgroup=group),
+        scatter(**x, y=low, line=edge, **shade, showlegend=False, hoverinfo="skip",
+                legendgroup=group),
+        scatter(**x, y=mid, name=name, line={"color": color}, legendgroup=group),
     ]
-    figure.add_traces(traces)
-    return list(figure.data[-3:])
 
 
 def _marker(figure: go.Figure, day: pd.Timestamp, text: str) -> None:

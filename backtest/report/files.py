@@ -46,8 +46,9 @@ def csv_text(frame: pd.DataFrame) -> str:
     """``frame.to_csv(index=False, float_format=FLOAT_FORMAT)``, byte for byte, built a column at
     a time: each float column is formatted in one ``map`` over its values instead of pandas'
     per-cell formatter objects (scenarios.csv of a 4x grid is 588,000 cells). Columns of any
-    other kind than float64, integers, bool or text (dates, categories, nullable dtypes) leave
-    the whole frame to pandas, so the output never differs from ``to_csv``'s."""
+    other kind than float64, integers, bool or text (object or pandas' str dtype; dates,
+    categories, nullable numbers) leave the whole frame to pandas, so the output never differs
+    from ``to_csv``'s."""
     if frame.columns.nlevels != 1 or len(frame.columns) < 2:
         return frame.to_csv(index=False, float_format=FLOAT_FORMAT)
     cells = []
@@ -75,6 +76,9 @@ def _csv_cells(column: pd.Series) -> list[str] | None:
         values = column.tolist()
         if all(isinstance(v, str) for v in values):
             return [_csv_quoted(v) for v in values]
+    if isinstance(column.dtype, pd.StringDtype):
+        # pandas 3's text dtype (the default for text): a missing cell is pandas' na_rep ""
+        return [_csv_quoted(v) if isinstance(v, str) else "" for v in column.tolist()]
     return None
 
 

@@ -99,8 +99,12 @@ def _implied(
     transient = np.zeros(n_k)
     permanent = 0.0
     reference_sigma = reference_volume = 0.0
+    # the log returns of B, each taken once (σ of every day reads the window's again)
+    returns = np.empty(n_prior + n_days)
     if reads_state:
-        reference_sigma = _window_sigma(history, n_prior, window)
+        for j in range(1, n_prior):
+            returns[j] = np.log(history[j] / history[j - 1])
+        reference_sigma = _window_sigma(returns, n_prior, window)
         reference_volume = volume[0]
     kappa = per_dollar(
         code, parameter, history[n_prior - 1] * supply, reference_sigma, reference_volume
@@ -109,7 +113,7 @@ def _implied(
         day = n_prior + t
         sig = volume_usd = 0.0
         if reads_state:
-            sig = _window_sigma(history, day, window)
+            sig = _window_sigma(returns, day, window)
             volume_usd = volume[t]
         u = kappa * flow[t] if flow[t] != 0.0 else 0.0  # as the engine: no flow, no u
         permanent += theta * u
@@ -119,24 +123,27 @@ def _implied(
         fading = transient_part(code, parameter, accumulated, sig, volume_usd)
         history[day] = baseline_close(code, theta, permanent, fading, close[t], supply)
         baseline[t] = history[day]
+        if reads_state:
+            returns[day] = np.log(history[day] / history[day - 1])
         log_impact[t] = day_log_impact(code, theta, permanent, fading, history[day] * supply)
         u_out[t], kappa_out[t] = u, kappa
     return u_out, kappa_out, log_impact, baseline
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _window_sigma(history, day, window):
-    """σ of ``day``: the sample std (ddof 1) of the ``window`` log returns ending on day − 1.
+def _window_sigma(returns, day, window):
+    """σ of ``day``: the sample std (ddof 1) of the ``window`` log returns ending on day − 1
+    (``returns[j]`` = ln(B_j / B_{j−1})).
 
     The shifted two-pass form of ``backtest.sim.market``'s kernel, summed afresh every day.
     """
     shift = 0.0
     for j in range(day - window, day):
-        shift += np.log(history[j] / history[j - 1])
+        shift += returns[j]
     shift /= window
     sum_shifted = sum_squares = 0.0
     for j in range(day - window, day):
-        r = np.log(history[j] / history[j - 1]) - shift
+        r = returns[j] - shift
         sum_shifted += r
         sum_squares += r * r
     variance = (sum_squares - sum_shifted * sum_shifted / window) / (window - 1)

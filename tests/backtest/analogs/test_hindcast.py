@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -282,3 +283,46 @@ def test_a_missing_close_is_refused_naming_the_day() -> None:
         realized_series("BTC", daily.drop(index=daily.index[4]), table)
     with pytest.raises(InputError, match="no BTC close on 2024-01-10"):
         realized_series("BTC", daily.iloc[1:], table)
+
+
+def test_the_trailing_volume_is_computed_once_per_series_and_window(monkeypatch) -> None:
+    # the root finders evaluate thousands of values on one series: V does not depend on them
+    from backtest.sim import market
+
+    rng = np.random.default_rng(6)
+    n_prior, n_days = 20, 30
+    every = pd.date_range("2023-12-22", periods=n_prior + n_days, freq="D", tz="UTC")
+    close = 40_000.0 * np.exp(np.cumsum(rng.normal(0, 0.03, every.size)))
+    daily = pd.DataFrame({"close": close, "volume": rng.uniform(1e4, 3e4, every.size)},
+                         index=every)
+    table = pd.DataFrame({"total_usd": rng.normal(1e8, 3e8, n_days)}, index=every[n_prior:])
+    series = realized_series("BTC", daily, table, prior_days=n_prior)
+    impact = config(model="sqrt", sqrt_y=0.7, half_life_days=4.0)
+    fresh = log_impact(series, impact)[1]
+    calls = []
+    trailing = market.trailing_venue_volume_usd
+    monkeypatch.setattr(market, "trailing_venue_volume_usd",
+                        lambda *args: calls.append(args[2]) or trailing(*args))
+    again = dataclasses.replace(series)  # another series: computed once for it
+    for y in (0.1, 0.7, 3.0):
+        log_impact(again, dataclasses.replace(impact, sqrt_y=y))
+    np.testing.assert_array_equal(log_impact(again, impact)[1], fresh)
+    log_impact(again, dataclasses.replace(impact, volume_window_days=5))
+    assert calls == [7, 5]
+
+
+@pytest.mark.parametrize("impact", [*ROUND_TRIP_MODELS, config(model="sqrt", sqrt_y=0.7)])
+def test_with_parameter_is_replace_with_the_value_checked(impact: ImpactConfig) -> None:
+    from backtest.analogs.hindcast import PARAMETER_KEY, with_parameter
+    from flowimpact.errors import ConfigError
+
+    key = PARAMETER_KEY[impact.model]
+    changed = with_parameter(impact, 3.5)
+    assert changed == dataclasses.replace(impact, **{key: 3.5})
+    assert hash(changed) == hash(dataclasses.replace(impact, **{key: 3.5}))
+    assert getattr(impact, key) != 3.5  # the original is left as it was
+    for bad in (-1.0, math.nan, math.inf):
+        with pytest.raises(ConfigError) as replaced:
+            dataclasses.replace(impact, **{key: bad})
+        with pytest.raises(ConfigError, match=f"^{re.escape(str(replaced.value))}$"):
+            with_parameter(impact, bad)
