@@ -21,8 +21,8 @@ log returns before day t, V_t the mean USD volume (close × base volume) of the
 ``volume_window_days`` days before t times ``volume_coverage`` (the venue sees only part of
 the market). σ_t and V_t come from ``backtest.sim.market``, the functions the engine uses, so
 a calibrated value plugs into the same model (a test pins the two together).
-Standard errors are Newey-West (HAC, Bartlett kernel, ``hac_max_lags_days`` lags: the numbers
-of statsmodels' ``cov_type="HAC"``, computed in ``backtest.analogs.hac``), intervals normal.
+Standard errors are Newey-West (HAC, statsmodels ``cov_type="HAC"``, ``hac_max_lags_days``
+lags), intervals normal.
 ``<param>_lag<j>d`` rows give b_j, ``<param>_cumulative`` Σ b_j.
 
 Flows also follow prices: money chases returns, so a same-day slope mixes impact with
@@ -53,7 +53,6 @@ from scipy.special import ndtr, ndtri
 
 from backtest.analogs.config import AnalogsConfig
 from backtest.analogs.event_study import bars_per_day
-from backtest.analogs.hac import ols_hac
 from backtest.sim import market
 from backtest.sim.impact import DEFAULT_SUPPLY_COINS, DEFAULT_VOLUME_COVERAGE, ImpactConfig
 from backtest.sim.models import SPECS
@@ -302,15 +301,20 @@ def _hac_fit(
             f"calibration: {asset} has {len(data)} days with flows, prices and trailing "
             f"statistics, fewer than {MIN_OBSERVATIONS}; {hint}"
         )
-    regressors = data[design.columns].to_numpy(dtype=float)
-    exog = np.column_stack([np.ones(len(regressors)), regressors])
-    fit = ols_hac(data["y"].to_numpy(dtype=float), exog, config.hac_max_lags_days)
+    # imported here, not at the top: statsmodels takes seconds to import and only a run that
+    # calibrates needs it (the command line and the tests of everything else do not)
+    import statsmodels.api as sm
+
+    exog = sm.add_constant(data[design.columns].to_numpy(dtype=float), has_constant="add")
+    fit = sm.OLS(data["y"].to_numpy(dtype=float), exog).fit(
+        cov_type="HAC", cov_kwds={"maxlags": config.hac_max_lags_days}
+    )
     return _Fit(
-        params=fit.params[1:],
-        cov=fit.cov[1:, 1:],
-        p_values=fit.p_values[1:],
-        n_obs=fit.n_obs,
-        r_squared=fit.r_squared,
+        params=np.asarray(fit.params)[1:],
+        cov=np.asarray(fit.cov_params())[1:, 1:],
+        p_values=np.asarray(fit.pvalues)[1:],
+        n_obs=int(fit.nobs),
+        r_squared=float(fit.rsquared),
         start=data.index[0],
         end=data.index[-1],
     )
