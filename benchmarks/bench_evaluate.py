@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/bench_evaluate.py [SHARED_DATA] [--repeat 5]
 
 SHARED_DATA defaults to ``$FLOWIMPACT_SHARED_DATA``. The default study runs once on the real
-data (``prices/binance_{BTC,ETH}USDT_1d.csv`` imported into a temporary store) to get its
-engine output; then, on those columns (every scenario × path × asset, impacted and baseline,
-every strategy of the study), it times ``--repeat`` times each, interleaved, and prints the
-fastest of each, in wall and in CPU seconds of this process (the machine is shared: the
-minimum is the least disturbed run, and CPU time does not count the waits for a core):
+data (``prices/binance_{BTC,ETH}USDT_1d.csv`` and ``etf_flows/*.csv`` imported into a temporary
+store) to get its engine output; then, on those columns (every scenario × path × asset,
+impacted and baseline, every strategy of the study), it times ``--repeat`` times each,
+interleaved, and prints the fastest of each, in wall and in CPU seconds of this process (the
+machine is shared: the minimum is the least disturbed run, and CPU time does not count the
+waits for a core):
 
 - ``evaluate``: the package's evaluation, ``backtest.sim.evaluate.evaluate`` (vectorbt);
 - ``reference``: ``benchmarks/reference_evaluate.py``, a one-pass numba evaluator of the same
@@ -183,6 +184,9 @@ def study_inputs(shared: Path) -> tuple[EvaluationInput, EvaluateConfig]:
         store = feeds.CandleStore(data_dir)
         for asset in ("BTC", "ETH"):
             feeds.import_csv(shared / "prices" / f"binance_{asset}USDT_1d.csv", store)
+        # the default study solves its impact parameters on the ETF flows (its φ axis)
+        for table in sorted((shared / "etf_flows").glob("*.csv")):
+            feeds.import_csv(table, store)
         run = run_study(load_study(), data_dir, Path(tmp) / "out", progress=False).run
     # the run keeps figures, not paths: the engine reruns for every scenario, same numbers
     every = list(range(len(run.scenarios)))

@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/bench_scale.py [SHARED_DATA] [--skip-largest]
         [--scales 1,4,16] [--modes inprocess,workers2]
 
-SHARED_DATA defaults to ``$FLOWIMPACT_SHARED_DATA``; its daily Binance prices are imported
-into a temporary store once. Each grid is run as ``flowimpact run`` in a fresh process under
-``/usr/bin/time -v`` (so compilation cache loads and imports count, as a user sees them), in
-process and with ``--workers 2`` (a local Dask cluster of two worker processes). Grids:
+SHARED_DATA defaults to ``$FLOWIMPACT_SHARED_DATA``; its daily Binance prices and its ETF-flow
+tables are imported into a temporary store once. Each grid is run as ``flowimpact run`` in a
+fresh process under ``/usr/bin/time -v`` (so compilation cache loads and imports count, as a
+user sees them), in process and with ``--workers 2`` (a local Dask cluster of two worker
+processes). Grids:
 
-- ``1x``: the default study, 48 scenarios (3 allocations x 2 lags x 2 ramps x 2 reallocation
-  shares x 2 models) x 200 paths x 2 assets = 19,200 columns;
+- ``1x``: the default study at one φ (``etf_explained_share = [0.1]``, as every grid here; the
+  default's axis of four values makes it the 4x size), 48 scenarios (3 allocations x 2 lags x 2
+  ramps x 2 reallocation shares x 2 models) x 200 paths x 2 assets = 19,200 columns;
 - ``4x``: 192 scenarios (6 allocations x 4 lags x 2 x 2 x 2), 76,800 columns;
 - ``16x``: 768 scenarios (12 x 4 x 4 x 2 x 2), 307,200 columns;
 - ``1M``: 250 scenarios (5 allocations x 5 lags x 5 ramps x 2 models, one reallocation share)
@@ -45,9 +47,13 @@ import tomli_w
 ROOT = Path(__file__).resolve().parents[1]
 FLOWIMPACT = Path(sys.executable).with_name("flowimpact")
 
+#: one φ (the default axis' first value) in every grid: the parameter is still solved on the
+#: record as in the default study, and the column counts stay those of the grid names
+ONE_SHARE = {"etf_explained_share": [0.1]}
 GRIDS: dict[str, dict[str, object]] = {
-    "1x": {},
+    "1x": {"impact": ONE_SHARE},
     "4x": {
+        "impact": ONE_SHARE,
         "inflow": {
             "allocation": [0.005, 0.01, 0.02, 0.03, 0.05, 0.08],
             "lag_months": [3, 6, 9, 12],
@@ -55,6 +61,7 @@ GRIDS: dict[str, dict[str, object]] = {
         },
     },
     "16x": {
+        "impact": ONE_SHARE,
         "inflow": {
             "allocation": [0.0025 * k for k in (1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32)],
             "lag_months": [3, 6, 9, 12],
@@ -62,6 +69,7 @@ GRIDS: dict[str, dict[str, object]] = {
         },
     },
     "1M": {
+        "impact": ONE_SHARE,
         "inflow": {
             "allocation": [0.01, 0.02, 0.03, 0.04, 0.05],
             "lag_months": [3, 6, 9, 12, 18],
@@ -73,14 +81,16 @@ GRIDS: dict[str, dict[str, object]] = {
 }
 WARM_UP = {
     "inflow": {"allocation": 0.01, "lag_months": 6, "ramp_months": 12},
-    "impact": {"model": ["multiplier", "sqrt"]},
+    "impact": {"model": ["multiplier", "sqrt"], **ONE_SHARE},
     "paths": {"n_paths": 4},
 }
 MODES = {"inprocess": [], "workers2": ["--workers", "2"]}
 
 
 def import_prices(shared: Path, data_dir: Path) -> None:
+    """The daily Binance prices and the ETF-flow tables (the φ solve reads them)."""
     files = [str(shared / "prices" / f"binance_{a}USDT_1d.csv") for a in ("BTC", "ETH")]
+    files += [str(path) for path in sorted((shared / "etf_flows").glob("*.csv"))]
     subprocess.run(
         [str(FLOWIMPACT), "import", *files, "--data-dir", str(data_dir)],
         check=True,

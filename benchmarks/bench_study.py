@@ -5,7 +5,8 @@
 SHARED_DATA defaults to ``$FLOWIMPACT_SHARED_DATA``. In one run it prints:
 
 (a) the default study end to end on the real data: ``prices/binance_{BTC,ETH}USDT_1d.csv``
-    are imported into a temporary store first (timed), then ``run_study`` writes its report
+    and the ETF-flow tables ``etf_flows/*.csv`` (the φ axis solves the impact parameters on
+    them) are imported into a temporary store first (timed), then ``run_study`` writes its report
     into a temporary folder; the time of every step as the run measured it. The first run in a
     fresh process includes numba's and vectorbt's compilation (or cache load); ``--warm`` runs
     the study once before the timed run to show the steady-state cost.
@@ -44,6 +45,8 @@ def import_prices(shared: Path, data_dir: Path) -> float:
     store = feeds.CandleStore(data_dir)
     for asset in ("BTC", "ETH"):
         feeds.import_csv(shared / "prices" / f"binance_{asset}USDT_1d.csv", store)
+    for table in sorted((shared / "etf_flows").glob("*.csv")):
+        feeds.import_csv(table, store)
     return time.perf_counter() - started
 
 
