@@ -192,7 +192,10 @@ def run_chunk(
     starts. With a ``workspace`` the engine writes into its buffers (the same numbers) and the
     result holds nothing of them: figures, bands and metric tables are new arrays, so a later
     chunk on the same workspace changes no earlier result. Without one every output is fresh
-    and the flow and impact arrays are freed before vectorbt runs.
+    and the flow and impact arrays are freed before vectorbt runs; with one they stay in its
+    buffers, for the next chunk, while vectorbt runs: measured at 8,000-column chunks with two
+    Dask workers, the largest process peaked 62 MB (7 %) higher for 57,000 fewer page faults
+    and 2.8 s less system time; in this process the peak is elsewhere and did not move.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
