@@ -1,4 +1,4 @@
-"""Once per run against once per chunk, side by side (a script, not a test).
+"""Once per run against once per chunk, and reused output buffers, side by side (a script).
 
     .venv/bin/python benchmarks/bench_once_per_run.py [SHARED_DATA] [--repeat 3]
         [--n-paths N] [--chunks K]
@@ -16,12 +16,16 @@ disturbed run; CPU seconds do not count waits for a core):
   evaluates its scenarios' baseline columns, as before issue 21 item 2;
 - ``once per run``: the same chunks reading the run's ``once_per_run.precompute`` (built
   once, timed on its own and added to the total);
+- ``+ workspace``: those chunks again, their engine writing into one
+  ``backtest.sim.workspace.Workspace`` made for the round (as ``map_chunks`` lends one per
+  map): the first chunk faults its output pages in, the others reuse them;
 - the fan-chart bands of the drawn scenarios of the first chunk: ``np.percentile(...,
   axis=0)`` per scenario against ``backtest.sim.percentiles`` (same numbers, checked equal).
 
 Printed: the chunks' parts (engine, metrics, evaluate as ``run_chunk`` times them) and the
-totals, the ratio once per run / per chunk, and whether both give the same tables (bit for
-bit). The first call of everything (numba's cache load) is not timed.
+totals (wall, CPU, the system part of the CPU, and minor page faults from ``getrusage``), the
+ratio once per run / per chunk, and whether all give the same tables (bit for bit). The first
+call of everything (numba's cache load) is not timed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backtest.run import run_study
 from backtest.sim.baseline import build_baseline
 from backtest.sim.percentiles import percentiles_over_first_axis
+from backtest.sim.workspace import Workspace
 from backtest.study.chunks import (
     BAND_PERCENTILES,
     ChunkResult,
@@ -88,28 +94,48 @@ def with_paths(run: StudyRun, n_paths: int) -> StudyRun:
 
 
 @dataclasses.dataclass
+class Cost:
+    """What one call took: wall and CPU seconds, the system part of the CPU, minor faults."""
+
+    wall: float
+    cpu: float
+    system: float = 0.0
+    faults: int = 0
+
+
+@dataclasses.dataclass
 class Best:
-    """The fastest wall and CPU seconds seen, and each part's fastest sum over chunks."""
+    """The fastest wall and CPU seconds seen (the least system time and fewest faults), and
+    each part's fastest sum over chunks."""
 
     wall: float = float("inf")
     cpu: float = float("inf")
+    system: float = float("inf")
+    faults: float = float("inf")
     parts: dict[str, float] = dataclasses.field(default_factory=dict)
 
-    def add(self, wall: float, cpu: float, parts: dict[str, float]) -> None:
-        self.wall, self.cpu = min(self.wall, wall), min(self.cpu, cpu)
+    def add(self, cost: Cost, parts: dict[str, float]) -> None:
+        self.wall, self.cpu = min(self.wall, cost.wall), min(self.cpu, cost.cpu)
+        self.system, self.faults = min(self.system, cost.system), min(self.faults, cost.faults)
         for name, value in parts.items():
             self.parts[name] = min(self.parts.get(name, float("inf")), value)
 
 
-def timed(call: Callable[[], T]) -> tuple[T, float, float]:
-    """``call()`` and its wall and CPU seconds."""
+def timed(call: Callable[[], T]) -> tuple[T, Cost]:
+    """``call()`` and what it cost (``getrusage`` of this process: its threads included)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
     wall, cpu = time.perf_counter(), time.process_time()
     result = call()
-    return result, time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    system = after.ru_stime - before.ru_stime
+    return result, Cost(wall, cpu, system, after.ru_minflt - before.ru_minflt)
 
 
-def run_chunks(specs: list[ChunkSpec], shared: SharedInputs) -> list[ChunkResult]:
-    return [run_chunk(spec, shared) for spec in specs]
+def run_chunks(
+    specs: list[ChunkSpec], shared: SharedInputs, workspace: Workspace | None = None
+) -> list[ChunkResult]:
+    return [run_chunk(spec, shared, workspace) for spec in specs]
 
 
 def summed(results: list[ChunkResult]) -> dict[str, float]:
@@ -143,19 +169,24 @@ def main() -> None:
     run_chunks(specs[:1], shared)  # untimed: numba's and vectorbt's first calls
     run_chunks(specs[:1], bare)
 
-    before, after, once = Best(), Best(), Best()
+    before, after, once, reused = Best(), Best(), Best(), Best()
     tables: dict[str, pd.DataFrame] = {}
     for _ in range(args.repeat):
-        results, wall, cpu = timed(lambda: run_chunks(specs, bare))
-        before.add(wall, cpu, summed(results))
+        results, cost = timed(lambda: run_chunks(specs, bare))
+        before.add(cost, summed(results))
         tables["per chunk"] = combine(results, n_assets).metrics()
-        fresh, wall_once, cpu_once = timed(
+        fresh, cost = timed(
             lambda: SharedInputs.build(baseline, run.inputs, run.scenarios, run.study.evaluate)
         )
-        once.add(wall_once, cpu_once, fresh.precomputed.seconds)
-        results, wall, cpu = timed(partial(run_chunks, specs, fresh))
-        after.add(wall, cpu, summed(results))
+        once.add(cost, fresh.precomputed.seconds)
+        results, cost = timed(partial(run_chunks, specs, fresh))
+        after.add(cost, summed(results))
         tables["once per run"] = combine(results, n_assets).metrics()
+        del results
+        results, cost = timed(partial(run_chunks, specs, fresh, Workspace()))
+        reused.add(cost, summed(results))
+        tables["+ workspace"] = combine(results, n_assets).metrics()
+        del results
 
     n_scen = sum(spec.n_scenarios for spec in specs)
     print(
@@ -165,10 +196,18 @@ def main() -> None:
     )
     names = sorted(set(before.parts) | set(after.parts))
     header = "".join(f"{name:>10}" for name in names)
-    print(f"  {'':<26}{header}{'wall s':>10}{'CPU s':>10}")
-    for label, best in (("per chunk", before), ("once per run: chunks", after)):
+    print(f"  {'':<26}{header}{'wall s':>10}{'CPU s':>10}{'sys s':>10}{'minflt':>10}")
+    rows = (
+        ("per chunk", before),
+        ("once per run: chunks", after),
+        ("  + workspace", reused),
+    )
+    for label, best in rows:
         row = "".join(f"{best.parts.get(name, 0.0):>10.3f}" for name in names)
-        print(f"  {label:<26}{row}{best.wall:>10.3f}{best.cpu:>10.3f}")
+        print(
+            f"  {label:<26}{row}{best.wall:>10.3f}{best.cpu:>10.3f}{best.system:>10.3f}"
+            f"{best.faults:>10.0f}"
+        )
     parts = ", ".join(f"{k} {v:.3f}" for k, v in once.parts.items())
     print(f"  {'once per run: precompute':<26}{'':>{10 * len(names)}}{once.wall:>10.3f}"
           f"{once.cpu:>10.3f}  ({parts})")  # fmt: skip
@@ -180,8 +219,17 @@ def main() -> None:
         f"{total_cpu / before.cpu:.2f}x CPU; per chunk saved: "
         f"{(before.wall - total_wall) / len(specs):.3f} s wall"
     )
-    same = tables["per chunk"].equals(tables["once per run"])
-    print(f"  same tables (bit for bit): {same}")
+    print(
+        f"  + workspace / once per run: {reused.wall / after.wall:.2f}x wall, "
+        f"{reused.cpu / after.cpu:.2f}x CPU, {reused.system - after.system:+.3f} s system, "
+        f"{reused.faults - after.faults:+.0f} minor faults"
+    )
+    same = all(
+        table.equals(tables["per chunk"])
+        and table.to_numpy().tobytes() == tables["per chunk"].to_numpy().tobytes()
+        for table in tables.values()
+    )
+    print(f"  same tables, all three (bit for bit): {same}")
 
     chosen = [i for spec in specs[:1] for i in spec.drawn] or [specs[0].start]
     close = scenario_paths(baseline, run.inputs, run.scenarios, chosen).array("close_usd")
@@ -196,8 +244,8 @@ def main() -> None:
 
     slow = fast = float("inf")
     for _ in range(args.repeat):
-        slow = min(slow, timed(numpy_way)[1])
-        fast = min(fast, timed(sorted_way)[1])
+        slow = min(slow, timed(numpy_way)[1].wall)
+        fast = min(fast, timed(sorted_way)[1].wall)
     print(
         f"  fan bands of {len(close)} drawn scenarios: np.percentile {slow:.3f} s, "
         f"percentiles_over_first_axis {fast:.3f} s ({fast / slow:.2f}x), equal: {equal}"

@@ -48,6 +48,7 @@ from backtest.sim import kernels, market
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, coverage_table, impact_model
+from backtest.sim.workspace import Workspace
 from flowimpact.errors import ConfigError, InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -154,6 +155,7 @@ def run_engine(
     *,
     outputs: Collection[str] = DEFAULT_OUTPUTS,
     windows: MarketWindows | None = None,
+    workspace: Workspace | None = None,
 ) -> EngineResult:
     """Impacted prices for every scenario (flows + impact config) on every baseline path.
 
@@ -164,7 +166,10 @@ def run_engine(
     are None and cost neither memory nor time. ``windows`` (``market_windows`` of this
     baseline, for windows that include every scenario's) spares the trailing σ and volume,
     which depend on the baseline alone: a run computes them once for all its chunks; the
-    numbers are the same as without.
+    numbers are the same as without. ``workspace`` (``backtest.sim.workspace``) gives the
+    output arrays instead of fresh ones, so a run's chunks fault their pages in once: the
+    result's arrays are then views of its buffers, valid until the workspace's next run; the
+    kernel writes every cell of each output it fills, so the numbers are the same as without.
     """
     write = _output_mask(outputs)
     flows = np.ascontiguousarray(flow_usd, dtype=np.float64)
@@ -195,10 +200,12 @@ def run_engine(
     )
     sleeve_params = _sleeve_params(sleeve, n_scenarios, n_days, n_assets)
     planned = _planned_flows(flows, sleeve_params, int(announcement_day_index))
-    shape = (n_scenarios, n_paths, n_days, n_assets)
-    unused = np.empty((0, 0, 0, 0))
-    out = [np.empty(shape) if wanted else unused for wanted in write[: len(ENGINE_OUTPUTS)]]
-    out.append(np.empty((n_scenarios, n_paths, n_assets)) if write[-1] else np.empty((0, 0, 0)))
+    shapes: list[tuple[int, ...]] = [(n_scenarios, n_paths, n_days, n_assets)] * len(ENGINE_OUTPUTS)
+    shapes.append((n_scenarios, n_paths, n_assets))
+    out = [
+        _output_array(workspace, name, shape if wanted else (0,) * len(shape))
+        for name, shape, wanted in zip(ALL_OUTPUTS, shapes, write, strict=True)
+    ]
     n_bad = kernels.simulate_impact(
         market_arrays,
         kernels.Flows(
@@ -219,6 +226,15 @@ def run_engine(
         )
     kept = [array if wanted else None for array, wanted in zip(out, write, strict=True)]
     return EngineResult(baseline.days, baseline.assets, *kept)
+
+
+def _output_array(
+    workspace: Workspace | None, name: str, shape: tuple[int, ...]
+) -> FloatArray:
+    """An output the kernel fills in full: from the workspace when there is one, else fresh."""
+    if workspace is None or not all(shape):
+        return np.empty(shape)
+    return workspace.array(f"engine.{name}", shape)
 
 
 def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:

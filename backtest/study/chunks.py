@@ -18,8 +18,11 @@ plus one chunk per process; a chunk returns only what the outputs need: its rows
 and the fan-chart bands of the drawn scenarios it holds (which those are is decided from the
 grid alone, before computing: ``backtest.study.drawn.drawn_scenarios``).
 
-``run_chunk(spec, shared)`` is a pure function of its arguments, so an executor
-(``backtest.study.executors``) may run it anywhere, or twice, with the same result.
+``run_chunk(spec, shared, workspace)`` is a pure function of ``spec`` and ``shared``, so an
+executor (``backtest.study.executors``) may run it anywhere, or twice, with the same result;
+the workspace (``backtest.sim.workspace``, one per worker) only lends the engine its output
+arrays, which the result never keeps: the next chunk of the worker writes into the same pages
+instead of faulting fresh ones in.
 ``scenario_paths(run, index)`` reruns the engine for chosen scenarios when a notebook wants
 their full paths, which the run itself does not keep.
 """
@@ -40,6 +43,7 @@ from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
 from backtest.sim.percentiles import percentiles_over_first_axis
+from backtest.sim.workspace import Workspace
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Scenario
 from backtest.study.once_per_run import KeyDays, Precomputed, precompute
@@ -179,11 +183,19 @@ def chunk_plan(
     return plan_chunks(n_scenarios, per_chunk, drawn)
 
 
-def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
+def run_chunk(
+    spec: ChunkSpec, shared: SharedInputs, workspace: Workspace | None = None
+) -> ChunkResult:
     """Engine, impact figures, evaluation and fan bands of one chunk's scenarios.
 
     The engine's flow and impact arrays are reduced to their figures before the evaluation
-    starts, so only the impacted closes stay alive while vectorbt runs.
+    starts. With a ``workspace`` the engine writes into its buffers (the same numbers) and the
+    result holds nothing of them: figures, bands and metric tables are new arrays, so a later
+    chunk on the same workspace changes no earlier result. Without one every output is fresh
+    and the flow and impact arrays are freed before vectorbt runs; with one they stay in its
+    buffers, for the next chunk, while vectorbt runs: measured at 8,000-column chunks with two
+    Dask workers, the largest process peaked 62 MB (7 %) higher for 57,000 fewer page faults
+    and 2.8 s less system time; in this process the peak is elsewhere and did not move.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -200,6 +212,7 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         outputs=("flow_usd", "log_impact", "permanent_log_impact_at_horizon")
         + (("close_usd",) if keep_close else ()),
         windows=shared.precomputed.windows,
+        workspace=workspace,
     )
     seconds["engine"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -211,7 +224,7 @@ def run_chunk(spec: ChunkSpec, shared: SharedInputs) -> ChunkResult:
         engine.array("permanent_log_impact_at_horizon"),
     ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
-    del engine  # frees the flow and impact arrays before the evaluation
+    del engine  # frees fresh flow and impact arrays before the evaluation (a workspace keeps its)
     # the same numbers as np.percentile(..., axis=0), a quarter of its time
     bands = {
         i: percentiles_over_first_axis(close[i - spec.start], BAND_PERCENTILES)

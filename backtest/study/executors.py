@@ -1,10 +1,14 @@
 """Where chunks run: in this process, or on a Dask cluster (local or existing), same results.
 
-``map_chunks(function, tasks, shared, compute)`` calls ``function(task, shared)`` for every
-task and yields ``(position, result)`` pairs as the tasks finish, with a progress bar over
-tasks. ``function`` must be pure (same arguments, same result) and importable by the workers
-(a module-level function of an installed package): a task lost with its worker is then simply
-computed again, by Dask, with the same result.
+``map_chunks(function, tasks, shared, compute)`` calls ``function(task, shared, workspace)``
+for every task and yields ``(position, result)`` pairs as the tasks finish, with a progress bar
+over tasks. ``function`` must be pure in ``task`` and ``shared`` (same arguments, same result)
+and importable by the workers (a module-level function of an installed package): a task lost
+with its worker is then simply computed again, by Dask, with the same result. ``workspace``
+(``backtest.sim.workspace``) is scratch memory the tasks run one after another on: one for the
+loop in this process, one per Dask worker thread (``backtest.study.worker_workspace``), both
+dropped when the map ends; the next task writes its grid-sized arrays into the pages the last
+one faulted in, rather than into fresh ones. A result must not keep a view of it.
 
 - ``[compute] workers = 0`` and no scheduler: a plain loop in this process.
 - ``workers = N``: a ``distributed.LocalCluster`` of N worker processes, one thread each, no
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tqdm.auto import tqdm
 
+from backtest.sim.workspace import Workspace
 from backtest.study.compute import ComputeConfig
 from flowimpact.errors import DataUnavailableError, FlowImpactError
 
@@ -61,7 +66,7 @@ NO_HTTP_PORT = {"dashboard_address": ":0"}
 
 
 def map_chunks(
-    function: Callable[[Task, Shared], Result],
+    function: Callable[[Task, Shared, Workspace], Result],
     tasks: Sequence[Task],
     shared: Shared,
     compute: ComputeConfig,
@@ -69,11 +74,13 @@ def map_chunks(
     progress: bool = True,
     desc: str = "chunks",
 ) -> Iterator[tuple[int, Result]]:
-    """``(position in tasks, function(task, shared))`` for every task, in completion order."""
+    """``(position in tasks, function(task, shared, workspace))`` for every task, in completion
+    order."""
     with tqdm(total=len(tasks), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
         if not compute.parallel:
+            workspace = Workspace()  # this loop's, dropped with it
             for position, task in enumerate(tasks):
-                result = function(task, shared)
+                result = function(task, shared, workspace)
                 bar.update(1)
                 yield position, result
             return
@@ -207,19 +214,46 @@ def _read(sock: socket.socket, n_bytes: int) -> bytes:
 
 def _on_dask(
     client: Client,
-    function: Callable[[Task, Shared], Result],
+    function: Callable[[Task, Shared, Workspace], Result],
     tasks: Sequence[Task],
     shared: Shared,
+) -> Iterator[tuple[int, Result]]:
+    from backtest.study.worker_workspace import WorkspacePlugin
+
+    run = f"{getattr(function, '__name__', 'task')}-{uuid.uuid4().hex[:8]}"
+    plugin = f"flowimpact-workspace-{run}"  # this map's own: another client's map keeps its
+    client.register_plugin(WorkspacePlugin(plugin))
+    try:
+        yield from _submitted(client, function, tasks, shared, run, plugin)
+    finally:
+        client.unregister_worker_plugin(plugin)  # every worker drops its buffers
+
+
+def _submitted(
+    client: Client,
+    function: Callable[[Task, Shared, Workspace], Result],
+    tasks: Sequence[Task],
+    shared: Shared,
+    run: str,
+    plugin: str,
 ) -> Iterator[tuple[int, Result]]:
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
+    from backtest.study.worker_workspace import call_with_workspace
+
     pending = dict(enumerate(tasks))
-    run = f"{getattr(function, '__name__', 'task')}-{uuid.uuid4().hex[:8]}"
     for attempt in range(RESEND_ATTEMPTS + 1):
         shared_future = client.scatter(shared, broadcast=True, hash=False)
         futures = {
-            client.submit(function, task, shared_future, key=f"{run}-{attempt}-{pos}"): pos
+            client.submit(
+                call_with_workspace,
+                function,
+                plugin,
+                task,
+                shared_future,
+                key=f"{run}-{attempt}-{pos}",
+            ): pos
             for pos, task in pending.items()
         }
         try:

@@ -1,4 +1,5 @@
-"""A Dask worker plugin for the tests: kills its own worker process once, mid-run.
+"""Dask helpers for the tests: a worker plugin that kills its own worker process once, mid-run,
+and a task that reports the workspace it was lent.
 
 It lives in a module of its own so that it is sent to the workers by value (cloudpickle),
 whatever the worker processes can import.
@@ -40,3 +41,13 @@ class KillOnSecondChunk(WorkerPlugin):
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def workspace_probe(task: int, shared: int, workspace: Any) -> tuple[int, int, int]:
+    """Where a task ran (process, thread) and the bytes its workspace held when it started:
+    0 for the first task of a worker thread, the probe's 8 bytes for every later one."""
+    import threading
+
+    held = workspace.nbytes
+    workspace.array("probe", (1,))[0] = task + shared
+    return os.getpid(), threading.get_ident(), held

@@ -2,11 +2,14 @@
 
 The study is ``conftest.GRID`` (12 scenarios with a sleeve, 8 columns each). It runs with 1
 scenario per chunk, 5 per chunk (uneven: 5, 5, 2) and all 12 in one (the ``reference``); every
-output must be the same.
+output must be the same. Chunks of 5, 2, 1, 4 and 5 scenarios in sequence on one reused
+workspace give the results they give on fresh arrays, bit for bit, and no result keeps a view
+of the workspace (a later chunk changes no earlier result).
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pandas as pd
 import pytest
 
 from backtest.run import RunResult
+from backtest.sim.workspace import Workspace
 from backtest.study.chunks import (
     ChunkResult,
     ChunkSpec,
@@ -92,3 +96,61 @@ def test_scenario_paths_refuses_an_index_outside_the_grid(reference: RunResult) 
     run = reference.run
     with pytest.raises(IndexError, match=r"outside 0\.\.11"):
         scenario_paths(run.baseline, run.inputs, run.scenarios, [0, 12])
+
+
+#: chunks of different sizes in sequence: a smaller chunk after a larger one writes into a
+#: view of the front of the workspace's buffers, a larger one after it grows them
+REUSE_SPECS = (
+    ChunkSpec(0, 0, 5, (0, 4)),
+    ChunkSpec(1, 5, 7, (6,)),
+    ChunkSpec(2, 7, 8, ()),
+    ChunkSpec(3, 8, 12, (11,)),
+    ChunkSpec(4, 0, 5, (0, 4)),
+)
+
+
+def _assert_same_result(found: ChunkResult, expected: ChunkResult) -> None:
+    pd.testing.assert_frame_equal(found.impacts, expected.impacts, check_exact=True)
+    assert found.evaluation is not None and expected.evaluation is not None
+    pd.testing.assert_frame_equal(found.evaluation, expected.evaluation, check_exact=True)
+    assert found.impacts.to_numpy().tobytes() == expected.impacts.to_numpy().tobytes()
+    assert found.evaluation.to_numpy().tobytes() == expected.evaluation.to_numpy().tobytes()
+    assert set(found.bands) == set(expected.bands)
+    for i, band in expected.bands.items():
+        assert found.bands[i].tobytes() == band.tobytes()
+
+
+def _arrays(result: ChunkResult) -> list[np.ndarray]:
+    frames = [result.impacts] + ([result.evaluation] if result.evaluation is not None else [])
+    columns = [frame[name].to_numpy() for frame in frames for name in frame.columns]
+    return columns + list(result.bands.values())
+
+
+def test_chunks_on_one_workspace_give_the_results_of_fresh_arrays_bit_for_bit(
+    reference: RunResult,
+) -> None:
+    run = reference.run
+    shared = SharedInputs.build(run.baseline, run.inputs, run.scenarios, run.study.evaluate)
+    workspace = Workspace()
+    fresh = [run_chunk(spec, shared) for spec in REUSE_SPECS]
+    reused = [run_chunk(spec, shared, workspace) for spec in REUSE_SPECS]
+    for found, expected in zip(reused, fresh, strict=True):
+        _assert_same_result(found, expected)
+    # bounded: one buffer per engine output the chunk needs, as large as the largest chunk's
+    n_paths, n_days, n_assets = run.baseline.close_usd.shape
+    cube = 5 * n_paths * n_days * n_assets
+    assert workspace.nbytes == 8 * (3 * cube + 5 * n_paths * n_assets)
+
+
+def test_a_chunk_result_keeps_nothing_of_the_workspace(reference: RunResult) -> None:
+    run = reference.run
+    shared = SharedInputs.build(run.baseline, run.inputs, run.scenarios, run.study.evaluate)
+    workspace = Workspace()
+    earlier = run_chunk(REUSE_SPECS[0], shared, workspace)
+    kept = copy.deepcopy(earlier)
+    assert workspace.nbytes > 0
+    assert not any(workspace.holds(values) for values in _arrays(earlier))
+    for spec in REUSE_SPECS[1:]:  # later chunks overwrite every buffer, in part or in full
+        later = run_chunk(spec, shared, workspace)
+        assert not any(workspace.holds(values) for values in _arrays(later))
+    _assert_same_result(earlier, kept)

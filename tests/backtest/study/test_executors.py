@@ -18,6 +18,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from backtest.run import RunResult
+from backtest.sim.workspace import Workspace
 from backtest.study import executors
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Study
@@ -35,7 +36,7 @@ pytestmark = [pytest.mark.dask, pytest.mark.slow]
 cloudpickle.register_pickle_by_value(dask_helpers)
 
 
-def square_plus(task: int, shared: int) -> int:
+def square_plus(task: int, shared: int, workspace: Workspace) -> int:
     return task * task + shared
 
 
@@ -111,6 +112,36 @@ def test_a_worker_killed_mid_run_leaves_the_outputs_unchanged(
     assert not psutil.pid_exists(killed) or psutil.Process(killed).status() == "zombie"
     assert result.run.n_chunks == 6
     assert_same_outputs(result, reference)
+
+
+def test_a_worker_thread_reuses_one_workspace_and_drops_it_when_the_map_ends(
+    dask_tmp: Path,
+) -> None:
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=executors.NO_HTTP_PORT,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        compute = ComputeConfig(scheduler=cluster.scheduler_address)
+        mapped = executors.map_chunks(
+            dask_helpers.workspace_probe, list(range(12)), 0, compute, progress=False
+        )
+        found = [probe for _, probe in mapped]
+        left = client.run(lambda dask_worker: sorted(dask_worker.plugins))
+    by_thread: dict[tuple[int, int], list[int]] = {}
+    for pid, thread, held in found:
+        by_thread.setdefault((pid, thread), []).append(held)
+    assert len(found) == 12
+    for held in by_thread.values():  # the first task of a thread made it, the others reused it
+        assert sorted(held) == [0] + [8] * (len(held) - 1)
+    assert len(by_thread) < 12  # some thread ran more than one task: reuse was tested
+    (plugins,) = left.values()
+    assert not [name for name in plugins if name.startswith("flowimpact-workspace")]
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(dask_tmp: Path) -> None:
