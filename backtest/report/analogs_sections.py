@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
-from backtest.report import picker
+from backtest.report import figures, picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.analogs_step import AnalogsOutcome
@@ -258,9 +258,9 @@ def _finish(
         title={"text": f"{title}<br><sup>{source}</sup>"},
         xaxis_title=x_title,
         yaxis_title=y_title,
-        template="plotly_white",
         margin={"t": 90},
     )
+    figures.white(figure)
 
 
 __all__ = [
