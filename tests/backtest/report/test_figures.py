@@ -134,3 +134,16 @@ def test_the_fast_way_gives_the_checked_figure_s_json(
 def test_every_band_of_every_choice_is_drawn() -> None:
     assert len(_fan_chart().data) >= 12
     assert len(_uplift().data) >= 12
+
+
+def test_the_uplift_chart_s_traces_sit_on_the_panels_plotly_s_grid_gives() -> None:
+    figure = _uplift()
+    panels = [(r, c) for r in (1, 2) for c in (1, 2)]  # BTC, ETH by allocations 1%, 5%
+    per_panel = len(figure.data) // len(panels)
+    for k, (r, c) in enumerate(panels):
+        on_panel = list(figure.select_traces(row=r, col=c))
+        assert on_panel == list(figure.data[k * per_panel : (k + 1) * per_panel])
+        assert {trace.name for trace in on_panel} - {None} == {
+            f"{model}, reallocation {reading:g}"
+            for model in ("multiplier", "sqrt") for reading in (0.25, 1.0)
+        }  # fmt: skip
