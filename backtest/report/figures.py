@@ -251,14 +251,17 @@ def flow_schedules_picker(
              for label in labels}
     colours = {name: COLORS[i % len(COLORS)] for i, name in enumerate(dict.fromkeys(
         names[label] for label in labels if label in axes_of))}
-    figure = make_subplots(rows=1, cols=len(assets), subplot_titles=assets)
+    traces = []
     for col, asset in enumerate(assets, start=1):
         for label in labels:
             values = axes_of.get(label, {})
             name = names[label]
             series = cumulative_flow_usd[(label, asset)].to_numpy()[keep] / USD_PER_BILLION
-            trace = go.Scatter(
+            trace = scatter(
                 **x,
+                # the panel's axes as make_subplots names them, one panel per asset
+                xaxis=f"x{col}" if col > 1 else "x",
+                yaxis=f"y{col}" if col > 1 else "y",
                 y=series.astype(np.float32),
                 mode="lines",
                 name=name,
@@ -268,7 +271,10 @@ def flow_schedules_picker(
                 hovertemplate="%{x|%Y-%m-%d}: $%{y:,.1f}bn<extra>" + label + f" {asset}</extra>",
             )
             tags = {k: values[k] for k in others if k in values}
-            figure.add_trace(picker.tag(trace, tags) if tags else trace, row=1, col=col)
+            traces.append(picker.tag(trace, tags) if tags else trace)
+    # the traces go in unchecked, already on their panels; the grid is laid over them
+    figure = make_subplots(rows=1, cols=len(assets), subplot_titles=assets,
+                           figure=unchecked_figure(traces))
     figure.update_yaxes(title_text="cumulative net inflow (billion USD)", row=1, col=1)
     figure.update_layout(
         title="401(k) inflow schedules (direct flows, cumulative)"

@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from backtest.report import analogs_sections, evidence_section, figures
+from backtest.analogs.flow_compare import compare_flows
+from backtest.report import analogs_sections, evidence_section, figures, picker
 
 
 def _checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,13 +115,31 @@ def _flows() -> go.Figure:
     return figures.flow_schedules_picker(frame, labels, source="a test")
 
 
+def _flow_comparison() -> go.Figure:
+    days = pd.date_range("2024-01-11", periods=60, freq="D", tz="UTC", name="date")
+    etf = {asset: pd.DataFrame({"total_usd": np.full(60, 1e9)}, index=days)
+           for asset in ("BTC", "ETH")}
+    scenarios = {f"s{k}": {"allocation": allocation, "lag_months": lag}
+                 for k, (allocation, lag) in enumerate(itertools.product([0.01, 0.02], [3, 6]))}
+    flows = pd.DataFrame(
+        {(label, asset): np.full(40, 5e8 * (k + 1))
+         for k, (label, asset) in enumerate(itertools.product(scenarios, ["BTC", "ETH"]))},
+        index=days[:40],
+    )  # fmt: skip
+    return analogs_sections.flow_comparison_figure(
+        compare_flows(etf, flows, horizon_days=30), axes_of=scenarios
+    )
+
+
 def _analogs_finish() -> go.Figure:
     figure = go.Figure(go.Scatter(x=[0, 1, 2], y=[1.0, 1.1, 0.9]))
     analogs_sections._finish(figure, "A title", "a test", x_title="day", y_title="×")
     return figure
 
 
-@pytest.mark.parametrize("build", [_fan_chart, _uplift, _impact, _heatmap, _flows, _analogs_finish])
+@pytest.mark.parametrize(
+    "build", [_fan_chart, _uplift, _impact, _heatmap, _flows, _flow_comparison, _analogs_finish]
+)
 def test_the_fast_way_gives_the_checked_figure_s_json(
     build: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,6 +153,16 @@ def test_the_fast_way_gives_the_checked_figure_s_json(
 def test_every_band_of_every_choice_is_drawn() -> None:
     assert len(_fan_chart().data) >= 12
     assert len(_uplift().data) >= 12
+    assert len(_flow_comparison().data) == 2 + 8  # the ETFs and every scenario's asset
+    assert picker.has_picker(_flow_comparison())
+
+
+def test_the_flow_schedules_sit_on_their_asset_s_panel() -> None:
+    figure = _flows()
+    for col, asset in enumerate(["BTC", "ETH"], start=1):
+        on_panel = list(figure.select_traces(row=1, col=col))
+        assert len(on_panel) == 3
+        assert all(trace.hovertemplate.endswith(f" {asset}</extra>") for trace in on_panel)
 
 
 def test_the_uplift_chart_s_traces_sit_on_the_panels_plotly_s_grid_gives() -> None:
