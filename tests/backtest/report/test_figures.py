@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,13 @@ import plotly.graph_objects as go
 import pytest
 
 from backtest.analogs.flow_compare import compare_flows
-from backtest.report import analogs_sections, evidence_section, figures, picker
+from backtest.report import (
+    analogs_sections,
+    evidence_section,
+    figures,
+    level_set_section,
+    picker,
+)
 
 
 def _checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,16 +36,18 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> None:
     def white(figure: go.Figure) -> go.Figure:
         return figure.update_layout(template="plotly_white")
 
-    add_vline = go.Figure.add_vline
+    def searching(add_line: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+        def add(self: go.Figure, *args: object, **kwargs: object) -> go.Figure:
+            kwargs.pop("exclude_empty_subplots", None)
+            return add_line(self, *args, **kwargs)
 
-    def searching_add_vline(self: go.Figure, *args: object, **kwargs: object) -> go.Figure:
-        kwargs.pop("exclude_empty_subplots", None)
-        return add_vline(self, *args, **kwargs)  # type: ignore[arg-type]
+        return add
 
     monkeypatch.setattr(figures, "scatter", lambda **properties: go.Scatter(**properties))
     monkeypatch.setattr(figures, "unchecked_figure", unchecked_figure)
     monkeypatch.setattr(figures, "white", white)
-    monkeypatch.setattr(go.Figure, "add_vline", searching_add_vline)
+    monkeypatch.setattr(go.Figure, "add_vline", searching(go.Figure.add_vline))
+    monkeypatch.setattr(go.Figure, "add_hline", searching(go.Figure.add_hline))
 
 
 def _fan_chart() -> go.Figure:
@@ -131,6 +141,16 @@ def _flow_comparison() -> go.Figure:
     )
 
 
+def _phi_curves() -> go.Figure:
+    curve = pd.DataFrame(
+        [{"asset": asset, "model": model, "parameter": "multiplier", "permanent_share": theta,
+          "value": value, "etf_explained_share": value * theta / 10}
+         for asset, model, theta, value in itertools.product(
+             ["BTC", "ETH"], ["multiplier", "sqrt"], [0.25, 0.5, 1.0], [1.0, 3.0, 10.0])]
+    )  # fmt: skip
+    return level_set_section.phi_curves(SimpleNamespace(curve=curve), "a test")  # type: ignore[arg-type]
+
+
 def _analogs_finish() -> go.Figure:
     figure = go.Figure(go.Scatter(x=[0, 1, 2], y=[1.0, 1.1, 0.9]))
     analogs_sections._finish(figure, "A title", "a test", x_title="day", y_title="×")
@@ -138,7 +158,8 @@ def _analogs_finish() -> go.Figure:
 
 
 @pytest.mark.parametrize(
-    "build", [_fan_chart, _uplift, _impact, _heatmap, _flows, _flow_comparison, _analogs_finish]
+    "build", [_fan_chart, _uplift, _impact, _heatmap, _flows, _flow_comparison, _phi_curves,
+              _analogs_finish]
 )
 def test_the_fast_way_gives_the_checked_figure_s_json(
     build: object, monkeypatch: pytest.MonkeyPatch
