@@ -31,8 +31,9 @@ def scatter(**properties: object) -> go.Scatter:
 
     The check costs about ten times the rest of building a trace, and a fan chart builds one
     per band edge of every scenario it can show (hundreds); its properties are this module's
-    own, fixed in code. The figure (its layout, its template) is still checked, and the same
-    JSON comes out (tests/backtest/report/test_figures.py builds the figures both ways).
+    own, fixed in code. Such traces go into a figure through ``unchecked_figure``; the
+    figure's layout is still checked, and the same JSON comes out
+    (tests/backtest/report/test_figures.py builds the figures both ways).
     """
     return go.Scatter(**properties, _validate=False)
 
@@ -41,7 +42,7 @@ def unchecked_figure(traces: Sequence[go.Scatter]) -> go.Figure:
     """A figure that starts with ``traces`` as they are, then checks what is added to it.
 
     ``Figure.add_traces`` builds every trace again with plotly's check of each property, which
-    undoes ``scatter``'s saving (a fan chart's hundreds of traces cost about a second); only
+    undoes ``scatter``'s saving (hundreds of milliseconds for the fan charts' traces); only
     the figure's constructor takes plotly's ``_validate`` switch through to its traces. The
     switch is turned back on at once, so the layout and later traces are still checked.
     """
@@ -55,7 +56,7 @@ def white(figure: go.Figure) -> go.Figure:
     """Give ``figure`` plotly's registered ``plotly_white`` template.
 
     ``update_layout(template="plotly_white")`` deep-copies the registered template and checks
-    every property of it again (about 40 ms a figure, a quarter of the report's time); the
+    every property of it again (about 40 ms a figure, a sixth of the report's time); the
     template is plotly's own and valid already, so it is set the way plotly sets its default
     template on every new figure, unchecked (the same JSON: tests/backtest/report/
     test_figures.py).
