@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from backtest.analogs.calibrate import PARAMETERS, CalibrationResult
 from backtest.analogs.event_study import EventStudyResult
 from backtest.analogs.flow_compare import FlowComparison
-from backtest.report import picker
+from backtest.report import figures, picker
 from backtest.report.hindcast_sections import over_explained_note
 from backtest.report.html import Section, write_report
 from backtest.study.analogs_step import AnalogsOutcome
@@ -75,8 +75,8 @@ def flow_comparison_figure(
     curves = comparison.cumulative
     if max_days is not None:
         curves = curves[curves["days_since_start"] <= max_days]
-    figure = go.Figure()
     others: dict[str, list[object]] = {}
+    traces: list[go.Scatter] = []
     # an asset's scenarios in its ETFs' colour, one dash per allocation
     colours = {asset: ASSET_COLOURS[i % len(ASSET_COLOURS)]
                for i, asset in enumerate(dict.fromkeys(curves["asset"]))}
@@ -104,7 +104,7 @@ def flow_comparison_figure(
                     others[key].append(value)
         days = part["days_since_start"].to_numpy()
         keep = picker.thin(len(days))
-        trace = go.Scatter(
+        trace = figures.scatter(
             x0=int(days[keep][0]) if len(days) else 0,
             dx=keep.step or 1,
             y=(part["cumulative_usd"].to_numpy()[keep] / USD_PER_BILLION).astype(np.float32),
@@ -114,7 +114,8 @@ def flow_comparison_figure(
             line={**line, "color": colours.get(part["asset"].iloc[0])} if is_etf else line,
             hovertemplate="day %{x}<br>$%{y:,.1f}bn<extra>" + series + "</extra>",
         )
-        figure.add_trace(picker.tag(trace, values) if values else trace)
+        traces.append(picker.tag(trace, values) if values else trace)
+    figure = figures.unchecked_figure(traces)  # a line per drawn scenario: tens of traces
     figure.add_vline(x=comparison.horizon_days - 1, line_dash="dot", line_color="#888")
     _finish(
         figure,
@@ -258,9 +259,9 @@ def _finish(
         title={"text": f"{title}<br><sup>{source}</sup>"},
         xaxis_title=x_title,
         yaxis_title=y_title,
-        template="plotly_white",
         margin={"t": 90},
     )
+    figures.white(figure)
 
 
 __all__ = [

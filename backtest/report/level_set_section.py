@@ -64,7 +64,8 @@ def phi_curves(level_set: LevelSet, source: str) -> go.Figure:
             )  # fmt: skip
         figure.update_xaxes(type="log", title_text=str(panel["parameter"].iloc[0]), row=1, col=col)
         figure.update_yaxes(type="log", row=1, col=col)
-    figure.add_hline(y=1.0, line_dash="dot", line_color="#777")
+    # every panel has its lines, so plotly's search for empty panels would find none
+    figure.add_hline(y=1.0, line_dash="dot", line_color="#777", exclude_empty_subplots=False)
     figure.update_yaxes(title_text="φ (share of the ETF-era move)", col=1)
     figure.update_layout(title="φ against the parameter at three permanent shares θ")
     return figures.with_source(figure, source)

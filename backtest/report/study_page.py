@@ -146,12 +146,13 @@ def _answer(run: StudyRun, source: str, headline: Mapping[str, Any]) -> Section:
         f"{inflow.announcement} executive order, how far does it lift each price by {horizon}? "
         "Median price uplift [5th, 95th percentile over the scenario's paths]:</p>"
     )
+    frame = dollars.dollars_frame(run)  # the table's and the sentence's, built once
     money = (
         f'<div><p class="note"><b>The dollars behind each allocation</b>: USD bn reaching each '
         f"asset by {horizon} in the model (medians over the other grid axes) beside the "
         "sources' count; reallocated + payroll + withdrawn = both.</p>"
-        f"{table_html(dollars.dollars_table(run), float_format='{:,.1f}')}"
-        f'<p class="note">{dollars.why_they_differ(run)}</p></div>'
+        f"{table_html(dollars.dollars_table(run, frame), float_format='{:,.1f}')}"
+        f'<p class="note">{dollars.why_they_differ(run, frame)}</p></div>'
     )
     fixed_text = _fixed_axes_text(run, rows)
     reading = (
