@@ -22,7 +22,7 @@ waits for a core):
 - ``one-pass metrics``: that kernel alone.
 
 The ratio evaluate / one-pass is the figure to hold at 1.5 or less: the evaluation's own work
-(vectorbt's order simulation, its record kernels, the fused metric kernel, the summary) against
+(vectorbt's order simulation, the fused per-column pass over its records, the summary) against
 the least an evaluation of the same columns can do. The tables are compared (largest
 difference printed: relative, absolute for numbers below 1). The first call of each (numba
 compilation or cache load) is not timed.

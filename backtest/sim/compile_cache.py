@@ -1,6 +1,6 @@
 """Is numba's on-disk cache warm for the kernels a study runs? (for the run-time estimate)
 
-Every kernel of ``backtest.sim`` and the vectorbt record kernels the evaluation calls have
+Every kernel of ``backtest.sim`` and the vectorbt record kernel the evaluation calls have
 ``cache=True``: a process loads them from the cache in well under a second, but the first
 process after an install, or after their source changed, compiles them all. That compile is
 about ``COLD_COMPILE_SECONDS`` on this project's 2-core machine (the default study with an
@@ -26,14 +26,15 @@ from pathlib import Path
 #: seconds numba spends compiling the study's kernels when nothing is cached (see above)
 COLD_COMPILE_SECONDS = 20.0
 
-#: vectorbt kernels ``backtest.sim.portfolio`` calls, besides those it imports by name
-_VECTORBT_KERNELS = ("asset_flow_nb", "assets_nb", "cash_flow_nb", "cash_nb")
+#: vectorbt kernels ``backtest.sim.portfolio`` calls from Python (its order simulation runs in
+#: vectorbt's Rust engine; ``add_nb`` is compiled into the package's own kernel)
+_VECTORBT_KERNELS = ("col_map_nb",)
 
 
 def cold_kernels() -> list[str]:
     """Names of the study's cached numba kernels the next run would compile (see above)."""
     from numba.core.registry import CPUDispatcher
-    from vectorbt.portfolio import nb as portfolio_nb
+    from vectorbt.records import nb as records_nb
 
     import backtest.sim
 
@@ -44,7 +45,7 @@ def cold_kernels() -> list[str]:
             if isinstance(value, CPUDispatcher) and value.py_func.__module__ == info.name:
                 ours[f"{info.name}.{value.py_func.__name__}"] = _state(value)
     theirs = {
-        f"vectorbt.portfolio.nb.{name}": _state(getattr(portfolio_nb, name))
+        f"vectorbt.records.nb.{name}": _state(getattr(records_nb, name))
         for name in _VECTORBT_KERNELS
     }
     cold = [name for name, state in {**ours, **theirs}.items() if state == "stale"]

@@ -1,4 +1,5 @@
-"""vectorbt's order simulation and metric kernels on plain arrays: the evaluation's hot path.
+"""vectorbt's order simulation on plain arrays, then one fused pass per column: the evaluation's
+hot path.
 
 For one strategy over many columns (a column is one close-price series and its orders):
 
@@ -8,31 +9,36 @@ For one strategy over many columns (a column is one close-price series and its o
    carry an order only. That is exact, not an approximation: with orders filled at the day's
    close (``price = inf``), valued at that close (``val_price = inf``) and sized in shares or
    USD (``size_type`` amount or value), nothing in vectorbt's simulation reads a day without
-   an order, so the order records are the same (their ``idx`` counts order days).
-2. vectorbt's record kernels (``asset_flow_nb``, ``assets_nb``, ``cash_flow_nb``, ``cash_nb``)
-   turn the records into the position and cash after each order day; in between they do not
-   change (vectorbt adds a zero flow with ``add_nb``, which leaves them as they are).
-3. ``column_metrics_nb``, per column, writes the value path cash + close × position (vectorbt's
-   ``value_nb`` of ``asset_value_nb``) day by day into one reused buffer, reading the close
-   prices where they lie (the engine's ``[scenario, path, day, asset]`` array, no copy), and
-   applies vectorbt's 1-D return kernels (``vectorbt.returns.nb``) to that contiguous series.
+   an order, so the order records are the same (their ``idx`` counts order days). Columns do
+   not share cash, so they are simulated in blocks, one per numba thread, in threads of this
+   process: the Rust engine releases the GIL, and each column's records are the same whatever
+   block it is in.
+2. ``column_metrics_nb``, per column in parallel, walks that column's order records (vectorbt's
+   ``col_map_nb``) beside its days: after each order day the position and the cash are
+   vectorbt's ``assets_nb`` / ``cash_nb`` of its ``asset_flow_nb`` / ``cash_flow_nb`` (the same
+   ``add_nb`` sums in the same order, so the same bits, without their four ``[order day,
+   column]`` arrays); each day's value is cash + close × position (vectorbt's ``value_nb`` of
+   ``asset_value_nb``), read where the close prices lie (the engine's ``[scenario, path, day,
+   asset]`` array, no copy); running sums of that value's returns give the five metrics in the
+   same pass, with no buffer.
 
 So no array of the grid's full size is made per strategy: the simulation's arrays have one row
-per order day, the value path lives in one buffer of ``n_days``. The numbers are vectorbt's
-``Portfolio.from_orders(...).value()`` and its returns accessor (checked in
-tests/backtest/sim/test_evaluate.py).
+per order day, and each column keeps only scalars. The numbers are vectorbt's
+``Portfolio.from_orders(...).value()`` and its returns accessor, to 1e-10 relative (checked in
+tests/backtest/sim/test_portfolio.py and tests/backtest/sim/test_evaluate.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 from vectorbt.portfolio import dispatch as portfolio_dispatch
-from vectorbt.portfolio import nb as portfolio_nb
-from vectorbt.portfolio.enums import Direction, SizeType
+from vectorbt.portfolio.enums import Direction, OrderSide, SizeType
 from vectorbt.records.nb import col_map_nb
 from vectorbt.utils.math_ import add_nb
 
@@ -90,44 +96,79 @@ def portfolio_metrics(
     if size.shape != (rows.size, n_columns) or init_cash.shape != (n_columns,):
         raise ValueError("size must be [order day, column] and init_cash one value per column")
     close = np.concatenate([_close_on(part, rows) for part in parts], axis=1)
-    shape = (rows.size, n_columns)
+    part_close = [np.ascontiguousarray(part.close, dtype=np.float64) for part in parts]
+    part_start = np.cumsum([0] + [part.n_columns for part in parts])
+    out = np.empty((N_METRICS, n_columns))
     with np.errstate(divide="ignore", invalid="ignore"):  # flat cash columns: 0/0 ratios
-        records, _ = portfolio_dispatch.simulate_from_orders(
-            shape,
-            np.ones(n_columns, dtype=np.int64),  # no cash sharing: one group per column
-            init_cash,
-            np.zeros(shape, dtype=np.int64),  # call sequence: one column per group
-            size=size,
-            price=np.asarray(np.inf),  # fill at the close
-            size_type=np.asarray(_SIZE_TYPES[size_type]),
-            direction=np.asarray(Direction.LongOnly),  # ALL_OUT closes, never opens a short
-            fees=np.asarray(fee),
-            min_size=np.asarray(_MIN_SIZE),
-            close=close,
-            max_orders=max(int(np.count_nonzero(~np.isnan(size))), 1),
-        )
-        col_map = col_map_nb(records["col"], n_columns)
-        assets = portfolio_nb.assets_nb(
-            portfolio_nb.asset_flow_nb(shape, records, col_map, Direction.Both)
-        )
-        cash = portfolio_nb.cash_nb(
-            portfolio_nb.cash_flow_nb(shape, records, col_map, False), init_cash
-        )
-        out = np.empty((N_METRICS, n_columns))
-        offset = 0
-        for part in parts:
-            column_metrics_nb(
-                np.ascontiguousarray(part.close, dtype=np.float64),
-                offset,
-                rows,
-                assets,
-                cash,
-                init_cash,
-                ann_factor,
-                out[:, offset : offset + part.n_columns],
-            )
-            offset += part.n_columns
+        blocks = _simulate(close, size, _SIZE_TYPES[size_type], init_cash, fee)
+        del close
+        while blocks:  # a block's records are dropped as soon as its metrics are out
+            lo, hi, records = blocks.pop(0)
+            col_idxs, col_lens = col_map_nb(records["col"], hi - lo)
+            col_start = np.cumsum(col_lens) - col_lens
+            for k in range(len(parts)):
+                first, last = max(lo, part_start[k]), min(hi, part_start[k + 1])
+                if first < last:
+                    column_metrics_nb(
+                        part_close[k], first - part_start[k], first - lo, rows, records,
+                        col_idxs, col_start, col_lens, init_cash[lo:hi], ann_factor,
+                        out[:, first:last],
+                    )  # fmt: skip
     return out
+
+
+#: fewest columns worth a thread of their own in the simulation (below, one call does them all)
+_MIN_BLOCK_COLUMNS = 2_048
+
+
+def _simulate(
+    close: np.ndarray, size: np.ndarray, size_type: int, init_cash: np.ndarray, fee: float
+) -> list[tuple[int, int, np.ndarray]]:
+    """vectorbt's order records, per block of columns: ``(lo, hi, records)`` for the columns
+    ``lo`` to ``hi`` of ``close``, the records' ``col`` counting from ``lo``.
+
+    The columns are cut into one block per numba thread (``numba.get_num_threads()``, which a
+    Dask worker sets to its share of the cores) and the blocks simulated in threads at once.
+    """
+    n_columns = close.shape[1]
+    n_blocks = max(1, min(numba.get_num_threads(), n_columns // _MIN_BLOCK_COLUMNS))
+    bounds = [n_columns * k // n_blocks for k in range(n_blocks + 1)]
+    if n_blocks == 1:
+        return [(0, n_columns, _simulate_block(close, size, size_type, init_cash, fee))]
+
+    def block(k: int) -> tuple[int, int, np.ndarray]:
+        lo, hi = bounds[k], bounds[k + 1]
+        # contiguous copies: vectorbt hands only C-contiguous arrays to its Rust engine
+        records = _simulate_block(
+            np.ascontiguousarray(close[:, lo:hi]), np.ascontiguousarray(size[:, lo:hi]),
+            size_type, init_cash[lo:hi], fee,
+        )  # fmt: skip
+        return lo, hi, records
+
+    with ThreadPoolExecutor(n_blocks) as pool:
+        return list(pool.map(block, range(n_blocks)))
+
+
+def _simulate_block(
+    close: np.ndarray, size: np.ndarray, size_type: int, init_cash: np.ndarray, fee: float
+) -> np.ndarray:
+    """``simulate_from_orders`` on ``[order day, column]`` arrays, one group per column."""
+    shape = close.shape
+    records, _ = portfolio_dispatch.simulate_from_orders(
+        shape,
+        np.ones(shape[1], dtype=np.int64),  # no cash sharing: one group per column
+        init_cash,
+        np.zeros(shape, dtype=np.int64),  # call sequence: one column per group
+        size=size,
+        price=np.asarray(np.inf),  # fill at the close
+        size_type=np.asarray(size_type),
+        direction=np.asarray(Direction.LongOnly),  # ALL_OUT closes, never opens a short
+        fees=np.asarray(fee),
+        min_size=np.asarray(_MIN_SIZE),
+        close=close,
+        max_orders=max(int(np.count_nonzero(~np.isnan(size))), 1),
+    )
+    return records
 
 
 def _close_on(part: CloseColumns, rows: np.ndarray) -> np.ndarray:
@@ -140,62 +181,60 @@ def _close_on(part: CloseColumns, rows: np.ndarray) -> np.ndarray:
     return np.tile(picked, (1, repeats))
 
 
-#: columns of ``column_metrics_nb`` run in this many blocks (in parallel), one returns buffer each
-_BLOCKS = 64
-
-
 @njit(cache=True, error_model="numpy", parallel=True)
 def column_metrics_nb(
     close: np.ndarray,
-    col_offset: int,
+    close_offset: int,
+    sim_offset: int,
     rows: np.ndarray,
-    assets: np.ndarray,
-    cash: np.ndarray,
+    records: np.ndarray,
+    col_idxs: np.ndarray,
+    col_start: np.ndarray,
+    col_lens: np.ndarray,
     init_cash: np.ndarray,
     ann_factor: float,
     out: np.ndarray,
 ) -> None:
-    """Metrics ``out[metric, j]`` of the columns ``col_offset + j`` of the simulation.
+    """Metrics ``out[metric, j]`` of column ``close_offset + j`` of ``close`` (``[series, day,
+    k]``, see ``CloseColumns``), simulated as column ``sim_offset + j`` of ``records``:
+    vectorbt's order records on the order days ``rows``, with their column map ``col_idxs``,
+    ``col_start``, ``col_lens`` (``col_map_nb``: record ``col_idxs[col_start[c] + i]`` is
+    column c's i-th) and the initial cash ``init_cash`` of those columns.
 
-    ``close`` is ``[series, day, k]`` (see ``CloseColumns``); ``assets`` and ``cash`` are
-    vectorbt's position and cash ``[order day, column]`` after the order days ``rows``.
-
-    One pass over each column's days makes the value v_t = cash + close_t × position, the
-    return r_t = (v_t − v_{t−1}) / v_{t−1} (v_{−1} the initial cash; vectorbt's
+    One pass over each column's days, scalars only: at each order day the position and the
+    cash take that day's record (vectorbt's ``add_nb`` sums: ``asset_flow_nb`` then
+    ``assets_nb``, ``cash_flow_nb`` then ``cash_nb``); the value is v_t = cash + close_t ×
+    position, the return r_t = (v_t − v_{t−1}) / v_{t−1} (v_{−1} the initial cash; vectorbt's
     ``get_return_nb``, with its rules for a zero or negative previous value) and, skipping
-    NaN returns as vectorbt's nan-functions do, the running Σr, Σmin(r, 0)², Π(1 + r) and the
-    drawdown 100·Π / max(100·Π) − 1 (vectorbt's ``cum_returns_1d_nb`` with start 100 and
-    ``expanding_max_1d_nb``). Then, with n the count of returns and m = Σr / n:
+    NaN returns as vectorbt's nan-functions do, the running n, Σr, Σr², Σmin(r, 0)², Π(1 + r)
+    and the drawdown 100·Π / max(100·Π) − 1 (vectorbt's ``cum_returns_1d_nb`` with start 100
+    and ``expanding_max_1d_nb``). Then, with m = Σr / n:
 
     - total return % = (v_T / cash_0 − 1) × 100; CAGR % = (Π^(365 / T) − 1) × 100;
-    - Sharpe = m / std(r, ddof 1) × √365, +inf when std is 0;
+    - Sharpe = m / s × √365 with s² = (Σr² − m·Σr) / (n − 1), +inf when s is 0;
     - Sortino = m × 365 / (√(Σmin(r, 0)² / n) × √365), +inf when that is 0;
     - max drawdown % = min_t drawdown_t × 100 (NaN if any is NaN, as ``np.min``).
 
-    The variance is Σ(r − m)² / n × n / (n − 1), summed in a second loop over the returns
-    (kept in a buffer of ``n_days`` per block of columns, reused by every column of the block)
-    exactly as numba's ``np.nanvar`` does: every sum runs in the same order and with the same
-    operations as vectorbt's ``vectorbt.returns.nb`` 1-D kernels, so the five numbers are
-    theirs to the last bit (tests/backtest/sim/test_portfolio.py compares with them). A
-    running Σr² instead would save that loop but move Sharpe by up to 5e-14 relative.
+    Every number but Sharpe is vectorbt's (``vectorbt.returns.nb``'s 1-D kernels) to the last
+    bit: the sums run in the same order with the same operations. vectorbt takes the variance
+    in two passes, Σ(r − m)²; the running Σr² here differs from it by rounding only (on daily
+    returns, where m² is far below s², a few units in the 14th digit), and spares a second
+    pass over the days and a buffer per column.
     """
     n_series, _, n_k = close.shape
-    n_columns = out.shape[1]
-    n_blocks = min(n_columns, _BLOCKS)
-    for block in prange(n_blocks):
-        returns = np.empty(close.shape[1])  # one buffer per block, reused by its columns
-        for j in range(block * n_columns // n_blocks, (block + 1) * n_columns // n_blocks):
-            _one_column_nb(
-                close[(j // n_k) % n_series, :, j % n_k],
-                col_offset + j,
-                rows,
-                assets,
-                cash,
-                init_cash[col_offset + j],
-                ann_factor,
-                returns,
-                out[:, j],
-            )
+    for j in prange(out.shape[1]):
+        c = close_offset + j
+        col = sim_offset + j
+        start = col_start[col]
+        _one_column_nb(
+            close[(c // n_k) % n_series, :, c % n_k],
+            rows,
+            records,
+            col_idxs[start : start + col_lens[col]],
+            init_cash[col],
+            ann_factor,
+            out[:, j],
+        )
 
 
 @njit(cache=True, error_model="numpy")
@@ -210,64 +249,82 @@ def _return_nb(previous: float, value: float) -> float:
 @njit(cache=True, error_model="numpy")
 def _one_column_nb(
     close: np.ndarray,
-    col: int,
     rows: np.ndarray,
-    assets: np.ndarray,
-    cash: np.ndarray,
+    records: np.ndarray,
+    own_records: np.ndarray,
     init_cash: float,
     ann_factor: float,
-    returns: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """The five metrics of simulation column ``col`` into ``out``; ``close`` is its prices by
-    day, ``returns`` a scratch buffer of the same length (see ``column_metrics_nb``)."""
+    """The five metrics of one column into ``out``; ``close`` is its prices by day,
+    ``own_records`` the indices of its records in ``records`` (see ``column_metrics_nb``)."""
     n_days = close.shape[0]
     n_rows = rows.shape[0]
+    n_own = own_records.shape[0]
     position = 0.0
-    cash_now = add_nb(init_cash, 0.0)  # vectorbt's cash before the first order
+    cash_running = init_cash  # cash_nb's sum over the order days
+    cash_now = add_nb(init_cash, 0.0)  # vectorbt's cash before the first order day
     previous = init_cash
     value = previous
-    r_next = 0
+    row = 0
+    k = 0
     count = 0
     sum_r = 0.0
+    sum_r2 = 0.0
     sum_down2 = 0.0
     growth = 1.0
     peak = -np.inf
+    lowest = np.inf  # the lowest level since the peak
     worst = np.inf
     for t in range(n_days):
-        if r_next < n_rows and rows[r_next] == t:
-            position = assets[r_next, col]
-            cash_now = cash[r_next, col]
-            r_next += 1
+        if row < n_rows and rows[row] == t:
+            asset_flow = 0.0
+            cash_flow = 0.0
+            if k < n_own and records[own_records[k]]["idx"] == row:
+                record = records[own_records[k]]
+                size = -record["size"] if record["side"] == OrderSide.Sell else record["size"]
+                asset_flow = add_nb(0.0, size)
+                cash_flow = add_nb(0.0, -size * record["price"] - record["fees"])
+                k += 1
+            position = add_nb(position, asset_flow)
+            cash_running = add_nb(cash_running, cash_flow)
+            cash_now = cash_running
+            row += 1
         value = cash_now + close[t] * position
         r = _return_nb(previous, value)
         previous = value
-        returns[t] = r
         if not np.isnan(r):
             count += 1
             sum_r += r
+            sum_r2 += r * r
             down = min(r, 0.0)  # vectorbt zeroes the positive returns: adding 0 keeps the sum
             sum_down2 += down * down
             growth *= r + 1.0
-        # branch-free running max and min (no misprediction per day); a NaN growth stays NaN
-        # (an inf stays inf or NaN) to the end, where it makes the drawdown NaN as vectorbt does
+        # Under one peak, level / peak − 1 is lowest where the level is (x ↦ fl(fl(x / p) − 1)
+        # never decreases), so one division per peak gives vectorbt's min over the days to the
+        # bit. A NaN growth stays NaN (an inf stays inf or NaN) to the end, where it makes the
+        # drawdown NaN as vectorbt does.
         level = growth * 100.0
-        peak = max(peak, level)
-        worst = min(worst, level / peak - 1.0)
+        if level > peak:
+            if lowest < np.inf:
+                worst = min(worst, lowest / peak - 1.0)
+            peak = level
+            lowest = level
+        else:
+            lowest = min(lowest, level)
+    if lowest < np.inf:
+        worst = min(worst, lowest / peak - 1.0)
     worst_is_nan = not np.isfinite(growth)  # an inf level gives inf / inf: NaN
     mean = sum_r / count
-    squares = 0.0
-    for t in range(n_days):
-        if not np.isnan(returns[t]):
-            deviation = returns[t] - mean
-            squares += deviation * deviation
     out[0] = (value / init_cash - 1.0) * 100
     out[1] = (growth ** (ann_factor / n_days) - 1.0) * 100 if n_days > 0 else np.nan
     out[4] = np.nan if worst_is_nan else worst * 100
     out[2] = np.nan
     out[3] = np.nan
     if n_days >= 2:
-        std = np.sqrt(squares / count * count / (count - 1)) if count > 1 else np.nan
+        # a sum of squares below m·Σr is rounding of a zero variance: no spread, Sharpe +inf
+        squares = max(sum_r2 - mean * sum_r, 0.0)
+        std = np.sqrt(squares / (count - 1)) if count > 1 else np.nan
         out[2] = np.inf if std == 0.0 else mean / std * np.sqrt(ann_factor)
         downside = np.sqrt(sum_down2 / count) * np.sqrt(ann_factor)
         out[3] = np.inf if downside == 0.0 else mean * ann_factor / downside

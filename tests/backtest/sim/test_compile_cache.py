@@ -54,7 +54,7 @@ def test_an_empty_cache_folder_makes_the_study_cold(tmp_path: Path) -> None:
     )  # fmt: skip
     cold, note = json.loads(out.stdout)
     assert "backtest.sim.portfolio.column_metrics_nb" in cold
-    assert "vectorbt.portfolio.nb.cash_nb" in cold
+    assert "vectorbt.records.nb.col_map_nb" in cold
     assert note.startswith(", plus about 20 s for numba's first compile")
     written = [p.name for p in tmp_path.rglob("*") if p.suffix in (".nbi", ".nbc")]
     assert written == []  # asking compiled nothing (no cache was written)

@@ -231,3 +231,28 @@ def test_fused_metrics_equal_vectorbts_return_kernels_on_random_paths(
     np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=0.0, equal_nan=True)
     assert np.isfinite(ours[:, 3]).all() and np.isinf(ours[2, -1])  # edge cases exercised
     assert np.isfinite(ours).mean() > 0.9
+
+
+def test_columns_simulated_in_blocks_give_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # blocks of 7 columns over two runs of 12 and 18 columns: blocks straddle the runs' border
+    from backtest.sim import portfolio
+
+    rng = np.random.default_rng(5)
+    n_days = 200
+    impacted = _prices(5, (3, n_days, 4))  # 3 series x 4 = 12 columns
+    baseline = _prices(6, (1, n_days, 6))  # repeated 3 times: 18 columns
+    parts = [CloseColumns(impacted, 12), CloseColumns(baseline, 18)]
+    size = np.full((n_days, 30), np.nan)
+    for j in range(30):
+        size[np.sort(rng.choice(n_days, 9, replace=False)), j] = rng.uniform(50.0, 500.0, 9)
+    rows = order_days(size)
+    cash = rng.uniform(1_000.0, 5_000.0, 30)
+    whole = portfolio_metrics(parts, rows, size[rows], "value", cash, FEE, 365.0)
+    monkeypatch.setattr(portfolio, "_MIN_BLOCK_COLUMNS", 1)
+    monkeypatch.setattr(portfolio.numba, "get_num_threads", lambda: 4)
+    assert [b[:2] for b in portfolio._simulate(
+        np.ones((rows.size, 30)), size[rows], 0, cash, FEE
+    )] == [(0, 7), (7, 15), (15, 22), (22, 30)]  # fmt: skip
+    in_blocks = portfolio_metrics(parts, rows, size[rows], "value", cash, FEE, 365.0)
+    np.testing.assert_array_equal(in_blocks, whole)
+    assert np.isfinite(whole).all()
