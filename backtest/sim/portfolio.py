@@ -237,7 +237,7 @@ def column_metrics_nb(
         )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _return_nb(previous: float, value: float) -> float:
     """vectorbt's ``get_return_nb``: the return from ``previous`` to ``value``."""
     if previous == 0.0:
