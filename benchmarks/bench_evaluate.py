@@ -48,16 +48,18 @@ import feeds
 from backtest.run import run_study
 from backtest.sim.evaluate import (
     ANNUALISATION,
-    METRICS,
     EvaluateConfig,
     EvaluationInput,
     _scenario_plan,
     evaluate,
 )
-from backtest.sim.metrics import QUANTILES, quantile_over_paths
 from backtest.study.chunks import scenario_paths
 from backtest.study.config import load_study
-from benchmarks.reference_evaluate import reference_evaluate, reference_per_column
+from benchmarks.reference_evaluate import (
+    reference_evaluate,
+    reference_per_column,
+    summary_table,
+)
 from flowimpact.units import BPS_PER_UNIT
 
 # vectorbt's tolerance for "enough cash" (vectorbt.utils.math_.rel_tol / abs_tol)
@@ -159,22 +161,7 @@ def one_pass_metrics(
 
 def one_pass_evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
     """The evaluation's table from ``one_pass_nb`` and the package's summary over paths."""
-    n_scen, _, _, n_assets = inputs.impacted_close_usd.shape
-    columns: dict[str, np.ndarray] = {}
-    for name in config.strategies:
-        impacted, baseline, group = one_pass_metrics(inputs, config, name)
-        for k, metric in enumerate(METRICS):
-            for label, q in QUANTILES.items():
-                columns[f"{name}_{metric}_{label}"] = quantile_over_paths(impacted[k], q)
-            with np.errstate(invalid="ignore"):
-                difference = impacted[k] - baseline[k][group]
-            for label, q in QUANTILES.items():
-                columns[f"{name}_{metric}_vs_baseline_{label}"] = quantile_over_paths(difference, q)
-    table = pd.DataFrame(columns)
-    table.index = pd.MultiIndex.from_product(
-        [range(n_scen), range(n_assets)], names=["scenario_index", "asset_index"]
-    )
-    return table
+    return summary_table(inputs, config, one_pass_metrics)
 
 
 def study_inputs(shared: Path) -> tuple[EvaluationInput, EvaluateConfig]:

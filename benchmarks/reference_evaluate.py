@@ -28,6 +28,8 @@ returns the difference is a few units in the last place (see the test's toleranc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from numba import njit
@@ -165,10 +167,23 @@ def reference_per_column(
 def reference_evaluate(inputs: EvaluationInput, config: EvaluateConfig) -> pd.DataFrame:
     """The table ``backtest.sim.evaluate.evaluate`` returns (same columns, order and index),
     from the reference metrics and the package's summary over paths."""
+    return summary_table(inputs, config, reference_per_column)
+
+
+def summary_table(
+    inputs: EvaluationInput,
+    config: EvaluateConfig,
+    per_column: Callable[
+        [EvaluationInput, EvaluateConfig, str], tuple[np.ndarray, np.ndarray, np.ndarray]
+    ],
+) -> pd.DataFrame:
+    """The evaluation's table from any per-column evaluator (impacted, baseline and group of
+    each scenario per strategy, as ``reference_per_column``), summarised over paths by the
+    package's quantile code into the same columns, order and index."""
     n_scen, _, _, n_assets = inputs.impacted_close_usd.shape
     columns: dict[str, np.ndarray] = {}
     for name in config.strategies:
-        impacted, baseline, group_of_scenario = reference_per_column(inputs, config, name)
+        impacted, baseline, group_of_scenario = per_column(inputs, config, name)
         for k, metric in enumerate(METRICS):
             for label, q in QUANTILES.items():
                 columns[f"{name}_{metric}_{label}"] = quantile_over_paths(impacted[k], q)
