@@ -32,7 +32,11 @@ model's unit: log price under ``linear``, USD of market value otherwise) and
 ``permanent_log_impact`` (the part of I_t that never decays, as a log move) are there for
 tests and diagnostics; ``permanent_log_impact_at_horizon`` is that part on the last day only,
 one number per column, which the study reports beside I_T (the rest of I_T is the transient of
-buying still under way, which a finite horizon sees and a longer one would not).
+buying still under way, which a finite horizon sees and a longer one would not), and
+``log_impact_at_horizon`` is I_T alone. A run that asks only for these last-day outputs
+runs the kernel's horizon mode: the day's log and exp on the last day only, the same numbers
+bit for bit (``backtest.sim.kernels.simulate_impact``); the sensitivity analysis's default
+outputs need nothing more.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ ENGINE_OUTPUTS = (
     "close_usd", "flow_usd", "log_impact", "instant_log_impact", "permanent_log_impact",
 )  # fmt: skip
 #: outputs of one number per column ``[scenario, path, asset]``, not one per day
-HORIZON_OUTPUTS = ("permanent_log_impact_at_horizon",)
+HORIZON_OUTPUTS = ("permanent_log_impact_at_horizon", "log_impact_at_horizon")
 #: everything ``run_engine(outputs=...)`` can name, in the kernel's order
 ALL_OUTPUTS = ENGINE_OUTPUTS + HORIZON_OUTPUTS
 #: what the study reads (summary: flow_usd and log_impact; report: close_usd)
@@ -125,8 +129,9 @@ class EngineResult:
     (so P'_t = B_t · exp(I_t)); ``instant_log_impact`` u_t = κ·F_t in the model's unit;
     ``permanent_log_impact`` the anticipation and the permanent part as a log move;
     ``permanent_log_impact_at_horizon`` ``[scenario, path, asset]`` the same on the last day
-    alone (what the study's figures read, without a day axis in memory). An array
-    the run was not asked for (``run_engine(outputs=...)``) is None.
+    alone (what the study's figures read, without a day axis in memory) and
+    ``log_impact_at_horizon`` ``[scenario, path, asset]`` I_T, the last day of ``log_impact``.
+    An array the run was not asked for (``run_engine(outputs=...)``) is None.
     """
 
     days: pd.DatetimeIndex
@@ -137,6 +142,7 @@ class EngineResult:
     instant_log_impact: FloatArray | None
     permanent_log_impact: FloatArray | None
     permanent_log_impact_at_horizon: FloatArray | None = None
+    log_impact_at_horizon: FloatArray | None = None
 
     def array(self, name: str) -> FloatArray:
         """One output by name; an error naming the ``outputs=`` to ask for when it was left out."""
@@ -201,7 +207,7 @@ def run_engine(
     sleeve_params = _sleeve_params(sleeve, n_scenarios, n_days, n_assets)
     planned = _planned_flows(flows, sleeve_params, int(announcement_day_index))
     shapes: list[tuple[int, ...]] = [(n_scenarios, n_paths, n_days, n_assets)] * len(ENGINE_OUTPUTS)
-    shapes.append((n_scenarios, n_paths, n_assets))
+    shapes += [(n_scenarios, n_paths, n_assets)] * len(HORIZON_OUTPUTS)
     out = [
         _output_array(workspace, name, shape if wanted else (0,) * len(shape))
         for name, shape, wanted in zip(ALL_OUTPUTS, shapes, write, strict=True)
@@ -238,7 +244,7 @@ def _output_array(
 
 
 def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
-    """``[6]`` bools in ALL_OUTPUTS order; InputError for an unknown or empty selection."""
+    """``[7]`` bools in ALL_OUTPUTS order; InputError for an unknown or empty selection."""
     if isinstance(outputs, str):
         outputs = (outputs,)
     unknown = sorted(set(outputs) - set(ALL_OUTPUTS))

@@ -89,6 +89,30 @@ def log_impact(code, theta, lasting, fading, market_cap_usd):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def log_impact_is_finite(code, theta, lasting, fading, market_cap_usd):
+    """Whether ``log_impact`` with these arguments is finite, without its log1p.
+
+    The engine counts every cell-day whose I_t is not finite, also on the days whose I_t it
+    does not keep (``backtest.sim.kernels``, horizon mode); this answers that question at the
+    price of a division instead of a libm call, and gives the same answer for every input:
+    log1p(z) is finite exactly where z is finite and z > -1 (log1p(-1) = -inf, NaN below and
+    for NaN, +inf for +inf), so under the multiplier I is finite iff z = (J + Π + (1 − θ)·A) /
+    MC_t is, with z > -1; under the square-root law I = log1p((J + Π) / MC_t) + (1 − θ)·T is
+    finite iff both terms are, since a finite log1p is at most ln(DBL_MAX) < 710 in size, far
+    below half an ulp of DBL_MAX, so their sum cannot overflow. Linear: I itself (no log).
+    """
+    if code == LINEAR:
+        return np.isfinite(lasting + (1.0 - theta) * fading)
+    if code == MULTIPLIER:
+        z = (lasting + (1.0 - theta) * fading) / market_cap_usd
+        return z > -1.0 and z < np.inf
+    if code == SQRT:
+        z = lasting / market_cap_usd
+        return z > -1.0 and z < np.inf and np.isfinite((1.0 - theta) * fading)
+    return False
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def impacted_close(code, theta, lasting, fading, baseline_usd, supply_coins):
     """P'_t = B_t·exp(I_t), computed without the exp where the model is additive in price."""
     if code == LINEAR:
@@ -146,6 +170,7 @@ __all__ = [
     "impacted_close",
     "lasting_log_impact",
     "log_impact",
+    "log_impact_is_finite",
     "per_dollar",
     "reads_sigma_and_volume",
     "step_transient",

@@ -32,6 +32,7 @@ from numba import njit, prange
 from backtest.sim.impact_steps import (
     impacted_close,
     lasting_log_impact,
+    log_impact_is_finite,
     per_dollar,
     reads_sigma_and_volume,
     step_transient,
@@ -97,13 +98,14 @@ class SleeveParams(NamedTuple):
 class Outputs(NamedTuple):
     """The arrays the kernel fills, ``[scenario, path, day, asset]``; ``write`` picks them."""
 
-    write: Array  # [6] bool, in field order below; an output not written may be empty
+    write: Array  # [7] bool, in field order below; an output not written may be empty
     close_usd: Array  # P'_t, USD
     flow_usd: Array  # exogenous + sleeve flow, USD
     log_impact: Array  # I_t
     instant_log_impact: Array  # u_t = κ·F_t in the model's unit (log price or USD of value)
     permanent_log_impact: Array  # the part of I_t that never decays (J + Π as a log move)
     permanent_log_impact_at_horizon: Array  # [scenario, path, asset]: the above on the last day
+    log_impact_at_horizon: Array  # [scenario, path, asset]: I_T, the last day's I_t
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -129,6 +131,15 @@ def simulate_impact(
     flows; P'_t = B_t·e^{I_t}; the sleeve's trades fill at P'_t. A cell whose I is not finite
     is counted.
 
+    Horizon mode: when ``outputs.write`` asks for no day-by-day array (only the ``[scenario,
+    path, asset]`` ones of the last day), I_t is computed on the last day alone and P'_t only
+    for a sleeve (its trades fill at it): a day before the last still steps κ·F_t, Π, J and A
+    (and the square-root law's T_t, whose sqrt is cheap next to libm's log1p and exp), and
+    still counts a non-finite I_t, by ``impact_steps.log_impact_is_finite`` (the same answer
+    without the log). The last day's numbers come from the same state by the same arithmetic,
+    so they equal the full mode's bit for bit; the sensitivity analysis, which reads only
+    them, spends most of its engine time in that log and exp otherwise.
+
     Columns run path-major (all scenarios of one path, then the next path), so a thread reads
     one path's baseline, σ and volume from cache for every scenario instead of from memory.
     """
@@ -151,6 +162,11 @@ def simulate_impact(
     out_log_impact, out_instant = outputs.log_impact, outputs.instant_log_impact
     out_permanent = outputs.permanent_log_impact
     out_permanent_at_horizon = outputs.permanent_log_impact_at_horizon
+    out_log_impact_at_horizon = outputs.log_impact_at_horizon
+    # horizon mode (no day-by-day output asked for): the day's log and exp run on the last day
+    # only; the state recursion runs every day as in the full mode, the same arithmetic in the
+    # same order, so the last day's numbers are the same bit for bit
+    daily = write[0] or write[1] or write[2] or write[3] or write[4]
     n_scenarios, n_days, n_assets = flow_usd.shape
     n_paths = baseline_close.shape[0]
     n_bad = np.zeros(n_scenarios * n_paths, dtype=np.int64)
@@ -215,31 +231,52 @@ def simulate_impact(
                 lasting = jump[a] + permanent[a]
                 baseline = baseline_close[p, t, a]
                 market_cap = baseline * supply_coins[s, a]
-                log_impact = day_log_impact(code, theta, lasting, fading, market_cap)
-                n_bad[column] += not np.isfinite(log_impact)
-                close = impacted_close(code, theta, lasting, fading, baseline, supply_coins[s, a])
-                if sleeve_active:
-                    units[a] += sleeve_flow[a] / close
-                previous_close[a] = close
-                if write[5] and t == n_days - 1:  # one number per column: what stays for good
-                    out_permanent_at_horizon[s, p, a] = lasting_log_impact(
-                        code, lasting, market_cap
+                last_day = t == n_days - 1
+                log_impact, finite = _counted_log_impact(
+                    daily or last_day, code, theta, lasting, fading, market_cap
+                )
+                n_bad[column] += not finite
+                close = np.nan  # P'_t: an output, or the price the sleeve trades at
+                if daily or has_sleeve:
+                    close = impacted_close(
+                        code, theta, lasting, fading, baseline, supply_coins[s, a]
                     )
-                if write[4]:  # a log only when asked for: it costs a log1p per cell
-                    lasting = lasting_log_impact(code, lasting, market_cap)
+                    if sleeve_active:
+                        units[a] += sleeve_flow[a] / close
+                    previous_close[a] = close
                 _store(
-                    write, out_close, out_flow, out_log_impact, out_instant, out_permanent,
-                    (s, p, t, a), close, flow, log_impact, u, lasting,
+                    write, daily, last_day, out_close, out_flow, out_log_impact, out_instant,
+                    out_permanent, out_permanent_at_horizon, out_log_impact_at_horizon,
+                    (s, p, t, a), code, close, flow, log_impact, u, lasting, market_cap,
                 )
     return n_bad.sum()
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _counted_log_impact(kept, code, theta, lasting, fading, market_cap):
+    """(I_t, whether it is finite); a day whose I_t is not ``kept`` gives NaN for I_t and
+    learns its finiteness from ``log_impact_is_finite``, without the log (horizon mode)."""
+    if kept:
+        value = day_log_impact(code, theta, lasting, fading, market_cap)
+        return value, np.isfinite(value)
+    return np.nan, log_impact_is_finite(code, theta, lasting, fading, market_cap)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _store(
-    write, out_close, out_flow, out_log_impact, out_instant, out_permanent, cell, close, flow,
-    log_impact, u, lasting,
+    write, daily, last_day, out_close, out_flow, out_log_impact, out_instant, out_permanent,
+    out_permanent_at_horizon, out_log_impact_at_horizon, cell, code, close, flow, log_impact,
+    u, lasting, market_cap,
 ):
     # an output the caller did not ask for is never written: its memory traffic is the cost
+    s, p, _, a = cell
+    if last_day:
+        if write[5]:  # one number per column: what stays for good
+            out_permanent_at_horizon[s, p, a] = lasting_log_impact(code, lasting, market_cap)
+        if write[6]:
+            out_log_impact_at_horizon[s, p, a] = log_impact
+    if not daily:
+        return
     if write[0]:
         out_close[cell] = close
     if write[1]:
@@ -248,8 +285,8 @@ def _store(
         out_log_impact[cell] = log_impact
     if write[3]:
         out_instant[cell] = u
-    if write[4]:
-        out_permanent[cell] = lasting
+    if write[4]:  # a log only when asked for: it costs a log1p per cell
+        out_permanent[cell] = lasting_log_impact(code, lasting, market_cap)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

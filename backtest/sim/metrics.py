@@ -17,11 +17,17 @@ Per column (scenario, path, asset) over the study window:
   price against the baseline on the same path.
 
 Each is reported as the 5th, 50th and 95th percentile over paths (``_p05``, ``_p50``, ``_p95``).
+
+``HORIZON_METRICS`` read the last day alone (I_T and the permanent part of it); a caller that
+needs only some of them (a sensitivity analysis of its default outputs) has them from
+``horizon_metrics``, on the engine's ``[scenario, path, asset]`` outputs of the last day, with
+the same numbers as ``impact_metrics`` gives for them: I_T is the same float either way.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +42,13 @@ IMPACT_METRICS = (
     "flow_share_of_volume_pct",
     "log_impact_at_horizon_bps",
     "peak_log_impact_bps",
+    "permanent_log_impact_at_horizon_bps",
+    "price_uplift_at_horizon_pct",
+)
+
+#: the metrics of the last day alone: what ``horizon_metrics`` gives without a day axis
+HORIZON_METRICS = (
+    "log_impact_at_horizon_bps",
     "permanent_log_impact_at_horizon_bps",
     "price_uplift_at_horizon_pct",
 )
@@ -77,16 +90,60 @@ def impact_metrics(
     per_path = {
         "cum_flow_usd": cum_flow,
         "flow_share_of_volume_pct": share_pct,
-        "log_impact_at_horizon_bps": last * BPS_PER_UNIT,
         "peak_log_impact_bps": peak * BPS_PER_UNIT,
-        "permanent_log_impact_at_horizon_bps": np.asarray(
-            permanent_log_impact_at_horizon, dtype=np.float64
-        )
-        * BPS_PER_UNIT,
-        "price_uplift_at_horizon_pct": np.expm1(last) * 100,
+        **_horizon_figures(last, permanent_log_impact_at_horizon),
     }
+    return _quantile_table(per_path, IMPACT_METRICS, n_scen, n_assets)
+
+
+def horizon_metrics(
+    log_impact_at_horizon: np.ndarray,
+    permanent_log_impact_at_horizon: np.ndarray | None,
+    metrics: Sequence[str] = HORIZON_METRICS,
+) -> pd.DataFrame:
+    """``impact_metrics``' columns of ``metrics`` (some of ``HORIZON_METRICS``), from I_T.
+
+    ``log_impact_at_horizon`` and ``permanent_log_impact_at_horizon`` are the engine's outputs
+    of those names, ``[scenario, path, asset]`` (the latter may be None when
+    ``permanent_log_impact_at_horizon_bps`` is not asked for). The same rows and index as
+    ``impact_metrics``, columns in ``IMPACT_METRICS`` order; ValueError for a metric that needs
+    more than the last day.
+    """
+    beyond = sorted(set(metrics) - set(HORIZON_METRICS))
+    if beyond:
+        raise ValueError(f"{beyond} need every day, not the horizon alone: use impact_metrics")
+    last = np.asarray(log_impact_at_horizon, dtype=np.float64)
+    n_scen, _, n_assets = last.shape
+    names = tuple(name for name in IMPACT_METRICS if name in metrics)
+    return _quantile_table(
+        _horizon_figures(last, permanent_log_impact_at_horizon, names), names, n_scen, n_assets
+    )
+
+
+def _horizon_figures(
+    last: np.ndarray,
+    permanent_at_horizon: np.ndarray | None,
+    names: Sequence[str] = HORIZON_METRICS,
+) -> dict[str, np.ndarray]:
+    """The per-path figures of the last day, ``[scenario, path, asset]``; only ``names``."""
+    figures = {}
+    if "log_impact_at_horizon_bps" in names:
+        figures["log_impact_at_horizon_bps"] = last * BPS_PER_UNIT
+    if "permanent_log_impact_at_horizon_bps" in names:
+        figures["permanent_log_impact_at_horizon_bps"] = (
+            np.asarray(permanent_at_horizon, dtype=np.float64) * BPS_PER_UNIT
+        )
+    if "price_uplift_at_horizon_pct" in names:
+        figures["price_uplift_at_horizon_pct"] = np.expm1(last) * 100
+    return figures
+
+
+def _quantile_table(
+    per_path: dict[str, np.ndarray], names: Sequence[str], n_scen: int, n_assets: int
+) -> pd.DataFrame:
+    """One row per (scenario, asset), each of ``names`` at every QUANTILES over paths."""
     columns = {}
-    for name in IMPACT_METRICS:
+    for name in names:
         cube = per_path[name]
         for label, q in QUANTILES.items():
             columns[f"{name}_{label}"] = quantile_over_paths(cube, q)

@@ -41,7 +41,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.sim.engine import EngineResult, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig, coverage_table
-from backtest.sim.metrics import impact_metrics
+from backtest.sim.metrics import HORIZON_METRICS, horizon_metrics, impact_metrics
 from backtest.sim.percentiles import percentiles_over_first_axis
 from backtest.sim.workspace import Workspace
 from backtest.study.compute import ComputeConfig
@@ -83,7 +83,10 @@ class SharedInputs:
     baseline alone, built once per run rather than once per chunk
     (``backtest.study.once_per_run``: the engine's trailing σ and volume windows, the
     evaluation's baseline columns); a part left None is computed by each chunk, with the same
-    numbers.
+    numbers. ``metrics`` names the impact metrics the caller reads, when it reads only some: a
+    chunk without drawn scenarios whose metrics all read the last day alone runs the engine's
+    horizon mode (``backtest.sim.kernels``: the same last-day numbers, most of the engine's time
+    saved) and returns only those columns.
     """
 
     baseline: BaselinePaths
@@ -92,6 +95,18 @@ class SharedInputs:
     announcement_day: int
     evaluate: EvaluateConfig | None
     precomputed: Precomputed = field(default_factory=Precomputed)
+    # the impact metrics the caller reads (None: every one of ``IMPACT_METRICS``)
+    metrics: tuple[str, ...] | None = None
+
+    @property
+    def horizon_only(self) -> bool:
+        """Whether the chunks need the last day alone: no evaluation, and only metrics of
+        ``HORIZON_METRICS`` (``run_chunk`` then runs the engine's horizon mode)."""
+        return (
+            self.evaluate is None
+            and self.metrics is not None
+            and set(self.metrics) <= set(HORIZON_METRICS)
+        )
 
     @classmethod
     def build(
@@ -203,26 +218,41 @@ def run_chunk(
     impacts = shared.impacts[rows]
     flows = shared.flows.chunk_flows(rows)
     keep_close = shared.evaluate is not None or bool(spec.drawn)
+    horizon = shared.horizon_only and not spec.drawn
+    metrics = shared.metrics or ()
+    if horizon:  # the last day alone: no [scenario, path, day, asset] array at all
+        outputs: tuple[str, ...] = ("log_impact_at_horizon",)
+        if "permanent_log_impact_at_horizon_bps" in metrics:
+            outputs += ("permanent_log_impact_at_horizon",)
+    else:
+        outputs = ("flow_usd", "log_impact", "permanent_log_impact_at_horizon")
+        outputs += ("close_usd",) if keep_close else ()
     engine = run_engine(
         shared.baseline,
         flows.direct_flow_usd,
         impacts,
         flows.sleeve,
         shared.announcement_day,
-        outputs=("flow_usd", "log_impact", "permanent_log_impact_at_horizon")
-        + (("close_usd",) if keep_close else ()),
+        outputs=outputs,
         windows=shared.precomputed.windows,
         workspace=workspace,
     )
     seconds["engine"] = time.perf_counter() - started
     started = time.perf_counter()
-    figures = impact_metrics(
-        engine.array("flow_usd"),
-        engine.array("log_impact"),
-        shared.baseline.volume_usd,
-        coverage_table(impacts, shared.baseline.assets, shared.baseline.venues)[0],
-        engine.array("permanent_log_impact_at_horizon"),
-    ).reset_index(drop=True)
+    if horizon:
+        figures = horizon_metrics(
+            engine.array("log_impact_at_horizon"),
+            engine.permanent_log_impact_at_horizon,
+            metrics,
+        ).reset_index(drop=True)
+    else:
+        figures = impact_metrics(
+            engine.array("flow_usd"),
+            engine.array("log_impact"),
+            shared.baseline.volume_usd,
+            coverage_table(impacts, shared.baseline.assets, shared.baseline.venues)[0],
+            engine.array("permanent_log_impact_at_horizon"),
+        ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
     del engine  # frees fresh flow and impact arrays before the evaluation (a workspace keeps its)
     # the same numbers as np.percentile(..., axis=0), a quarter of its time

@@ -22,7 +22,7 @@ from backtest.sim.baseline import BaselinePaths
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
-from backtest.study.sensitivity.config import output_columns
+from backtest.study.sensitivity.config import impact_metrics_read, output_columns
 from backtest.study.sensitivity.designs import (
     INDEX_COLUMNS,
     Design,
@@ -111,6 +111,7 @@ def analyse(
         extra_flow_usd=extra_flow_usd(extra_flows, baseline),
         compute=compute,
         progress=progress,
+        metrics=impact_metrics_read(config.outputs),
     )
     timings["engine"] = round(time.perf_counter() - started, 3)
 

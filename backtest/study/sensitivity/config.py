@@ -211,6 +211,16 @@ def output_columns(outputs: tuple[str, ...]) -> dict[str, str]:
     }
 
 
+def impact_metrics_read(outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """The impact metrics (``IMPACT_METRICS``, without the quantile suffix) ``outputs`` read.
+
+    The samples are run for these alone: when all of them read the last day only (the default
+    outputs do), the engine runs its horizon mode (``backtest.study.chunks.SharedInputs``).
+    """
+    bases = (name[:-4] if name[-4:] in {f"_{q}" for q in QUANTILES} else name for name in outputs)
+    return tuple(dict.fromkeys(base for base in bases if base in IMPACT_METRICS))
+
+
 def _checked_outputs(outputs: object, evaluate: bool) -> tuple[str, ...]:
     if isinstance(outputs, str):
         outputs = (outputs,)

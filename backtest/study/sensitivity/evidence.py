@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from backtest.analogs.hindcast import prior_days_needed, realized_series
-from backtest.sim.impact import ImpactConfig
 from backtest.study.analogs_step import HOW_TO_IMPORT_ETF_FLOWS
 from backtest.study.config import Study
 from backtest.study.evidence import Evidence
@@ -71,19 +70,25 @@ def with_implied_share(
     reference = evidence.config.reference
     implied = np.full(len(samples), math.nan)
     own = np.full(len(samples), math.nan)
-    shares: dict[ImpactConfig, dict[str, float]] = {}
+    assets = samples["asset"].astype(str).to_numpy()
+    all_values = samples[keys].to_numpy(dtype=np.float64)
     for model in plan.models:
         rows = np.flatnonzero(samples["model"].to_numpy() == model)
-        values = samples.iloc[rows][keys].to_numpy(dtype=np.float64)
-        _, impacts = dataclasses.replace(plan, models=(model,)).configs(values)
+        _, impacts = dataclasses.replace(plan, models=(model,)).configs(all_values[rows])
+        # rows with the same impact values share one config object (SensitivityPlan.configs):
+        # one hindcast per object, found by identity; hashing every field of every row's
+        # config cost more than the hindcasts at N = 128 (the objects live in ``impacts``)
+        shares: dict[int, dict[str, float]] = {}
         for row, impact in zip(rows, impacts[model], strict=True):
-            if impact not in shares:
+            found = shares.get(id(impact))
+            if found is None:
                 try:
-                    shares[impact] = evidence.implied_shares(impact)
+                    found = evidence.implied_shares(impact)
                 except InputError:
-                    shares[impact] = {}
-            implied[row] = shares[impact].get(reference, math.nan)
-            own[row] = shares[impact].get(str(samples["asset"].iloc[row]), math.nan)
+                    found = {}
+                shares[id(impact)] = found
+            implied[row] = found.get(reference, math.nan)
+            own[row] = found.get(assets[row], math.nan)
     samples[IMPLIED_COLUMN] = implied
     samples[OWN_COLUMN] = own
     return dataclasses.replace(outcome, samples=samples)

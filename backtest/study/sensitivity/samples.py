@@ -92,13 +92,17 @@ def evaluate_samples(
     extra_flow_usd: np.ndarray | None = None,
     compute: ComputeConfig | None = None,
     progress: bool = False,
+    metrics: Sequence[str] | None = None,
 ) -> SampleMetrics:
     """The metrics of every sample and asset, rows in sample order then asset order.
 
     The table has the impact metrics of ``backtest.sim.metrics`` (and with ``evaluate`` the
     portfolio metrics of ``backtest.sim.evaluate``) and a (``scenario_index``,
     ``asset_index``) index. ``compute`` (default ``ComputeConfig()``) cuts the chunks and
-    chooses the executor, as for the run; no setting of it changes a number.
+    chooses the executor, as for the run; no setting of it changes a number. ``metrics``
+    (default: all) names the impact metrics the caller reads: when all of them read the last
+    day alone (``backtest.sim.metrics.HORIZON_METRICS``) and nothing is evaluated, the engine
+    runs its horizon mode and the table has only those impact columns, with the same numbers.
     """
     if len(inflows) != len(impacts):
         raise ValueError(f"{len(inflows)} inflow configs for {len(impacts)} impact configs")
@@ -122,6 +126,7 @@ def evaluate_samples(
         # the windows once for all samples (when they fit); the baseline metrics stay per chunk:
         # they need every sample's pay days, which exist only as each chunk builds its schedules
         precomputed=precompute(baseline, tuple(impacts), None, evaluate),
+        metrics=None if metrics is None else tuple(metrics),
     )
     specs = chunk_plan(len(inflows), compute, baseline)
     mapped = map_chunks(run_chunk, specs, shared, compute, progress=progress, desc="samples")

@@ -400,3 +400,52 @@ def test_the_square_root_law_reads_the_coverage_of_each_asset_s_venue() -> None:
     np.testing.assert_allclose(coinbase, binance, rtol=1e-12)
     unknown = run_engine(dataclasses.replace(on_coinbase, venues=()), flows, [impact]).log_impact
     assert np.all(unknown[:, :, -1] > binance[:, :, -1])  # generic 10 on a thinner venue
+
+
+HORIZON_ONLY = ("log_impact_at_horizon", "permanent_log_impact_at_horizon")
+
+
+@pytest.mark.parametrize("with_sleeve", [False, True])
+@pytest.mark.parametrize("announcement", [-1, 3])
+def test_the_horizon_mode_gives_the_full_modes_last_day_bit_for_bit(
+    with_sleeve: bool, announcement: int
+) -> None:
+    # every model (the power-law decay among them), with and without the sleeve and the
+    # anticipation: the horizon mode skips the day's log and exp, never the state's arithmetic
+    baseline = synthetic_baseline(31)
+    flows = buy_flows(32, len(ALL_MODELS))
+    flows[1, 7, 0] = -3e8  # a sell under the sqrt model: the sign branch of its transient
+    sleeve = sleeve_for(len(ALL_MODELS)) if with_sleeve else None
+    full = run_engine(baseline, flows, ALL_MODELS, sleeve, announcement, outputs=ENGINE_OUTPUTS)
+    horizon = run_engine(baseline, flows, ALL_MODELS, sleeve, announcement, outputs=HORIZON_ONLY)
+    assert horizon.log_impact is None and horizon.close_usd is None
+    last = horizon.array("log_impact_at_horizon")
+    assert last.tobytes() == np.ascontiguousarray(full.log_impact[:, :, -1]).tobytes()
+    permanent = horizon.array("permanent_log_impact_at_horizon")
+    permanent_last = np.ascontiguousarray(full.permanent_log_impact[:, :, -1])
+    assert permanent.tobytes() == permanent_last.tobytes()
+    assert np.all(last != 0.0)  # the comparison is not between zeros
+    # asked beside a day-by-day output, the same last day (the full mode writes it too)
+    both = run_engine(baseline, flows, ALL_MODELS, sleeve, announcement,
+                      outputs=("log_impact", *HORIZON_ONLY))  # fmt: skip
+    assert both.array("log_impact_at_horizon").tobytes() == last.tobytes()
+
+
+@pytest.mark.parametrize("model", ["multiplier", "sqrt"])
+def test_the_horizon_mode_counts_a_non_finite_day_before_the_last_as_the_full_mode_does(
+    model: str,
+) -> None:
+    # a sale worth more than the market on day 15, bought back the next day: only days before
+    # the last have no finite I, which the horizon mode does not keep but must still refuse
+    baseline = synthetic_baseline(33)
+    impact = config(model=model, multiplier=5.0, sqrt_y=0.5, permanent_share=0.5)
+    size = 3.0 * baseline.close_usd[:, :, 0].max() * impact.supply_coins("BTC")
+    flows = np.zeros((1, N_DAYS, 2))
+    flows[0, 15, 0], flows[0, 16, 0] = -size, size
+    messages = []
+    for outputs in (ENGINE_OUTPUTS, HORIZON_ONLY):
+        with pytest.raises(InputError, match="cell-day") as caught:
+            run_engine(baseline, flows, [impact], None, -1, outputs=outputs)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]  # the same count of cell-days
+    assert not messages[0].startswith("1 cell")  # days on many paths, not one

@@ -5,9 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from backtest.sim.metrics import QUANTILES, impact_metrics, quantile_over_paths
+from backtest.sim.metrics import (
+    HORIZON_METRICS,
+    QUANTILES,
+    horizon_metrics,
+    impact_metrics,
+    quantile_over_paths,
+)
 
 # 1 scenario, 1 path, 4 days, 2 assets
 FLOW_USD = np.array([[[[0.0, 10.0], [100.0, 0.0], [0.0, 0.0], [50.0, -20.0]]]])
@@ -94,3 +101,24 @@ def test_quantile_over_paths_ignores_non_finite_values() -> None:
     median = quantile_over_paths(cube, 0.5)
     assert median[0] == pytest.approx(2.0)  # the inf path is left out
     assert np.isnan(median[1])
+
+
+def test_the_horizon_metrics_are_the_impact_metrics_columns_of_the_last_day() -> None:
+    rng = np.random.default_rng(5)
+    flows = rng.normal(0.0, 1e8, (3, 9, 6, 2))
+    impact = rng.normal(0.0, 0.05, (3, 9, 6, 2))
+    volume = rng.uniform(1e9, 2e9, (9, 6, 2))
+    permanent = rng.normal(0.0, 0.02, (3, 9, 2))
+    full = impact_metrics(flows, impact, volume, [3.0, 4.0, 5.0], permanent)
+    last = np.ascontiguousarray(impact[:, :, -1])
+    every = horizon_metrics(last, permanent)
+    expected = full[[f"{m}_{q}" for m in HORIZON_METRICS for q in QUANTILES]]
+    pd.testing.assert_frame_equal(every, expected, check_exact=True)
+    # only what is asked for, in the order of scenarios.csv; no permanent part needed then
+    some = horizon_metrics(last, None, ("price_uplift_at_horizon_pct", "log_impact_at_horizon_bps"))
+    assert [c[:-4] for c in some.columns[::3]] == [
+        "log_impact_at_horizon_bps", "price_uplift_at_horizon_pct",
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(some, full[some.columns], check_exact=True)
+    with pytest.raises(ValueError, match=r"peak_log_impact_bps.*every day"):
+        horizon_metrics(last, permanent, ("peak_log_impact_bps",))

@@ -182,6 +182,14 @@ def test_samples_table_has_every_point_model_and_asset(
     assert table[["S1", "ST"]].isna().all().all()
 
 
+#: two inflows x two lags x a sleeve or none x both models, with anticipation
+SLEEVE_GRID = (
+    "[inflow]\nallocation = [0.01, 0.04]\nlag_months = [3, 9]\nsleeve_share = [0.0, 0.5]\n"
+    '[impact]\nmodel = ["multiplier", "sqrt"]\nanticipation_share = 0.3\n'
+    "etf_explained_share = []\n"
+)
+
+
 def test_samples_through_the_engine_match_the_runs_own_steps(
     tmp_path: Path, prices: dict[str, pd.DataFrame]
 ) -> None:
@@ -194,10 +202,7 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
     )
     study = _study(
         tmp_path,
-        "[inflow]\nallocation = [0.01, 0.04]\nlag_months = [3, 9]\nsleeve_share = [0.0, 0.5]\n"
-        '[impact]\nmodel = ["multiplier", "sqrt"]\nanticipation_share = 0.3\n'
-        "etf_explained_share = []\n"
-        '[flows]\ntables = ["flows.csv"]\n',
+        SLEEVE_GRID + '[flows]\ntables = ["flows.csv"]\n',
     )
     scenarios = study.scenarios()
     baseline = _baseline(study, prices)
@@ -231,6 +236,30 @@ def test_samples_through_the_engine_match_the_runs_own_steps(
     got = got.table
     assert len(got) == len(scenarios) * 2
     pd.testing.assert_frame_equal(got, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_samples_of_last_day_outputs_run_the_horizon_mode_with_the_same_numbers(
+    tmp_path: Path, prices: dict[str, pd.DataFrame]
+) -> None:
+    # the default outputs read I_T alone: the engine's horizon mode gives their columns with
+    # the very numbers of the full run, sleeve, anticipation and both models included
+    study = _study(
+        tmp_path,
+        SLEEVE_GRID,
+    )
+    scenarios = study.scenarios()
+    baseline = _baseline(study, prices)
+    args = ([s.inflow for s in scenarios], [s.impact for s in scenarios], baseline)
+    compute = ComputeConfig(chunk_columns=5 * 4 * 2)
+    full = evaluate_samples(*args, compute=compute).table
+    wanted = ("price_uplift_at_horizon_pct", "log_impact_at_horizon_bps")
+    horizon = evaluate_samples(*args, compute=compute, metrics=wanted).table
+    assert [c[:-4] for c in horizon.columns[::3]] == [wanted[1], wanted[0]]
+    pd.testing.assert_frame_equal(horizon, full[horizon.columns], check_exact=True)
+    assert full["price_uplift_at_horizon_pct_p50"].abs().min() > 0.0
+    # a metric of every day (the peak) keeps the full mode and every column
+    peak = evaluate_samples(*args, compute=compute, metrics=("peak_log_impact_bps",)).table
+    pd.testing.assert_frame_equal(peak, full, check_exact=True)
 
 
 def test_evaluate_true_adds_the_portfolio_outputs(
