@@ -234,13 +234,7 @@ def _output_array(
     """An output the kernel fills in full: from the workspace when there is one, else fresh."""
     if workspace is None or not all(shape):
         return np.empty(shape)
-    return workspace.array(workspace_name(name), shape)
-
-
-def workspace_name(output: str) -> str:
-    """The name of the workspace buffer that output ``output`` of ``run_engine`` is written to
-    (for a caller that releases it before a step that no longer reads it)."""
-    return f"engine.{output}"
+    return workspace.array(f"engine.{name}", shape)
 
 
 def _output_mask(outputs: Collection[str]) -> npt.NDArray[np.bool_]:
@@ -434,5 +428,4 @@ __all__ = [
     "market_windows",
     "market_windows_nbytes",
     "run_engine",
-    "workspace_name",
 ]

@@ -63,11 +63,6 @@ class Workspace:
         values = np.asarray(array)
         return any(np.shares_memory(values, buffer) for buffer in self._buffers.values())
 
-    def release(self, name: str) -> None:
-        """Drop buffer ``name`` (if any), so its pages go back before a step that does not need
-        them; the next request of that name makes a fresh one."""
-        self._buffers.pop(name, None)
-
     def clear(self) -> None:
         """Drop every buffer (arrays handed out stay valid as long as someone holds them)."""
         self._buffers.clear()

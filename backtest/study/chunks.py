@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
-from backtest.sim.engine import EngineResult, run_engine, workspace_name
+from backtest.sim.engine import EngineResult, run_engine
 from backtest.sim.evaluate_config import EvaluateConfig
 from backtest.sim.impact import ImpactConfig, coverage_table
 from backtest.sim.metrics import impact_metrics
@@ -192,13 +192,10 @@ def run_chunk(
     starts. With a ``workspace`` the engine writes into its buffers (the same numbers) and the
     result holds nothing of them: figures, bands and metric tables are new arrays, so a later
     chunk on the same workspace changes no earlier result. Without one every output is fresh
-    and the flow and impact arrays are freed before vectorbt runs; with one the impact and
-    close buffers stay, for the next chunk, while vectorbt runs (measured at 8,000-column
-    chunks with two Dask workers: 57,000 fewer page faults and 2.8 s less system time for all
-    three kept), but the flows' buffer is released before it: with all three kept the
-    evaluation's arrays came on top of the chunk's whole 3 x 94 MB, the run's peak (at 2,000
-    paths, in process: 1.09 GiB with it kept, below the engine's own peak without). The next
-    chunk faults that one buffer in again.
+    and the flow and impact arrays are freed before vectorbt runs; with one they stay in its
+    buffers, for the next chunk, while vectorbt runs: measured at 8,000-column chunks with two
+    Dask workers, the largest process peaked 62 MB (7 %) higher for 57,000 fewer page faults
+    and 2.8 s less system time.
 
     vectorbt evaluates the chunk's scenarios in batches of at most ``EVALUATE_COLUMNS``
     columns (``backtest.study.once_per_run``), not all at once: its transient arrays (order
@@ -234,10 +231,7 @@ def run_chunk(
         engine.array("permanent_log_impact_at_horizon"),
     ).reset_index(drop=True)
     close = engine.array("close_usd") if keep_close else None
-    del engine  # frees fresh flow and impact arrays before the evaluation
-    if workspace is not None and shared.evaluate is not None:
-        # the flows' buffer too: the evaluation's arrays come on top of what is left (see above)
-        workspace.release(workspace_name("flow_usd"))
+    del engine  # frees fresh flow and impact arrays before the evaluation (a workspace keeps its)
     # the same numbers as np.percentile(..., axis=0), a quarter of its time
     bands = {
         i: percentiles_over_first_axis(close[i - spec.start], BAND_PERCENTILES)

@@ -35,19 +35,6 @@ def test_an_array_is_the_front_of_one_buffer_per_name_grown_only_when_needed() -
     assert workspace.nbytes == 0 and not workspace.holds(grown)
 
 
-def test_a_released_buffer_is_dropped_and_made_afresh_on_the_next_request() -> None:
-    workspace = Workspace()
-    kept = workspace.array("a", (4, 3))
-    workspace.array("b", (5,))
-    workspace.release("a")
-    workspace.release("missing")  # nothing to drop: no error
-    assert workspace.nbytes == 5 * 8
-    assert not workspace.holds(kept)  # an array handed out stays valid, no longer the buffer's
-    again = workspace.array("a", (2,))
-    assert workspace.holds(again) and not np.shares_memory(again, kept)
-    assert workspace.nbytes == (2 + 5) * 8
-
-
 def test_memory_stays_at_the_largest_request_however_many_are_made() -> None:
     workspace = Workspace()
     rng = np.random.default_rng(0)

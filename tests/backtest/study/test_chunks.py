@@ -136,11 +136,10 @@ def test_chunks_on_one_workspace_give_the_results_of_fresh_arrays_bit_for_bit(
     reused = [run_chunk(spec, shared, workspace) for spec in REUSE_SPECS]
     for found, expected in zip(reused, fresh, strict=True):
         _assert_same_result(found, expected)
-    # bounded: one buffer per engine output the chunk keeps, as large as the largest chunk's;
-    # the flows' buffer is released before each evaluation (impact and close kept)
+    # bounded: one buffer per engine output the chunk needs, as large as the largest chunk's
     n_paths, n_days, n_assets = run.baseline.close_usd.shape
     cube = 5 * n_paths * n_days * n_assets
-    assert workspace.nbytes == 8 * (2 * cube + 5 * n_paths * n_assets)
+    assert workspace.nbytes == 8 * (3 * cube + 5 * n_paths * n_assets)
 
 
 def test_a_chunk_result_keeps_nothing_of_the_workspace(reference: RunResult) -> None:
