@@ -136,3 +136,51 @@ def test_the_sensitivity_builds_its_windows_once_for_every_chunk(
         rtol=1e-12,
         atol=0,
     )
+
+
+def test_column_batches_hold_at_most_the_bound_and_cover_every_item(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(once_per_run, "EVALUATE_COLUMNS", 10)
+    assert once_per_run.column_batches(7, 3) == [slice(0, 3), slice(3, 6), slice(6, 9)]
+    # an item wider than the bound gets a batch of its own
+    assert once_per_run.column_batches(2, 25) == [slice(0, 1), slice(1, 2)]
+    assert once_per_run.column_batches(0, 3) == []
+
+
+def test_the_evaluation_in_batches_gives_the_same_numbers_bit_for_bit(
+    reference: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = _shared(reference)
+    whole_chunks = _chunked(whole)
+    # 4 paths x 2 assets: one timing or scenario (8 columns) per vectorbt call
+    monkeypatch.setattr(once_per_run, "EVALUATE_COLUMNS", 8)
+    metrics = _count(monkeypatch, evaluate, "baseline_metrics")
+    calls = _count(monkeypatch, evaluate, "evaluate")
+    batched = _shared(reference)
+    run = reference.run
+    n_timings = len(distinct_timings(_shared_key_days(reference)))
+    assert n_timings >= 2 and len(metrics) == n_timings
+    assert whole.precomputed.baseline_metrics is not None
+    assert batched.precomputed.baseline_metrics is not None
+    by_whole = whole.precomputed.baseline_metrics.by_strategy
+    by_batch = batched.precomputed.baseline_metrics.by_strategy
+    assert by_whole.keys() == by_batch.keys()
+    for name, found in by_whole.items():
+        assert found.keys() == by_batch[name].keys()
+        for key, values in found.items():
+            np.testing.assert_array_equal(by_batch[name][key], values)
+    batched_chunks = _chunked(batched)  # one call per scenario, not per chunk
+    assert len(calls) == len(run.scenarios) == 12
+    assert whole_chunks.evaluation is not None and batched_chunks.evaluation is not None
+    pd.testing.assert_frame_equal(
+        batched_chunks.evaluation, whole_chunks.evaluation, check_exact=True
+    )
+    assert len(run.scenarios) == len(batched_chunks.evaluation) // len(run.baseline.assets)
+
+
+def _shared_key_days(reference: RunResult) -> KeyDays:
+    inputs = reference.run.inputs
+    return KeyDays(
+        inputs.announcement_day, inputs.first_flow_day, inputs.ramp_end_day, inputs.pay_day
+    )
