@@ -117,8 +117,9 @@ def portfolio_metrics(
     return out
 
 
-#: fewest columns worth a thread of their own in the simulation (below, one call does them all)
-_MIN_BLOCK_COLUMNS = 2_048
+#: fewest columns worth a thread of their own in the simulation (below, one call does them all);
+#: small enough that a batch of ``EVALUATE_COLUMNS`` (4,000) still splits across two threads
+_MIN_BLOCK_COLUMNS = 1_024
 
 
 def _simulate(
