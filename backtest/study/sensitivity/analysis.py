@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.sim.baseline import BaselinePaths
+from backtest.sim.impact import ImpactConfig
 from backtest.study.compute import ComputeConfig
 from backtest.study.config import Study
 from backtest.study.flow_tables import ExtraFlows
@@ -42,7 +43,9 @@ IDENTITY = ("method", "model", "asset", "output", "parameter", "low", "high")
 @dataclass(frozen=True, eq=False)
 class SensitivityOutcome:
     """``table`` is sensitivity.csv, ``samples`` sensitivity_samples.csv; ``compute`` what
-    ran them (``ComputeConfig.record``) for run.json."""
+    ran them (``ComputeConfig.record``) for run.json. ``impacts``: per model, the impact
+    config of each design point in the order of the samples' points (of every model and asset
+    alike), so a later step (the implied φ) reads them instead of building them again."""
 
     plan: SensitivityPlan
     assets: tuple[str, ...]
@@ -54,6 +57,7 @@ class SensitivityOutcome:
     # intervals cannot support (``backtest.study.sensitivity.notes``)
     notes: tuple[str, ...] = ()
     compute: dict[str, object] = field(default_factory=dict)
+    impacts: Mapping[str, tuple[ImpactConfig, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,9 +100,10 @@ def analyse(
     started = time.perf_counter()
     values = np.vstack([d.values for d in designs])
     inflows, impacts = plan.configs(values)
-    # scenario order: model-major, so that each model's samples sit together in the result
-    all_inflows = [c for _ in plan.models for c in inflows]
-    all_impacts = [c for model in plan.models for c in impacts[model]]
+    # scenario order: sample-major (each sample's models side by side), so that a chunk holds
+    # each inflow once per model and builds half (a third, ...) the schedules model-major would
+    all_inflows = [c for c in inflows for _ in plan.models]
+    all_impacts = [impacts[model][i] for i in range(len(inflows)) for model in plan.models]
     timings["scenarios"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
@@ -116,7 +121,8 @@ def analyse(
     timings["engine"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    samples = _samples_table(plan, designs, baseline.assets, metrics.table)
+    table_by_model = _model_major(metrics.table, len(plan.models), len(baseline.assets))
+    samples = _samples_table(plan, designs, baseline.assets, table_by_model)
     table, said = _indices_table(plan, designs, samples, baseline.assets)
     timings["analyse"] = round(time.perf_counter() - started, 3)
     return SensitivityOutcome(
@@ -128,6 +134,7 @@ def analyse(
         timings_s=timings,
         notes=tuple(said),
         compute=compute.record(metrics.n_chunks, metrics.scenarios_per_chunk),
+        impacts={model: tuple(impacts[model]) for model in plan.models},
     )
 
 
@@ -176,6 +183,14 @@ def run_tornado(
 def sensitivity_requested(study: Study) -> bool:
     """True when the study file has a ``[sensitivity]`` section (the default study has none)."""
     return bool(study.raw.get("sensitivity"))
+
+
+def _model_major(table: pd.DataFrame, n_models: int, n_assets: int) -> pd.DataFrame:
+    """Rows (sample, model, asset) of the engine's sample-major order put model-major:
+    (model, sample, asset), the order ``_samples_table`` reads each model's block in."""
+    n_samples = len(table) // (n_models * n_assets)
+    order = np.arange(len(table)).reshape(n_samples, n_models, n_assets).transpose(1, 0, 2)
+    return table.iloc[order.ravel()]
 
 
 def _samples_table(

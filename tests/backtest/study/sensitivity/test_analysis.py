@@ -182,6 +182,28 @@ def test_samples_table_has_every_point_model_and_asset(
     assert table[["S1", "ST"]].isna().all().all()
 
 
+def test_each_model_s_rows_are_the_runs_of_that_model_alone(
+    tmp_path: Path, prices: dict[str, pd.DataFrame]
+) -> None:
+    # the engine runs the samples sample-major (each sample's models side by side); the
+    # samples table must still give each model the numbers of an analysis of it alone
+    ranges = (
+        "[sensitivity]\nsamples = 8\n[sensitivity.ranges]\n"
+        "allocation = [0.01, 0.05]\nhalf_life_days = [10, 180]\n"
+    )
+    both = _study(tmp_path, '[impact]\nmodel = ["multiplier", "sqrt"]\n' + ranges)
+    baseline = _baseline(both, prices)
+    together = analyse(sensitivity_plan(both), baseline).samples
+    for model in ("multiplier", "sqrt"):
+        alone_study = _study(tmp_path, f'[impact]\nmodel = "{model}"\n' + ranges)
+        alone = analyse(sensitivity_plan(alone_study), baseline).samples
+        mine = together[together["model"] == model].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    uplift = "price_uplift_at_horizon_pct"
+    models = together.groupby("model")[uplift].sum()
+    assert models["multiplier"] != models["sqrt"]
+
+
 #: two inflows x two lags x a sleeve or none x both models, with anticipation
 SLEEVE_GRID = (
     "[inflow]\nallocation = [0.01, 0.04]\nlag_months = [3, 9]\nsleeve_share = [0.0, 0.5]\n"
