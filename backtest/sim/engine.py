@@ -36,7 +36,9 @@ buying still under way, which a finite horizon sees and a longer one would not),
 ``log_impact_at_horizon`` is I_T alone. A run that asks only for these last-day outputs
 runs the kernel's horizon mode: the day's log and exp on the last day only, the same numbers
 bit for bit (``backtest.sim.kernels.simulate_impact``); the sensitivity analysis's default
-outputs need nothing more.
+outputs need nothing more. Without a sleeve such a run goes further
+(``backtest.sim.horizon_kernel``): the state that no path changes (the decay accumulator, and
+J + Π where κ is the model's parameter) is stepped once per scenario instead of once per path.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from backtest.sim import kernels, market
+from backtest.sim import horizon_kernel, kernels, market
 from backtest.sim.baseline import BaselinePaths
 from backtest.sim.decay import decay_kernel
 from backtest.sim.impact import ImpactConfig, coverage_table, impact_model
@@ -212,18 +214,25 @@ def run_engine(
         _output_array(workspace, name, shape if wanted else (0,) * len(shape))
         for name, shape, wanted in zip(ALL_OUTPUTS, shapes, write, strict=True)
     ]
-    n_bad = kernels.simulate_impact(
-        market_arrays,
-        kernels.Flows(
-            flow_usd=flows,
-            planned_sum=np.ascontiguousarray(planned.sum(axis=1)),
-            announcement_day=int(announcement_day_index),
-        ),
-        params.impact,
-        params.decay,
-        sleeve_params,
-        kernels.Outputs(write, *out),
+    flow_arrays = kernels.Flows(
+        flow_usd=flows,
+        planned_sum=np.ascontiguousarray(planned.sum(axis=1)),
+        announcement_day=int(announcement_day_index),
     )
+    if sleeve is None and not write[: len(ENGINE_OUTPUTS)].any():
+        # last-day outputs alone: the path-free state once per scenario, the same numbers
+        n_bad = horizon_kernel.simulate_horizon(
+            market_arrays, flow_arrays, params.impact, params.decay, kernels.Outputs(write, *out)
+        )
+    else:
+        n_bad = kernels.simulate_impact(
+            market_arrays,
+            flow_arrays,
+            params.impact,
+            params.decay,
+            sleeve_params,
+            kernels.Outputs(write, *out),
+        )
     if n_bad:
         raise InputError(
             f"{n_bad} cell-day(s) have no finite impact: zero trailing volume under the "

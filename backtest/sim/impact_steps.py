@@ -32,6 +32,13 @@ def reads_sigma_and_volume(code):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def path_free_per_dollar(code):
+    """Whether κ is the model's parameter alone (linear, multiplier), the same on every path;
+    the square-root law's reads the path's σ_0, MC_0 and V_0 (``per_dollar``)."""
+    return code in (LINEAR, MULTIPLIER)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def per_dollar(code, parameter, reference_cap_usd, reference_sigma, reference_volume_usd):
     """κ, one number for the whole window: λ (log per USD); M; Y·σ_0·MC_0 / V_0 (USD of value
     per USD). The reference state is the baseline's before the window's first day. NaN for an
@@ -171,6 +178,7 @@ __all__ = [
     "lasting_log_impact",
     "log_impact",
     "log_impact_is_finite",
+    "path_free_per_dollar",
     "per_dollar",
     "reads_sigma_and_volume",
     "step_transient",
