@@ -65,30 +65,28 @@ def with_implied_share(
         samples[IMPLIED_COLUMN] = math.nan
         samples[OWN_COLUMN] = math.nan
         return dataclasses.replace(outcome, samples=samples)
-    plan = outcome.plan
-    keys = [p.key for p in plan.parameters]
     reference = evidence.config.reference
     implied = np.full(len(samples), math.nan)
     own = np.full(len(samples), math.nan)
     assets = samples["asset"].astype(str).to_numpy()
-    all_values = samples[keys].to_numpy(dtype=np.float64)
-    for model in plan.models:
-        rows = np.flatnonzero(samples["model"].to_numpy() == model)
-        _, impacts = dataclasses.replace(plan, models=(model,)).configs(all_values[rows])
-        # rows with the same impact values share one config object (SensitivityPlan.configs):
-        # one hindcast per object, found by identity; hashing every field of every row's
-        # config cost more than the hindcasts at N = 128 (the objects live in ``impacts``)
-        shares: dict[int, dict[str, float]] = {}
-        for row, impact in zip(rows, impacts[model], strict=True):
-            found = shares.get(id(impact))
-            if found is None:
-                try:
-                    found = evidence.implied_shares(impact)
-                except InputError:
-                    found = {}
-                shares[id(impact)] = found
-            implied[row] = found.get(reference, math.nan)
-            own[row] = found.get(assets[row], math.nan)
+    models = samples["model"].astype(str).to_numpy()
+    # each (model, asset) block of the samples lists the design points in order
+    points = samples.groupby(["model", "asset"], sort=False).cumcount().to_numpy()
+    # points with the same impact values share one config object (SensitivityPlan.configs):
+    # one hindcast per object, found by identity; hashing every field of every row's config
+    # cost more than the hindcasts at N = 128 (the objects live in ``outcome.impacts``)
+    shares: dict[int, dict[str, float]] = {}
+    for row in range(len(samples)):
+        impact = outcome.impacts[models[row]][points[row]]
+        found = shares.get(id(impact))
+        if found is None:
+            try:
+                found = evidence.implied_shares(impact)
+            except InputError:
+                found = {}
+            shares[id(impact)] = found
+        implied[row] = found.get(reference, math.nan)
+        own[row] = found.get(assets[row], math.nan)
     samples[IMPLIED_COLUMN] = implied
     samples[OWN_COLUMN] = own
     return dataclasses.replace(outcome, samples=samples)

@@ -67,8 +67,9 @@ class SampleFlows:
         return ChunkFlows(
             direct_flow_usd=flows,
             sleeve=sleeve_arrays(batch, rows_),
-            first_flow_day=np.array([_index(self.days, c.first_flow_day) for c in chunk]),
-            ramp_end_day=np.array([_index(self.days, c.ramp_end_day) for c in chunk]),
+            # per distinct config: its dates are calendar arithmetic (DateOffset), slow per row
+            first_flow_day=np.array([_index(self.days, c.first_flow_day) for c in distinct])[rows_],
+            ramp_end_day=np.array([_index(self.days, c.ramp_end_day) for c in distinct])[rows_],
             pay_day=batch.pay_day()[rows_],
         )
 
