@@ -24,7 +24,7 @@ import pandas as pd
 
 from backtest.sim.evaluate_config import METRICS as METRICS  # re-exported: the old home
 from backtest.sim.evaluate_config import EvaluateConfig
-from backtest.sim.metrics import QUANTILES, quantile_over_paths
+from backtest.sim.metrics import QUANTILES, quantiles_over_paths
 from flowimpact.errors import ConfigError
 from flowimpact.units import BPS_PER_UNIT, DAYS_PER_YEAR
 from strategies import trading
@@ -94,8 +94,8 @@ def baseline_metrics(
     for name in config.strategies:
         plan = _scenario_plan(name, inputs, config, n_days, n_scen)
         keys = _order_keys(plan)
-        first = sorted({key: i for i, key in reversed(list(enumerate(keys)))}.values())
-        values = _baseline_columns(portfolio, baseline, plan, np.asarray(first), config)
+        first = _order_groups(keys)[1]
+        values = _baseline_columns(portfolio, baseline, plan, first, config)
         by_strategy[name] = {
             keys[i]: values[:, g * per_path : (g + 1) * per_path].reshape(-1, n_paths, n_assets)
             for g, i in enumerate(first)
@@ -129,16 +129,11 @@ def evaluate(
     frames = []
     for name in config.strategies:
         plan = _scenario_plan(name, inputs, config, n_days, n_scen)
-        # Strategies with the same orders see the same baseline: evaluate each once.
-        _, group_of_scenario = np.unique(
-            np.nan_to_num(plan.size, nan=0.0, posinf=1e300, neginf=-1e300).T,
-            axis=0,
-            return_inverse=True,
-        )
-        groups = np.unique(group_of_scenario, return_index=True)[1]
+        # Scenarios with the same orders see the same baseline: evaluate each once.
+        keys = _order_keys(plan)
+        group_of_scenario, groups = _order_groups(keys)
         n_groups = len(groups)
         known = None if baseline is None else baseline.by_strategy.get(name)
-        keys = _order_keys(plan)
         if known is not None and all(keys[g] in known for g in groups):
             impacted_values = _impacted_columns(portfolio, impacted, plan, n_scen, per_path, config)
             baseline_values = np.concatenate(
@@ -177,6 +172,21 @@ def _order_keys(plan: trading.OrderPlan) -> list[bytes]:
         size[:, j].tobytes() + orders_of[:, j].tobytes() + cash[j].tobytes()
         for j in range(size.shape[1])
     ]
+
+
+def _order_groups(keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each scenario, first scenario of each group): scenarios of equal ``keys``
+    (``_order_keys``) form a group, groups numbered in order of first appearance. A dict of the
+    keys, not ``np.unique`` over the order columns: that sorts every column's days."""
+    group_of: dict[bytes, int] = {}
+    first: list[int] = []
+    groups = np.empty(len(keys), dtype=np.int64)
+    for scenario, key in enumerate(keys):
+        group = group_of.setdefault(key, len(group_of))
+        if group == len(first):
+            first.append(scenario)
+        groups[scenario] = group
+    return groups, np.asarray(first, dtype=np.int64)
 
 
 def _both_columns(
@@ -333,10 +343,12 @@ def _summarise(
         flat = np.asarray(flat, dtype=float)
         impacted = flat[:split].reshape(impacted_shape)  # [scenario, path, asset]
         baseline = flat[split:].reshape(baseline_shape)[group_of_scenario]
-        for label, q in QUANTILES.items():
-            columns[f"{strategy}_{metric}_{label}"] = quantile_over_paths(impacted, q)
+        found = quantiles_over_paths(impacted, tuple(QUANTILES.values()))
+        for label, column in zip(QUANTILES, found, strict=True):
+            columns[f"{strategy}_{metric}_{label}"] = column
         with np.errstate(invalid="ignore"):  # inf - inf (a flat column on both): no value
             difference = impacted - baseline
-        for label, q in QUANTILES.items():
-            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = quantile_over_paths(difference, q)
+        found = quantiles_over_paths(difference, tuple(QUANTILES.values()))
+        for label, column in zip(QUANTILES, found, strict=True):
+            columns[f"{strategy}_{metric}_vs_baseline_{label}"] = column
     return pd.DataFrame(columns)

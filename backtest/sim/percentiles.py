@@ -1,13 +1,16 @@
 """``np.percentile(values, q, axis=0)`` with its default 'linear' method, the same numbers, faster.
 
-The fan charts take the 5th, 50th and 95th percentile over paths of every (day, asset) of a
-drawn scenario: thousands of short slices. ``np.percentile`` partitions each slice around
-every index it needs (eight selections of a strided copy per slice), which made the bands a
-tenth of a default run. Sorting contiguous path rows once and interpolating between the two
-neighbours with NumPy's own formula (its ``_lerp``: ``a + (b - a)·t``, and ``b - (b - a)·(1 -
-t)`` from ``t = 0.5`` on, at the same virtual index ``(n - 1)·q``) gives the same numbers bit
-for bit (tests/backtest/sim/test_percentiles.py compares them, NaN and inf included) in about a
-quarter of the time (benchmarks/bench_once_per_run.py).
+``quantiles_over_first_axis`` is the same for ``np.quantile`` (q in 0..1): the metric tables'
+5th, 50th and 95th percentiles over paths of every (scenario, asset) cell take it too
+(``backtest.sim.metrics.quantiles_over_paths``). The fan charts take the 5th, 50th and 95th
+percentile over paths of every (day, asset) of a drawn scenario: thousands of short slices.
+``np.percentile`` partitions each slice around every index it needs (eight selections of a
+strided copy per slice), which made the bands a tenth of a default run. Sorting contiguous path
+rows once and interpolating between the two neighbours with NumPy's own formula (its ``_lerp``:
+``a + (b - a)·t``, and ``b - (b - a)·(1 - t)`` from ``t = 0.5`` on, at the same virtual index
+``(n - 1)·q``) gives the same numbers bit for bit (tests/backtest/sim/test_percentiles.py
+compares them, NaN and inf included) in about a quarter of the time
+(benchmarks/bench_once_per_run.py).
 """
 
 from __future__ import annotations
@@ -22,13 +25,24 @@ def percentiles_over_first_axis(values: np.ndarray, percentiles: Sequence[float]
 
     A slice holding NaN gives NaN, as in NumPy; ``percentiles`` lie in 0..100.
     """
+    q = np.true_divide(np.asarray(percentiles, dtype=np.float64), 100)  # as np.percentile
+    if np.any((q < 0) | (q > 1)):
+        raise ValueError(f"percentiles {list(percentiles)} outside 0..100")
+    return quantiles_over_first_axis(values, q)
+
+
+def quantiles_over_first_axis(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """``[quantile, *values.shape[1:]]``, equal to ``np.quantile(values, quantiles, axis=0)``.
+
+    A slice holding NaN gives NaN, as in NumPy; ``quantiles`` lie in 0..1.
+    """
     values = np.asarray(values, dtype=np.float64)
     n = values.shape[0]
     if n == 0:
         raise ValueError("percentiles over an empty axis")
-    q = np.true_divide(np.asarray(percentiles, dtype=np.float64), 100)
+    q = np.asarray(quantiles, dtype=np.float64).reshape(-1)
     if np.any((q < 0) | (q > 1)):
-        raise ValueError(f"percentiles {list(percentiles)} outside 0..100")
+        raise ValueError(f"quantiles {list(q)} outside 0..1")
     # the sample axis last and contiguous: one sort per slice, in place on a copy
     rows = np.ascontiguousarray(np.moveaxis(values, 0, -1))
     rows.sort(axis=-1)
@@ -65,4 +79,4 @@ def _gammas(virtual: np.ndarray, n: int) -> np.ndarray:
     return virtual - floor
 
 
-__all__ = ["percentiles_over_first_axis"]
+__all__ = ["percentiles_over_first_axis", "quantiles_over_first_axis"]

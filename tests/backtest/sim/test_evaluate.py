@@ -403,3 +403,11 @@ def test_baseline_metrics_once_per_run_give_every_chunk_the_same_table(monkeypat
         pd.testing.assert_frame_equal(reused, alone, check_exact=True)
         # impacted columns only: no baseline column was simulated again
         assert simulated == [len(chunk) * n_paths * n_assets] * len(ALL_STRATEGIES.strategies)
+
+
+def test_order_groups_number_groups_by_first_appearance() -> None:
+    from backtest.sim.evaluate import _order_groups
+
+    groups, first = _order_groups([b"b", b"a", b"b", b"c", b"a"])
+    assert groups.tolist() == [0, 1, 0, 2, 1]
+    assert first.tolist() == [0, 1, 3]

@@ -14,6 +14,7 @@ from backtest.sim.metrics import (
     horizon_metrics,
     impact_metrics,
     quantile_over_paths,
+    quantiles_over_paths,
 )
 
 # 1 scenario, 1 path, 4 days, 2 assets
@@ -101,6 +102,24 @@ def test_quantile_over_paths_ignores_non_finite_values() -> None:
     median = quantile_over_paths(cube, 0.5)
     assert median[0] == pytest.approx(2.0)  # the inf path is left out
     assert np.isnan(median[1])
+
+
+@pytest.mark.parametrize("spoiled", [False, True])
+def test_quantiles_over_paths_are_np_quantile_s_numbers_bit_for_bit(spoiled: bool) -> None:
+    # the sorted fast path for finite cubes, the per-quantile masking path otherwise
+    rng = np.random.default_rng(7)
+    cube = rng.normal(0.0, 1.0, (6, 201, 2))
+    cube[:, :50] = np.round(cube[:, :50], 1)  # ties, as flat columns give
+    if spoiled:
+        cube[1, 3, 0], cube[4, :, 1] = np.inf, np.nan
+    qs = tuple(QUANTILES.values())
+    found = quantiles_over_paths(cube, qs)
+    for k, q in enumerate(qs):
+        expected = quantile_over_paths(cube, q)
+        assert found[k].tobytes() == expected.tobytes()
+        if not spoiled:
+            assert expected.tobytes() == np.quantile(cube, q, axis=1).reshape(-1).tobytes()
+    assert np.isnan(found[:, 9]).all() == spoiled  # scenario 4, asset 1 has no value
 
 
 def test_the_horizon_metrics_are_the_impact_metrics_columns_of_the_last_day() -> None:
