@@ -71,6 +71,7 @@ def impact_metrics(
 ) -> pd.DataFrame:
     """One row per (scenario, asset): ``[scenario, path, day, asset]`` arrays in, quantiles out.
 
+    ``flow_usd`` may be a broadcast view (the same flows on every path) and is read in place.
     ``volume_usd`` is the baseline venue volume ``[path, day, asset]``; ``volume_coverage`` one
     factor per ``[scenario, asset]`` (``backtest.sim.impact.coverage_table``), or one per
     scenario for every asset; ``permanent_log_impact_at_horizon`` the engine's output of that
@@ -81,7 +82,7 @@ def impact_metrics(
 
     n_scen, _, _, n_assets = flow_usd.shape
     cum_flow, volume_when_flowing, last, peak = column_figures(
-        np.ascontiguousarray(flow_usd, dtype=np.float64),
+        _float64(flow_usd),
         np.ascontiguousarray(log_impact, dtype=np.float64),
         np.ascontiguousarray(volume_usd, dtype=np.float64),
         _per_asset(volume_coverage, n_scen, n_assets),
@@ -95,6 +96,14 @@ def impact_metrics(
         **_horizon_figures(last, permanent_log_impact_at_horizon),
     }
     return _quantile_table(per_path, IMPACT_METRICS, n_scen, n_assets)
+
+
+def _float64(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64, read in place when it is already (a broadcast view stays one:
+    the kernel reads any strides); otherwise a contiguous copy."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def horizon_metrics(

@@ -10,6 +10,7 @@ of the workspace (a later chunk changes no earlier result).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,9 @@ import pandas as pd
 import pytest
 
 from backtest.run import RunResult
+from backtest.sim.engine import run_engine
+from backtest.sim.impact import coverage_table
+from backtest.sim.metrics import impact_metrics
 from backtest.sim.workspace import Workspace
 from backtest.study.chunks import (
     ChunkResult,
@@ -154,3 +158,36 @@ def test_a_chunk_result_keeps_nothing_of_the_workspace(reference: RunResult) -> 
         later = run_chunk(spec, shared, workspace)
         assert not any(workspace.holds(values) for values in _arrays(later))
     _assert_same_result(earlier, kept)
+
+
+def test_without_a_sleeve_the_figures_read_the_direct_flows_on_every_path(
+    reference: RunResult,
+) -> None:
+    # no [scenario, path, day, asset] flow array then: the chunk's figures are those of the
+    # engine's own flow output, bit for bit, and the workspace holds no buffer for it
+    run = reference.run
+    inputs = dataclasses.replace(run.inputs, sleeve=None)
+    shared = SharedInputs.build(run.baseline, inputs, run.scenarios, run.study.evaluate)
+    workspace = Workspace()
+    found = run_chunk(ChunkSpec(0, 0, 5, ()), shared, workspace)
+    impacts = [s.impact for s in run.scenarios[:5]]
+    engine = run_engine(
+        run.baseline,
+        inputs.direct_flow_usd[:5],
+        impacts,
+        None,
+        inputs.announcement_day,
+        outputs=("flow_usd", "log_impact", "permanent_log_impact_at_horizon"),
+    )
+    expected = impact_metrics(
+        engine.array("flow_usd"),
+        engine.array("log_impact"),
+        run.baseline.volume_usd,
+        coverage_table(impacts, run.baseline.assets, run.baseline.venues)[0],
+        engine.array("permanent_log_impact_at_horizon"),
+    )
+    assert found.impacts.to_numpy().tobytes() == expected.to_numpy().tobytes()
+    assert expected["cum_flow_usd_p50"].abs().max() > 0.0
+    n_paths, n_days, n_assets = run.baseline.close_usd.shape
+    cube = 5 * n_paths * n_days * n_assets
+    assert workspace.nbytes == 8 * (2 * cube + 5 * n_paths * n_assets)  # log impact, close
