@@ -31,7 +31,9 @@ def percentiles_over_first_axis(values: np.ndarray, percentiles: Sequence[float]
     return quantiles_over_first_axis(values, q)
 
 
-def quantiles_over_first_axis(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+def quantiles_over_first_axis(
+    values: np.ndarray, quantiles: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """``[quantile, *values.shape[1:]]``, equal to ``np.quantile(values, quantiles, axis=0)``.
 
     A slice holding NaN gives NaN, as in NumPy; ``quantiles`` lie in 0..1.
