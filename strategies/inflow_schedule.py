@@ -69,6 +69,24 @@ class SleeveSpec:
         return pd.DataFrame(values, index=self.contribution_usd.index, columns=weights.index)
 
 
+@dataclass(frozen=True, eq=False)
+class FlowHeadline:
+    """A schedule's figures per asset, arrays in its ``assets`` order: ``total_usd`` (net),
+    ``first_index`` / ``last_index`` the first and last day with any non-zero component (rows
+    of ``days``; -1 when none), ``peak_daily_flow_usd`` the net flow of the day of the largest
+    size, with its sign (0 over no days)."""
+
+    days: pd.DatetimeIndex
+    total_usd: npt.NDArray[np.float64]
+    first_index: npt.NDArray[np.int64]
+    last_index: npt.NDArray[np.int64]
+    peak_daily_flow_usd: npt.NDArray[np.float64]
+
+    def day(self, index: npt.NDArray[np.int64]) -> list[pd.Timestamp | None]:
+        """The days of ``index`` (``first_index`` or ``last_index``); None for -1."""
+        return [self.days[i] if i >= 0 else None for i in index]
+
+
 @dataclass(frozen=True)
 class FlowSchedule:
     """Dated USD flows per asset from the 401(k) inflow model.
@@ -107,6 +125,22 @@ class FlowSchedule:
         return np.stack([(values[:, np.asarray(level == asset)] != 0.0).any(axis=1)
                          for asset in self.assets], axis=1).reshape(len(values), -1)
 
+    def headline(self) -> FlowHeadline:
+        """Per asset (``assets`` order): net total, first and last flow day, peak daily flow,
+        in NumPy; what ``summary`` and the run's flow summary table read (both per schedule)."""
+        net = self.net_flow_usd
+        total = net.sum().to_numpy(dtype=np.float64)
+        if not len(net):
+            nothing = np.full(len(self.assets), -1, dtype=np.int64)
+            return FlowHeadline(self.days, total, nothing, nothing, np.zeros(len(self.assets)))
+        active = self._active()
+        flowing = active.any(axis=0)
+        first = np.where(flowing, active.argmax(axis=0), -1)
+        last = np.where(flowing, len(active) - 1 - active[::-1].argmax(axis=0), -1)
+        values = net.to_numpy()
+        peak = values[np.abs(values).argmax(axis=0), np.arange(values.shape[1])]
+        return FlowHeadline(self.days, total, first, last, peak)
+
     def summary(self) -> pd.DataFrame:
         """One row per asset: totals per component, first and last flow day, peak, flow days.
 
@@ -118,23 +152,18 @@ class FlowSchedule:
         if not len(net):
             return self._summary_without_days()
         active = self._active()  # the day columns in NumPy: the summary runs per schedule
-        flowing = pd.Series(active.any(axis=0), index=self.assets)
-        days = self.days
+        headline = self.headline()
         totals = self.flows_usd.sum().unstack("component").reindex(columns=list(COMPONENTS))
         rows = pd.DataFrame(index=pd.Index(self.assets, name="asset"))
         rows["total_usd"] = net.sum()
         for component in COMPONENTS:
             rows[f"{component}_usd"] = totals.loc[self.assets, component]
-        last = len(days) - 1 - active[::-1].argmax(axis=0)
-        rows["first_flow_day"] = pd.Series(days[active.argmax(axis=0)], index=self.assets).where(
-            flowing
-        )
-        rows["last_flow_day"] = pd.Series(days[last], index=self.assets).where(flowing)
-        values = net.to_numpy()
-        peak_at = np.abs(values).argmax(axis=0) if len(net) else np.zeros(net.shape[1], int)
-        rows["peak_daily_flow_usd"] = (
-            values[peak_at, np.arange(values.shape[1])] if len(net) else 0.0
-        )
+        for column, index in (
+            ("first_flow_day", headline.first_index), ("last_flow_day", headline.last_index)
+        ):
+            on_day = pd.Series(self.days[np.maximum(index, 0)], index=self.assets)
+            rows[column] = on_day.where(index >= 0)
+        rows["peak_daily_flow_usd"] = headline.peak_daily_flow_usd
         rows["flow_days"] = active.sum(axis=0).astype(int)
         if self.sleeve is not None:
             bought = self.sleeve.contribution_purchases_usd().sum()
@@ -195,4 +224,4 @@ def _day_text(days: pd.DatetimeIndex) -> pd.Index:
     return _DAY_TEXT[0][1]
 
 
-__all__ = ["COMPONENTS", "FlowSchedule", "SleeveSpec"]
+__all__ = ["COMPONENTS", "FlowHeadline", "FlowSchedule", "SleeveSpec"]

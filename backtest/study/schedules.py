@@ -144,15 +144,19 @@ def summary_table(
     """
     rows = []
     for label, schedule in schedules.items():
-        for asset, row in schedule.summary().iterrows():
+        # the schedule's figures in NumPy (FlowSchedule.headline), not a summary frame each
+        headline = schedule.headline()
+        first, last = headline.day(headline.first_index), headline.day(headline.last_index)
+        for k, asset in enumerate(schedule.assets):
             rows.append(
                 {
                     "inflow": label,
                     "asset": asset,
-                    "total_usd_bn": row["total_usd"] / USD_PER_BILLION,
-                    "first_flow_day": _day(row["first_flow_day"]),
-                    "last_flow_day": _day(row["last_flow_day"]),
-                    "peak_daily_flow_usd_m": row["peak_daily_flow_usd"] / USD_PER_MILLION,
+                    "total_usd_bn": float(headline.total_usd[k]) / USD_PER_BILLION,
+                    "first_flow_day": _day(first[k]),
+                    "last_flow_day": _day(last[k]),
+                    "peak_daily_flow_usd_m": float(headline.peak_daily_flow_usd[k])
+                    / USD_PER_MILLION,
                 }
             )
     for label, frame in (extra.by_source if extra is not None else {}).items():
@@ -173,4 +177,4 @@ def summary_table(
 
 
 def _day(value: object) -> str:
-    return "-" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return "-" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")

@@ -70,6 +70,19 @@ def test_summary_of_an_empty_schedule_has_no_flow_days():
     assert summary["peak_daily_flow_usd"].eq(0.0).all()
 
 
+def test_headline_by_hand_and_as_the_summary_says():
+    schedule = _schedule()
+    headline = schedule.headline()
+    assert headline.first_index.tolist() == [1, 1] and headline.last_index.tolist() == [4, 2]
+    assert headline.peak_daily_flow_usd.tolist() == [-300.0, 25.0]
+    assert headline.day(headline.last_index) == [DAYS[4], DAYS[2]]
+    summary = schedule.summary()
+    assert summary["total_usd"].tolist() == headline.total_usd.tolist()
+    quiet = FlowSchedule(flows_usd=schedule.flows_usd * 0.0, weights=schedule.weights)
+    assert quiet.headline().first_index.tolist() == [-1, -1]
+    assert quiet.headline().day(quiet.headline().first_index) == [None, None]
+
+
 def test_to_frame_is_one_row_per_day_and_asset():
     table = _schedule().to_frame()
     assert list(table.columns) == [
