@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from strategies.inflow_schedule import COMPONENTS, FlowSchedule, SleeveSpec
+from strategies.inflow_schedule import COMPONENTS, FlowSchedule, SleeveSpec, _day_text
 
 DAYS = pd.date_range("2026-03-02", periods=5, freq="D", tz="UTC")
 
@@ -99,6 +100,53 @@ def test_to_frame_is_one_row_per_day_and_asset():
     nonzero = _schedule().to_frame(nonzero_only=True)
     assert len(nonzero) == 5
     assert (nonzero[["reallocation_usd", "payroll_usd", "withdrawal_usd"]].ne(0).any(axis=1)).all()
+
+
+def _pandas_to_frame(schedule: FlowSchedule, *, nonzero_only: bool) -> pd.DataFrame:
+    """The table as pandas builds it (stack, reindex, row sums): the oracle of to_frame."""
+    long = schedule.flows_usd.stack("asset", future_stack=True)
+    long = long.reindex(columns=list(COMPONENTS))
+    long.columns = [f"{component}_usd" for component in COMPONENTS]
+    long["net_usd"] = long.sum(axis=1)
+    if schedule.sleeve is not None:
+        bought = schedule.sleeve.contribution_purchases_usd()
+        bought = bought.reindex(columns=schedule.assets, fill_value=0.0)
+        long["sleeve_contribution_usd"] = bought.stack().reindex(long.index).fillna(0.0)
+    long = long.reset_index()
+    long = long.rename(columns={long.columns[0]: "day"})
+    days = pd.DatetimeIndex(schedule.flows_usd.index)
+    long["day"] = _day_text(days).take(days.get_indexer(pd.DatetimeIndex(long["day"])))
+    if nonzero_only:
+        value_columns = [c for c in long.columns if c.endswith("_usd")]
+        long = long[long[value_columns].ne(0.0).any(axis=1)].reset_index(drop=True)
+    return long
+
+
+@pytest.mark.parametrize("with_sleeve", [False, True])
+@pytest.mark.parametrize("nonzero_only", [False, True])
+def test_to_frame_is_pandas_table_bit_for_bit(with_sleeve: bool, nonzero_only: bool) -> None:
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-03-02", periods=300, freq="D", tz="UTC")
+    # three components of mixed signs and sizes: sums whose rounding depends on their order
+    values = rng.normal(0.0, 1e8, (len(days), 6)) * 10.0 ** rng.integers(-3, 4, (len(days), 6))
+    values[rng.random(values.shape) < 0.1] = 0.0
+    values[3] = 0.0  # a day without flow on either asset
+    sleeve = None
+    if with_sleeve:
+        contribution = pd.Series(rng.uniform(0.0, 1e3, len(days)), index=days)
+        contribution.iloc[3] = 0.0
+        sleeve = dataclasses.replace(
+            _sleeve(),
+            contribution_usd=contribution,
+            rebalance_day=pd.Series(False, index=days),
+            start_day=days[1],
+        )
+    flows = pd.DataFrame(values, index=days, columns=_schedule().flows_usd.columns)
+    schedule = FlowSchedule(flows_usd=flows, weights={"BTC": 0.8, "ETH": 0.2}, sleeve=sleeve)
+    found = schedule.to_frame(nonzero_only=nonzero_only)
+    expected = _pandas_to_frame(schedule, nonzero_only=nonzero_only)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert found["net_usd"].to_numpy().tobytes() == expected["net_usd"].to_numpy().tobytes()
 
 
 def test_sleeve_purchases_show_in_summary_and_table():
