@@ -23,6 +23,7 @@ Payroll calendars (pay dates before settlement):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Literal, TypeAlias, get_args
 
@@ -76,15 +77,30 @@ def nyse_holidays(start: DayLike, end: DayLike) -> pd.DatetimeIndex:
     first, last = utc_day(start), utc_day(end)
     if last < first:
         return utc_days([])
-    calendar = holidays.financial_holidays("NYSE", years=range(first.year, last.year + 1))
-    closed = utc_days(sorted(calendar.keys()))
+    closed = _nyse_closures(first.year, last.year)
     return closed[(closed >= first) & (closed <= last)]
+
+
+@functools.lru_cache(maxsize=32)
+def _nyse_closures(first_year: int, last_year: int) -> pd.DatetimeIndex:
+    """The NYSE closures of those years, built once per range: a sensitivity analysis asks for
+    the same years in every chunk, and ``holidays`` takes about 3 ms to build them (an index
+    is immutable, so every caller can share it)."""
+    calendar = holidays.financial_holidays("NYSE", years=range(first_year, last_year + 1))
+    return utc_days(sorted(calendar.keys()))
 
 
 def settlement_days(start: DayLike, end: DayLike, *, rule: str = "nyse") -> pd.DatetimeIndex:
     """Every settlement day from ``start`` to ``end`` (both included) under ``rule``."""
     _check_rule(rule)
-    first, last = utc_day(start), utc_day(end)
+    # a new Index object over the cached days: a caller that renames it renames its own
+    return _settlement_days(utc_day(start), utc_day(end), rule).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _settlement_days(first: pd.Timestamp, last: pd.Timestamp, rule: str) -> pd.DatetimeIndex:
+    """``settlement_days`` of UTC midnights, once per range and rule: the schedules of every
+    chunk of a run or analysis roll their days over the same window (an immutable index)."""
     every_day = pd.date_range(first, last, freq="D")
     if rule == "every_day":
         return every_day

@@ -232,3 +232,11 @@ def test_quarterly_rebalances_and_incomplete_periods():
     assert rebalance_days("none", "2025-01-01", "2025-12-31").empty
     with pytest.raises(ConfigError, match="rebalance schedule 'yearly'"):
         rebalance_days("yearly", "2025-01-01", "2025-12-31")
+
+
+def test_settlement_days_once_per_range_give_every_caller_its_own_index() -> None:
+    first = settlement_days("2026-06-29", "2026-07-10")
+    first.name = "renamed by a caller"
+    again = settlement_days("2026-06-29", "2026-07-10")
+    assert again.name is None
+    assert again.equals(first) and pd.Timestamp("2026-07-03", tz="UTC") not in again
