@@ -79,7 +79,7 @@ def flow_comparison_figure(
     traces: list[go.Scatter] = []
     # an asset's scenarios in its ETFs' colour, one dash per allocation
     colours = {asset: ASSET_COLOURS[i % len(ASSET_COLOURS)]
-               for i, asset in enumerate(dict.fromkeys(curves["asset"]))}
+               for i, asset in enumerate(curves["asset"].unique())}  # in order of appearance
     dashes: dict[object, str] = {}
     for (kind, series), part in curves.groupby(["kind", "series"], sort=False):
         is_etf = kind == "etf"
