@@ -74,13 +74,15 @@ class FlowHeadline:
     """A schedule's figures per asset, arrays in its ``assets`` order: ``total_usd`` (net),
     ``first_index`` / ``last_index`` the first and last day with any non-zero component (rows
     of ``days``; -1 when none), ``peak_daily_flow_usd`` the net flow of the day of the largest
-    size, with its sign (0 over no days)."""
+    size, with its sign (0 over no days), ``flow_days`` the days with any non-zero
+    component."""
 
     days: pd.DatetimeIndex
     total_usd: npt.NDArray[np.float64]
     first_index: npt.NDArray[np.int64]
     last_index: npt.NDArray[np.int64]
     peak_daily_flow_usd: npt.NDArray[np.float64]
+    flow_days: npt.NDArray[np.int64]
 
     def day(self, index: npt.NDArray[np.int64]) -> list[pd.Timestamp | None]:
         """The days of ``index`` (``first_index`` or ``last_index``); None for -1."""
@@ -132,14 +134,16 @@ class FlowSchedule:
         total = net.sum().to_numpy(dtype=np.float64)
         if not len(net):
             nothing = np.full(len(self.assets), -1, dtype=np.int64)
-            return FlowHeadline(self.days, total, nothing, nothing, np.zeros(len(self.assets)))
+            zero = np.zeros(len(self.assets))
+            return FlowHeadline(self.days, total, nothing, nothing, zero, zero.astype(np.int64))
         active = self._active()
         flowing = active.any(axis=0)
         first = np.where(flowing, active.argmax(axis=0), -1)
         last = np.where(flowing, len(active) - 1 - active[::-1].argmax(axis=0), -1)
         values = net.to_numpy()
         peak = values[np.abs(values).argmax(axis=0), np.arange(values.shape[1])]
-        return FlowHeadline(self.days, total, first, last, peak)
+        flow_days = active.sum(axis=0).astype(np.int64)
+        return FlowHeadline(self.days, total, first, last, peak, flow_days)
 
     def summary(self) -> pd.DataFrame:
         """One row per asset: totals per component, first and last flow day, peak, flow days.
@@ -151,8 +155,7 @@ class FlowSchedule:
         net = self.net_flow_usd
         if not len(net):
             return self._summary_without_days()
-        active = self._active()  # the day columns in NumPy: the summary runs per schedule
-        headline = self.headline()
+        headline = self.headline()  # the day columns in NumPy: the summary runs per schedule
         totals = self.flows_usd.sum().unstack("component").reindex(columns=list(COMPONENTS))
         rows = pd.DataFrame(index=pd.Index(self.assets, name="asset"))
         rows["total_usd"] = net.sum()
@@ -164,7 +167,7 @@ class FlowSchedule:
             on_day = pd.Series(self.days[np.maximum(index, 0)], index=self.assets)
             rows[column] = on_day.where(index >= 0)
         rows["peak_daily_flow_usd"] = headline.peak_daily_flow_usd
-        rows["flow_days"] = active.sum(axis=0).astype(int)
+        rows["flow_days"] = headline.flow_days.astype(int)
         if self.sleeve is not None:
             bought = self.sleeve.contribution_purchases_usd().sum()
             rows["sleeve_contribution_usd"] = bought.reindex(self.assets, fill_value=0.0)
@@ -198,12 +201,13 @@ class FlowSchedule:
         """
         assets = self.assets
         n_days, n_assets = len(self.flows_usd), len(assets)
+        day_text = _day_text(cast(pd.DatetimeIndex, self.flows_usd.index))  # the shared calendar
         wanted = pd.MultiIndex.from_product([assets, COMPONENTS], names=["asset", "component"])
         # [day, asset, component]; a component the schedule lacks is NaN, as reindex gives it
         parts = self.flows_usd.reindex(columns=wanted).to_numpy(dtype=np.float64)
         parts = parts.reshape(n_days, n_assets, len(COMPONENTS))
         columns: dict[str, np.ndarray] = {
-            "day": np.repeat(_day_text(self.days_index()).to_numpy(), n_assets),
+            "day": np.repeat(day_text.to_numpy(), n_assets),
             "asset": np.tile(np.asarray(assets, dtype=object), n_days),
         }
         for k, component in enumerate(COMPONENTS):
@@ -223,12 +227,8 @@ class FlowSchedule:
             keep = np.logical_or.reduce([v != 0.0 for v in values])
             columns = {name: v[keep] for name, v in columns.items()}
         frame = pd.DataFrame(columns)
-        frame["day"] = frame["day"].astype(_day_text(self.days_index()).dtype)
+        frame["day"] = frame["day"].astype(day_text.dtype)
         return frame
-
-    def days_index(self) -> pd.DatetimeIndex:
-        """The flows' own calendar object (``days`` builds a new index each time)."""
-        return cast(pd.DatetimeIndex, self.flows_usd.index)
 
 
 _DAY_TEXT: list[tuple[pd.DatetimeIndex, pd.Index]] = []

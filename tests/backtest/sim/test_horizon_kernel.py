@@ -21,16 +21,7 @@ from tests.backtest.sim.test_engine import ALL_MODELS, HORIZON_ONLY, N_DAYS, con
 
 
 def _full_kernel_horizon_mode(market, flows, impact, decay, outputs):
-    n_scenarios, n_days, n_assets = flows.flow_usd.shape
-    idle = kernels.SleeveParams(
-        active=False,
-        target_weight=np.zeros((n_scenarios, n_assets)),
-        initial_fund_usd=np.zeros(n_scenarios),
-        contribution_usd=np.zeros((n_scenarios, n_days)),
-        rebalance_day=np.zeros((n_scenarios, n_days), dtype=np.bool_),
-        drift_band=np.full(n_scenarios, np.inf),
-        start_day=np.full(n_scenarios, n_days, dtype=np.int64),
-    )
+    idle = engine._sleeve_params(None, *flows.flow_usd.shape)  # the engine's own "no sleeve"
     return kernels.simulate_impact(market, flows, impact, decay, idle, outputs)
 
 
