@@ -230,16 +230,16 @@ def uplift_against_share(rows: pd.DataFrame, lines: pd.DataFrame, *, source: str
                 title_text="φ (share of the ETF-era move)" if r == len(assets) else None,
                 row=r, col=c,
             )  # fmt: skip
-    for row in lines.to_dict("records"):
-        share = float(row[SHARE_KEY])
-        if PHI_RANGE[0] <= share <= PHI_RANGE[1]:
-            # every panel has its traces, so plotly's search for empty panels (a look at
-            # every trace per panel, most of this figure's time) would find none
-            figure.add_vline(
-                x=share, line_dash="dot", line_color="#777",
-                annotation_text=f"{parameter_text(row['parameter'], row['value'])}: φ {share:.2f}",
-                annotation_font_size=9, exclude_empty_subplots=False,
-            )  # fmt: skip
+    marks = [
+        (share, f"{parameter_text(row['parameter'], row['value'])}: φ {share:.2f}")
+        for row in lines.to_dict("records")
+        if PHI_RANGE[0] <= (share := float(row[SHARE_KEY])) <= PHI_RANGE[1]
+    ]
+    panels = [
+        (f"x{k}" if k > 1 else "x", f"y{k}" if k > 1 else "y")
+        for k in range(1, len(assets) * len(allocations) + 1)
+    ]
+    figures.marked_on_every_panel(figure, panels, marks, log_x=True)
     figure.update_yaxes(title_text="price uplift at horizon (%)", col=1)
     figure.update_layout(
         title="Price uplift at the horizon against φ (median, 5-95 % path band)",

@@ -44,11 +44,11 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
 
 def csv_text(frame: pd.DataFrame) -> str:
     """``frame.to_csv(index=False, float_format=FLOAT_FORMAT)``, byte for byte, built a column at
-    a time: each float column is formatted in one ``map`` over its values instead of pandas'
-    per-cell formatter objects (scenarios.csv of a 4x grid is 588,000 cells). Columns of any
-    other kind than float64, integers, bool or text (object or pandas' str dtype; dates,
-    categories, nullable numbers) leave the whole frame to pandas, so the output never differs
-    from ``to_csv``'s."""
+    a time: each column's distinct values are formatted once (``pd.factorize``) and put in
+    place by their codes, instead of pandas' formatter objects per cell (flows.csv of a 4x grid
+    is 937,000 cells, most of them repeats in its text columns). Columns of any other kind than
+    float64, integers, bool or text (object or pandas' str dtype; dates, categories, nullable
+    numbers) leave the whole frame to pandas, so the output never differs from ``to_csv``'s."""
     if frame.columns.nlevels != 1 or len(frame.columns) < 2:
         return frame.to_csv(index=False, float_format=FLOAT_FORMAT)
     cells = []
@@ -58,7 +58,8 @@ def csv_text(frame: pd.DataFrame) -> str:
             return frame.to_csv(index=False, float_format=FLOAT_FORMAT)
         cells.append(column)
     header = ",".join(_csv_quoted(str(name)) for name in frame.columns)
-    return "".join([header, "\n", *(",".join(row) + "\n" for row in zip(*cells, strict=True))])
+    body = "\n".join(map(",".join, zip(*cells, strict=True)))
+    return f"{header}\n{body}\n" if len(frame) else f"{header}\n"
 
 
 def _csv_cells(column: pd.Series) -> list[str] | None:
@@ -66,20 +67,30 @@ def _csv_cells(column: pd.Series) -> list[str] | None:
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
     if column.dtype == np.float64:
         values = column.to_numpy()
-        cells = list(map(FLOAT_FORMAT.__mod__, values.tolist()))
-        for i in np.flatnonzero(np.isnan(values)).tolist():
-            cells[i] = ""  # pandas' na_rep
-        return cells
+        # NaN: code -1, the "" (pandas' na_rep) at the end. factorize takes -0.0 for 0.0, which
+        # "%g" writes as "-0": a column holding one is coded by its bits instead
+        signed_zero = np.any((values == 0.0) & np.signbit(values))
+        codes, distinct = pd.factorize(values.view(np.int64) if signed_zero else values)
+        if signed_zero:
+            codes[np.isnan(values)] = -1
+            distinct = distinct.view(np.float64)
+        return _by_codes(codes, [*map(FLOAT_FORMAT.__mod__, distinct.tolist()), ""])
     if kind in "iub" and kind:
         return list(map(str, column.tolist()))
-    if kind == "O":
-        values = column.tolist()
-        if all(isinstance(v, str) for v in values):
-            return [_csv_quoted(v) for v in values]
-    if isinstance(column.dtype, pd.StringDtype):
+    if kind == "O" or isinstance(column.dtype, pd.StringDtype):
+        codes, distinct = pd.factorize(column.to_numpy())
+        if not all(isinstance(v, str) for v in distinct):
+            return None
+        if kind == "O" and np.any(codes < 0):
+            return None  # None or NaN in an object column: pandas' own formatting
         # pandas 3's text dtype (the default for text): a missing cell is pandas' na_rep ""
-        return [_csv_quoted(v) if isinstance(v, str) else "" for v in column.tolist()]
+        return _by_codes(codes, [*map(_csv_quoted, distinct), ""])
     return None
+
+
+def _by_codes(codes: np.ndarray, text: list[str]) -> list[str]:
+    """``text[code]`` for every code (-1 the last)."""
+    return np.asarray(text, dtype=object)[codes].tolist()
 
 
 def _csv_quoted(text: str) -> str:

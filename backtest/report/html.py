@@ -8,13 +8,18 @@ the calibration each contribute sections without knowing about one another.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+from _plotly_utils import utils as plotly_utils
+from _plotly_utils.basevalidators import is_homogeneous_array
 from plotly.offline import get_plotlyjs
 
 from backtest.report.picker import PICKER_CALL, PICKER_JS, has_picker
@@ -142,17 +147,95 @@ def table_html(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> str:
     return f'<div class="scroll">{table}</div>'
 
 
+def figure_html(figure: go.Figure) -> str:
+    """``figure.to_html(full_html=False, include_plotlyjs=False, ...)``, byte for byte, from
+    ``figure_dict`` rather than ``figure.to_dict()``; the picker's script after a figure that
+    has one."""
+    return pio.to_html(
+        figure_dict(figure),
+        validate=False,  # the figure checked its values as they were set
+        full_html=False,
+        include_plotlyjs=False,
+        config={"responsive": True},
+        post_script=PICKER_CALL if has_picker(figure) else None,
+    )
+
+
+def figure_dict(figure: go.Figure) -> dict[str, object]:
+    """``figure.to_dict()`` with its containers copied but not its arrays, and its 1-D float
+    arrays base64-encoded here.
+
+    ``to_dict`` deep-copies every trace so that its base64 encoding of the arrays (plotly 6 and
+    later: ``convert_to_base64``) can replace them in the copy, and that encoding looks at
+    each array through narwhals first; a fan chart has hundreds of traces, and the two were a
+    quarter of the report's time. Copying the dicts and lists is enough (the arrays are only
+    read), and a 1-D float64 array, all but a few of the report's, encodes as plotly's
+    ``to_typed_array_spec`` encodes it: ``{"dtype": "f8", "bdata": base64 of its bytes}``.
+    Every other array goes through plotly's own function. Read from the figure's ``_data``,
+    ``_layout`` and ``_frame_objs``, what ``to_dict`` reads; a plotly without them gets
+    ``to_dict`` itself (tests/backtest/report/test_html.py holds the two equal).
+    """
+    encode = hasattr(plotly_utils, "convert_to_base64")  # what to_dict does since plotly 6
+    try:
+        result: dict[str, object] = {
+            "data": _copied(figure._data, encode),
+            "layout": _copied(figure._layout, encode),
+        }
+        frames = [_copied(frame._props, encode) for frame in figure._frame_objs]
+    except AttributeError:
+        return figure.to_dict()
+    if frames:
+        result["frames"] = frames
+    return result
+
+
+#: keys whose values plotly's ``convert_to_base64`` leaves as they are (its ``is_skipped_key``)
+_NOT_ENCODED = frozenset({"geojson", "layer", "layers", "range"})
+
+
+def _copied(value: object, encode: bool) -> object:
+    """``value`` with each dict, list and tuple in it copied and, if ``encode``, each array
+    that is a dict's value base64-encoded as ``convert_to_base64`` does; other values as
+    they are."""
+    if isinstance(value, dict):
+        copy = {}
+        for key, item in value.items():
+            if not encode or key in _NOT_ENCODED:
+                copy[key] = _copied(item, False)
+            elif (spec := _float_spec(item)) is not None:
+                copy[key] = spec
+            elif is_homogeneous_array(item):
+                copy[key] = plotly_utils.to_typed_array_spec(item)
+            else:
+                copy[key] = _copied(item, encode)
+        return copy
+    if isinstance(value, list | tuple):
+        # items of a list are not encoded, only walked into (as convert_to_base64 does)
+        return type(value)(_copied(item, encode) for item in value)
+    return value
+
+
+#: plotly.js' names of the float types (plotly's ``plotlyjsShortTypes``)
+_FLOAT_TYPES = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8"}
+
+
+def _float_spec(values: object) -> object | None:
+    """plotly's ``to_typed_array_spec`` of a 1-D float32 or float64 array or pandas Series
+    (an empty one stays an empty array); None for anything else."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy()
+    if type(values) is not np.ndarray or values.ndim != 1 or values.dtype not in _FLOAT_TYPES:
+        return None
+    if values.size == 0:
+        return np.array(values)  # to_typed_array_spec's read-only copy
+    data = base64.b64encode(np.ascontiguousarray(values).tobytes()).decode("ascii")
+    return {"dtype": _FLOAT_TYPES[values.dtype], "bdata": data}
+
+
 def _render_section(section: Section) -> str:
     parts = [f'<h2 id="{section.anchor}">{html.escape(section.title)}</h2>', section.intro_html]
     for figure in section.figures:
-        parts.append(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                config={"responsive": True},
-                post_script=PICKER_CALL if has_picker(figure) else None,
-            )
-        )
+        parts.append(figure_html(figure))
     for caption, frame in section.tables:
         parts.append(f'<p class="note">{caption}</p>{table_html(frame)}')
     parts.append(section.outro_html)

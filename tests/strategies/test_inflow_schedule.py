@@ -149,6 +149,22 @@ def test_to_frame_is_pandas_table_bit_for_bit(with_sleeve: bool, nonzero_only: b
     assert found["net_usd"].to_numpy().tobytes() == expected["net_usd"].to_numpy().tobytes()
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_component_totals_are_pandas_sums_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2026-03-02", periods=700, freq="D", tz="UTC")
+    # mixed signs over seven decades: sums whose rounding depends on their order
+    values = rng.normal(0.0, 1e8, (len(days), 6)) * 10.0 ** rng.integers(-3, 4, (len(days), 6))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    values[:, 5] = -0.0  # ETH's withdrawal: -0.0 on every day, its total -0.0 as in pandas
+    flows = pd.DataFrame(values, index=days, columns=_schedule().flows_usd.columns)
+    schedule = FlowSchedule(flows_usd=flows, weights={"BTC": 0.8, "ETH": 0.2})
+    found = schedule.component_totals_usd()
+    for component in COMPONENTS:
+        expected = float(flows.xs(component, axis=1, level="component").sum().sum())
+        assert np.float64(found[component]).tobytes() == np.float64(expected).tobytes()
+
+
 def test_sleeve_purchases_show_in_summary_and_table():
     schedule = _schedule(_sleeve())
     bought = schedule.sleeve.contribution_purchases_usd()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -46,8 +47,30 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(figures, "scatter", lambda **properties: go.Scatter(**properties))
     monkeypatch.setattr(figures, "unchecked_figure", unchecked_figure)
     monkeypatch.setattr(figures, "white", white)
+    monkeypatch.setattr(figures, "marked_on_every_panel", _marked_by_add_vline)
     monkeypatch.setattr(go.Figure, "add_vline", searching(go.Figure.add_vline))
     monkeypatch.setattr(go.Figure, "add_hline", searching(go.Figure.add_hline))
+
+
+def _marked_by_add_vline(
+    figure: go.Figure,
+    panels: list[tuple[str, str]],
+    marks: list[tuple[float, str]],
+    *,
+    log_x: bool,
+    color: str = "#777",
+    font_size: int = 9,
+) -> go.Figure:
+    """``figures.marked_on_every_panel`` as plotly's ``add_vline`` does it (on every panel, as
+    the figures here call it), with its label moved to the log axis' units."""
+    first = len(figure.layout.annotations)
+    for x, text in marks:
+        figure.add_vline(x=x, line_dash="dot", line_color=color, annotation_text=text,
+                         annotation_font_size=font_size)  # fmt: skip
+    if log_x:
+        for label in figure.layout.annotations[first:]:
+            label.x = math.log10(label.x)
+    return figure
 
 
 def _fan_chart() -> go.Figure:
@@ -169,6 +192,20 @@ def test_the_fast_way_gives_the_checked_figure_s_json(
     checked = json.loads(build().to_json())  # type: ignore[operator]
     assert fast == checked
     assert fast["layout"]["template"] == checked["layout"]["template"] != {}
+
+
+def test_a_mark_on_a_log_axis_has_its_label_over_its_line() -> None:
+    """plotly.js reads a shape's x in data units but an annotation's in the log axis' units
+    (log10): the label of the line at φ = 0.2 must say log10(0.2), on every panel."""
+    figure = _uplift()
+    lines = [shape for shape in figure.layout.shapes if shape.type == "line"]
+    labels = [label for label in figure.layout.annotations if "φ 0.20" in label.text]
+    assert len(lines) == len(labels) == 4  # BTC, ETH by allocations 1 %, 5 %
+    for line, label in zip(lines, labels, strict=True):
+        assert line.x0 == line.x1 == 0.2
+        assert label.x == pytest.approx(math.log10(0.2))
+        assert (label.xref, label.yref) == (line.xref, line.yref)
+    assert figure.layout.xaxis.type == "log"
 
 
 def test_every_band_of_every_choice_is_drawn() -> None:

@@ -181,6 +181,14 @@ def test_csv_text_is_pandas_to_csv_byte_for_byte(seed: int) -> None:
     assert csv_text(frame) == frame.to_csv(index=False, float_format=FLOAT_FORMAT)
 
 
+def test_csv_text_of_no_rows_and_of_repeats_is_pandas_to_csv() -> None:
+    # each column's distinct values are formatted once: repeats, -0.0 beside 0.0, NaN among them
+    frame = _awkward_frame(5, 60)
+    frame["value_usd"] = np.tile([0.0, -0.0, np.nan, 1e-7, 0.0, 2.5], 10)
+    for part in (frame, frame.iloc[:0], frame.iloc[:1]):
+        assert csv_text(part) == part.to_csv(index=False, float_format=FLOAT_FORMAT)
+
+
 @pytest.mark.parametrize("dtype", ["str", "string", object])
 def test_text_columns_take_the_column_at_a_time_path(dtype: object, monkeypatch) -> None:
     # pandas 3 gives text its own dtype: those columns, missing cells too, are not left to

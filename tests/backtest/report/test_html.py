@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from backtest.report.html import Section, render_report, table_html, write_report
+from backtest.report.html import (
+    Section,
+    figure_dict,
+    figure_html,
+    render_report,
+    table_html,
+    write_report,
+)
+from backtest.report.picker import PICKER_CALL, has_picker
 
 NETWORK_REFERENCE = re.compile(
     r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
@@ -73,3 +82,47 @@ def test_write_report_writes_atomically(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.endswith("</html>\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temp file left
+
+
+def _figures_of_every_kind() -> list[go.Figure]:
+    """Arrays of floats, integers and dates, a pandas Series, subplots, shapes, a picker's
+    buttons and animation frames: what the report's figures hold."""
+    from plotly.subplots import make_subplots
+
+    from backtest.report import figures, picker
+
+    days = pd.date_range("2025-01-01", periods=50, freq="D", tz="UTC")
+    panels = make_subplots(rows=1, cols=2, subplot_titles=["a", "b"])
+    panels.add_trace(go.Scatter(x=days, y=np.linspace(0, 1, 50), name="float"), row=1, col=1)
+    panels.add_trace(go.Bar(x=np.arange(50), y=pd.Series(np.arange(50) * 3)), row=1, col=2)
+    panels.add_trace(go.Scatter(x=pd.Series(np.linspace(0, 1, 50)),
+                                y=np.linspace(5, 6, 50, dtype=np.float32)), row=1, col=2)
+    panels.add_trace(go.Scatter(x=np.array([]), y=np.array([])), row=1, col=1)
+    figures.marked_on_every_panel(panels, [("x", "y"), ("x2", "y2")], [(10.0, "ten")],
+                                  log_x=False)  # fmt: skip
+    picked = go.Figure([picker.tag(go.Scatter(y=np.arange(k, k + 5.0)), {"k": k})
+                        for k in range(3)])  # fmt: skip
+    picker.add_picker(picked, {"k": [0, 1, 2]})
+    moving = go.Figure(
+        go.Scatter(y=np.zeros(3)), frames=[go.Frame(data=[go.Scatter(y=np.ones(3) * k)])
+                                           for k in range(2)],
+    )  # fmt: skip
+    return [panels, picked, moving]
+
+
+def test_figure_html_is_plotly_s_to_html_and_leaves_the_figure_as_it_was() -> None:
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    for figure in _figures_of_every_kind():
+        before = figure.to_json()
+        assert json.dumps(figure_dict(figure), default=str) == json.dumps(
+            figure.to_dict(), default=str
+        )  # the same keys in the same order, the same values
+        ours = figure_html(figure)
+        theirs = figure.to_html(
+            full_html=False, include_plotlyjs=False, config={"responsive": True},
+            post_script=PICKER_CALL if has_picker(figure) else None,
+        )  # fmt: skip
+        assert uuid.sub("ID", ours) == uuid.sub("ID", theirs)
+        # the encoding replaced nothing in the figure: its arrays are still arrays
+        assert figure.to_json() == before
+        assert all(isinstance(trace.y, np.ndarray) for trace in figure.data)
